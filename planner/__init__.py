@@ -1,0 +1,56 @@
+"""planner: a cost-aware offer matcher and replica planner for GPU services.
+
+The library is the product; the CLI is a thin layer over these names::
+
+    config = planner.load_config("service.yml")
+    catalog = planner.Catalog.load()            # the bundled snapshot
+    offers = planner.find_offers(config, catalog)
+    placement = planner.plan(config, catalog)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Imported lazily so `import planner` (and the CLI's start-up) does not pull pandas or ortools.
+_EXPORTS = {
+    "load_config": "planner.config",
+    "LoadedConfig": "planner.config",
+    "ServiceConfiguration": "planner.config",
+    "NormalizedService": "planner.config.normalized",
+    "Requirements": "planner.requirements",
+    "requirements_from_config": "planner.requirements",
+    "Catalog": "planner.catalog",
+    "find_offers": "planner.match",
+    "Offers": "planner.match",
+    "plan": "planner.plan",
+    "Plan": "planner.plan",
+    "PlanOptions": "planner.plan",
+    "PlannerError": "planner.errors",
+    "ConfigError": "planner.errors",
+    "CatalogError": "planner.errors",
+    "InputError": "planner.errors",
+    "Problem": "planner.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from planner.catalog import Catalog
+    from planner.config import LoadedConfig, ServiceConfiguration, load_config
+    from planner.config.normalized import NormalizedService
+    from planner.errors import CatalogError, ConfigError, InputError, PlannerError, Problem
+    from planner.match import Offers, find_offers
+    from planner.plan import Plan, PlanOptions, plan
+    from planner.requirements import Requirements, requirements_from_config
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'planner' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module_name), name)

@@ -1,0 +1,1 @@
+"""Rendering: text tables, Markdown and JSON for offers, plans and reports."""
