@@ -1,0 +1,494 @@
+"""Pure parsers for the small value grammars of the service configuration.
+
+Every parser takes the value as YAML produced it and either returns a plain Python value or raises
+``ValueError`` with a message saying what was expected; the pydantic models turn that into a
+validation error located at the field. Nothing here knows about pydantic or files.
+
+Grammar rules follow docs of the format (seed page) and, where it is silent, dstack 0.22.5; see
+/work/shared/spec/service-config.md §2–§5. Deliberate departures are stated where they occur.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+T = TypeVar("T", int, float)
+
+Vendor = Literal["nvidia", "amd", "google", "intel", "tenstorrent"]
+CpuArch = Literal["x86", "arm"]
+
+VENDOR_WORDS: Mapping[str, Vendor] = {
+    "nvidia": "nvidia",
+    "amd": "amd",
+    "google": "google",
+    "tpu": "google",
+    "intel": "intel",
+    "tenstorrent": "tenstorrent",
+    "tt": "tenstorrent",
+}
+CPU_ARCH_WORDS: Mapping[str, CpuArch] = {"x86": "x86", "arm": "arm"}
+
+MEMORY_UNITS: Mapping[str, float] = {"tb": 1024.0, "gb": 1.0, "mb": 1.0 / 1024.0}
+DURATION_UNITS: Mapping[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_WITH_UNIT = re.compile(r"^(\d+)\s*([smhdw])$")
+_ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PORT_PAIR = re.compile(r"^(\d+):(\d+)$")
+MAX_PORT = 65535
+
+
+@dataclass(frozen=True)
+class Range(Generic[T]):
+    """Inclusive bounds; ``None`` is an open end. Never both ``None``, never ``min > max``."""
+
+    min: T | None = None
+    max: T | None = None
+
+
+@dataclass(frozen=True)
+class GpuSpecParts:
+    """What a GPU spec string states; a part not written stays ``None``."""
+
+    vendor: Vendor | None = None
+    names: tuple[str, ...] | None = None
+    memory: Range[float] | None = None
+    count: Range[int] | None = None
+
+
+@dataclass(frozen=True)
+class CpuSpecParts:
+    arch: CpuArch | None = None
+    count: Range[int] | None = None
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    container_port: int
+    local_port: int | None
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    """One volume after the short or long syntax: exactly one of ``name``/``instance_path``."""
+
+    path: str
+    names: tuple[str, ...] | None = None
+    instance_path: str | None = None
+    optional: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers, memory, ranges
+
+
+def parse_int(value: Any) -> int:
+    """An integer: an int, an integral float, or a string of an integer (``"8"``, ``"-1"``)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected an integer, got the boolean {value}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise ValueError(f"expected an integer, got {value}")
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        raise ValueError(f"expected an integer, got {value!r}")
+    raise ValueError(f"expected an integer, got {type(value).__name__}")
+
+
+def parse_memory(value: Any) -> float:
+    """A size in GB (1 TB = 1024 GB, 1 GB = 1024 MB): ``80GB``, ``1.5TB``, ``512MB``, ``64``.
+
+    Units are ``tb``/``gb``/``mb`` in any case; no unit means GB. Departure from dstack: NaN and
+    infinity are rejected (they make every comparison meaningless and cannot be written as JSON).
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a memory size such as 16GB, got the boolean {value}")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.replace(" ", "").lower()
+        factor = 1.0
+        for unit, unit_factor in MEMORY_UNITS.items():
+            if text.endswith(unit):
+                text, factor = text[: -len(unit)], unit_factor
+                break
+        try:
+            number = float(text) * factor
+        except ValueError:
+            raise ValueError(
+                f"invalid memory size {value!r}: expected a number with an optional unit "
+                "TB, GB or MB (e.g. 16GB, 1.5TB, 512MB; no unit means GB)"
+            ) from None
+    else:
+        raise ValueError(f"expected a memory size such as 16GB, got {type(value).__name__}")
+    if not math.isfinite(number):
+        raise ValueError(f"invalid memory size {value!r}: must be a finite number")
+    return number
+
+
+def parse_range(value: Any, convert: Callable[[Any], T]) -> Range[T]:
+    """A range: ``{min, max}``, ``"A..B"`` with either end empty (open), or one exact value."""
+    if isinstance(value, Range):
+        low, high = value.min, value.max
+    elif isinstance(value, Mapping):
+        unknown = set(value) - {"min", "max"}
+        if unknown:
+            raise ValueError(
+                f"a range mapping takes only `min` and `max`, not {', '.join(map(str, unknown))}"
+            )
+        low = None if value.get("min") is None else convert(value["min"])
+        high = None if value.get("max") is None else convert(value["max"])
+    elif isinstance(value, str) and ".." in value:
+        parts = value.replace(" ", "").split("..")
+        if len(parts) != 2:
+            raise ValueError(f"invalid range {value!r}: expected MIN..MAX, MIN.. or ..MAX")
+        low = convert(parts[0]) if parts[0] else None
+        high = convert(parts[1]) if parts[1] else None
+    else:
+        low = high = convert(value)
+    if low is None and high is None:
+        raise ValueError(
+            f"invalid empty range {value!r}: give at least one bound (e.g. 1.. or ..8)"
+        )
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"invalid range order {value!r}: the minimum is greater than the maximum")
+    return Range(low, high)
+
+
+def parse_int_range(value: Any) -> Range[int]:
+    return parse_range(value, parse_int)
+
+
+def parse_memory_range(value: Any) -> Range[float]:
+    return parse_range(value, parse_memory)
+
+
+def render_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def render_range(value: Range[Any], unit: str = "") -> str:
+    """The canonical text of a range; ``parse_range(render_range(r)) == r``."""
+
+    def bound(number: float | None) -> str:
+        return "" if number is None else f"{render_number(number)}{unit}"
+
+    if value.min is not None and value.min == value.max:
+        return bound(value.min)
+    return f"{bound(value.min)}..{bound(value.max)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Durations
+
+
+def parse_duration(value: Any) -> int:
+    """Seconds: a number, an integer string (``"90"``, ``"-60"``) or ``<digits><unit>``.
+
+    Units (lower case only): s, m, h, d, w. ``1.5h``, ``2H``, ``1h30m`` are errors.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as 90, 5m, 2h or 1d, got {value}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite duration, got {value}")
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        match = _DURATION_WITH_UNIT.match(text)
+        if match:
+            return int(match.group(1)) * DURATION_UNITS[match.group(2)]
+        raise ValueError(
+            f"cannot parse the duration {value!r}: expected seconds (90) or a whole number with "
+            "a lower-case unit s, m, h, d or w (30s, 5m, 2h, 1d, 1w)"
+        )
+    raise ValueError(f"expected a duration such as 90, 5m or 2h, got {type(value).__name__}")
+
+
+def parse_offable_duration(value: Any) -> int | Literal["off"] | None:
+    """``max_duration``: ``off``/``false`` → ``"off"``; ``true``/null → unset; else seconds ≥ 0."""
+    if value is None or value is True:
+        return None
+    if value is False or (isinstance(value, str) and value.strip() == "off"):
+        return "off"
+    seconds = parse_duration(value)
+    if seconds < 0:
+        raise ValueError(f"duration cannot be negative: {value!r} (use `off` for no limit)")
+    return seconds
+
+
+def parse_idle_duration(value: Any) -> int | None:
+    """``idle_duration``: ``off``/``false``/any negative → -1 (never); ``true``/null → unset."""
+    if value is None or value is True:
+        return None
+    if value is False or (isinstance(value, str) and value.strip() == "off"):
+        return -1
+    seconds = parse_duration(value)
+    return -1 if seconds < 0 else seconds
+
+
+# --------------------------------------------------------------------------------------------
+# GPU / CPU
+
+
+def parse_compute_capability(value: Any) -> tuple[int, int]:
+    """``7.5``, ``"8.0"`` or ``[8, 0]`` → (major, minor). ``"8"``, ``"3.5.1"`` are errors."""
+    if isinstance(value, list | tuple):
+        if len(value) != 2:
+            raise ValueError(f"invalid compute capability {value!r}: expected [major, minor]")
+        return parse_int(value[0]), parse_int(value[1])
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"invalid compute capability {value!r}: expected MAJOR.MINOR (e.g. 8.0)")
+    text = str(value).strip()
+    parts = text.split(".")
+    if len(parts) != 2 or not all(re.fullmatch(r"\d+", part) for part in parts):
+        raise ValueError(f"invalid compute capability {value!r}: expected MAJOR.MINOR (e.g. 8.0)")
+    return int(parts[0]), int(parts[1])
+
+
+def parse_vendor(value: Any) -> Vendor:
+    if isinstance(value, str) and value.strip().lower() in VENDOR_WORDS:
+        return VENDOR_WORDS[value.strip().lower()]
+    raise ValueError(
+        f"unknown GPU vendor {value!r}: expected one of nvidia, amd, google (alias tpu), intel, "
+        "tenstorrent (alias tt)"
+    )
+
+
+def normalize_gpu_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Strip the deprecated lower-case ``tpu-`` prefix (``tpu-v3-8`` → ``v3-8``), keep case."""
+    return tuple(name[4:] if name.startswith("tpu-") else name for name in names)
+
+
+def parse_gpu_spec(value: Any) -> GpuSpecParts:
+    """``A100:80GB:2``, ``24GB..:1..2``, ``nvidia:2``, ``A10G,A100``, ``2`` (order-free tokens)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"expected a GPU spec string or count, got {value!r}")
+    text = str(value)
+    parts: dict[str, Any] = {}
+    for token in text.replace(" ", "").split(":"):
+        parsed: Any
+        if not token:
+            raise ValueError(
+                f"GPU spec contains empty token: {text!r} (write tokens like A100:80GB:2)"
+            )
+        if token.lower() in VENDOR_WORDS:
+            category, parsed = "vendor", VENDOR_WORDS[token.lower()]
+        elif token[0].isalpha():
+            names = tuple(token.split(","))
+            if any(not name for name in names):
+                raise ValueError(f"GPU name can not be empty: {text!r}")
+            category, parsed = "names", normalize_gpu_names(names)
+        elif any(char.isalpha() for char in token):
+            category, parsed = "memory", parse_memory_range(token)
+        else:
+            category, parsed = "count", parse_int_range(token)
+        if category in parts:
+            raise ValueError(
+                f"GPU spec {category.rstrip('s')} conflict: {text!r} states the {category} twice"
+            )
+        parts[category] = parsed
+    return GpuSpecParts(**parts)
+
+
+def render_gpu_spec(spec: GpuSpecParts) -> str:
+    tokens: list[str] = []
+    if spec.vendor is not None:
+        tokens.append(spec.vendor)
+    if spec.names is not None:
+        tokens.append(",".join(spec.names))
+    if spec.memory is not None:
+        tokens.append(render_range(spec.memory, "GB"))
+    if spec.count is not None:
+        tokens.append(render_range(spec.count))
+    return ":".join(tokens)
+
+
+def parse_cpu_spec(value: Any) -> CpuSpecParts:
+    """``8``, ``2..``, ``arm:8``, ``8:arm``, ``x86``: an optional arch and an optional count."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"expected a CPU spec string or count, got {value!r}")
+    text = str(value)
+    arch: CpuArch | None = None
+    count: Range[int] | None = None
+    for token in text.replace(" ", "").split(":"):
+        if not token:
+            raise ValueError(f"CPU spec contains empty token: {text!r}")
+        if ".." in token or token.isdigit():
+            if count is not None:
+                raise ValueError(f"CPU spec count conflict: {text!r} states the count twice")
+            count = parse_int_range(token)
+        else:
+            if token.lower() not in CPU_ARCH_WORDS:
+                raise ValueError(
+                    f"invalid CPU architecture {token!r} in {text!r}: expected x86 or arm "
+                    "(a count must be a non-negative integer or a range)"
+                )
+            if arch is not None:
+                raise ValueError(f"CPU spec arch conflict: {text!r} states the arch twice")
+            arch = CPU_ARCH_WORDS[token.lower()]
+    return CpuSpecParts(arch=arch, count=count)
+
+
+def render_cpu_spec(spec: CpuSpecParts) -> str:
+    tokens: list[str] = [spec.arch] if spec.arch else []
+    if spec.count is not None:
+        tokens.append(render_range(spec.count))
+    return ":".join(tokens)
+
+
+# --------------------------------------------------------------------------------------------
+# Service and run properties
+
+
+def parse_port(value: Any) -> PortMapping:
+    """``8000``, ``"8000"`` (local port 80) or ``"8080:8000"`` (local:container)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a port number 1..{MAX_PORT}, got {value}")
+    if isinstance(value, int):
+        return PortMapping(container_port=check_port(value), local_port=80)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return PortMapping(container_port=check_port(int(text)), local_port=80)
+        match = _PORT_PAIR.match(text)
+        if match:
+            return PortMapping(
+                local_port=check_port(int(match.group(1))),
+                container_port=check_port(int(match.group(2))),
+            )
+        raise ValueError(
+            f"invalid port {value!r}: expected a port number (8000) or LOCAL:CONTAINER (8080:8000)"
+        )
+    raise ValueError(f"expected a port number or LOCAL:CONTAINER, got {type(value).__name__}")
+
+
+def check_port(port: int) -> int:
+    if not 1 <= port <= MAX_PORT:
+        raise ValueError(f"port {port} is out of range: expected 1..{MAX_PORT}")
+    return port
+
+
+def parse_user(value: Any) -> str:
+    """``name_or_uid[:group_or_gid]`` (``ubuntu``, ``1000:1000``); returned unchanged."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ValueError(f"invalid user format {value!r}: expected USER or USER:GROUP")
+    text = str(value)
+    parts = text.split(":")
+    if len(parts) > 2 or any(not part.strip() or part.strip().startswith("-") for part in parts):
+        raise ValueError(
+            f"invalid user format {text!r}: expected USER or USER:GROUP (names or non-negative ids)"
+        )
+    return text
+
+
+def parse_env(value: Any) -> dict[str, str | None]:
+    """A mapping ``KEY: value`` or a list of ``KEY=value`` / ``KEY=`` / bare ``KEY``.
+
+    A bare key (value ``None``) is taken from the caller's environment at apply time. Booleans are
+    rejected rather than guessed (``true`` or ``True``?): quote them.
+    """
+    result: dict[str, str | None] = {}
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            name = check_env_key(key)
+            if isinstance(item, bool) or item is None or not isinstance(item, str | int | float):
+                raise ValueError(
+                    f"env {name}: expected a string or number value, got {item!r}"
+                    + (" (quote it)" if isinstance(item, bool) else "")
+                )
+            result[name] = item if isinstance(item, str) else render_number(item)
+        return result
+    if isinstance(value, list):
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError(f"env list items must be KEY=value strings, got {item!r}")
+            key, separator, text = item.partition("=")
+            name = check_env_key(key)
+            if name in result:
+                raise ValueError(f"duplicate environment variable {name!r}")
+            result[name] = text if separator else None
+        return result
+    raise ValueError("env must be a mapping (KEY: value) or a list of KEY=value strings")
+
+
+def check_env_key(key: Any) -> str:
+    if not isinstance(key, str) or not _ENV_KEY.match(key):
+        raise ValueError(
+            f"invalid environment variable name {key!r}: expected letters, digits and _ "
+            "not starting with a digit"
+        )
+    return key
+
+
+def normalize_absolute_path(value: Any, what: str) -> str:
+    """An absolute POSIX path without ``..`` segments, with ``//`` and a trailing ``/`` removed."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} is an empty path")
+    if not value.startswith("/"):
+        raise ValueError(f"{what} {value!r} must be absolute (start with /)")
+    if ".." in value.split("/"):
+        raise ValueError(f"{what} {value!r}: `..` segments are not allowed")
+    normalized = posixpath.normpath(value)
+    return "/" + normalized.lstrip("/")
+
+
+def parse_volume_short(value: str) -> VolumeMount:
+    """``NAME:/container/path`` (network volume) or ``/host/path:/container/path`` (instance)."""
+    parts = value.split(":")
+    if len(parts) != 2:
+        raise ValueError(
+            f"invalid mount point format {value!r}: expected NAME:/container/path or "
+            "/instance/path:/container/path"
+        )
+    source, destination = parts
+    path = normalize_absolute_path(destination, "container path")
+    if "/" in source:
+        return VolumeMount(
+            path=path, instance_path=normalize_absolute_path(source, "instance path")
+        )
+    if not source.strip():
+        raise ValueError(f"invalid mount point format {value!r}: the volume name is empty")
+    return VolumeMount(path=path, names=(source,))
+
+
+def parse_gateway(value: Any) -> str | bool:
+    """``false`` (no gateway), ``true`` (default gateway), ``name`` or ``project/name``."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"gateway must be a name, project/name, true or false; got {value!r}")
+    parts = value.split("/")
+    if len(parts) > 2 or any(not part.strip() for part in parts):
+        raise ValueError(f"invalid entity reference {value!r}: expected NAME or PROJECT/NAME")
+    return value
+
+
+PYTHON_VERSIONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
+
+
+def parse_python_version(value: Any) -> str:
+    """``"3.11"`` or the YAML float 3.11; the float 3.1 (from unquoted ``3.10``) means 3.10."""
+    if isinstance(value, float):
+        text = "3.10" if value == 3.1 else repr(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ValueError(f"python must be a version string such as '3.11', got {value!r}")
+    if text not in PYTHON_VERSIONS:
+        raise ValueError(
+            f"unsupported python version {value!r}: expected one of {', '.join(PYTHON_VERSIONS)}"
+        )
+    return text

@@ -1,0 +1,858 @@
+"""The pydantic v2 models of a dstack ``service`` configuration, as written by the user.
+
+The format is the one of the reference page (dstack ~0.18.3x, "the seed"); where the seed is silent
+the behaviour of dstack 0.22.5 is followed (see /work/shared/spec/service-config.md). Every model
+forbids unknown keys. Keys that exist only in dstack 0.22 are rejected with a message saying so.
+
+Values written in a shorthand (``gpu: A100:80GB:2``, ``port: 8080:8000``, volume short syntax, ...)
+are parsed by :mod:`planner.config.grammar` and stored in their explicit form, so a validated model
+holds exactly one representation of each value. Errors carry the field path in ``loc``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from planner.config import grammar
+from planner.config.normalized import GBRange, IntRange
+
+# --------------------------------------------------------------------------------------------
+# Errors located at a field (the loader maps ``loc`` to file:line:column)
+
+
+def field_errors(
+    title: str, problems: Sequence[tuple[tuple[str | int, ...], str, Any]]
+) -> ValidationError:
+    """A ValidationError whose entries sit at the given field paths."""
+    return ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value)
+            for loc, message, value in problems
+        ],
+    )
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Grammar-backed leaf types. Each carries its JSON Schema (editors validate the string forms).
+
+_RANGE_SEPARATOR = r"\s*\.\.\s*"
+_INT_TEXT = r"\s*[+-]?\d+\s*"
+_MEMORY_TEXT = r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*([tTgGmM]\s*[bB])?\s*"
+
+
+def _range_pattern(bound: str) -> str:
+    return rf"^({bound}|({bound})?{_RANGE_SEPARATOR}{bound}|{bound}{_RANGE_SEPARATOR})$"
+
+
+def _range_object_schema(bound: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "min": {"anyOf": [bound, {"type": "null"}]},
+            "max": {"anyOf": [bound, {"type": "null"}]},
+        },
+        "additionalProperties": False,
+    }
+
+
+_INT_RANGE_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "integer"},
+        {"type": "string", "pattern": _range_pattern(_INT_TEXT)},
+        _range_object_schema(
+            {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": f"^{_INT_TEXT}$"}]}
+        ),
+    ]
+}
+_MEMORY_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "number"}, {"type": "string", "pattern": f"^{_MEMORY_TEXT}$"}]
+}
+_MEMORY_RANGE_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string", "pattern": _range_pattern(_MEMORY_TEXT)},
+        _range_object_schema(_MEMORY_SCHEMA),
+    ]
+}
+_DURATION_TEXT = r"^\s*([+-]?\d+|\d+\s*[smhdw])\s*$"
+_DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "number"}, {"type": "string", "pattern": _DURATION_TEXT}]
+}
+
+
+def _to_int_range(value: Any) -> IntRange:
+    if isinstance(value, IntRange):
+        return value
+    parsed = grammar.parse_int_range(value)
+    return IntRange(min=parsed.min, max=parsed.max)
+
+
+def _to_memory_range(value: Any) -> GBRange:
+    if isinstance(value, GBRange):
+        return value
+    parsed = grammar.parse_memory_range(value)
+    return GBRange(min=parsed.min, max=parsed.max)
+
+
+IntRangeField = Annotated[
+    IntRange, BeforeValidator(_to_int_range), WithJsonSchema(_INT_RANGE_SCHEMA)
+]
+MemoryRangeField = Annotated[
+    GBRange, BeforeValidator(_to_memory_range), WithJsonSchema(_MEMORY_RANGE_SCHEMA)
+]
+MemoryField = Annotated[
+    float, BeforeValidator(grammar.parse_memory), WithJsonSchema(_MEMORY_SCHEMA)
+]
+DurationField = Annotated[
+    int, BeforeValidator(grammar.parse_duration), WithJsonSchema(_DURATION_SCHEMA)
+]
+
+
+def _optional(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [*schema["anyOf"], {"type": "null"}]}
+
+
+# --------------------------------------------------------------------------------------------
+# resources
+
+
+class CPUSpec(_Model):
+    """CPU requirements; also written as a count (``8``), a range (``2..``) or ``[arch:]count``."""
+
+    arch: Literal["x86", "arm"] | None = Field(
+        default=None, description="The CPU architecture, `x86` or `arm` (case-insensitive)."
+    )
+    count: IntRangeField = Field(
+        default=IntRange(min=2),
+        description="The number of CPU cores: a number (`8`) or a range (`2..`, `4..16`). Defaults to `2..`.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("expected a CPU count, range or [arch:]count string, not a boolean")
+        if isinstance(value, int | str):
+            parts = grammar.parse_cpu_spec(value)
+            explicit: dict[str, Any] = {"arch": parts.arch}
+            if parts.count is not None:
+                explicit["count"] = parts.count
+            return explicit
+        if isinstance(value, Mapping) and value and set(value) <= {"min", "max"}:
+            return {"count": dict(value)}
+        return value
+
+    @field_validator("arch", mode="before")
+    @classmethod
+    def _arch_word(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+
+class GPUSpec(_Model):
+    """GPU requirements; also written as a count (``2``) or a spec string (``A100:80GB:2``).
+
+    Choice: a YAML float (``gpu: 1.5``) is rejected; GPUs are whole and a float is usually a typo.
+    Seed rule: when a GPU is requested without a count, the count is exactly 1.
+    """
+
+    vendor: Literal["nvidia", "amd", "google", "intel", "tenstorrent"] | None = Field(
+        default=None,
+        description="The vendor of the GPU/accelerator, one of: `nvidia`, `amd`, `google` (alias: `tpu`), "
+        "`intel`, `tenstorrent` (alias: `tt`).",
+    )
+    name: tuple[str, ...] | None = Field(
+        default=None,
+        description="The GPU name or list of names (e.g. `A100` or `[A10G, L4]`); any one of them "
+        "matches, case-insensitively. The deprecated `tpu-` prefix is removed.",
+    )
+    count: IntRangeField = Field(
+        default=IntRange(min=1, max=1),
+        description="The number of GPUs: a number or a range (`1..4`). Defaults to 1.",
+    )
+    memory: MemoryRangeField | None = Field(
+        default=None,
+        description="The memory of each GPU (e.g. `16GB`). Can be set to a range (e.g. `16GB..`, or `16GB..80GB`).",
+    )
+    total_memory: MemoryRangeField | None = Field(
+        default=None,
+        description="The total memory of all GPUs (e.g. `32GB`). Can be set to a range (e.g. `16GB..`, or `16GB..80GB`).",
+    )
+    compute_capability: Annotated[
+        tuple[int, int] | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "number"},
+                    {"type": "string", "pattern": r"^\s*\d+\.\d+\s*$"},
+                    {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+                ]
+            }
+        ),
+    ] = Field(
+        default=None,
+        description='The minimum compute capability of the GPU (e.g. `7.5`, `"8.0"`); only known NVIDIA GPUs satisfy it.',
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, bool | float):
+            raise ValueError(
+                f"expected a whole GPU count, a spec string such as A100:80GB:2, or a mapping; got {value!r}"
+            )
+        if isinstance(value, int | str):
+            parts = grammar.parse_gpu_spec(value)
+            explicit: dict[str, Any] = {"vendor": parts.vendor, "name": parts.names}
+            if parts.memory is not None:
+                explicit["memory"] = parts.memory
+            if parts.count is not None:
+                explicit["count"] = parts.count
+            return explicit
+        return value
+
+    @field_validator("vendor", mode="before")
+    @classmethod
+    def _vendor_word(cls, value: Any) -> Any:
+        return None if value is None else grammar.parse_vendor(value)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list | tuple) or not all(isinstance(name, str) for name in names):
+            raise ValueError("expected a GPU name or a list of GPU names")
+        if not names or any(not name.strip() for name in names):
+            raise ValueError("GPU name can not be empty")
+        return grammar.normalize_gpu_names(tuple(name.strip() for name in names))
+
+    @field_validator("compute_capability", mode="before")
+    @classmethod
+    def _capability(cls, value: Any) -> Any:
+        return None if value is None else grammar.parse_compute_capability(value)
+
+
+class DiskSpec(_Model):
+    """Disk requirements; also written as a size or range directly (``disk: 100GB..``)."""
+
+    size: MemoryRangeField = Field(
+        description="The disk size. Can be set to a range (e.g., `100GB..` or `100GB..200GB`)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return {"size": value}
+        return value
+
+
+class Resources(_Model):
+    """The resource requirements. Setting a field replaces only that field's default."""
+
+    cpu: CPUSpec = Field(
+        default=CPUSpec(),
+        description="The CPU requirements: a count (`8`), a range (`2..`), `[arch:]count` (`arm:8`) "
+        "or an object `{arch, count}`. Defaults to `2..`.",
+    )
+    memory: MemoryRangeField = Field(
+        default=GBRange(min=8),
+        description="The RAM size (e.g., `8GB`, `16GB..64GB`, `..80GB`). Defaults to `8GB..`.",
+    )
+    shm_size: MemoryField | None = Field(
+        default=None,
+        description="The size of shared memory (e.g., `8GB`). If you are using parallel communicating "
+        "processes (e.g., dataloaders in PyTorch), you may need to configure this.",
+    )
+    gpu: GPUSpec | None = Field(
+        default=None,
+        description="The GPU requirements. Can be set to a number, a string (e.g. `A100`, `80GB:2`, "
+        "`A100:80GB:2`), or an object. Omitted or null: no GPU required (GPU offers still match).",
+    )
+    disk: DiskSpec | None = Field(
+        default=DiskSpec(size=GBRange(min=100)),
+        description="The disk resources: a size/range (`200GB..`) or `{size}`. Defaults to `100GB..`; "
+        "null removes the disk requirement.",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# service properties
+
+
+class PortMappingSpec(_Model):
+    """The service port; also written as ``8000`` or ``"8080:8000"`` (local:container)."""
+
+    local_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=grammar.MAX_PORT,
+        description="The local port (historical; only the container port matters for a service).",
+    )
+    container_port: int = Field(
+        ge=1, le=grammar.MAX_PORT, description="The port the application listens on."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, int | str):
+            parsed = grammar.parse_port(value)
+            return {"local_port": parsed.local_port, "container_port": parsed.container_port}
+        return value
+
+
+class OpenAIChatModel(_Model):
+    """A chat model served with an OpenAI-compatible API."""
+
+    type: Literal["chat"] = Field(
+        default="chat", description="The type of the model. Must be `chat`."
+    )
+    name: str = Field(description="The name of the model.")
+    format: Literal["openai"] = Field(description="The serving format. Must be set to `openai`.")
+    prefix: str = Field(
+        default="/v1", description="The base_url prefix (after hostname). Defaults to `/v1`."
+    )
+
+
+class TGIChatModel(_Model):
+    """A chat model served by TGI's native API."""
+
+    type: Literal["chat"] = Field(
+        default="chat", description="The type of the model. Must be `chat`."
+    )
+    name: str = Field(description="The name of the model.")
+    format: Literal["tgi"] = Field(description="The serving format. Must be set to `tgi`.")
+    chat_template: str | None = Field(
+        default=None,
+        description="The custom prompt template for the model. If not specified, the default prompt "
+        "template from the HuggingFace Hub configuration will be used.",
+    )
+    eos_token: str | None = Field(
+        default=None,
+        description="The custom end of sentence token. If not specified, the default end of sentence "
+        "token from the HuggingFace Hub configuration will be used.",
+    )
+
+
+ChatModel = OpenAIChatModel | TGIChatModel
+
+
+def _to_chat_model(value: Any) -> Any:
+    if value is None or isinstance(value, OpenAIChatModel | TGIChatModel):
+        return value
+    if isinstance(value, str):
+        return OpenAIChatModel(name=value, format="openai")
+    if not isinstance(value, Mapping):
+        raise ValueError("model must be a model name or a mapping with `name` and `format`")
+    fmt = value.get("format")
+    if fmt == "openai":
+        return OpenAIChatModel.model_validate(value)
+    if fmt == "tgi":
+        return TGIChatModel.model_validate(value)
+    if fmt is None:
+        raise field_errors(
+            "model", [(("format",), "the model `format` is required: openai or tgi", value)]
+        )
+    raise field_errors(
+        "model", [(("format",), f"unsupported model format {fmt!r}: expected openai or tgi", fmt)]
+    )
+
+
+class ScalingSpec(_Model):
+    """Auto-scaling rules, required when ``replicas`` is a range."""
+
+    metric: Literal["rps"] = Field(
+        description="The target metric to track. Currently, the only supported value is `rps` (requests per second)."
+    )
+    target: float = Field(
+        gt=0,
+        description="The target value of the metric (requests per second per replica); must be > 0. "
+        "The number of replicas is calculated from it.",
+    )
+    window: DurationField | None = Field(
+        default=None,
+        description="The time window over which the metric is averaged: 30s, 1m or 5m (dstack 0.22). Defaults to 1m.",
+    )
+    scale_up_delay: DurationField = Field(
+        default=300, description="The delay before scaling up (seconds or `5m`). Defaults to 300."
+    )
+    scale_down_delay: DurationField = Field(
+        default=600,
+        description="The delay before scaling down (seconds or `10m`). Defaults to 600.",
+    )
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: int | None) -> int | None:
+        if value is not None and value not in (30, 60, 300):
+            raise ValueError(f"window must be one of 30s, 1m, 5m; got {value} seconds")
+        return value
+
+    @field_validator("scale_up_delay", "scale_down_delay")
+    @classmethod
+    def _delay(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"a scaling delay cannot be negative, got {value}")
+        return value
+
+
+RetryEventName = Literal["no-capacity", "interruption", "error"]
+
+
+class RetrySpec(_Model):
+    """The policy for resubmitting the run."""
+
+    on_events: tuple[RetryEventName, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description="The events that should be handled with retry: `no-capacity`, `interruption`, "
+        "`error`. Defaults to all three; an empty list is an error.",
+    )
+    duration: DurationField | None = Field(
+        default=None,
+        description="The maximum period of retrying the run, e.g., `4h` or `1d`. Defaults to 1h.",
+    )
+
+    @field_validator("on_events", mode="before")
+    @classmethod
+    def _non_empty(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and not value:
+            raise ValueError("`on_events` cannot be empty (omit it to retry on every event)")
+        return value
+
+    @field_validator("duration")
+    @classmethod
+    def _non_negative(cls, value: int | None) -> int | None:
+        # dstack parses a negative duration and refuses it at submit time; refuse it here.
+        if value is not None and value < 0:
+            raise ValueError(f"the retry duration cannot be negative, got {value}")
+        return value
+
+
+class RegistryAuthSpec(_Model):
+    """Credentials for pulling a private Docker image."""
+
+    username: str = Field(description="The username.")
+    password: str = Field(description="The password or access token (never printed by planner).")
+
+
+class NetworkVolumeSpec(_Model):
+    """A network volume (any one of the named volumes is mounted)."""
+
+    name: tuple[str, ...] = Field(
+        description="The network volume name or the list of network volume names to mount. If a list "
+        "is specified, one of the volumes in the list will be mounted."
+    )
+    path: str = Field(description="The absolute container path to mount the volume at.")
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list | tuple) or not names:
+            raise ValueError("expected a volume name or a non-empty list of volume names")
+        if any(not isinstance(name, str) or not name.strip() for name in names):
+            raise ValueError("volume names must be non-empty strings")
+        return tuple(names)
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _path(cls, value: Any) -> str:
+        return grammar.normalize_absolute_path(value, "container path")
+
+
+class InstanceVolumeSpec(_Model):
+    """A directory of the instance (host) mounted into the container."""
+
+    instance_path: str = Field(description="The absolute path on the instance (host).")
+    path: str = Field(description="The absolute path in the container.")
+    optional: StrictBool = Field(
+        default=False,
+        description="Allow running on backends without instance volumes (dstack 0.22). Defaults to false.",
+    )
+
+    @field_validator("instance_path", mode="before")
+    @classmethod
+    def _instance_path(cls, value: Any) -> str:
+        return grammar.normalize_absolute_path(value, "instance path")
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _path(cls, value: Any) -> str:
+        return grammar.normalize_absolute_path(value, "container path")
+
+
+VolumeSpec = NetworkVolumeSpec | InstanceVolumeSpec
+
+
+def _to_volume(value: Any) -> Any:
+    if isinstance(value, NetworkVolumeSpec | InstanceVolumeSpec):
+        return value
+    if isinstance(value, str):
+        mount = grammar.parse_volume_short(value)
+        if mount.instance_path is not None:
+            return InstanceVolumeSpec(instance_path=mount.instance_path, path=mount.path)
+        return NetworkVolumeSpec(name=mount.names or (), path=mount.path)
+    if isinstance(value, Mapping):
+        if "instance_path" in value:
+            return InstanceVolumeSpec.model_validate(value)
+        return NetworkVolumeSpec.model_validate(value)
+    raise ValueError("a volume is NAME:/path, /instance/path:/path, or a mapping")
+
+
+def _to_retry(value: Any) -> Any:
+    if value is None or isinstance(value, bool | RetrySpec):
+        return value
+    if isinstance(value, Mapping):
+        return RetrySpec.model_validate(value)
+    raise ValueError("retry must be true, false or a mapping {on_events, duration}")
+
+
+def _to_replicas(value: Any) -> IntRange:
+    parsed = _to_int_range(value)
+    if parsed.max is None:
+        raise ValueError("the maximum number of replicas is required (e.g. 0..4, not 2..)")
+    low = 0 if parsed.min is None else parsed.min
+    if low < 0:
+        raise ValueError("the minimum number of replicas must be greater than or equal to 0")
+    return IntRange(min=low, max=parsed.max)
+
+
+def _to_env(value: Any) -> dict[str, str | None]:
+    return {} if value is None else grammar.parse_env(value)
+
+
+def _to_max_price(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("max_price must be a number of dollars per hour")
+    return value
+
+
+Backend = Literal[
+    "aws", "azure", "gcp", "lambda", "runpod", "vastai", "oci", "nebius", "datacrunch", "verda",
+    "kubernetes", "tensordock", "cudo", "vultr", "digitalocean", "amddevcloud", "cloudrift",
+    "hotaisle", "remote", "local", "dstack",
+]  # fmt: skip
+
+NEWER_KEYS = frozenset(
+    {
+        "docker", "shell", "repos", "files", "priority", "strip_prefix", "probes", "rate_limits",
+        "groups", "stop_duration", "utilization_policy", "schedule", "fleets", "instances",
+        "tags", "availability_zones", "backend_options", "single_branch", "dstack",
+    }
+)  # fmt: skip
+
+
+class ServiceConfiguration(_Model):
+    """A dstack ``type: service`` configuration (the seed's format, dstack ~0.18.3x).
+
+    Choices where the seed leaves room: ``working_dir`` must be an absolute path when given (as in
+    dstack 0.22.5; a relative path would be resolved against a repository directory the planner
+    cannot know); ``nvcc`` together with ``image`` is an error, as the seed documents it.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,
+        title="dstack service configuration",
+        json_schema_extra={"$comment": "Generated by planner from its pydantic models"},
+    )
+
+    type: Literal["service"] = Field(description="The configuration type. Must be `service`.")
+    port: PortMappingSpec = Field(
+        description="The port that the application listens on (e.g. `8000`) or the mapping "
+        "`LOCAL:CONTAINER` (e.g. `8080:8000`), 1..65535."
+    )
+    gateway: Annotated[
+        str | StrictBool | None,
+        BeforeValidator(lambda v: None if v is None else grammar.parse_gateway(v)),
+    ] = Field(
+        default=None,
+        description="The name of the gateway (`name` or `project/name`). Specify boolean false to run "
+        "without a gateway, true or omit it to run with the default gateway.",
+    )
+    model: Annotated[
+        ChatModel | None,
+        BeforeValidator(
+            _to_chat_model, json_schema_input_type=str | OpenAIChatModel | TGIChatModel | None
+        ),
+    ] = Field(
+        default=None,
+        description="Mapping of the model for the OpenAI-compatible endpoint. Can be a full model "
+        "format definition or just a model name (then served with an OpenAI-compatible API at /v1).",
+    )
+    https: StrictBool | Literal["auto"] | None = Field(
+        default=None,
+        description="Enable HTTPS if running with a gateway (`auto`: follow the gateway). Defaults to true.",
+    )
+    auth: StrictBool = Field(
+        default=True, description="Enable the authorization. Defaults to true."
+    )
+    replicas: Annotated[
+        IntRange | None,
+        BeforeValidator(lambda v: None if v is None else _to_replicas(v)),
+        WithJsonSchema(_optional(_INT_RANGE_SCHEMA)),
+    ] = Field(
+        default=None,
+        description="The number of replicas: a number (e.g. `2`) or a range (`0..4`, `1..8`; `..4` "
+        "means `0..4`; the maximum is required). If it's a range, `scaling` is required. Defaults to 1.",
+    )
+    scaling: ScalingSpec | None = Field(
+        default=None,
+        description="The auto-scaling rules. Required if `replicas` is set to a range.",
+    )
+    name: str | None = Field(
+        default=None,
+        description="The run name (`^[a-z][a-z0-9-]{1,40}$`). If not specified, a random name is generated.",
+    )
+    image: str | None = Field(default=None, description="The name of the Docker image to run.")
+    user: Annotated[
+        str | None, BeforeValidator(lambda v: None if v is None else grammar.parse_user(v))
+    ] = Field(
+        default=None,
+        description="The user inside the container, `user_name_or_id[:group_name_or_id]` (e.g., "
+        "`ubuntu`, `1000:1000`). Defaults to the default image user.",
+    )
+    privileged: StrictBool = Field(
+        default=False, description="Run the container in privileged mode."
+    )
+    entrypoint: str | None = Field(default=None, description="The Docker entrypoint.")
+    working_dir: str | None = Field(
+        default=None,
+        description="The absolute path to the working directory inside the container. Defaults to "
+        "the image's working directory.",
+    )
+    registry_auth: RegistryAuthSpec | None = Field(
+        default=None, description="Credentials for pulling a private Docker image."
+    )
+    python: Annotated[
+        str | None,
+        BeforeValidator(lambda v: None if v is None else grammar.parse_python_version(v)),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"enum": list(grammar.PYTHON_VERSIONS)},
+                    {"type": "number"},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(
+        default=None,
+        description='The major version of Python (3.9 to 3.15; quote it: `"3.10"`). Mutually exclusive with `image`.',
+    )
+    nvcc: StrictBool | None = Field(
+        default=None,
+        description="Use image with NVIDIA CUDA Compiler (NVCC) included. Mutually exclusive with `image`.",
+    )
+    env: Annotated[
+        dict[str, str | None],
+        BeforeValidator(_to_env),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "object",
+                        "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                        "additionalProperties": {"type": ["string", "number"]},
+                    },
+                    {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*(=.*)?$"},
+                    },
+                ]
+            }
+        ),
+    ] = Field(
+        default_factory=dict,
+        description="The mapping or the list of environment variables (`KEY=value`, or a bare `KEY` "
+        "taken from the caller's environment).",
+    )
+    resources: Resources = Field(
+        default=Resources(), description="The resources requirements to run the configuration."
+    )
+    volumes: tuple[
+        Annotated[
+            VolumeSpec,
+            BeforeValidator(
+                _to_volume,
+                json_schema_input_type=Annotated[str, Field(pattern=r"^[^:]+:[^:]+$")]
+                | NetworkVolumeSpec
+                | InstanceVolumeSpec,
+            ),
+        ],
+        ...,
+    ] = Field(
+        default=(),
+        description="The volumes mount points: `{name, path}`, `{instance_path, path}`, or the short "
+        "syntax `volume-name:/container/path` / `/instance/path:/container/path`.",
+    )
+    commands: tuple[str, ...] = Field(default=(), description="The bash commands to run.")
+    backends: tuple[Backend, ...] | None = Field(
+        default=None, description="The backends to consider for provisioning (e.g., `[aws, gcp]`)."
+    )
+    regions: tuple[str, ...] | None = Field(
+        default=None,
+        description="The regions to consider for provisioning (e.g., `[eu-west-1, us-west4, westeurope]`); "
+        "compared case-insensitively.",
+    )
+    instance_types: tuple[str, ...] | None = Field(
+        default=None,
+        description="The cloud-specific instance types to consider for provisioning (e.g., "
+        "`[p3.8xlarge, n1-standard-4]`); compared case-insensitively.",
+    )
+    reservation: str | None = Field(
+        default=None,
+        description="The existing reservation to use for instance provisioning. Supports AWS Capacity "
+        "Reservations and Capacity Blocks.",
+    )
+    spot_policy: Literal["spot", "on-demand", "auto"] | None = Field(
+        default=None,
+        description="The policy for provisioning spot or on-demand instances: `spot`, `on-demand`, or "
+        "`auto`. Defaults to `on-demand`.",
+    )
+    retry: Annotated[
+        RetrySpec | StrictBool | None,
+        BeforeValidator(_to_retry, json_schema_input_type=RetrySpec | bool | None),
+    ] = Field(
+        default=None,
+        description="The policy for resubmitting the run: true (all events, 1h), false, or "
+        "`{on_events, duration}`. Defaults to false.",
+    )
+    max_duration: Annotated[
+        int | Literal["off"] | None,
+        BeforeValidator(grammar.parse_offable_duration),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    *_DURATION_SCHEMA["anyOf"],
+                    {"const": "off"},
+                    {"type": "boolean"},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(
+        default=None,
+        description="The maximum duration of a run (e.g., `2h`, `1d`). After it elapses, the run is "
+        "forced to stop. Defaults to `off`.",
+    )
+    max_price: Annotated[float | None, BeforeValidator(_to_max_price)] = Field(
+        default=None, gt=0, description="The maximum instance price per hour, in dollars (> 0)."
+    )
+    creation_policy: Literal["reuse", "reuse-or-create"] | None = Field(
+        default=None,
+        description="The policy for using instances from the pool: `reuse` or `reuse-or-create`. "
+        "Defaults to `reuse-or-create`.",
+    )
+    idle_duration: Annotated[
+        int | None,
+        BeforeValidator(grammar.parse_idle_duration),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    *_DURATION_SCHEMA["anyOf"],
+                    {"const": "off"},
+                    {"type": "boolean"},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(
+        default=None,
+        description="Time to wait before terminating idle instances. Defaults to `5m`. Use `off` "
+        "(or a negative value) for unlimited duration.",
+    )
+    termination_policy: Literal["dont-destroy", "destroy-after-idle"] | None = Field(
+        default=None,
+        description="Deprecated in favor of `idle_duration` (`dont-destroy` = `idle_duration: off`).",
+        json_schema_extra={"deprecated": True},
+    )
+    termination_idle_time: DurationField | None = Field(
+        default=None,
+        description="Deprecated in favor of `idle_duration`.",
+        json_schema_extra={"deprecated": True},
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_newer_keys(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            newer = [key for key in value if key in NEWER_KEYS]
+            if newer:
+                raise field_errors(
+                    "ServiceConfiguration",
+                    [
+                        (
+                            (key,),
+                            f"`{key}` exists only in newer dstack versions (0.19+); this planner "
+                            "implements the dstack 0.18 service format, which does not have it",
+                            value[key],
+                        )
+                        for key in newer
+                    ],
+                )
+        return value
+
+    @field_validator("working_dir")
+    @classmethod
+    def _absolute_working_dir(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError(f"working_dir must be absolute (start with /), got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> ServiceConfiguration:
+        problems: list[tuple[tuple[str | int, ...], str, Any]] = []
+        if self.image is not None and self.python is not None:
+            problems.append(
+                (("python",), "`image` and `python` are mutually exclusive fields", self.python)
+            )
+        if self.image is not None and self.nvcc is not None:
+            problems.append(
+                (("nvcc",), "`image` and `nvcc` are mutually exclusive fields", self.nvcc)
+            )
+        if not self.commands and self.image is None:
+            problems.append((("commands",), "either `commands` or `image` must be set", None))
+        fixed = self.replicas is None or self.replicas.min == self.replicas.max
+        if not fixed and self.scaling is None:
+            problems.append(
+                (
+                    ("scaling",),
+                    "when you set `replicas` to a range, ensure to specify `scaling`",
+                    None,
+                )
+            )
+        if fixed and self.scaling is not None:
+            problems.append(
+                (
+                    ("scaling",),
+                    "to use `scaling`, `replicas` must be set to a range (e.g. 1..4)",
+                    self.scaling.model_dump(),
+                )
+            )
+        if problems:
+            raise field_errors("ServiceConfiguration", problems)
+        return self
