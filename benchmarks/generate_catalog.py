@@ -464,15 +464,17 @@ def _gpu_instance_name(provider: str, key: str, count: int, variant: int) -> str
             return f"a4-highgpu-{count}g"
         if name == "RTXPRO6000":
             return f"g4-standard-{48 * count}"
-        family = {
+        gcp_family: str | None = {
             "H100": "a3-highgpu",
             "H200": "a3-ultragpu",
             "A100": "a2-highgpu" if key == "A100-40" else "a2-ultragpu",
             "L4": "g2-standard",
         }.get(name)
-        if family is None:  # GPUs attached to n1 VMs: one machine type carries several GPU types
+        if (
+            gcp_family is None
+        ):  # GPUs attached to n1 VMs: one machine type carries several GPU types
             return f"n1-standard-{4 * count * (variant + 1)}"
-        return f"{family}-{count}g" if variant == 0 else f"{family}-{count}g-v{variant}"
+        return f"{gcp_family}-{count}g" if variant == 0 else f"{gcp_family}-{count}g-v{variant}"
     if provider == "oci":
         return f"BM.GPU.{name}.{count}" if count == 8 else f"VM.GPU.{name}.{count}"
     if provider == "vastai":
