@@ -1,0 +1,174 @@
+"""``load_config``: a service configuration file → validated model + normalized view + warnings.
+
+The order of checks is the order a user fixes things in: the bytes (UTF-8), the YAML (syntax,
+traps, one document), the document kind (a mapping with ``type: service``), then every field at
+once. Every failure is a ``ConfigError`` whose problems carry file, line, column and field path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from planner.config.models import ServiceConfiguration
+from planner.config.normalize import normalize
+from planner.config.normalized import NormalizedService
+from planner.config.validation_errors import SECRET_PATHS, problems_from_validation_error
+from planner.config.yaml_loader import YamlDocument, decode_yaml_bytes, parse_yaml
+from planner.errors import ConfigError, Problem
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+TEXT_NAME = "<text>"
+
+OTHER_TYPES = ("task", "dev-environment", "fleet", "gateway", "volume", "preset")
+DEPRECATED_KEYS = {
+    "termination_policy": (
+        "`termination_policy` is deprecated, use `idle_duration` "
+        "(`dont-destroy` is `idle_duration: off`)"
+    ),
+    "termination_idle_time": "`termination_idle_time` is deprecated, use `idle_duration`",
+}
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated service configuration and where it came from."""
+
+    source: str  # the file as named by the caller, "<stdin>" or "<text>"
+    configuration: ServiceConfiguration  # as written (shorthands parsed), validated
+    normalized: NormalizedService  # defaults filled in, explicit units; no secrets
+    warnings: tuple[Problem, ...]
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    text: str | None = None,
+    name: str | None = None,
+) -> LoadedConfig:
+    """Load and validate a service configuration from ``path`` (``"-"``: stdin) or ``text``.
+
+    ``name`` is how the source is called in messages (defaults to the path, ``<stdin>`` or
+    ``<text>``). Raises ``ConfigError`` listing every problem found, each located.
+    """
+    if (path is None) == (text is None):
+        raise TypeError("load_config takes exactly one of a path or text=")
+    if text is None:
+        assert path is not None
+        source = name or (STDIN_NAME if os.fspath(path) == STDIN else os.fspath(path))
+        text = _read_source(path, source)
+    else:
+        source = name or TEXT_NAME
+    document = parse_yaml(text, source, secret_paths=SECRET_PATHS)
+    _check_kind(document, source)
+    assert document is not None
+    configuration = _validate(document)
+    return LoadedConfig(
+        source=source,
+        configuration=configuration,
+        normalized=normalize(configuration),
+        warnings=_warnings(document),
+    )
+
+
+def _read_source(path: str | os.PathLike[str], source: str) -> str:
+    try:
+        if os.fspath(path) == STDIN:
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+    except FileNotFoundError:
+        raise ConfigError(Problem("no such file", file=source)) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            Problem("is a directory, not a configuration file", file=source)
+        ) from None
+    except PermissionError:
+        raise ConfigError(Problem("permission denied: cannot read the file", file=source)) from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ConfigError(Problem(f"cannot read the file: {reason}", file=source)) from None
+    return decode_yaml_bytes(raw, source)
+
+
+def _check_kind(document: YamlDocument | None, source: str) -> None:
+    if document is None:
+        raise ConfigError(
+            Problem(
+                "the file is empty; a service configuration is a mapping that starts with "
+                "`type: service`",
+                file=source,
+            )
+        )
+    data = document.data
+    start = document.start
+    if not isinstance(data, dict):
+        message = f"a service configuration is a mapping of `key: value` lines, not {_kind(data)}"
+        raise ConfigError(Problem(message, source, start.line, start.column))
+    if "type" not in data:
+        message = "`type` is missing; a service configuration starts with `type: service`"
+        raise ConfigError(Problem(message, source, start.line, start.column, "type"))
+    kind = data["type"]
+    if kind == "service":
+        return
+    if kind in OTHER_TYPES:
+        message = (
+            f"planner plans services; this is a {kind} configuration (`type: {kind}`), "
+            "not `type: service`"
+        )
+    else:
+        shown = f"`{kind}`" if isinstance(kind, str) else f"{_kind(kind)}"
+        message = (
+            f"unknown configuration type {shown}; planner reads service configurations "
+            "(`type: service`)"
+        )
+    mark = document.locate(("type",))
+    raise ConfigError(Problem(message, source, mark.line, mark.column, "type"))
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "an empty value"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a single string"
+    return "a mapping"
+
+
+def _validate(document: YamlDocument) -> ServiceConfiguration:
+    try:
+        return ServiceConfiguration.model_validate(document.data)
+    except ValidationError as error:
+        # The schema only serves "did you mean" suggestions: built on the error path alone.
+        from planner.config.schema import json_schema
+
+        raise ConfigError(
+            problems_from_validation_error(error, document, schema=json_schema())
+        ) from None
+
+
+def _warnings(document: YamlDocument) -> tuple[Problem, ...]:
+    warnings: list[Problem] = []
+    for key, message in DEPRECATED_KEYS.items():
+        if key in document.data:
+            mark = document.locate((key,), key=True)
+            warnings.append(
+                Problem(
+                    message,
+                    file=document.file,
+                    line=mark.line,
+                    column=mark.column,
+                    path=key,
+                )
+            )
+    return tuple(sorted(warnings, key=lambda warning: (warning.line or 0, warning.column or 0)))

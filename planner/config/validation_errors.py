@@ -1,0 +1,270 @@
+"""Pydantic validation errors → located, readable ``Problem``s.
+
+Pydantic reports a field by its ``loc`` as the model saw it, interleaved with union-member and
+validator tags (``('resources', 'gpu', 'GPUSpec', 'count')``, ``('port', 'int')``). Walking that
+``loc`` along the data as written recovers the user's field path, which the YAML document then
+locates. For a union-typed field pydantic emits one error per member; those are reduced to one
+useful message per field. Secret values (``registry_auth``) are never echoed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from planner.config.normalized import REDACTED
+from planner.config.yaml_loader import FieldPath, YamlDocument, format_path
+from planner.errors import Problem
+
+# Everything under `registry_auth` is kept out of messages; the password is also scrubbed from
+# any message that might quote it.
+SECRET_PATHS: tuple[FieldPath, ...] = (("registry_auth",),)
+
+_PREFIXES = ("Value error, ", "Assertion failed, ")
+_TYPE_NOUNS: Mapping[str, str] = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "none_required": "null",
+}
+# Errors that only say "this union member did not fit": noise when another member got further.
+_SHAPE_ERRORS = frozenset(
+    {*_TYPE_NOUNS, "too_short", "too_long", "union_tag_invalid", "union_tag_not_found"}
+)
+_YAML11_WORDS = frozenset({"yes", "no", "on", "off"})
+_SHORT_SECRET = 4
+
+
+def is_secret(path: FieldPath) -> bool:
+    return any(path[: len(prefix)] == prefix for prefix in SECRET_PATHS)
+
+
+@dataclass(frozen=True)
+class Redactor:
+    """Scrubs secret values (the password as constructed and as written) from messages."""
+
+    secrets: tuple[str, ...]
+
+    @classmethod
+    def for_document(cls, document: YamlDocument) -> Redactor:
+        texts: set[str] = set()
+        auth = document.data.get("registry_auth") if isinstance(document.data, dict) else None
+        secret_values = [auth.get("password")] if isinstance(auth, dict) else [auth]
+        for value in _leaves(secret_values):
+            if value is not None and str(value):
+                texts.add(str(value))
+        for path, source in document.scalar_sources.items():
+            if path[:2] == ("registry_auth", "password") or (
+                path[:1] == ("registry_auth",) and not isinstance(auth, dict)
+            ):
+                texts.add(source.text)
+        # Longest first, so a secret that contains another is replaced whole.
+        return cls(tuple(sorted(texts, key=len, reverse=True)))
+
+    def __call__(self, message: str) -> str:
+        for secret in self.secrets:
+            if len(secret) >= _SHORT_SECRET:
+                message = message.replace(secret, REDACTED)
+            else:
+                pattern = rf"(?<![\w]){re.escape(secret)}(?![\w])"
+                message = re.sub(pattern, REDACTED, message)
+        return message
+
+
+def _leaves(values: Iterable[Any]) -> Iterable[Any]:
+    for value in values:
+        if isinstance(value, dict):
+            yield from _leaves(value.values())
+        elif isinstance(value, list):
+            yield from _leaves(value)
+        else:
+            yield value
+
+
+def problems_from_validation_error(
+    error: ValidationError,
+    document: YamlDocument,
+    *,
+    schema: Mapping[str, Any] | None = None,
+) -> list[Problem]:
+    """One located problem per failing field, ordered by position in the file."""
+    redact = Redactor.for_document(document)
+    by_path: dict[FieldPath, list[dict[str, Any]]] = {}
+    for details in error.errors(include_url=False, include_context=False):
+        path = _data_path(details["loc"], document.data, details["type"])
+        by_path.setdefault(path, []).append(dict(details))
+    problems: list[Problem] = []
+    for path, entries in by_path.items():
+        deeper = any(other[: len(path)] == path and other != path for other in by_path)
+        useful = [entry for entry in entries if entry["type"] not in _SHAPE_ERRORS]
+        if deeper and not useful:
+            continue  # another union member reached further into this value: its error is shown
+        message = _message(path, useful or entries, document, schema)
+        mark = document.locate(path, key=entries[0]["type"] == "extra_forbidden")
+        problems.append(
+            Problem(
+                redact(message),
+                file=document.file,
+                line=mark.line,
+                column=mark.column,
+                path=format_path(path) or None,
+            )
+        )
+    return sorted(problems, key=lambda problem: (problem.line or 0, problem.column or 0))
+
+
+def _data_path(loc: Sequence[str | int], data: Any, error_type: str) -> FieldPath:
+    """The user's field path: ``loc`` without the union-member and validator tags."""
+    path: list[str | int] = []
+    node = data
+    last = len(loc) - 1
+    for index, part in enumerate(loc):
+        if _has_child(node, part):
+            path.append(part)
+            node = node[part]
+        elif (
+            index == last
+            and error_type == "missing"
+            and isinstance(part, str)
+            and (node is None or isinstance(node, dict))
+        ):
+            path.append(part)  # a required field that is not written
+        # else: a union-member or validator tag, or a value pydantic built from a shorthand
+    return tuple(path)
+
+
+def _has_child(node: Any, part: str | int) -> bool:
+    if isinstance(node, dict):
+        return isinstance(part, str) and part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
+def _message(
+    path: FieldPath,
+    entries: list[dict[str, Any]],
+    document: YamlDocument,
+    schema: Mapping[str, Any] | None,
+) -> str:
+    first = entries[0]
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return _unknown_field(path, schema)
+    if kind == "missing":
+        return f"`{path[-1]}` is required" if path else "a required field is missing"
+    nouns = [_TYPE_NOUNS[entry["type"]] for entry in entries if entry["type"] in _TYPE_NOUNS]
+    if len(nouns) == len(entries):
+        expected = _alternatives(list(dict.fromkeys(nouns)))
+        message = f"expected {expected}, got {_describe(first.get('input'), is_secret(path))}"
+    else:
+        message = _strip_prefix(first["msg"])
+    hint = _yaml_reading_hint(path, document)
+    return f"{message} ({hint})" if hint else message
+
+
+def _strip_prefix(message: str) -> str:
+    for prefix in _PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
+def _alternatives(nouns: list[str]) -> str:
+    if len(nouns) == 1:
+        return nouns[0]
+    return ", ".join(nouns[:-1]) + " or " + nouns[-1]
+
+
+def _describe(value: Any, secret: bool) -> str:
+    if value is None:
+        return "an empty value (null)"
+    if isinstance(value, bool):
+        return "a boolean" if secret else f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return "a number" if secret else f"the number {value}"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
+def _yaml_reading_hint(path: FieldPath, document: YamlDocument) -> str | None:
+    """Explain a YAML 1.1 reading the user probably did not intend (never for secrets)."""
+    source = document.scalar_sources.get(path)
+    if source is None or is_secret(path):
+        return None
+    key = path[-1] if path and isinstance(path[-1], str) else None
+    quoted = f'{key}: "{source.text}"' if key is not None else f'"{source.text}"'
+    if source.tag == "bool" and source.text.lower() in _YAML11_WORDS:
+        reading = "true" if source.text.lower() in ("yes", "on") else "false"
+        return (
+            f"YAML reads the unquoted `{source.text}` as the boolean {reading}; "
+            f"quote it if you meant the word: {quoted}"
+        )
+    if source.tag == "null":
+        return "YAML reads an empty value (or `~`, `null`) as null"
+    return None
+
+
+def _unknown_field(path: FieldPath, schema: Mapping[str, Any] | None) -> str:
+    name = str(path[-1]) if path else "?"
+    message = f"unknown field `{name}` (extra inputs are not permitted)"
+    if schema is None or not path:
+        return message
+    known = sorted(_sibling_names(schema, path[:-1]) - {name})
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    if close:
+        return f"{message}; did you mean `{close[0]}`?"
+    return message
+
+
+def _sibling_names(schema: Mapping[str, Any], parent: FieldPath) -> set[str]:
+    """The field names the schema allows in the mapping at ``parent``."""
+    definitions: Mapping[str, Any] = schema.get("$defs", {})
+    nodes: list[Mapping[str, Any]] = [schema]
+    for part in parent:
+        children: list[Mapping[str, Any]] = []
+        for node in nodes:
+            for alternative in _alternatives_of(node, definitions):
+                if isinstance(part, int) and isinstance(alternative.get("items"), Mapping):
+                    children.append(alternative["items"])
+                elif isinstance(part, str) and part in alternative.get("properties", {}):
+                    children.append(alternative["properties"][part])
+        nodes = children
+    names: set[str] = set()
+    for node in nodes:
+        for alternative in _alternatives_of(node, definitions):
+            names.update(alternative.get("properties", {}))
+    return names
+
+
+def _alternatives_of(
+    node: Mapping[str, Any], definitions: Mapping[str, Any], depth: int = 0
+) -> list[Mapping[str, Any]]:
+    if depth > 8:
+        return []
+    if "$ref" in node:
+        target = definitions.get(str(node["$ref"]).rsplit("/", 1)[-1], {})
+        return _alternatives_of(target, definitions, depth + 1)
+    found = [node]
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in node.get(key, ()):
+            found.extend(_alternatives_of(option, definitions, depth + 1))
+    return found
