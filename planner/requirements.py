@@ -7,6 +7,14 @@ offer filters applied after the query (backends, regions, instance_types, reserv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from planner.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from planner.catalog.gpus import GpuTable
+    from planner.config import LoadedConfig
+    from planner.config.normalized import NormalizedService
 
 
 @dataclass(frozen=True)
@@ -39,3 +47,244 @@ class Requirements:
     regions: tuple[str, ...] | None = None
     instance_types: tuple[str, ...] | None = None
     reservation: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The requirements as JSON-ready values (tuples become lists)."""
+        result: dict[str, object] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            result[name] = list(value) if isinstance(value, tuple) else value
+        return result
+
+
+# dstack 0.22.5's backend types (BackendType values a configuration may name).
+DSTACK_BACKENDS: Final[tuple[str, ...]] = (
+    "amddevcloud",
+    "aws",
+    "azure",
+    "cloudrift",
+    "crusoe",
+    "cudo",
+    "datacrunch",
+    "daytona",
+    "digitalocean",
+    "gcp",
+    "hotaisle",
+    "jarvislabs",
+    "kubernetes",
+    "lambda",
+    "lium",
+    "nebius",
+    "oci",
+    "runpod",
+    "seeweb",
+    "tensordock",
+    "vastai",
+    "verda",
+    "vultr",
+)
+
+# Backends whose gpuhunt provider has another name (dstack's get_catalog_offers). A backend that is
+# not here and not a gpuhunt provider (kubernetes, cudo, tensordock) has no catalog offers at all.
+_PROVIDER_OF_BACKEND: Final[dict[str, str]] = {
+    "lambda": "lambdalabs",
+    "datacrunch": "verda",
+    "amddevcloud": "digitalocean",
+}
+
+# How an offer's provider is shown to users when the configuration did not pick a backend alias.
+_BACKEND_OF_PROVIDER: Final[dict[str, str]] = {"lambdalabs": "lambda"}
+
+# Backends that support `reservation` (dstack 0.22.5: ComputeWithReservationSupport).
+RESERVATION_BACKENDS: Final[tuple[str, ...]] = ("aws", "gcp")
+
+# The hide-by-default catalog flags dstack 0.22.5 understands (SUPPORTED_GPUHUNT_FLAGS); rows
+# carrying any other flag (e.g. gcp-g4-preview) are not offered.
+DSTACK_ALLOWED_FLAGS: Final[tuple[str, ...]] = (
+    "oci-spot",
+    "lambda-arm",
+    "gcp-a4",
+    "gcp-g4",
+    "gcp-dws-calendar-mode",
+    "runpod-cpu",
+    "runpod-cluster",
+    "hotaisle-bm",
+)
+
+_VENDORS_NEEDING_IMAGE: Final[frozenset[str]] = frozenset({"amd", "intel", "tenstorrent"})
+IMAGE_FOR_ACCELERATOR_MESSAGE: Final = (
+    "`image` must be set when the requested accelerator is not supported by the default image"
+)
+IMAGE_FOR_ARM_MESSAGE: Final = "`image` must be set when ARM CPU requested"
+
+
+def provider_of_backend(backend: str) -> str | None:
+    """The gpuhunt provider whose catalog rows a dstack backend offers; None when it has none."""
+    from planner.catalog.columns import OFFLINE_PROVIDERS, ONLINE_PROVIDERS
+
+    name = backend.lower()
+    provider = _PROVIDER_OF_BACKEND.get(name, name)
+    return provider if provider in OFFLINE_PROVIDERS + ONLINE_PROVIDERS else None
+
+
+def providers_of_backends(backends: tuple[str, ...]) -> tuple[str, ...]:
+    """Distinct providers of the given backends, in order; backends without a catalog drop out."""
+    providers: dict[str, None] = {}
+    for backend in backends:
+        provider = provider_of_backend(backend)
+        if provider is not None:
+            providers[provider] = None
+    return tuple(providers)
+
+
+def backend_of_provider(provider: str, backends: tuple[str, ...] | None = None) -> str:
+    """The dstack backend name an offer of ``provider`` is shown under.
+
+    When the user picked an alias (``datacrunch``, ``amddevcloud``) and not the plain name, the
+    offers are shown under the alias, as dstack's backend of that name would label them.
+    """
+    if backends:
+        chosen = [backend.lower() for backend in backends]
+        for backend in chosen:
+            if provider_of_backend(backend) == provider and backend == provider:
+                return backend
+        for backend in chosen:
+            if provider_of_backend(backend) == provider:
+                return backend
+    return _BACKEND_OF_PROVIDER.get(provider, provider)
+
+
+def requirements_from_config(config: LoadedConfig | NormalizedService) -> Requirements:
+    """The catalog query and offer filters dstack 0.22.5 derives from a service configuration.
+
+    Applies the server's GPU-vendor inference and image rules (service-config.md §5.6), the spot
+    policy (§6.2) and the backend -> provider mapping (§7). Raises ``ConfigError`` for a
+    configuration the server would refuse (a non-NVIDIA accelerator or an ARM CPU without image).
+    """
+    from planner.config.normalized import NormalizedService
+
+    source: str | None = None
+    if isinstance(config, NormalizedService):
+        service = config
+    else:
+        service = config.normalized
+        source = config.source
+
+    resources = service.resources
+    gpu = resources.gpu
+    vendor: str | None = gpu.vendor
+    if vendor is None:
+        vendor = _inferred_vendor(service)
+
+    _check_image_rules(service, vendor, source)
+
+    cpu_arch = resources.cpu.arch
+    if cpu_arch is None and service.image is None:
+        cpu_arch = "x86"  # the default image is x86-only
+
+    disk = resources.disk_gb
+    gpu_memory = gpu.memory_gb
+    total_memory = gpu.total_memory_gb
+    backends = None
+    if service.backends is not None:
+        backends = tuple(backend.lower() for backend in service.backends)
+    _check_backends(backends, source)
+
+    return Requirements(
+        providers=providers_of_backends(backends) if backends is not None else None,
+        cpu_arch=cpu_arch,
+        min_cpu=resources.cpu.count.min,
+        max_cpu=resources.cpu.count.max,
+        min_memory_gb=resources.memory_gb.min,
+        max_memory_gb=resources.memory_gb.max,
+        min_gpu_count=gpu.count.min,
+        max_gpu_count=gpu.count.max,
+        gpu_vendor=vendor,
+        gpu_names=tuple(gpu.names) if gpu.names is not None else None,
+        min_gpu_memory_gb=gpu_memory.min if gpu_memory else None,
+        max_gpu_memory_gb=gpu_memory.max if gpu_memory else None,
+        min_total_gpu_memory_gb=total_memory.min if total_memory else None,
+        max_total_gpu_memory_gb=total_memory.max if total_memory else None,
+        min_disk_gb=disk.min if disk else None,
+        max_disk_gb=disk.max if disk else None,
+        max_price=service.max_price,
+        min_compute_capability=gpu.compute_capability,
+        spot=_spot_filter(service.spot_policy),
+        allowed_flags=DSTACK_ALLOWED_FLAGS,
+        backends=backends,
+        regions=service.regions,
+        instance_types=service.instance_types,
+        reservation=service.reservation,
+    )
+
+
+def _spot_filter(policy: str) -> bool | None:
+    if policy == "spot":
+        return True
+    if policy == "on-demand":
+        return False
+    return None  # auto: both kinds compete on price
+
+
+def _inferred_vendor(service: NormalizedService) -> str | None:
+    gpu = service.resources.gpu
+    if gpu.count.max == 0:
+        return None
+    if not gpu.names:
+        # The default image is built for NVIDIA/CUDA; a custom image may suit any vendor.
+        return "nvidia" if service.image is None else None
+    from planner.catalog.gpus import GpuTable
+
+    table = GpuTable.load()
+    vendors = {vendor_of_gpu_name(table, name) for name in gpu.names}
+    # {None}: every name unknown; several entries: mixed vendors or some name unknown.
+    return next(iter(vendors)) if len(vendors) == 1 else None
+
+
+def vendor_of_gpu_name(table: GpuTable, name: str) -> str | None:
+    """The vendor of a requested GPU name as dstack detects it; TPUs are ``<version>-<cores>``."""
+    version, _, cores = name.partition("-")
+    if cores.isdigit() and table.vendor_of(version) == "google":
+        return "google"
+    vendor = table.vendor_of(name)
+    # A bare TPU version (``v5p``) is not a slice name dstack recognises.
+    return None if vendor == "google" else vendor
+
+
+def _check_image_rules(service: NormalizedService, vendor: str | None, source: str | None) -> None:
+    if service.image is not None:
+        return
+    gpu = service.resources.gpu
+    if gpu.count.max != 0:
+        requested: set[str] = set()
+        if vendor is not None:
+            requested.add(vendor)
+        elif gpu.names:
+            from planner.catalog.gpus import GpuTable
+
+            table = GpuTable.load()
+            requested = {v for v in (vendor_of_gpu_name(table, n) for n in gpu.names) if v}
+        needing = sorted(requested & _VENDORS_NEEDING_IMAGE)
+        if needing:
+            raise ConfigError(
+                Problem(
+                    f"{IMAGE_FOR_ACCELERATOR_MESSAGE}: {needing}",
+                    file=source,
+                    path="image",
+                )
+            )
+    if service.resources.cpu.arch == "arm":
+        raise ConfigError(Problem(IMAGE_FOR_ARM_MESSAGE, file=source, path="image"))
+
+
+def _check_backends(backends: tuple[str, ...] | None, source: str | None) -> None:
+    unknown = [backend for backend in backends or () if backend not in DSTACK_BACKENDS]
+    if unknown:
+        raise ConfigError(
+            Problem(
+                f"unknown backend {', '.join(map(repr, unknown))}; "
+                f"expected one of: {', '.join(DSTACK_BACKENDS)}",
+                file=source,
+                path="backends",
+            )
+        )

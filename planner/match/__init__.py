@@ -1,0 +1,7 @@
+"""The vectorized matcher: ``Requirements x Catalog -> Offers`` with boolean masks over numpy arrays."""
+
+from __future__ import annotations
+
+from planner.match.offers import Offers, find_offers
+
+__all__ = ["Offers", "find_offers"]

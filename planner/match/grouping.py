@@ -1,0 +1,185 @@
+"""``--group-by gpu,backend,region,count``: offers summarised like ``dstack offer --group-by``.
+
+Follows dstack 0.22.5's server (``services/gpus.py``):
+
+- GPU groups are keyed by (gpu name, per-GPU memory, vendor) plus the chosen keys. Before grouping,
+  each backend keeps only its first (= cheapest) offer per (gpu, memory, vendor, count, spot,
+  region); so a group's price range spans those cheapest offers, not every instance type.
+- ``price`` is per GPU (offer price / count), ``offer_price`` the whole offer's.
+- Grouping by backend without region lists every region the backend has any matching offer in.
+- When the configuration asks for no GPU (``gpu.count.max == 0``) the groups are CPU groups
+  keyed by the chosen backend / region / count (= vCPUs).
+- Order: cheapest first (min, then max price), then backend, region, count, name, memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from planner.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from planner.match.offers import Offers
+
+GROUP_KEYS = ("gpu", "backend", "region", "count")
+
+
+def parse_group_by(keys: str | Sequence[str]) -> tuple[str, ...]:
+    """Validated group-by keys from ``"gpu,backend"`` or a list (dstack's rules)."""
+    items = [keys] if isinstance(keys, str) else list(keys)
+    parsed: list[str] = []
+    for item in items:
+        for value in (part.strip() for part in item.split(",")):
+            if not value:
+                continue
+            if value not in GROUP_KEYS:
+                raise InputError(
+                    f"--group-by: invalid value {value!r}; valid choices are: "
+                    f"{', '.join(sorted(GROUP_KEYS))}"
+                )
+            if value not in parsed:
+                parsed.append(value)
+    if parsed and "gpu" not in parsed:
+        raise InputError(
+            f"--group-by: cannot group by '{', '.join(parsed)}' without also grouping by 'gpu'"
+        )
+    if "region" in parsed and "backend" not in parsed:
+        raise InputError("--group-by: cannot group by 'region' without also grouping by 'backend'")
+    return tuple(parsed)
+
+
+def group_offers(offers: Offers, keys: str | Sequence[str]) -> list[dict[str, Any]]:
+    group_by = parse_group_by(keys)
+    table = _offer_table(offers)
+    if offers.requirements.max_gpu_count == 0:
+        return _cpu_groups(table, group_by)
+    return _gpu_groups(table, group_by)
+
+
+def _offer_table(offers: Offers) -> pd.DataFrame:
+    import pandas as pd
+
+    from planner.match.offers import offer_columns
+
+    columns = offer_columns(offers.catalog, offers.index, offers.requirements)
+    wanted = ["backend", "region", "spot", "price", "cpu", "cpu_arch", "memory_gb"]
+    wanted += ["gpu_vendor", "gpu_name", "gpu_count", "gpu_memory_gb"]
+    table = pd.DataFrame({name: columns[name] for name in wanted})
+    table["gpu_memory_gb"] = table["gpu_memory_gb"].astype("float64").fillna(0.0)
+    return table
+
+
+def _price_range(low: float, high: float) -> dict[str, float]:
+    return {"min": float(low), "max": float(high)}
+
+
+def _gpu_groups(table: pd.DataFrame, group_by: tuple[str, ...]) -> list[dict[str, Any]]:
+    by_backend = "backend" in group_by
+    by_region = "region" in group_by
+    by_count = "count" in group_by
+    backend_order = {b: i for i, b in enumerate(dict.fromkeys(table["backend"]))}
+    backend_regions: dict[Any, list[str]] = {
+        backend: sorted(set(regions)) for backend, regions in table.groupby("backend")["region"]
+    }
+    gpus = table[table["gpu_count"] > 0]
+    per_config = ["backend", "gpu_name", "gpu_memory_gb", "gpu_vendor", "gpu_count", "spot"]
+    gpus = gpus.drop_duplicates(subset=[*per_config, "region"], keep="first")
+    gpus = gpus.assign(
+        per_gpu=gpus["price"] / gpus["gpu_count"],
+        backend_rank=gpus["backend"].map(backend_order),
+    )
+    # dstack visits backends in order of first offer, and each backend's GPUs by vendor/name/memory.
+    gpus = gpus.sort_values(
+        ["backend_rank", "gpu_vendor", "gpu_name", "gpu_memory_gb"], kind="stable"
+    )
+    key = ["gpu_name", "gpu_memory_gb", "gpu_vendor"]
+    if by_backend:
+        key.append("backend")
+    if by_region:
+        key.append("region")
+    if by_count:
+        key.append("gpu_count")
+
+    groups: list[dict[str, Any]] = []
+    for values, rows in gpus.groupby(key, sort=False):
+        fields: dict[str, Any] = dict(zip(key, values, strict=True))
+        spot = list(dict.fromkeys("spot" if s else "on-demand" for s in rows["spot"]))
+        backend = fields.get("backend")
+        groups.append(
+            {
+                "name": fields["gpu_name"],
+                "memory_gb": float(fields["gpu_memory_gb"]),
+                "vendor": fields["gpu_vendor"],
+                "spot": spot,
+                "count": {"min": int(rows["gpu_count"].min()), "max": int(rows["gpu_count"].max())},
+                "price": _price_range(rows["per_gpu"].min(), rows["per_gpu"].max()),
+                "offer_price": _price_range(rows["price"].min(), rows["price"].max()),
+                "backends": None if by_backend else list(dict.fromkeys(rows["backend"])),
+                "backend": backend,
+                "regions": backend_regions[backend] if by_backend and not by_region else None,
+                "region": fields.get("region"),
+            }
+        )
+    groups.sort(
+        key=lambda g: (
+            g["price"]["min"],
+            g["price"]["max"],
+            g["backend"] or "",
+            g["region"] or "",
+            g["count"]["min"] if by_count else 0,
+            g["name"],
+            g["memory_gb"],
+        )
+    )
+    return groups
+
+
+def _cpu_groups(table: pd.DataFrame, group_by: tuple[str, ...]) -> list[dict[str, Any]]:
+    by_backend = "backend" in group_by
+    by_region = "region" in group_by
+    by_count = "count" in group_by
+    cpus = table[table["gpu_count"] == 0]
+    key = [column for column, on in (("backend", by_backend), ("region", by_region)) if on]
+    if by_count:
+        key.append("cpu")
+    grouped = [((), cpus)] if not key else cpus.groupby(key, sort=False)
+    groups: list[dict[str, Any]] = []
+    for values, rows in grouped:
+        if rows.empty:
+            continue
+        fields: dict[str, Any] = dict(
+            zip(key, values if isinstance(values, tuple) else (values,), strict=True)
+        )
+        backend = fields.get("backend")
+        region = fields.get("region")
+        groups.append(
+            {
+                "cpu_arch": sorted(set(rows["cpu_arch"].dropna())),
+                "count": {"min": int(rows["cpu"].min()), "max": int(rows["cpu"].max())},
+                "memory_gb": {
+                    "min": float(rows["memory_gb"].min()),
+                    "max": float(rows["memory_gb"].max()),
+                },
+                "price": _price_range(rows["price"].min(), rows["price"].max()),
+                "spot": sorted({"spot" if s else "on-demand" for s in rows["spot"]}),
+                "backend": backend,
+                "backends": sorted(set(rows["backend"])) if backend is None else None,
+                "region": region,
+                "regions": sorted(set(rows["region"]))
+                if backend is not None and region is None
+                else None,
+            }
+        )
+    groups.sort(
+        key=lambda g: (
+            g["price"]["min"],
+            g["price"]["max"],
+            g["backend"] or "",
+            g["region"] or "",
+            g["count"]["min"],
+        )
+    )
+    return groups
