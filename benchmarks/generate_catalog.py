@@ -770,6 +770,26 @@ def generate_catalog(
 ) -> dict[str, list[Row]]:
     """Rows per provider, each list ascending by price (stable), ``rows`` well-formed rows in total
     plus ``malformed`` rows that gpuhunt's loader skips. Same arguments, same output."""
+    return dict(
+        iter_catalog(
+            rows,
+            seed=seed,
+            providers=providers,
+            malformed=malformed,
+            duplicate_share=duplicate_share,
+        )
+    )
+
+
+def iter_catalog(
+    rows: int = 10_000,
+    *,
+    seed: int = 0,
+    providers: Sequence[str] | None = None,
+    malformed: int = 0,
+    duplicate_share: float = 0.005,
+) -> Iterator[tuple[str, list[Row]]]:
+    """``generate_catalog`` one provider at a time (a 1M-row catalog never sits in memory whole)."""
     if rows < 0 or malformed < 0:
         raise ValueError("rows and malformed must be >= 0")
     chosen = [p for p in PROVIDERS if providers is None or p.name in providers]
@@ -783,7 +803,6 @@ def generate_catalog(
     total_weight = sum(p.weight for p in chosen)
     quotas = [int(rows * p.weight / total_weight) for p in chosen]
     quotas[0] += rows - sum(quotas)
-    catalog: dict[str, list[Row]] = {}
     for index, (p, quota) in enumerate(zip(chosen, quotas, strict=True)):
         rng = random.Random(f"{seed}:{p.name}")
         gpu_shapes, cpu_shapes = _provider_shapes(p, rng)
@@ -805,8 +824,7 @@ def generate_catalog(
                 break
             position = rng.randrange(len(provider_rows))
             provider_rows.insert(position, _malformed(provider_rows[position], (kind + index) % 6))
-        catalog[p.name] = provider_rows
-    return catalog
+        yield p.name, provider_rows
 
 
 def _csv_bytes(rows: list[Row]) -> bytes:
@@ -844,32 +862,38 @@ def write_catalog(
         raise ValueError(f"unknown layouts {sorted(bad)}; known: {', '.join(LAYOUTS)}")
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    catalog = generate_catalog(rows, seed=seed, providers=providers, malformed=malformed)
-    contents = {name: _csv_bytes(provider_rows) for name, provider_rows in catalog.items()}
-    directory = zip_path = v3_base = None
-    if "dir" in layouts:
-        directory = root
-        for name, data in contents.items():
-            (root / f"{name}.csv").write_bytes(data)
-    if "zip" in layouts:
-        zip_path = root / "catalog.zip"
-        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, data in contents.items():
+    directory = root if "dir" in layouts else None
+    zip_path = root / "catalog.zip" if "zip" in layouts else None
+    v3_base = root / "v3" if "v3" in layouts else None
+    names: list[str] = []
+    archive = zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) if zip_path else None
+    try:
+        for name, provider_rows in iter_catalog(
+            rows, seed=seed, providers=providers, malformed=malformed
+        ):
+            names.append(name)
+            data = _csv_bytes(provider_rows)
+            del provider_rows
+            if directory is not None:
+                (directory / f"{name}.csv").write_bytes(data)
+            if archive is not None:
                 archive.writestr(f"{name}.csv", data)
-    if "v3" in layouts:
-        v3_base = root / "v3"
-        for name, data in contents.items():
-            provider_dir = v3_base / name
-            (provider_dir / version).mkdir(parents=True, exist_ok=True)
-            (provider_dir / "latest").mkdir(exist_ok=True)
-            (provider_dir / "version").write_text(f"{version}\n")
-            for target in (
-                provider_dir / version / "catalog.zip",
-                provider_dir / "latest" / "catalog.zip",
-            ):
-                with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-                    archive.writestr(f"{name}.csv", data)
-    return WrittenCatalog(root, rows, tuple(catalog), directory, zip_path, v3_base, version)
+            if v3_base is not None:
+                _write_v3(v3_base, name, version, data)
+    finally:
+        if archive is not None:
+            archive.close()
+    return WrittenCatalog(root, rows, tuple(names), directory, zip_path, v3_base, version)
+
+
+def _write_v3(v3_base: Path, name: str, version: str, data: bytes) -> None:
+    provider_dir = v3_base / name
+    (provider_dir / version).mkdir(parents=True, exist_ok=True)
+    (provider_dir / "latest").mkdir(exist_ok=True)
+    (provider_dir / "version").write_text(f"{version}\n")
+    for target in (provider_dir / version / "catalog.zip", provider_dir / "latest" / "catalog.zip"):
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"{name}.csv", data)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
