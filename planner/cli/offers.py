@@ -1,0 +1,130 @@
+"""``planner offers FILE``: the catalog offers a service configuration matches, cheapest first.
+
+stdout carries only the requested format; malformed-row warnings and the why-not explanation go
+to stderr. Exit 0 with offers, 1 when nothing matches, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from planner.errors import InputError
+
+TABLE_DEFAULT_MAX_OFFERS = 50
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "offers",
+        help="list the catalog offers a service configuration matches, cheapest first",
+        description="List the offers that satisfy the configuration's resources, backends, "
+        "regions, instance_types, spot_policy, reservation and max_price, cheapest first (equal "
+        "prices keep catalog order). Exit 1 with an explanation when nothing matches.",
+    )
+    parser.add_argument("file", metavar="FILE", help="the service configuration (- reads stdin)")
+    parser.add_argument(
+        "--catalog",
+        metavar="SOURCE",
+        action="append",
+        default=[],
+        help="a gpuhunt zip, directory of <provider>.csv or CSV, a SkyPilot vms.csv, an "
+        "http(s):// URL, 'bundled' or 'cache' (repeatable; default: the bundled snapshot)",
+    )
+    parser.add_argument(
+        "--format", choices=("table", "json", "csv"), default="table", help="output format"
+    )
+    parser.add_argument(
+        "--max-offers",
+        metavar="N",
+        type=_positive_int,
+        default=None,
+        help=f"list at most N offers (default: {TABLE_DEFAULT_MAX_OFFERS} for the table, all "
+        "for json/csv); the total still counts every match",
+    )
+    parser.add_argument(
+        "--group-by",
+        metavar="KEYS",
+        action="append",
+        default=[],
+        help="group offers by gpu, backend, region, count (comma-separated; must include gpu; "
+        "region needs backend), like `dstack offer --group-by`",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 2) on a malformed catalog row instead of dropping it with a warning",
+    )
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from planner.catalog import Catalog
+    from planner.config import load_config
+    from planner.match import find_offers
+    from planner.match.grouping import parse_group_by
+    from planner.report import offers as report
+
+    group_by = parse_group_by(args.group_by) if args.group_by else ()
+    if group_by and args.format == "csv":
+        raise InputError("--group-by: the csv format lists offers; use table or json for groups")
+    config = load_config(args.file)
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    catalog = Catalog.load(*args.catalog, strict=args.strict)
+    _warn_dropped_rows(catalog)
+
+    offers = find_offers(config, catalog)
+    limit = args.max_offers
+    if limit is None and args.format == "table":
+        limit = TABLE_DEFAULT_MAX_OFFERS
+
+    if group_by:
+        groups = offers.grouped(group_by)
+        if args.format == "json":
+            document = report.offers_document(offers, 0)
+            del document["offers"]
+            document["group_by"] = list(group_by)
+            document["groups"] = groups[:limit]
+            print(json.dumps(document, indent=2))
+        elif groups:
+            print(report.render_groups_table(groups[:limit]))
+    elif args.format == "json":
+        print(report.render_offers_json(offers, limit))
+    elif args.format == "csv":
+        sys.stdout.write(report.render_offers_csv(offers, limit))
+    elif offers.total:
+        print(report.render_offers_table(offers, limit))
+
+    if offers.total == 0:
+        print(report.why_not_text(offers), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _warn_dropped_rows(catalog: Any) -> None:
+    """One stderr line per source that had malformed rows left out (the catalog kept the rest)."""
+    from planner.catalog.provenance import summarize_dropped
+
+    sources = [source for source in catalog.sources if source.dropped]
+    for source in sources:
+        issues = [issue for issue in catalog.issues if issue.source.startswith(source.location)]
+        if not issues and len(sources) == 1:
+            issues = list(catalog.issues)
+        summary = summarize_dropped(source.location, source.rows + source.dropped, issues)
+        print(
+            f"warning: {summary or f'dropped {source.dropped} malformed rows of {source.location}'}",
+            file=sys.stderr,
+        )

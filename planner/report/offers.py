@@ -1,0 +1,178 @@
+"""Rendering ``planner offers``: a table like ``dstack offer``, JSON per cli.md, CSV, groups, why-not."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from planner.report.table import render_text_table
+
+if TYPE_CHECKING:
+    from planner.match import Offers
+
+OFFER_HEADERS = ("#", "BACKEND", "REGION", "INSTANCE", "RESOURCES", "SPOT", "PRICE")
+CSV_FIELDS = (
+    "backend",
+    "provider",
+    "region",
+    "instance_type",
+    "spot",
+    "price",
+    "cpu",
+    "cpu_arch",
+    "memory_gb",
+    "disk_gb",
+    "gpu_vendor",
+    "gpu_name",
+    "gpu_count",
+    "gpu_memory_gb",
+    "flags",
+)
+
+
+def format_price(price: float) -> str:
+    """``$2.49``, ``$0.7512``: dstack's up-to-6-decimals without trailing zeros."""
+    return "$" + f"{price:f}".rstrip("0").rstrip(".")
+
+
+def _gb(value: float) -> str:
+    return f"{value:g}GB"
+
+
+def format_resources(offer: dict[str, Any], sized_disk_gb: float | None) -> str:
+    """``8xCPU, 32GB, 1xA10G (24GB), 100.0GB (disk)``.
+
+    A row whose catalog states no disk shows the disk dstack would size it to (``sized_disk_gb``,
+    the smallest requested size), as ``dstack offer`` does; without one the disk is left out.
+    """
+    cpu = f"{offer['cpu']}xCPU"
+    if offer["cpu_arch"] == "arm":
+        cpu += " (arm)"
+    parts = [cpu, _gb(offer["memory_gb"])]
+    if offer["gpu_count"]:
+        gpu = f"{offer['gpu_count']}x{offer['gpu_name']}"
+        if offer["gpu_memory_gb"]:
+            gpu += f" ({_gb(offer['gpu_memory_gb'])})"
+        parts.append(gpu)
+    disk = offer["disk_gb"] if offer["disk_gb"] is not None else sized_disk_gb
+    if disk is not None:
+        parts.append(f"{float(disk):.1f}GB (disk)")
+    return ", ".join(parts)
+
+
+def sized_disk_gb(offers: Offers) -> float:
+    """dstack sizes a configurable disk to the requested minimum (100 GB when unset)."""
+    requested = offers.requirements.min_disk_gb
+    return requested if requested is not None else 100.0
+
+
+def render_offers_table(offers: Offers, limit: int | None) -> str:
+    records = offers.records(limit)
+    disk = sized_disk_gb(offers)
+    rows = [
+        (
+            str(number),
+            offer["backend"] or "",
+            offer["region"] or "",
+            offer["instance_type"] or "",
+            format_resources(offer, disk),
+            "yes" if offer["spot"] else "no",
+            format_price(offer["price"]),
+        )
+        for number, offer in enumerate(records, start=1)
+    ]
+    table = render_text_table(OFFER_HEADERS, rows, right_aligned=(0, 6))
+    return f"{table}\n\nshown {len(records)} of {offers.total} offers"
+
+
+def offers_document(offers: Offers, limit: int | None) -> dict[str, Any]:
+    """The ``--format json`` document of cli.md, plus the why-not ``exclusions``."""
+    catalog = offers.catalog
+    return {
+        "requirements": offers.requirements.to_json(),
+        "total_offers": offers.total,
+        "offers": offers.records(limit),
+        "catalog": {
+            "sources": [source.to_json() for source in catalog.sources],
+            "as_of": catalog.as_of,
+        },
+        "exclusions": [exclusion.to_json() for exclusion in offers.exclusions],
+    }
+
+
+def render_offers_json(offers: Offers, limit: int | None) -> str:
+    return json.dumps(offers_document(offers, limit), indent=2)
+
+
+def render_offers_csv(offers: Offers, limit: int | None) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for offer in offers.records(limit):
+        row = dict(offer)
+        row["flags"] = " ".join(offer["flags"])
+        row["spot"] = "true" if offer["spot"] else "false"
+        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+    return buffer.getvalue()
+
+
+def why_not_text(offers: Offers) -> str:
+    """Why nothing (or little) matched: each requirement that excluded offers, worst first."""
+    excluding = [exclusion for exclusion in offers.exclusions if exclusion.excluded]
+    if not excluding:
+        return "the catalog is empty" if len(offers.catalog) == 0 else "every offer matched"
+    excluding.sort(key=lambda exclusion: -exclusion.only_this)
+    lines = [f"no offer matches all requirements ({len(offers.catalog)} offers in the catalog):"]
+    lines += [f"  {exclusion.sentence()}" for exclusion in excluding]
+    return "\n".join(lines)
+
+
+def _range_text(low: float, high: float, formatter: Any) -> str:
+    return formatter(low) if low == high else f"{formatter(low)}..{formatter(high)}"
+
+
+def render_groups_table(groups: Sequence[dict[str, Any]]) -> str:
+    """Group rows like ``dstack offer --group-by``: GPU groups or, for CPU-only runs, CPU groups."""
+    if groups and "name" not in groups[0]:
+        return _render_cpu_groups(groups)
+    has_backend = any(group["backend"] for group in groups)
+    has_region = any(group["region"] for group in groups)
+    headers = ["#", "GPU", "SPOT", "$/GPU", "BACKEND" if has_backend else "BACKENDS"]
+    if has_backend:
+        headers.append("REGION" if has_region else "REGIONS")
+    rows = []
+    for number, group in enumerate(groups, start=1):
+        count = group["count"]
+        memory = f"{int(group['memory_gb'])}GB"
+        spec = f"{group['name']}:{memory}:{_range_text(count['min'], count['max'], str)}"
+        price = _range_text(
+            group["price"]["min"], group["price"]["max"], lambda p: format_price(p)[1:]
+        )
+        backend = group["backend"] or ", ".join(group["backends"] or ())
+        row = [str(number), spec, ", ".join(group["spot"]), price, backend]
+        if has_backend:
+            regions = group["regions"] or []
+            row.append(
+                group["region"]
+                or (", ".join(regions) if len(regions) <= 3 else f"{len(regions)} regions")
+            )
+        rows.append(row)
+    return render_text_table(headers, rows, right_aligned=(0,))
+
+
+def _render_cpu_groups(groups: Sequence[dict[str, Any]]) -> str:
+    headers = ["#", "CPU", "MEMORY", "SPOT", "PRICE", "BACKEND"]
+    rows = []
+    for number, group in enumerate(groups, start=1):
+        arch = "/".join(group["cpu_arch"])
+        cpus = _range_text(group["count"]["min"], group["count"]["max"], str)
+        memory = _range_text(group["memory_gb"]["min"], group["memory_gb"]["max"], _gb)
+        price = _range_text(group["price"]["min"], group["price"]["max"], format_price)
+        where = group["backend"] or ", ".join(group["backends"] or ())
+        if group["region"]:
+            where += f" ({group['region']})"
+        rows.append([str(number), f"{arch}:{cpus}", memory, ", ".join(group["spot"]), price, where])
+    return render_text_table(headers, rows, right_aligned=(0,))
