@@ -71,7 +71,16 @@ def _range_object_schema(bound: dict[str, Any]) -> dict[str, Any]:
             "max": {"anyOf": [bound, {"type": "null"}]},
         },
         "additionalProperties": False,
+        "minProperties": 1,
     }
+
+
+def _any_case(words: Sequence[str]) -> dict[str, Any]:
+    """A string schema accepting any of ``words`` in any letter case (JSON Schema has no flags)."""
+    alternatives = "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word) for word in words
+    )
+    return {"type": "string", "pattern": rf"^\s*({alternatives})\s*$"}
 
 
 _INT_RANGE_SCHEMA: dict[str, Any] = {
@@ -113,6 +122,14 @@ def _to_memory_range(value: Any) -> GBRange:
     return GBRange(min=parsed.min, max=parsed.max)
 
 
+CountRangeObject = Annotated[
+    IntRange,
+    WithJsonSchema(
+        _range_object_schema(
+            {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": f"^{_INT_TEXT}$"}]}
+        )
+    ),
+]
 IntRangeField = Annotated[
     IntRange, BeforeValidator(_to_int_range), WithJsonSchema(_INT_RANGE_SCHEMA)
 ]
@@ -125,6 +142,14 @@ MemoryField = Annotated[
 DurationField = Annotated[
     int, BeforeValidator(grammar.parse_duration), WithJsonSchema(_DURATION_SCHEMA)
 ]
+
+
+_NAMES_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+    ]
+}
 
 
 def _optional(schema: dict[str, Any]) -> dict[str, Any]:
@@ -152,9 +177,10 @@ PortText = Annotated[str, Field(pattern=r"^\s*\d+\s*$|^\d+:\d+$")]
 class CPUSpec(_Model):
     """CPU requirements; also written as a count (``8``), a range (``2..``) or ``[arch:]count``."""
 
-    arch: Literal["x86", "arm"] | None = Field(
-        default=None, description="The CPU architecture, `x86` or `arm` (case-insensitive)."
-    )
+    arch: Annotated[
+        Literal["x86", "arm"] | None,
+        WithJsonSchema({"anyOf": [_any_case(list(grammar.CPU_ARCH_WORDS)), {"type": "null"}]}),
+    ] = Field(default=None, description="The CPU architecture, `x86` or `arm` (case-insensitive).")
     count: IntRangeField = Field(
         default=IntRange(min=2),
         description="The number of CPU cores: a number (`8`) or a range (`2..`, `4..16`). Defaults to `2..`.",
@@ -188,12 +214,15 @@ class GPUSpec(_Model):
     Seed rule: when a GPU is requested without a count, the count is exactly 1.
     """
 
-    vendor: Literal["nvidia", "amd", "google", "intel", "tenstorrent"] | None = Field(
+    vendor: Annotated[
+        Literal["nvidia", "amd", "google", "intel", "tenstorrent"] | None,
+        WithJsonSchema({"anyOf": [_any_case(list(grammar.VENDOR_WORDS)), {"type": "null"}]}),
+    ] = Field(
         default=None,
         description="The vendor of the GPU/accelerator, one of: `nvidia`, `amd`, `google` (alias: `tpu`), "
         "`intel`, `tenstorrent` (alias: `tt`).",
     )
-    name: tuple[str, ...] | None = Field(
+    name: Annotated[tuple[str, ...] | None, WithJsonSchema(_optional(_NAMES_SCHEMA))] = Field(
         default=None,
         description="The GPU name or list of names (e.g. `A100` or `[A10G, L4]`); any one of them "
         "matches, case-insensitively. The deprecated `tpu-` prefix is removed.",
@@ -285,7 +314,10 @@ class Resources(_Model):
     """The resource requirements. Setting a field replaces only that field's default."""
 
     cpu: Annotated[
-        CPUSpec, BeforeValidator(_as_written, json_schema_input_type=int | CpuText | CPUSpec)
+        CPUSpec,
+        BeforeValidator(
+            _as_written, json_schema_input_type=int | CpuText | CountRangeObject | CPUSpec
+        ),
     ] = Field(
         default=CPUSpec(),
         description="The CPU requirements: a count (`8`), a range (`2..`), `[arch:]count` (`arm:8`) "
@@ -487,7 +519,7 @@ class RegistryAuthSpec(_Model):
 class NetworkVolumeSpec(_Model):
     """A network volume (any one of the named volumes is mounted)."""
 
-    name: tuple[str, ...] = Field(
+    name: Annotated[tuple[str, ...], WithJsonSchema(_NAMES_SCHEMA)] = Field(
         description="The network volume name or the list of network volume names to mount. If a list "
         "is specified, one of the volumes in the list will be mounted."
     )
