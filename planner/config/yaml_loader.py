@@ -6,7 +6,7 @@ the 1-based line/column of every key and value by field path, so a validation er
 ``resources.gpu.memory`` can point at the exact place in the file.
 
 While building, it rejects the YAML 1.1 readings that silently change what the user wrote
-(documented choices, see docs/config-loading.md):
+(deliberate choices; the spec asks to do better than PyYAML here):
 
 * a duplicated key is an error naming both lines (PyYAML keeps the last one silently);
 * an unquoted base-60 number (``gpu: 1:2`` → 62, ``port: 8080:50`` → 484850) is an error;
@@ -401,8 +401,11 @@ class _Builder:
             self.scalar_sources[path] = ScalarSource(text=text, tag=tag.removeprefix(_TAG_PREFIX))
         return value
 
+    def _is_secret(self, path: FieldPath) -> bool:
+        return any(path[: len(secret)] == secret for secret in self.secret_paths)
+
     def _number_trap(self, text: str, tag: str, path: FieldPath) -> str | None:
-        secret = path in self.secret_paths
+        secret = self._is_secret(path)
         quoted = _quote_hint(text, path, secret)
         if ":" in text:
             reading = "" if secret else f"{text} as the base-60 number {_base60(text, tag)}"
@@ -419,7 +422,7 @@ class _Builder:
         return None
 
     def _unreadable_number(self, text: str, path: FieldPath) -> str:
-        shown = "this value" if path in self.secret_paths else f"`{text}`"
+        shown = "this value" if self._is_secret(path) else f"`{text}`"
         return f"YAML cannot read {shown} as a number; quote it if it is text"
 
 

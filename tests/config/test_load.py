@@ -1,0 +1,212 @@
+"""``load_config``: every failure is a located ``ConfigError``; valid files load and normalize."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from planner.config import LoadedConfig, ServiceConfiguration, load_config
+from planner.config.normalized import REDACTED, NormalizedService
+from planner.errors import ConfigError, Problem
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MINIMAL = "type: service\nport: 8000\ncommands: [python serve.py]\n"
+
+
+def problems_of(source: str | Path | None = None, *, text: str | None = None) -> list[Problem]:
+    with pytest.raises(ConfigError) as caught:
+        if text is not None:
+            load_config(text=text, name="s.yml")
+        else:
+            assert source is not None
+            load_config(source)
+    return list(caught.value.problems)
+
+
+def located(problems: list[Problem]) -> list[tuple[int | None, int | None, str | None]]:
+    return [(problem.line, problem.column, problem.path) for problem in problems]
+
+
+def test_valid_file_loads_with_model_normalized_view_and_warnings() -> None:
+    loaded = load_config(FIXTURES / "valid_full.yml")
+    assert isinstance(loaded, LoadedConfig)
+    assert loaded.source == str(FIXTURES / "valid_full.yml")
+    assert isinstance(loaded.configuration, ServiceConfiguration)
+    assert isinstance(loaded.normalized, NormalizedService)
+    assert loaded.normalized.replicas.min == 1 and loaded.normalized.replicas.max == 4
+    assert loaded.normalized.resources.gpu.names == ("A100",)
+    assert loaded.normalized.resources.gpu.count.min == 2
+    assert loaded.normalized.registry_auth is not None
+    assert loaded.normalized.registry_auth.password == REDACTED
+    assert [(w.line, w.column, w.path) for w in loaded.warnings] == [
+        (25, 1, "termination_policy"),
+        (26, 1, "termination_idle_time"),
+    ]
+    assert all("deprecated, use `idle_duration`" in w.message for w in loaded.warnings)
+
+
+def test_text_source_and_names() -> None:
+    assert load_config(text=MINIMAL).source == "<text>"
+    assert load_config(text=MINIMAL, name="inline.yml").source == "inline.yml"
+    assert load_config(str(FIXTURES / "python_310.yml")).normalized.python == "3.10"
+
+
+def test_exactly_one_source_is_required() -> None:
+    with pytest.raises(TypeError):
+        load_config()
+    with pytest.raises(TypeError):
+        load_config(FIXTURES / "valid_full.yml", text=MINIMAL)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "where", "words"),
+    [
+        ("base60_gpu.yml", (5, 8, "resources.gpu"), 'base-60 number 62; quote it: gpu: "1:2"'),
+        ("base60_port.yml", (3, 7, "port"), "base-60 number 484850"),
+        ("octal_replicas.yml", (4, 11, "replicas"), "octal number 8"),
+        ("duplicate_key.yml", (7, 3, "resources.gpu"), "first written at line 5"),
+        ("python_object_tag.yml", (3, 11, "commands"), "is not allowed"),
+        ("multi_document.yml", (5, 1, None), "more than one YAML document"),
+        ("list_document.yml", (1, 1, None), "not a list"),
+        ("task.yml", (1, 7, "type"), "planner plans services; this is a task configuration"),
+        ("missing_type.yml", (1, 1, "type"), "`type` is missing"),
+        ("not_utf8.yml", (4, 10, None), "not UTF-8"),
+        ("syntax_error.yml", (3, 10, None), "YAML syntax error: mapping values are not allowed"),
+        ("alias_bomb.yml", None, "expands to more than"),
+        ("yaml11_words.yml", (4, 7, "name"), 'boolean false; quote it if you meant the word: name: "no"'),
+    ],
+)  # fmt: skip
+def test_each_trap_is_one_located_error(
+    fixture: str, where: tuple[int, int, str | None] | None, words: str
+) -> None:
+    (problem,) = problems_of(FIXTURES / fixture)
+    assert problem.file == str(FIXTURES / fixture)
+    if where is not None:
+        assert (problem.line, problem.column, problem.path) == where
+    assert words in problem.message
+
+
+@pytest.mark.parametrize("fixture", ["empty.yml", "comments_only.yml"])
+def test_empty_file(fixture: str) -> None:
+    (problem,) = problems_of(FIXTURES / fixture)
+    assert problem.file == str(FIXTURES / fixture)
+    assert "the file is empty" in problem.message
+
+
+@pytest.mark.parametrize("kind", ["task", "dev-environment", "fleet", "gateway", "volume"])
+def test_other_dstack_types_are_named(kind: str) -> None:
+    (problem,) = problems_of(text=f"name: x\ntype: {kind}\n")
+    assert (problem.line, problem.column, problem.path) == (2, 7, "type")
+    assert f"this is a {kind} configuration" in problem.message
+
+
+@pytest.mark.parametrize(("value", "shown"), [("services", "`services`"), ("[1]", "a list")])
+def test_unknown_type(value: str, shown: str) -> None:
+    (problem,) = problems_of(text=f"type: {value}\n")
+    assert f"unknown configuration type {shown}" in problem.message
+
+
+def test_every_field_error_is_located_and_ordered() -> None:
+    problems = problems_of(FIXTURES / "field_errors.yml")
+    assert located(problems) == [
+        (7, 13, "resources.gpu.memory"),
+        (8, 8, "resources.cpu"),
+        (13, 11, "volumes[1].path"),
+        (14, 1, "replica"),
+    ]
+    assert "80G" in problems[0].message
+    assert "did you mean `replicas`?" in problems[3].message
+
+
+def test_union_fields_give_one_message_each() -> None:
+    problems = problems_of(
+        text=MINIMAL + "resources:\n  gpu: [1]\nretry:\n  on_events: [sometimes]\n"
+    )
+    assert located(problems) == [(5, 8, "resources.gpu"), (7, 15, "retry.on_events[0]")]
+    assert problems[0].message == "expected a mapping, got a list"
+    assert "no-capacity" in problems[1].message
+
+
+def test_missing_fields_point_at_their_parent() -> None:
+    problems = problems_of(
+        text="type: service\ncommands: [x]\nmodel:\n  format: openai\nport: 80\nscaling: {}\nreplicas: 1..2\n"
+    )
+    assert located(problems) == [
+        (3, 1, "model.name"),
+        (6, 1, "scaling.metric"),
+        (6, 1, "scaling.target"),
+    ]
+    assert problems[0].message == "`name` is required"
+
+
+def test_missing_top_level_field_points_at_document_start() -> None:
+    (problem,) = problems_of(text="# my service\n\ntype: service\ncommands: [x]\n")
+    assert (problem.line, problem.column, problem.path) == (3, 1, "port")
+
+
+def test_cross_field_rule_is_located_at_the_field() -> None:
+    (problem,) = problems_of(text=MINIMAL + "image: python:3.12\npython: '3.11'\n")
+    assert (problem.line, problem.column, problem.path) == (5, 9, "python")
+    assert "mutually exclusive" in problem.message
+
+
+def test_python_310_is_read_back_as_310() -> None:
+    loaded = load_config(FIXTURES / "python_310.yml")
+    assert loaded.configuration.python == "3.10"
+
+
+def test_replicas_and_yaml_booleans_the_model_accepts() -> None:
+    loaded = load_config(text=MINIMAL + "replicas: 3\ngateway: off\nauth: no\n")
+    assert loaded.normalized.replicas.min == 3 and loaded.normalized.replicas.max == 3
+    assert loaded.normalized.gateway is False
+    assert loaded.normalized.auth is False
+
+
+def test_empty_value_where_text_is_needed_gets_a_null_hint() -> None:
+    (problem,) = problems_of(text=MINIMAL + "registry_auth:\n  username:\n  password: x\n")
+    assert (problem.line, problem.column, problem.path) == (5, 12, "registry_auth.username")
+    assert "an empty value" in problem.message
+
+
+def test_password_never_appears_in_errors() -> None:
+    problems = problems_of(FIXTURES / "password_with_errors.yml")
+    assert located(problems) == [(2, 7, "port"), (7, 3, "registry_auth.token"), (12, 10, "gateway")]
+    for problem in problems:
+        assert "hunter2" not in str(problem)
+    assert REDACTED in problems[2].message
+
+
+@pytest.mark.parametrize(
+    "password_line",
+    ["password: [hunter2-Secret]", "password: {a: hunter2-Secret}", "password: 12:34"],
+)
+def test_badly_typed_password_is_not_echoed(password_line: str) -> None:
+    problems = problems_of(text=MINIMAL + f"registry_auth:\n  username: u\n  {password_line}\n")
+    assert [problem.path for problem in problems] == ["registry_auth.password"]
+    assert "hunter2" not in str(problems[0]) and "12:34" not in str(problems[0])
+
+
+def test_short_password_is_redacted_without_mangling_messages() -> None:
+    problems = problems_of(
+        text=MINIMAL + "registry_auth: {username: u, password: abc}\ngateway: a/b/abc\n"
+    )
+    assert problems[0].message.startswith("invalid entity reference")
+    assert "/abc" not in problems[0].message
+
+
+def test_unreadable_paths(tmp_path: Path) -> None:
+    (missing,) = problems_of(tmp_path / "nope.yml")
+    assert missing.file == str(tmp_path / "nope.yml") and "no such file" in missing.message
+    (directory,) = problems_of(tmp_path)
+    assert "is a directory" in directory.message
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_permission_denied(tmp_path: Path) -> None:
+    target = tmp_path / "locked.yml"
+    target.write_text(MINIMAL)
+    target.chmod(0)
+    (problem,) = problems_of(target)
+    assert "permission denied" in problem.message
