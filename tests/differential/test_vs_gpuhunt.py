@@ -28,7 +28,6 @@ import pytest
 
 gpuhunt = pytest.importorskip("gpuhunt")
 from gpuhunt._internal import storage as gpuhunt_storage  # noqa: E402
-from gpuhunt.providers.base import AbstractProvider  # noqa: E402
 
 ROWS = 10_000
 MALFORMED = 12
@@ -36,10 +35,10 @@ SEED = 20260101
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _load_generator() -> ModuleType:
-    # benchmarks/ is not an installed package; load the generator from its file.
+def _load_benchmark_module(name: str) -> ModuleType:
+    # benchmarks/ is not an installed package; load the helper from its file.
     spec = importlib.util.spec_from_file_location(
-        "planner_bench_generate_catalog", REPO / "benchmarks" / "generate_catalog.py"
+        f"planner_benchmarks_{name}", REPO / "benchmarks" / f"{name}.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -48,22 +47,10 @@ def _load_generator() -> ModuleType:
     return module
 
 
-generator = _load_generator()
+generator = _load_benchmark_module("generate_catalog")
+oracle = _load_benchmark_module("oracle")
 
 Key = tuple[Any, ...]
-
-
-class _CsvOnlineProvider(AbstractProvider):
-    """An online provider whose offers are a fixed list (parsed from a generated CSV by gpuhunt)."""
-
-    def __init__(self, name: str, items: list[Any]) -> None:
-        self.NAME = name
-        self._items = items
-
-    def get(
-        self, query_filter: Any = None, balance_resources: bool = True, apply_filter: bool = False
-    ) -> list[Any]:
-        return list(self._items)
 
 
 @pytest.fixture(scope="session")
@@ -76,19 +63,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="session")
 def gpuhunt_catalog(written: Any) -> Any:
-    catalog = gpuhunt.Catalog(balance_resources=False, auto_reload=False)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GPUHUNT_CATALOG_URL", written.v3_base.as_uri())
-        patch.delenv("GPUHUNT_CATALOG_DIR", raising=False)
-        catalog.load()
-    offline = set(gpuhunt._internal.catalog.OFFLINE_PROVIDERS)
-    for name in written.providers:
-        if name in offline:
-            continue
-        with open(written.directory / f"{name}.csv", newline="", encoding="utf-8") as f:
-            items = list(gpuhunt_storage.load(f, provider=name))
-        catalog.add_provider(_CsvOnlineProvider(name, items))
-    return catalog
+    return oracle.load_gpuhunt_catalog(written.v3_base, written.directory, written.providers)
 
 
 def _raw_rows(written: Any) -> Iterator[tuple[str, dict[str, str]]]:
@@ -296,33 +271,6 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
     ("memory-window", {"min_memory": 64, "max_memory": 256, "min_cpu": 16}),
 ]
 
-# gpuhunt keyword -> Requirements field
-_FIELD = {
-    "provider": "providers",
-    "gpu_name": "gpu_names",
-    "min_memory": "min_memory_gb",
-    "max_memory": "max_memory_gb",
-    "min_gpu_memory": "min_gpu_memory_gb",
-    "max_gpu_memory": "max_gpu_memory_gb",
-    "min_total_gpu_memory": "min_total_gpu_memory_gb",
-    "max_total_gpu_memory": "max_total_gpu_memory_gb",
-    "min_disk_size": "min_disk_gb",
-    "max_disk_size": "max_disk_gb",
-}
-_TUPLES = {"providers", "gpu_names", "allowed_flags"}
-
-
-def _requirements(kwargs: dict[str, Any]) -> Any:
-    from planner.requirements import Requirements
-
-    fields: dict[str, Any] = {}
-    for key, value in kwargs.items():
-        name = _FIELD.get(key, key)
-        if name in _TUPLES and value is not None:
-            value = (value,) if isinstance(value, str) else tuple(value)
-        fields[name] = value
-    return Requirements(**fields)
-
 
 @pytest.fixture(scope="session")
 def planner_side(written: Any) -> tuple[Any, Any]:
@@ -349,7 +297,7 @@ def test_same_offers_as_gpuhunt(
     catalog, find_offers = planner_side
     kwargs = _resolve(kwargs, gpuhunt_catalog)
     expected = [_gpuhunt_key(item) for item in gpuhunt_catalog.query(**kwargs)]
-    offers = find_offers(_requirements(kwargs), catalog)
+    offers = find_offers(oracle.requirements_from_query(kwargs), catalog)
     actual = _planner_keys(offers.frame)
 
     assert offers.total == len(actual)
