@@ -268,13 +268,20 @@ def _check_image_rules(service: NormalizedService, vendor: str | None, source: s
         if needing:
             raise ConfigError(
                 Problem(
-                    f"{IMAGE_FOR_ACCELERATOR_MESSAGE}: {needing}",
+                    f"{IMAGE_FOR_ACCELERATOR_MESSAGE}: {needing} (requested by resources.gpu; "
+                    "the default image is built for NVIDIA)",
                     file=source,
                     path="image",
                 )
             )
     if service.resources.cpu.arch == "arm":
-        raise ConfigError(Problem(IMAGE_FOR_ARM_MESSAGE, file=source, path="image"))
+        raise ConfigError(
+            Problem(
+                f"{IMAGE_FOR_ARM_MESSAGE} (resources.cpu is arm; the default image is x86-only)",
+                file=source,
+                path="image",
+            )
+        )
 
 
 def _check_backends(backends: tuple[str, ...] | None, source: str | None) -> None:
