@@ -21,12 +21,11 @@ _MAX_CODE_COMPARISONS = 6
 
 
 class CatalogView:
-    """Arrays of one catalog, as the matcher needs them (the catalog caches the heavy ones)."""
+    """Arrays of one catalog, as the matcher needs them (the catalog caches the arrays)."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.rows = len(catalog)
-        self._codes: dict[str, np.ndarray] = {}
         self._categories: dict[str, list[str]] = {}
 
     def values(self, column: str) -> np.ndarray:
@@ -34,13 +33,11 @@ class CatalogView:
 
     def codes(self, column: str) -> np.ndarray:
         """Category codes of a string column; -1 where the value is missing."""
-        if column not in self._codes:
-            self._codes[column] = self.catalog.frame[column].cat.codes.to_numpy()
-        return self._codes[column]
+        return self.catalog.array(column)
 
     def categories(self, column: str) -> list[str]:
         if column not in self._categories:
-            self._categories[column] = [str(c) for c in self.catalog.frame[column].cat.categories]
+            self._categories[column] = list(self.catalog.categories(column))
         return self._categories[column]
 
     def lower_categories(self, column: str) -> list[str]:

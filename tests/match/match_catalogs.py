@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.catalog import Catalog
 from planner.catalog.columns import COLUMNS, ROW_ID
 
 # A row as a test writes it; omitted fields take these values (a CPU-only on-demand x86 row).
@@ -50,26 +51,5 @@ def offer_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-class _FrameCatalog:
-    """Stand-in until planner.catalog.Catalog lands (TODO(integration): remove)."""
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
-        self.sources: tuple[Any, ...] = ()
-        self.as_of = None
-        self.issues: tuple[Any, ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    def array(self, name: str) -> np.ndarray:
-        return self.frame[name].to_numpy()
-
-
-def make_catalog(rows: Sequence[dict[str, Any]]) -> Any:
-    import planner.catalog
-
-    catalog_class = getattr(planner.catalog, "Catalog", None)
-    if catalog_class is None:
-        return _FrameCatalog(offer_frame(rows))
-    return catalog_class.from_frame(offer_frame(rows))
+def make_catalog(rows: Sequence[dict[str, Any]]) -> Catalog:
+    return Catalog.from_frame(offer_frame(rows))
