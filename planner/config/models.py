@@ -11,10 +11,12 @@ holds exactly one representation of each value. Errors carry the field path in `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -130,6 +132,16 @@ CountRangeObject = Annotated[
         )
     ),
 ]
+
+
+def _non_negative_range(value: IntRange | GBRange) -> Any:
+    """Resource amounts cannot be negative. dstack has no sign check (a negative amount then
+    silently matches nothing); rejecting it says what is wrong instead."""
+    if any(bound is not None and bound < 0 for bound in (value.min, value.max)):
+        raise ValueError("a resource amount cannot be negative")
+    return value
+
+
 IntRangeField = Annotated[
     IntRange, BeforeValidator(_to_int_range), WithJsonSchema(_INT_RANGE_SCHEMA)
 ]
@@ -139,6 +151,9 @@ MemoryRangeField = Annotated[
 MemoryField = Annotated[
     float, BeforeValidator(grammar.parse_memory), WithJsonSchema(_MEMORY_SCHEMA)
 ]
+CountField = Annotated[IntRangeField, AfterValidator(_non_negative_range)]
+SizeRangeField = Annotated[MemoryRangeField, AfterValidator(_non_negative_range)]
+SizeField = Annotated[MemoryField, Field(ge=0)]
 DurationField = Annotated[
     int, BeforeValidator(grammar.parse_duration), WithJsonSchema(_DURATION_SCHEMA)
 ]
@@ -181,7 +196,7 @@ class CPUSpec(_Model):
         Literal["x86", "arm"] | None,
         WithJsonSchema({"anyOf": [_any_case(list(grammar.CPU_ARCH_WORDS)), {"type": "null"}]}),
     ] = Field(default=None, description="The CPU architecture, `x86` or `arm` (case-insensitive).")
-    count: IntRangeField = Field(
+    count: CountField = Field(
         default=IntRange(min=2),
         description="The number of CPU cores: a number (`8`) or a range (`2..`, `4..16`). Defaults to `2..`.",
     )
@@ -227,15 +242,15 @@ class GPUSpec(_Model):
         description="The GPU name or list of names (e.g. `A100` or `[A10G, L4]`); any one of them "
         "matches, case-insensitively. The deprecated `tpu-` prefix is removed.",
     )
-    count: IntRangeField = Field(
+    count: CountField = Field(
         default=IntRange(min=1, max=1),
         description="The number of GPUs: a number or a range (`1..4`). Defaults to 1.",
     )
-    memory: MemoryRangeField | None = Field(
+    memory: SizeRangeField | None = Field(
         default=None,
         description="The memory of each GPU (e.g. `16GB`). Can be set to a range (e.g. `16GB..`, or `16GB..80GB`).",
     )
-    total_memory: MemoryRangeField | None = Field(
+    total_memory: SizeRangeField | None = Field(
         default=None,
         description="The total memory of all GPUs (e.g. `32GB`). Can be set to a range (e.g. `16GB..`, or `16GB..80GB`).",
     )
@@ -298,7 +313,7 @@ class GPUSpec(_Model):
 class DiskSpec(_Model):
     """Disk requirements; also written as a size or range directly (``disk: 100GB..``)."""
 
-    size: MemoryRangeField = Field(
+    size: SizeRangeField = Field(
         description="The disk size. Can be set to a range (e.g., `100GB..` or `100GB..200GB`)."
     )
 
@@ -323,11 +338,11 @@ class Resources(_Model):
         description="The CPU requirements: a count (`8`), a range (`2..`), `[arch:]count` (`arm:8`) "
         "or an object `{arch, count}`. Defaults to `2..`.",
     )
-    memory: MemoryRangeField = Field(
+    memory: SizeRangeField = Field(
         default=GBRange(min=8),
         description="The RAM size (e.g., `8GB`, `16GB..64GB`, `..80GB`). Defaults to `8GB..`.",
     )
-    shm_size: MemoryField | None = Field(
+    shm_size: SizeField | None = Field(
         default=None,
         description="The size of shared memory (e.g., `8GB`). If you are using parallel communicating "
         "processes (e.g., dataloaders in PyTorch), you may need to configure this.",
@@ -614,6 +629,8 @@ Backend = Literal[
     "hotaisle", "remote", "local", "dstack",
 ]  # fmt: skip
 
+RUN_NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
+
 NEWER_KEYS = frozenset(
     {
         "docker", "shell", "repos", "files", "priority", "strip_prefix", "probes", "rate_limits",
@@ -703,7 +720,12 @@ class ServiceConfiguration(_Model):
         default=None,
         description="The auto-scaling rules. Required if `replicas` is set to a range.",
     )
-    name: str | None = Field(
+    name: Annotated[
+        str | None,
+        WithJsonSchema(
+            {"anyOf": [{"type": "string", "pattern": RUN_NAME.pattern}, {"type": "null"}]}
+        ),
+    ] = Field(
         default=None,
         description="The run name (`^[a-z][a-z0-9-]{1,40}$`). If not specified, a random name is generated.",
     )
@@ -894,6 +916,17 @@ class ServiceConfiguration(_Model):
                         for key in newer
                     ],
                 )
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _run_name(cls, value: str | None) -> str | None:
+        # dstack's parser accepts any name and its server then refuses the run; say so up front.
+        if value is not None and not RUN_NAME.fullmatch(value):
+            raise ValueError(
+                f"invalid run name {value!r}: use 2-41 lower-case letters, digits and `-`, "
+                "starting with a letter (e.g. llama-chat)"
+            )
         return value
 
     @field_validator("working_dir")

@@ -513,12 +513,45 @@ def test_registry_auth_requires_both_fields() -> None:
 
 
 def test_numbers_reaching_string_fields_become_strings() -> None:
-    configuration = parse(BASE + "name: 123\nreservation: 42\nregions: [1]\n")
-    assert (configuration.name, configuration.reservation, configuration.regions) == (
+    configuration = parse(BASE + "entrypoint: 123\nreservation: 42\nregions: [1]\n")
+    assert (configuration.entrypoint, configuration.reservation, configuration.regions) == (
         "123",
         "42",
         ("1",),
     )
+
+
+@pytest.mark.parametrize("name", ["llama-chat", "ab", "a" + "b" * 40, "x86-h100-2"])
+def test_run_names(name: str) -> None:
+    assert parse(BASE + f"name: {name}\n").name == name
+
+
+@pytest.mark.parametrize("name", ["My-Service", "a", "a" + "b" * 41, "1run", "my_run", "-x", "123"])
+def test_run_names_the_server_would_refuse_are_rejected(name: str) -> None:
+    path, message = single_error(BASE + f"name: '{name}'\n")
+    assert path == "name" and "invalid run name" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("gpu: '-1'", "resources.gpu.count"),
+        ("gpu: {count: -2..}", "resources.gpu.count"),
+        ("gpu: {memory: -8GB}", "resources.gpu.memory"),
+        ("gpu: {total_memory: ..-1}", "resources.gpu.total_memory"),
+        ("cpu: '-2..4'", "resources.cpu.count"),
+        ("memory: -8GB", "resources.memory"),
+        ("disk: -1..", "resources.disk.size"),
+    ],
+)
+def test_negative_resource_amounts_are_rejected(text: str, path: str) -> None:
+    # dstack accepts them and then silently matches nothing; here they are an error.
+    assert "cannot be negative" in errors(BASE + f"resources:\n  {text}\n")[path]
+
+
+def test_negative_shm_size_is_rejected() -> None:
+    found = errors(BASE + "resources:\n  shm_size: -1\n")
+    assert "greater than or equal to 0" in found["resources.shm_size"]
 
 
 # ----------------------------------------------------------------------------- volumes

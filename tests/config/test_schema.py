@@ -157,6 +157,7 @@ INVALID = [
     "image: x\nnvcc: true",
     "python: '2.7'",
     "termination_policy: never",
+    "name: My_Service",
 ]
 
 
