@@ -149,11 +149,10 @@ def _validate(document: YamlDocument) -> ServiceConfiguration:
     try:
         return ServiceConfiguration.model_validate(document.data)
     except ValidationError as error:
-        # The schema only serves "did you mean" suggestions: built on the error path alone.
         from planner.config.schema import json_schema
 
         raise ConfigError(
-            problems_from_validation_error(error, document, schema=json_schema())
+            problems_from_validation_error(error, document, schema=json_schema)
         ) from None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,9 +100,13 @@ def problems_from_validation_error(
     error: ValidationError,
     document: YamlDocument,
     *,
-    schema: Mapping[str, Any] | None = None,
+    schema: Callable[[], Mapping[str, Any]] | None = None,
 ) -> list[Problem]:
-    """One located problem per failing field, ordered by position in the file."""
+    """One located problem per failing field, ordered by position in the file.
+
+    ``schema`` builds the JSON Schema that "did you mean" suggestions for unknown fields are drawn
+    from; it is only called when there is an unknown field.
+    """
     redact = Redactor.for_document(document)
     by_path: dict[FieldPath, list[dict[str, Any]]] = {}
     for details in error.errors(include_url=False, include_context=False):
@@ -158,7 +162,7 @@ def _message(
     path: FieldPath,
     entries: list[dict[str, Any]],
     document: YamlDocument,
-    schema: Mapping[str, Any] | None,
+    schema: Callable[[], Mapping[str, Any]] | None,
 ) -> str:
     first = entries[0]
     kind = first["type"]
@@ -223,12 +227,12 @@ def _yaml_reading_hint(path: FieldPath, document: YamlDocument) -> str | None:
     return None
 
 
-def _unknown_field(path: FieldPath, schema: Mapping[str, Any] | None) -> str:
+def _unknown_field(path: FieldPath, schema: Callable[[], Mapping[str, Any]] | None) -> str:
     name = str(path[-1]) if path else "?"
     message = f"unknown field `{name}` (extra inputs are not permitted)"
     if schema is None or not path:
         return message
-    known = sorted(_sibling_names(schema, path[:-1]) - {name})
+    known = sorted(_sibling_names(schema(), path[:-1]) - {name})
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
     if close:
         return f"{message}; did you mean `{close[0]}`?"
