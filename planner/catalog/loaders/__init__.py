@@ -1,0 +1,1 @@
+"""Catalog file formats → typed offer rows (one ``Part`` per file) with their provenance."""

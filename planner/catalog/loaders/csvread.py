@@ -1,0 +1,145 @@
+"""CSV bytes → a table of strings (pyarrow, multi-threaded), with the physical line of each row.
+
+Every column is read as text so that validation, not the parser, decides what is malformed, and
+so that a bad value costs one row (reported), never the whole file. Rows with the wrong number
+of fields are reported too. Line numbers are computed only when a row needs one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from planner.catalog.provenance import RowIssue
+from planner.errors import CatalogError
+
+_BOM = b"\xef\xbb\xbf"
+_NEWLINE = 10
+_QUOTE = 34
+_CARRIAGE_RETURN = 13
+
+
+def header_of(data: bytes, name: str) -> tuple[str, ...]:
+    """The header row's column names; CatalogError for an empty or undecodable file."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    if not data.strip():
+        raise CatalogError(f"{name}: the file is empty")
+    end = data.find(b"\n")
+    first_line = data if end < 0 else data[:end]
+    try:
+        text = first_line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CatalogError(f"{name}: not a UTF-8 CSV file ({error})") from error
+    return tuple(next(csv.reader([text.rstrip("\r")]), []))
+
+
+@dataclass
+class TextTable:
+    """The rows of one CSV file as strings, in file order."""
+
+    name: str
+    header: tuple[str, ...]
+    table: pa.Table  # one string column per header name; "" for empty fields
+    data: bytes = field(repr=False)
+    # Record ordinals (1 = the header, blank lines not counted) of rows the parser rejected.
+    rejected: list[tuple[int | None, int, int]] = field(default_factory=list)
+
+    @property
+    def total_rows(self) -> int:
+        return self.table.num_rows + len(self.rejected)
+
+    def lines_of(self, rows: np.ndarray) -> np.ndarray:
+        """Physical 1-based line numbers of the given (0-based, kept) row positions."""
+        record_lines = _record_start_lines(self.data)
+        rejected = {number for number, _, _ in self.rejected if number is not None}
+        # record_lines[0] is the header; kept rows are the data records the parser accepted.
+        ordinals = np.arange(2, len(record_lines) + 1)
+        if rejected:
+            ordinals = ordinals[~np.isin(ordinals, np.fromiter(rejected, dtype=np.int64))]
+        if len(ordinals) != self.table.num_rows:
+            return np.full(len(rows), -1, dtype=np.int64)
+        return record_lines[ordinals[rows] - 1]
+
+    def rejected_issues(self) -> list[RowIssue]:
+        if not self.rejected:
+            return []
+        record_lines = _record_start_lines(self.data)
+        issues = []
+        for number, expected, actual in self.rejected:
+            line = int(record_lines[number - 1]) if number and number <= len(record_lines) else None
+            issues.append(
+                RowIssue(
+                    source=self.name,
+                    line=line,
+                    column=None,
+                    reason=f"row has {actual} fields, the header has {expected}",
+                )
+            )
+        return issues
+
+
+def read_text_table(data: bytes, name: str) -> TextTable:
+    header = header_of(data, name)
+    duplicates = sorted({column for column in header if header.count(column) > 1})
+    if duplicates:
+        raise CatalogError(f"{name}: duplicate column(s) in the header: {', '.join(duplicates)}")
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    table, rejected = _parse(data, header, name, use_threads=True)
+    if any(number is None for number, _, _ in rejected):
+        # The threaded parser does not number rejected rows; the serial one does.
+        table, rejected = _parse(data, header, name, use_threads=False)
+    return TextTable(name=name, header=header, table=table, data=data, rejected=rejected)
+
+
+def _parse(
+    data: bytes, header: tuple[str, ...], name: str, *, use_threads: bool
+) -> tuple[pa.Table, list[tuple[int | None, int, int]]]:
+    rejected: list[tuple[int | None, int, int]] = []
+
+    def reject(row: pa_csv.InvalidRow) -> str:
+        rejected.append((row.number, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(use_threads=use_threads, block_size=1 << 24),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=reject),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={column: pa.string() for column in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException) as error:
+        raise CatalogError(f"{name}: not a readable CSV file: {error}") from error
+    return table, rejected
+
+
+def _record_start_lines(data: bytes) -> np.ndarray:
+    """1-based physical line where each non-blank CSV record starts (the header first).
+
+    A newline ends a record unless it sits inside quotes, i.e. after an odd number of quote
+    characters (doubled quotes inside a field count twice, so the parity still holds).
+    """
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buffer == _NEWLINE)
+    quotes = np.flatnonzero(buffer == _QUOTE)
+    separators = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+    starts = np.concatenate(([0], separators + 1))
+    ends = np.concatenate((separators, [len(buffer)]))
+    lengths = ends - starts
+    # A "\r\n" line ending leaves a lone "\r" in a blank record.
+    ends_with_cr = np.zeros(len(ends), dtype=bool)
+    nonempty_ends = lengths > 0
+    ends_with_cr[nonempty_ends] = buffer[ends[nonempty_ends] - 1] == _CARRIAGE_RETURN
+    blank = (lengths == 0) | ((lengths == 1) & ends_with_cr)
+    starts = starts[~blank]
+    return np.searchsorted(newlines, starts) + 1

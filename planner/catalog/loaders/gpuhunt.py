@@ -1,0 +1,230 @@
+"""gpuhunt catalogs: a zip of ``<provider>.csv``, a directory of them, or one CSV.
+
+Rows are read as gpuhunt 0.1.34's ``storage.item_from_row`` reads them, with its fix-ups
+(``tpu-`` prefix → google, empty vendor on a GPU row → nvidia, empty cpu_arch → x86, vendor and
+arch lower-cased, spot case-insensitive, extra columns ignored, optional columns defaulted);
+rows it would skip are kept out too, but each is reported as a RowIssue.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from planner.catalog.columns import CPU_ARCHS, GPU_VENDORS
+from planner.catalog.loaders.csvread import TextTable, read_text_table
+from planner.catalog.loaders.fields import (
+    RowDefects,
+    as_numpy_bool,
+    empty_text,
+    is_empty,
+    null_where,
+    parse_bool,
+    parse_float,
+    parse_integer,
+)
+from planner.catalog.loaders.json_objects import check_json_objects
+from planner.catalog.loaders.part import Part, build_table, float_with_nulls, repeated
+from planner.errors import CatalogError
+
+REQUIRED_FIELDS = ("instance_name", "location", "price", "cpu", "memory", "gpu_count", "spot")
+# Zip members larger than this are refused (a 1M-row provider CSV is ~80 MB).
+MAX_MEMBER_BYTES = 2 << 30
+
+
+def is_gpuhunt_header(header: tuple[str, ...]) -> bool:
+    return "instance_name" in header and "location" in header
+
+
+def load_csv_bytes(data: bytes, name: str, provider: str) -> Part:
+    text = read_text_table(data, name)
+    missing = [column for column in REQUIRED_FIELDS if column not in text.header]
+    if missing:
+        raise CatalogError(
+            f"{name}: not a gpuhunt catalog: the header lacks {', '.join(missing)} "
+            f"(header: {','.join(text.header)})"
+        )
+    return _rows_of(text, provider.lower())
+
+
+def load_csv_file(path: Path, provider: str | None = None) -> Part:
+    return load_csv_bytes(_read_bytes(path), str(path), provider or path.stem)
+
+
+def provider_files(directory: Path) -> list[Path]:
+    """The ``<provider>.csv`` files of a directory, in sorted name order."""
+    return sorted(
+        (path for path in directory.iterdir() if path.suffix == ".csv" and path.is_file()),
+        key=lambda path: path.name,
+    )
+
+
+def load_directory(directory: Path) -> list[Part]:
+    files = provider_files(directory)
+    if not files:
+        raise CatalogError(f"{directory}: no <provider>.csv files in this directory")
+    return [load_csv_file(path) for path in files]
+
+
+def load_zip(path: Path) -> list[Part]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()]
+            for info in members:
+                _check_member(path, info)
+            csv_members = sorted(
+                (info for info in members if info.filename.endswith(".csv")),
+                key=lambda info: info.filename,
+            )
+            if not csv_members:
+                raise CatalogError(f"{path}: the zip holds no <provider>.csv member")
+            parts = []
+            for info in csv_members:
+                data = _read_member(archive, info, path)
+                parts.append(
+                    load_csv_bytes(
+                        data, f"{path}:{info.filename}", PurePosixPath(info.filename).stem
+                    )
+                )
+            return parts
+    except zipfile.BadZipFile as error:
+        raise CatalogError(f"{path}: not a readable zip file ({error})") from error
+    except OSError as error:
+        raise CatalogError(f"{path}: cannot read: {error}") from error
+
+
+def _check_member(path: Path, info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    if "/" in name or "\\" in name or name.startswith(".") or ":" in name:
+        raise CatalogError(
+            f"{path}: refusing zip member {name!r}: members must be plain <provider>.csv names"
+        )
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise CatalogError(
+            f"{path}: zip member {name!r} is {info.file_size:,} bytes, over the "
+            f"{MAX_MEMBER_BYTES:,}-byte limit"
+        )
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
+    # The size in the header may lie: read at most one byte past the limit to find out.
+    with archive.open(info) as member:
+        data = member.read(MAX_MEMBER_BYTES + 1)
+    if len(data) > MAX_MEMBER_BYTES:
+        raise CatalogError(
+            f"{path}: zip member {info.filename!r} exceeds {MAX_MEMBER_BYTES:,} bytes"
+        )
+    return data
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise CatalogError(f"{path}: cannot read: {error.strerror or error}") from error
+
+
+def _column(text: TextTable, name: str) -> pa.ChunkedArray | pa.Array:
+    if name in text.header:
+        return text.table.column(name)
+    return empty_text(text.table.num_rows)
+
+
+def _rows_of(text: TextTable, provider: str) -> Part:
+    rows = text.table.num_rows
+    defects = RowDefects(text.name, rows)
+    column = {name: _column(text, name) for name in _ALL_FIELDS}
+
+    # Checks in the order gpuhunt's item_from_row raises, so the reported reason is the same.
+    gpu_count = parse_integer(column["gpu_count"], "gpu_count", defects)
+    vendor = pc.utf8_lower(column["gpu_vendor"])
+    vendor_empty = is_empty(vendor)
+    known_vendor = as_numpy_bool(pc.is_in(vendor, value_set=pa.array(GPU_VENDORS)))
+    defects.mark(
+        "gpu_vendor", "gpu_vendor is unknown", ~(known_vendor | vendor_empty), column["gpu_vendor"]
+    )
+    arch = pc.utf8_lower(column["cpu_arch"])
+    arch_empty = is_empty(arch)
+    known_arch = as_numpy_bool(pc.is_in(arch, value_set=pa.array(CPU_ARCHS)))
+    defects.mark("cpu_arch", "cpu_arch is unknown", ~(known_arch | arch_empty), column["cpu_arch"])
+    defects.mark("instance_name", "instance_name is empty", is_empty(column["instance_name"]))
+    defects.mark("location", "location is empty", is_empty(column["location"]))
+    price = parse_float(column["price"], "price", defects)
+    cpu = parse_integer(column["cpu"], "cpu", defects)
+    memory = parse_float(column["memory"], "memory", defects)
+    gpu_memory = parse_float(column["gpu_memory"], "gpu_memory", defects, required=False)
+    spot = parse_bool(column["spot"], "spot", defects)
+    disk = parse_float(column["disk_size"], "disk_size", defects, required=False)
+    provider_data = pc.utf8_trim_whitespace(column["provider_data"])
+    defects.mark(
+        "provider_data",
+        "provider_data is not a JSON object",
+        ~check_json_objects(provider_data),
+        column["provider_data"],
+    )
+
+    # Fix-ups of old catalogs (see the module docstring).
+    gpu_name = column["gpu_name"]
+    tpu = as_numpy_bool(pc.starts_with(gpu_name, "tpu-"))
+    gpu_name = pc.if_else(pa.array(tpu), pc.utf8_slice_codeunits(gpu_name, 4), gpu_name)
+    vendor = pc.if_else(
+        pa.array(tpu & vendor_empty),
+        "google",
+        pc.if_else(pa.array(vendor_empty & (gpu_count != 0)), "nvidia", vendor),
+    )
+    vendor_unknown = is_empty(vendor)
+    arch = pc.if_else(pa.array(arch_empty), "x86", arch)
+    flags = pc.replace_substring_regex(pc.utf8_trim_whitespace(column["flags"]), r"\s+", " ")
+    provider_data = pc.if_else(pc.equal(provider_data, "{}"), "", provider_data)
+
+    good = defects.good
+    table = build_table(
+        {
+            "provider": repeated(provider, rows),
+            "instance_type": column["instance_name"],
+            "region": column["location"],
+            "price": price,
+            "cpu": cpu,
+            "memory_gb": memory,
+            "gpu_count": gpu_count,
+            "gpu_name": null_where(gpu_name, is_empty(gpu_name)),
+            "gpu_memory_gb": float_with_nulls(gpu_memory),
+            "spot": spot,
+            "disk_gb": float_with_nulls(disk),
+            "gpu_vendor": null_where(vendor, vendor_unknown),
+            "flags": flags,
+            "cpu_arch": arch,
+            "provider_data": provider_data,
+        },
+        good,
+    )
+    issues = text.rejected_issues()
+    if not good.all():
+        bad_rows = np.flatnonzero(~good)
+        issues = sorted(
+            issues + defects.issues(text.lines_of(bad_rows)),
+            key=lambda issue: issue.line if issue.line is not None else 0,
+        )
+    return Part(name=text.name, table=table, issues=tuple(issues), total_rows=text.total_rows)
+
+
+_ALL_FIELDS = (
+    "instance_name",
+    "location",
+    "price",
+    "cpu",
+    "memory",
+    "gpu_count",
+    "gpu_name",
+    "gpu_memory",
+    "spot",
+    "disk_size",
+    "gpu_vendor",
+    "flags",
+    "cpu_arch",
+    "provider_data",
+)

@@ -1,0 +1,176 @@
+"""A source string → loaded parts with provenance.
+
+``bundled`` (the snapshot shipped in ``catalogs/snapshot``), ``cache`` (what ``planner catalog
+update`` downloaded), an ``http(s)://`` URL (fetched into the cache by the download module), or a
+local path whose format is detected from its content.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from planner.catalog.gpus import GpuTable
+from planner.catalog.loaders import gpuhunt, skypilot
+from planner.catalog.loaders.detect import SKYPILOT_VMS_FILE, Format, detect
+from planner.catalog.loaders.part import LoadedSource, Part, table_from_frame
+from planner.catalog.provenance import CatalogSource
+from planner.errors import CatalogError
+
+BUNDLED = "bundled"
+CACHE = "cache"
+VERSION_FILE = "version"
+PROVENANCE_FILE = "provenance.json"
+# gpuhunt's published versions: YYYYMMDD-<CI run number>.
+_VERSION = re.compile(r"(?<!\d)(?P<date>20\d{6})(?:-(?P<run>\d+))?(?!\d)")
+
+
+def load_source(source: str | os.PathLike[str], *, cache_dir: Path | None = None) -> LoadedSource:
+    text = os.fspath(source)
+    if text == BUNDLED:
+        from planner.catalog.bundled import snapshot_dir
+
+        directory = snapshot_dir()
+        if not directory.is_dir():
+            raise CatalogError(f"the bundled catalog snapshot is missing ({directory})")
+        return load_path(directory, location=BUNDLED)
+    if text == CACHE:
+        from planner.catalog.download import cached_catalog_path
+
+        return load_path(cached_catalog_path(cache_dir), location=CACHE)
+    if re.match(r"(?i)^https?://", text):
+        from planner.catalog.download import fetch_source
+
+        return load_path(fetch_source(text, cache_dir), location=text)
+    return load_path(Path(text), location=text)
+
+
+def load_path(path: Path, *, location: str) -> LoadedSource:
+    if not path.exists():
+        raise CatalogError(f"{location}: no such file or directory")
+    found = detect(path)
+    gpus: GpuTable | None = None
+    if found in (Format.SKYPILOT, Format.SKYPILOT_DIR):
+        gpus = GpuTable.load()
+    parts: list[Part]
+    if found is Format.GPUHUNT_ZIP:
+        parts = gpuhunt.load_zip(path)
+    elif found is Format.GPUHUNT_DIR:
+        parts = gpuhunt.load_directory(path)
+    elif found is Format.GPUHUNT_CSV:
+        parts = [gpuhunt.load_csv_file(path)]
+    elif found is Format.SKYPILOT:
+        assert gpus is not None
+        vms = path / SKYPILOT_VMS_FILE if path.is_dir() else path
+        parts = [skypilot.load_vms_csv(vms, gpus)]
+    elif found is Format.SKYPILOT_DIR:
+        assert gpus is not None
+        parts = [
+            skypilot.load_vms_csv(child / SKYPILOT_VMS_FILE, gpus)
+            for child in sorted(path.iterdir(), key=lambda child: child.name)
+            if (child / SKYPILOT_VMS_FILE).is_file()
+        ]
+    else:
+        return _load_arrow(path, location)
+    as_of, as_of_from, version, description = _provenance(path, found)
+    providers: list[str] = []
+    for part in parts:
+        for provider in part.table.column("provider").unique().to_pylist():
+            if provider not in providers:
+                providers.append(provider)
+    if not providers:
+        providers = [_provider_of_part(part, found) for part in parts]
+    return LoadedSource(
+        source=CatalogSource(
+            location=location,
+            format=found.value,
+            providers=tuple(providers),
+            as_of=as_of,
+            as_of_from=as_of_from,
+            rows=sum(part.table.num_rows for part in parts),
+            dropped=sum(len(part.issues) for part in parts),
+            version=version,
+            description=description,
+        ),
+        parts=tuple(parts),
+    )
+
+
+def _provider_of_part(part: Part, found: Format) -> str:
+    """The provider of a file whose rows were all dropped (still worth naming)."""
+    name = part.name.rsplit(":", 1)[-1]
+    if found in (Format.SKYPILOT, Format.SKYPILOT_DIR):
+        return skypilot.provider_of(Path(name))
+    return Path(name).stem.lower()
+
+
+def _load_arrow(path: Path, location: str) -> LoadedSource:
+    from planner.catalog.table import read_table
+
+    catalog = read_table(path)
+    table = table_from_frame(catalog.frame)
+    part = Part(
+        name=str(path),
+        table=table,
+        issues=catalog.issues,
+        total_rows=len(catalog) + len(catalog.issues),
+    )
+    source = CatalogSource(
+        location=location,
+        format=Format.ARROW.value,
+        providers=catalog.providers,
+        as_of=catalog.as_of,
+        as_of_from="the cache's provenance",
+        rows=len(catalog),
+        dropped=len(catalog.issues),
+    )
+    return LoadedSource(source=source, parts=(part,))
+
+
+def _provenance(path: Path, found: Format) -> tuple[str | None, str | None, str | None, str | None]:
+    """(as_of, how it was found, version, description) for a local source."""
+    directory = path if path.is_dir() else path.parent
+    provenance = directory / PROVENANCE_FILE
+    if provenance.is_file():
+        try:
+            data = json.loads(provenance.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise CatalogError(f"{provenance}: unreadable provenance: {error}") from error
+        if not isinstance(data, dict) or not data.get("as_of"):
+            raise CatalogError(f'{provenance}: expected a JSON object with an "as_of" field')
+        description = data.get("description")
+        return (
+            str(data["as_of"]),
+            PROVENANCE_FILE,
+            data.get("version"),
+            str(description) if description else None,
+        )
+    version_file = directory / VERSION_FILE
+    if version_file.is_file():
+        try:
+            version = version_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            raise CatalogError(f"{version_file}: unreadable: {error}") from error
+        matched = _VERSION.search(version)
+        if matched:
+            return _iso_date(matched.group("date")), "version file", version, None
+    names = [(path.name, "zip name" if found is Format.GPUHUNT_ZIP else "file name")]
+    names.append((directory.name, "directory name"))
+    for name, origin in names:
+        matched = _VERSION.search(name)
+        if matched:
+            return _iso_date(matched.group("date")), origin, matched.group(0), None
+    return _mtime(path), "file mtime", None, None
+
+
+def _iso_date(compact: str) -> str:
+    return f"{compact[:4]}-{compact[4:6]}-{compact[6:]}"
+
+
+def _mtime(path: Path) -> str:
+    files = [child for child in path.iterdir() if child.is_file()] if path.is_dir() else [path]
+    newest = max((child.stat().st_mtime for child in files), default=path.stat().st_mtime)
+    return datetime.fromtimestamp(newest, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

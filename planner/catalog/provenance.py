@@ -1,0 +1,83 @@
+"""Where a catalog's rows came from, and which rows were dropped and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+# How many example line numbers a summary names per reason.
+_EXAMPLE_LINES = 3
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """One malformed row that was left out of the catalog."""
+
+    source: str  # the file (or zip member) the row is in
+    line: int | None  # 1-based physical line of the row's start; the header is line 1
+    column: str | None  # the first offending column, None when the whole row is wrong
+    reason: str  # short, the same for every row with the same defect ("cpu is not an integer")
+    value: str | None = None  # the offending text, for the message
+
+    def __str__(self) -> str:
+        location = f"{self.source}:{self.line}" if self.line is not None else self.source
+        shown = f" ({self.value!r})" if self.value is not None else ""
+        return f"{location}: {self.reason}{shown}"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CatalogSource:
+    """Provenance of one loaded source (a file, a directory, a zip, a URL, the snapshot)."""
+
+    location: str  # as the user gave it (path or URL), or "bundled"
+    format: str  # gpuhunt-zip | gpuhunt-dir | gpuhunt-csv | skypilot | arrow | frame
+    providers: tuple[str, ...]
+    as_of: str | None  # ISO date (or date-time) the data describes, None when unknown
+    as_of_from: (
+        str | None
+    )  # how as_of was found: "version file", "zip name", "provenance.json", "file mtime", ...
+    rows: int  # rows kept
+    dropped: int  # malformed rows left out (see Catalog.issues)
+    version: str | None = None  # the publisher's version string when known (gpuhunt "20260818-42")
+    description: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["providers"] = list(self.providers)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CatalogSource:
+        return cls(
+            location=str(data["location"]),
+            format=str(data["format"]),
+            providers=tuple(data.get("providers") or ()),
+            as_of=data.get("as_of"),
+            as_of_from=data.get("as_of_from"),
+            rows=int(data["rows"]),
+            dropped=int(data.get("dropped") or 0),
+            version=data.get("version"),
+            description=data.get("description"),
+        )
+
+
+def summarize_dropped(source: str, total_rows: int, issues: Iterable[RowIssue]) -> str | None:
+    """One line: "dropped 3 of 10,000 rows of aws.csv: 2 × cpu is not an integer (line 17, 40), …"."""
+    issues = list(issues)
+    if not issues:
+        return None
+    by_reason = Counter(issue.reason for issue in issues)
+    parts = []
+    for reason, count in by_reason.most_common():
+        lines = [
+            str(issue.line) for issue in issues if issue.reason == reason and issue.line is not None
+        ]
+        shown = ", ".join(lines[:_EXAMPLE_LINES]) + (", …" if len(lines) > _EXAMPLE_LINES else "")
+        where = f" (line {shown})" if lines else ""
+        parts.append(f"{count:,} × {reason}{where}")
+    return f"dropped {len(issues):,} of {total_rows:,} rows of {source}: " + ", ".join(parts)
