@@ -116,7 +116,9 @@ def _check_kind(document: YamlDocument | None, source: str) -> None:
     kind = data["type"]
     if kind == "service":
         return
-    if kind in OTHER_TYPES:
+    if isinstance(kind, str) and kind.strip().lower() == "service":
+        message = f"the type is written `service` (lower case), not `{kind}`"
+    elif kind in OTHER_TYPES:
         message = (
             f"planner plans services; this is a {kind} configuration (`type: {kind}`), "
             "not `type: service`"

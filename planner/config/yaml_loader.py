@@ -241,6 +241,11 @@ def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
     words = [part for part in (error.context, error.problem) if part]
     mark = error.problem_mark or error.context_mark
     message = "YAML syntax error: " + ", ".join(words) if words else "YAML syntax error"
+    if error.problem == "mapping values are not allowed here":
+        message += (
+            " (a `: ` or a trailing `:` inside an unquoted value starts a mapping; "
+            'quote the value, e.g. gpu: "A100:80GB")'
+        )
     if mark is None:
         return Problem(message, file=file)
     return Problem(message, file=file, line=mark.line + 1, column=mark.column + 1)

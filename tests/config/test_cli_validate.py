@@ -55,7 +55,7 @@ def test_invalid_text_lists_file_line_column_path_message(run_cli: RunCli, fixtu
         ("octal_replicas.yml", 'octal_replicas.yml:4:11: replicas: YAML reads 010 as the octal number 8; write 8 or 10 without the leading zero, or quote it: replicas: "010"'),
         ("duplicate_key.yml", "duplicate_key.yml:7:3: resources.gpu: duplicated key `gpu` (first written at line 5); YAML would silently keep only the last one"),
         ("task.yml", "task.yml:1:7: type: planner plans services; this is a task configuration (`type: task`), not `type: service`"),
-        ("syntax_error.yml", "syntax_error.yml:3:10: YAML syntax error: mapping values are not allowed here"),
+        ("syntax_error.yml", 'syntax_error.yml:3:10: YAML syntax error: mapping values are not allowed here (a `: ` or a trailing `:` inside an unquoted value starts a mapping; quote the value, e.g. gpu: "A100:80GB")'),
         ("not_utf8.yml", "not_utf8.yml:4:10: the file is not UTF-8 text (byte 0xe9 cannot be decoded); save it as UTF-8"),
         ("empty.yml", "empty.yml: the file is empty; a service configuration is a mapping that starts with `type: service`"),
     ],

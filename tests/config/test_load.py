@@ -102,6 +102,12 @@ def test_other_dstack_types_are_named(kind: str) -> None:
     assert f"this is a {kind} configuration" in problem.message
 
 
+def test_type_in_the_wrong_case() -> None:
+    (problem,) = problems_of(text="type: Service\n")
+    assert (problem.line, problem.column, problem.path) == (1, 7, "type")
+    assert problem.message == "the type is written `service` (lower case), not `Service`"
+
+
 @pytest.mark.parametrize(("value", "shown"), [("services", "`services`"), ("[1]", "a list")])
 def test_unknown_type(value: str, shown: str) -> None:
     (problem,) = problems_of(text=f"type: {value}\n")

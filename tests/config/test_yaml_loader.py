@@ -191,6 +191,12 @@ def test_syntax_error_carries_the_parser_position() -> None:
     assert problem.message.startswith("YAML syntax error: mapping values are not allowed here")
 
 
+def test_trailing_colon_in_a_value_explains_the_mapping_reading() -> None:
+    problem = single_problem("resources:\n  gpu: A100:\n")
+    assert (problem.line, problem.column) == (2, 12)
+    assert "trailing `:` inside an unquoted value starts a mapping" in problem.message
+
+
 def test_control_character_is_located() -> None:
     problem = single_problem("type: service\nname: a\x07b\n")
     assert (problem.line, problem.column) == (2, 8)
