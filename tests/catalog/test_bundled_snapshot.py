@@ -279,3 +279,91 @@ def test_build_regenerates_identical_bytes(
         [sys.executable, str(build), "--check"], capture_output=True, text=True, timeout=120
     )
     assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "old", "new", "message"),
+    [
+        (
+            "list_prices.csv",
+            "aws,t3.medium,aws-general,",
+            "aws,t3.medium,aws-nowhere,",
+            "list_prices.csv:6: unknown region set 'aws-nowhere'",
+        ),
+        (
+            "list_prices.csv",
+            "aws,t3.medium,aws-general,0.0416,0.31,2,",
+            "aws,t3.medium,aws-general,0.0416,0.31,2.0,",
+            "list_prices.csv:6: cpu '2.0' is not an integer",
+        ),
+        (
+            "list_prices.csv",
+            "aws,t3.medium,aws-general,0.0416,0.31,",
+            "aws,t3.medium,aws-general,0.0416,1.31,",
+            "list_prices.csv:6: spot_ratio must be in (0, 1]",
+        ),
+        (
+            "list_prices.csv",
+            "oci,VM.GPU2.1,oci-all,1.275,0.5,",
+            "oci,VM.GPU2.1,oci-all,1.275,0.4,",
+            "OCI preemptible is always 0.5x",
+        ),
+        (
+            "list_prices.csv",
+            "gcp,v2-8,gcp-tpu-v2-v3,4.5,0.3,96,334.0,1,v2-8,",
+            "gcp,v2-8,gcp-tpu-v2-v3,4.5,0.3,96,334.0,1,v2,",
+            "a TPU row is one '<version>-<cores>' slice",
+        ),
+        (
+            "regions.csv",
+            "aws,aws-general,us-east-2,1.0,0.95",
+            "aws,aws-general,us-east-2,1.0,5",
+            "spot ratio x factor >= 1 in us-east-2",
+        ),
+        (
+            "vastai_offers.csv",
+            "21458301,us-texas,RTX4090,1,24.0,16,64.25,100.0,0.35,0.15,0.22",
+            "21458301,us-texas,RTX4090,1,24.0,16,64.25,100.0,0.35,0.15,0.5",
+            "vastai_offers.csv:5: spot price 0.52083 not below on-demand 0.37083",
+        ),
+        (
+            "gcp_n1_gpus.csv",
+            "1:48:312 2:48:312",
+            "1:48 2:48:312",
+            "a limit is <count>:<max vCPUs>:<max memory GB>",
+        ),
+        (
+            "providers.csv",
+            "provider,as_of,source",
+            "provider,source",
+            "providers.csv:1: the header",
+        ),
+    ],
+)
+def test_build_rejects_inconsistent_tables(
+    repo_dir: Path, tmp_path: Path, table: str, old: str, new: str, message: str
+) -> None:
+    sources = repo_dir / "tools" / "snapshot"
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    for path in sources.glob("*.csv"):
+        (tables / path.name).write_bytes(path.read_bytes())
+    text = (tables / table).read_text()
+    assert old in text
+    (tables / table).write_text(text.replace(old, new, 1))
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(sources / "build.py"),
+            "--tables",
+            str(tables),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (tmp_path / "out").exists()

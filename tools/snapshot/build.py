@@ -23,6 +23,7 @@ import argparse
 import csv
 import io
 import json
+import math
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
@@ -118,28 +119,140 @@ class Location:
     spot_factor: float
 
 
-def read_table(name: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a source table with their line numbers, comment lines skipped."""
-    path = HERE / name
+@dataclass(frozen=True)
+class Schema:
+    """A source table's columns; integer/float columns are checked before anything reads them."""
+
+    columns: tuple[str, ...]
+    integers: frozenset[str] = frozenset()
+    floats: frozenset[str] = frozenset()
+    optional: frozenset[str] = frozenset()  # may be left empty
+
+
+SCHEMAS = {
+    "regions.csv": Schema(
+        ("provider", "region_set", "location", "price_factor", "spot_factor"),
+        floats=frozenset({"price_factor", "spot_factor"}),
+    ),
+    "list_prices.csv": Schema(
+        (
+            "provider",
+            "instance_name",
+            "region_set",
+            "price",
+            "spot_ratio",
+            "cpu",
+            "memory",
+            "gpu_count",
+            "gpu_name",
+            "gpu_memory",
+            "gpu_vendor",
+            "disk",
+            "cpu_arch",
+            "flags",
+            "provider_data",
+            "scales",
+        ),
+        integers=frozenset({"cpu", "gpu_count"}),
+        floats=frozenset({"price", "spot_ratio", "memory", "gpu_memory", "disk"}),
+        optional=frozenset(
+            {
+                "spot_ratio",
+                "gpu_name",
+                "gpu_memory",
+                "gpu_vendor",
+                "disk",
+                "cpu_arch",
+                "flags",
+                "provider_data",
+                "scales",
+            }
+        ),
+    ),
+    "gcp_n1_machines.csv": Schema(
+        ("instance_name", "cpu", "memory", "price", "spot_ratio"),
+        integers=frozenset({"cpu"}),
+        floats=frozenset({"memory", "price", "spot_ratio"}),
+    ),
+    "gcp_n1_gpus.csv": Schema(
+        ("gpu_name", "gpu_memory", "price_per_gpu", "spot_ratio", "region_set", "limits"),
+        floats=frozenset({"gpu_memory", "price_per_gpu", "spot_ratio"}),
+    ),
+    "vastai_offers.csv": Schema(
+        (
+            "id",
+            "location",
+            "gpu_name",
+            "gpu_count",
+            "gpu_memory",
+            "cpu",
+            "memory",
+            "disk",
+            "dph_base",
+            "storage_cost",
+            "min_bid",
+        ),
+        integers=frozenset({"gpu_count", "cpu"}),
+        floats=frozenset({"gpu_memory", "memory", "disk", "dph_base", "storage_cost", "min_bid"}),
+        optional=frozenset({"min_bid"}),
+    ),
+    "nebius_fabrics.csv": Schema(("platform", "region", "fabric")),
+    "providers.csv": Schema(("provider", "as_of", "source")),
+}
+
+
+def read_table(tables: Path, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a source table with their line numbers, comment lines skipped, values checked."""
+    schema = SCHEMAS[name]
+    path = tables / name
+    if not path.is_file():
+        raise SourceError(f"{path}: source table not found")
     with path.open(newline="") as f:
-        lines = [line for line in f]
-    header = lines[0]
+        lines = list(f)
+    header = lines[0] if lines else ""
+    found = next(csv.reader([header]), [])
+    if tuple(found) != schema.columns:
+        raise SourceError(f"{name}:1: the header must be {','.join(schema.columns)}")
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip() or line.startswith("#"):
             continue
         row = next(csv.DictReader(io.StringIO(header + line)))
         if None in row or any(value is None for value in row.values()):
-            raise SourceError(f"{name}:{number}: wrong number of fields")
+            raise SourceError(f"{name}:{number}: expected {len(schema.columns)} fields")
+        for column, value in row.items():
+            check_value(schema, column, value, f"{name}:{number}")
         yield number, row
+
+
+def check_value(schema: Schema, column: str, value: str, where: str) -> None:
+    if not value:
+        if column not in schema.optional:
+            raise SourceError(f"{where}: {column} is empty")
+        return
+    try:
+        if column in schema.integers:
+            int(value)
+        elif column in schema.floats and not math.isfinite(float(value)):
+            raise ValueError
+    except ValueError:
+        kind = "an integer" if column in schema.integers else "a number"
+        raise SourceError(f"{where}: {column} {value!r} is not {kind}") from None
+
+
+def integers(text: str, where: str, separator: str | None = None) -> list[int]:
+    try:
+        return [int(part) for part in text.split(separator)]
+    except ValueError:
+        raise SourceError(f"{where}: {text!r} is not a list of integers") from None
 
 
 def optional_float(text: str) -> float | None:
     return float(text) if text else None
 
 
-def load_regions() -> dict[tuple[str, str], list[Location]]:
+def load_regions(tables: Path) -> dict[tuple[str, str], list[Location]]:
     regions: dict[tuple[str, str], list[Location]] = defaultdict(list)
-    for number, row in read_table("regions.csv"):
+    for number, row in read_table(tables, "regions.csv"):
         location = Location(row["location"], float(row["price_factor"]), float(row["spot_factor"]))
         if location.price_factor <= 0 or location.spot_factor <= 0:
             raise SourceError(f"regions.csv:{number}: factors must be positive")
@@ -147,9 +260,9 @@ def load_regions() -> dict[tuple[str, str], list[Location]]:
     return regions
 
 
-def load_fabrics() -> dict[tuple[str, str], list[str]]:
+def load_fabrics(tables: Path) -> dict[tuple[str, str], list[str]]:
     fabrics: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for _, row in read_table("nebius_fabrics.csv"):
+    for _, row in read_table(tables, "nebius_fabrics.csv"):
         fabrics[row["platform"], row["region"]].append(row["fabric"])
     return fabrics
 
@@ -158,17 +271,21 @@ def priced(provider: str, value: float) -> float:
     return round(value, PRICE_DECIMALS[provider])
 
 
-def spot_twin(offer: Offer, price: float, where: str) -> Offer:
-    """The spot copy of an on-demand offer; spot must be cheaper unless billed at a flat rate."""
-    if price > offer.price:
-        raise SourceError(f"{where}: spot price {price} above on-demand {offer.price}")
+def spot_twin(offer: Offer, price: float, where: str, *, flat_rate: bool = False) -> Offer:
+    """The spot copy of an on-demand offer: cheaper, or the same price when billed at a flat rate."""
+    if flat_rate and price != offer.price:
+        raise SourceError(f"{where}: a flat-rate spot price must equal on-demand {offer.price}")
+    if not flat_rate and price >= offer.price:
+        raise SourceError(f"{where}: spot price {price} not below on-demand {offer.price}")
     return replace(offer, spot=True, price=price)
 
 
 def list_price_offers(
-    regions: dict[tuple[str, str], list[Location]], fabrics: dict[tuple[str, str], list[str]]
+    tables: Path,
+    regions: dict[tuple[str, str], list[Location]],
+    fabrics: dict[tuple[str, str], list[str]],
 ) -> Iterator[Offer]:
-    for number, row in read_table("list_prices.csv"):
+    for number, row in read_table(tables, "list_prices.csv"):
         where = f"list_prices.csv:{number}"
         provider = row["provider"]
         if provider not in PRICE_DECIMALS:
@@ -181,7 +298,9 @@ def list_price_offers(
             raise SourceError(f"{where}: OCI preemptible is always {OCI_SPOT_RATIO}x")
         if spot_ratio is not None and not 0 < spot_ratio <= 1:
             raise SourceError(f"{where}: spot_ratio must be in (0, 1]")
-        scales = [int(s) for s in row["scales"].split()] or [1]
+        if spot_ratio == 1 and provider != "nebius":
+            raise SourceError(f"{where}: only Nebius bills some preemptible GPUs at a flat rate")
+        scales = integers(row["scales"], where) or [1]
         for scale in scales:
             unit = scaled_offer(row, scale, where)
             for location in locations:
@@ -205,12 +324,14 @@ def list_price_offers(
                 ratio = spot_ratio * location.spot_factor
                 if spot_ratio < 1 and ratio >= 1:
                     raise SourceError(f"{where}: spot ratio x factor >= 1 in {location.name}")
-                spot = spot_twin(
-                    on_demand, priced(provider, on_demand.price * min(ratio, 1)), where
+                # spot_ratio 1: preemptible billed at the on-demand ("flat") rate.
+                flat_rate = spot_ratio == 1
+                spot_price = (
+                    on_demand.price if flat_rate else priced(provider, on_demand.price * ratio)
                 )
+                spot = spot_twin(on_demand, spot_price, where, flat_rate=flat_rate)
                 if provider == "nebius":
-                    # spot_ratio 1: preemptible billed at the on-demand ("flat") rate.
-                    spot = with_nebius_data(spot, fabrics, flat_rate=spot_ratio == 1)
+                    spot = with_nebius_data(spot, fabrics, flat_rate=flat_rate)
                 yield spot
 
 
@@ -221,9 +342,22 @@ def scaled_offer(row: dict[str, str], scale: int, where: str) -> Offer:
     memory = float(row["memory"]) * scale
     disk = optional_float(row["disk"])
     name_values = {"cpu": cpu, "memory": int(memory), "gpu_count": gpu_count}
+    try:
+        instance_name = row["instance_name"].format(**name_values)
+    except (KeyError, IndexError, ValueError):
+        raise SourceError(
+            f"{where}: an instance name may only use the placeholders {{cpu}}, {{memory}}, "
+            "{gpu_count}"
+        ) from None
+    try:
+        provider_data = json.loads(row["provider_data"] or "{}")
+    except ValueError as error:
+        raise SourceError(f"{where}: provider_data is not JSON: {error}") from None
+    if not isinstance(provider_data, dict):
+        raise SourceError(f"{where}: provider_data must be a JSON object")
     offer = Offer(
         provider=row["provider"],
-        instance_name=row["instance_name"].format(**name_values),
+        instance_name=instance_name,
         location="",
         price=float(row["price"]) * scale,
         cpu=cpu,
@@ -236,7 +370,7 @@ def scaled_offer(row: dict[str, str], scale: int, where: str) -> Offer:
         gpu_vendor=row["gpu_vendor"],
         flags=tuple(row["flags"].split()),
         cpu_arch=row["cpu_arch"] or "x86",
-        provider_data=json.loads(row["provider_data"] or "{}"),
+        provider_data=provider_data,
     )
     check_offer(offer, where)
     return offer
@@ -279,16 +413,19 @@ def with_nebius_data(
     return replace(offer, provider_data=data)
 
 
-def gcp_n1_offers(regions: dict[tuple[str, str], list[Location]]) -> Iterator[Offer]:
+def gcp_n1_offers(tables: Path, regions: dict[tuple[str, str], list[Location]]) -> Iterator[Offer]:
     """N1 machines with attached T4/V100 GPUs, within GCP's per-count vCPU/memory limits."""
-    machines = list(read_table("gcp_n1_machines.csv"))
-    for number, gpu in read_table("gcp_n1_gpus.csv"):
+    machines = list(read_table(tables, "gcp_n1_machines.csv"))
+    for number, gpu in read_table(tables, "gcp_n1_gpus.csv"):
         where = f"gcp_n1_gpus.csv:{number}"
         locations = regions.get(("gcp", gpu["region_set"]))
         if not locations:
             raise SourceError(f"{where}: unknown region set {gpu['region_set']!r}")
         for limit in gpu["limits"].split():
-            count, max_cpu, max_memory = (int(part) for part in limit.split(":"))
+            parts = integers(limit, where, ":")
+            if len(parts) != 3:
+                raise SourceError(f"{where}: a limit is <count>:<max vCPUs>:<max memory GB>")
+            count, max_cpu, max_memory = parts
             for _, machine in machines:
                 cpu, memory = int(machine["cpu"]), float(machine["memory"])
                 if cpu > max_cpu or memory > max_memory:
@@ -321,9 +458,9 @@ def gcp_n1_offers(regions: dict[tuple[str, str], list[Location]]) -> Iterator[Of
                     yield spot_twin(on_demand, spot, where)
 
 
-def vastai_offers() -> Iterator[Offer]:
+def vastai_offers(tables: Path) -> Iterator[Offer]:
     """Marketplace listings, priced as gpuhunt's vast.ai provider prices them (disk included)."""
-    for number, row in read_table("vastai_offers.csv"):
+    for number, row in read_table(tables, "vastai_offers.csv"):
         where = f"vastai_offers.csv:{number}"
         disk = float(row["disk"])
         disk_cost = disk * float(row["storage_cost"]) / VASTAI_HOURS_PER_MONTH
@@ -349,11 +486,15 @@ def vastai_offers() -> Iterator[Offer]:
             yield replace(spot, provider_data={"min_bid": min_bid})
 
 
-def build_offers() -> dict[str, list[Offer]]:
-    regions = load_regions()
-    fabrics = load_fabrics()
+def build_offers(tables: Path) -> dict[str, list[Offer]]:
+    regions = load_regions(tables)
+    fabrics = load_fabrics(tables)
     by_provider: dict[str, list[Offer]] = defaultdict(list)
-    for offer in (*list_price_offers(regions, fabrics), *gcp_n1_offers(regions), *vastai_offers()):
+    for offer in (
+        *list_price_offers(tables, regions, fabrics),
+        *gcp_n1_offers(tables, regions),
+        *vastai_offers(tables),
+    ):
         by_provider[offer.provider].append(offer)
     # Collectors publish sorted(offers, key=price): a stable sort, so ties keep table order.
     return {p: sorted(offers, key=lambda o: o.price) for p, offers in sorted(by_provider.items())}
@@ -368,8 +509,8 @@ def render_csv(offers: list[Offer]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def render_provenance(offers: dict[str, list[Offer]]) -> bytes:
-    sources = {row["provider"]: row for _, row in read_table("providers.csv")}
+def render_provenance(tables: Path, offers: dict[str, list[Offer]]) -> bytes:
+    sources = {row["provider"]: row for _, row in read_table(tables, "providers.csv")}
     missing = sorted(set(offers) ^ set(sources))
     if missing:
         raise SourceError(f"providers.csv and the offer tables disagree on providers: {missing}")
@@ -397,20 +538,21 @@ def render_provenance(offers: dict[str, list[Offer]]) -> bytes:
     return (json.dumps(document, indent=2) + "\n").encode("utf-8")
 
 
-def render_all() -> dict[str, bytes]:
-    offers = build_offers()
+def render_all(tables: Path = HERE) -> dict[str, bytes]:
+    offers = build_offers(tables)
     files = {f"{provider}.csv": render_csv(rows) for provider, rows in offers.items()}
-    files["provenance.json"] = render_provenance(offers)
+    files["provenance.json"] = render_provenance(tables, offers)
     return files
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    parser.add_argument("--tables", type=Path, default=HERE, help="source tables directory")
     parser.add_argument("--check", action="store_true", help="only compare with --out")
     args = parser.parse_args(argv)
     try:
-        files = render_all()
+        files = render_all(args.tables)
     except (SourceError, OSError, ValueError, KeyError) as error:
         print(f"build.py: {error}", file=sys.stderr)
         return 2
