@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     StrictBool,
     ValidationError,
     WithJsonSchema,
@@ -898,25 +899,37 @@ class ServiceConfiguration(_Model):
         json_schema_extra={"deprecated": True},
     )
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _reject_newer_keys(cls, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            newer = [key for key in value if key in NEWER_KEYS]
-            if newer:
-                raise field_errors(
-                    "ServiceConfiguration",
-                    [
-                        (
-                            (key,),
-                            f"`{key}` exists only in newer dstack versions (0.19+); this planner "
-                            "implements the dstack 0.18 service format, which does not have it",
-                            value[key],
-                        )
-                        for key in newer
-                    ],
+    def _reject_newer_keys(cls, value: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        newer = [key for key in value if key in NEWER_KEYS] if isinstance(value, Mapping) else []
+        if not newer:
+            return handler(value)
+        details = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "value_error",
+                    f"`{key}` exists only in newer dstack versions (0.19+); this planner "
+                    "implements the dstack 0.18 service format, which does not have it",
+                ),
+                loc=(key,),
+                input=value[key],
+            )
+            for key in newer
+        ]
+        # Validate the rest too, so one run reports every problem of the file.
+        try:
+            handler({key: item for key, item in value.items() if key not in NEWER_KEYS})
+        except ValidationError as error:
+            details.extend(
+                InitErrorDetails(
+                    type=PydanticCustomError(entry["type"], entry["msg"]),
+                    loc=entry["loc"],
+                    input=entry["input"],
                 )
-        return value
+                for entry in error.errors()
+            )
+        raise ValidationError.from_exception_data(cls.__name__, details)
 
     @field_validator("name")
     @classmethod

@@ -112,6 +112,12 @@ def test_newer_dstack_keys_are_rejected_with_a_clear_message(key: str) -> None:
     assert "newer dstack" in message and "0.18" in message
 
 
+def test_newer_keys_do_not_hide_other_problems() -> None:
+    found = errors(BASE + "docker: true\nfoo: 1\nresources:\n  memory: 80G\n  gpu: 'A100:'\n")
+    assert set(found) == {"docker", "foo", "resources.memory", "resources.gpu"}
+    assert found["foo"] == "Extra inputs are not permitted"
+
+
 def test_type_must_be_service() -> None:
     assert "type" in errors("type: task\nport: 8000\ncommands: [x]\n")
     assert "type" in errors("port: 8000\ncommands: [x]\n")
