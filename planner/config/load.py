@@ -123,12 +123,13 @@ def _check_kind(document: YamlDocument | None, source: str) -> None:
             f"planner plans services; this is a {kind} configuration (`type: {kind}`), "
             "not `type: service`"
         )
-    else:
-        shown = f"`{kind}`" if isinstance(kind, str) else f"{_kind(kind)}"
+    elif isinstance(kind, str):
         message = (
-            f"unknown configuration type {shown}; planner reads service configurations "
+            f"unknown configuration type `{kind}`; planner reads service configurations "
             "(`type: service`)"
         )
+    else:
+        message = f"`type` must be `service`, not {_kind(kind)}"
     mark = document.locate(("type",))
     raise ConfigError(Problem(message, source, mark.line, mark.column, "type"))
 

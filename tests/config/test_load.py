@@ -108,10 +108,17 @@ def test_type_in_the_wrong_case() -> None:
     assert problem.message == "the type is written `service` (lower case), not `Service`"
 
 
-@pytest.mark.parametrize(("value", "shown"), [("services", "`services`"), ("[1]", "a list")])
-def test_unknown_type(value: str, shown: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("services", "unknown configuration type `services`; planner reads service configurations"),
+        ("[1]", "`type` must be `service`, not a list"),
+        ("", "`type` must be `service`, not an empty value"),
+    ],
+)
+def test_unknown_type(value: str, message: str) -> None:
     (problem,) = problems_of(text=f"type: {value}\n")
-    assert f"unknown configuration type {shown}" in problem.message
+    assert problem.message.startswith(message)
 
 
 def test_every_field_error_is_located_and_ordered() -> None:
