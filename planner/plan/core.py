@@ -1,0 +1,304 @@
+"""Plan replicas over already-matched offers: pools → model → placements, fallbacks, explain.
+
+``plan_offers`` is the core the public ``planner.plan()`` wraps; it takes plain data (a frame of
+offers with the catalog columns, the normalized service, optional fleet/capacity data), so
+libraries and tests can plan over any offer table.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from planner.config.normalized import NormalizedService
+from planner.errors import InputError
+from planner.plan.explain import constraint_reports, diagnose_infeasible, offer_exclusions
+from planner.plan.fallbacks import fallback_chains
+from planner.plan.inputs import UNLIMITED, CapacityData
+from planner.plan.model import ModelSpec, PoolArrays, Solution, solve
+from planner.plan.offer import offer_dict
+from planner.plan.pools import (
+    apply_capacity,
+    catalog_pools,
+    combine,
+    domain_label,
+    existing_pools,
+    failure_domains,
+    reserved_pools,
+)
+from planner.plan.result import (
+    Exclusion,
+    Fallback,
+    Placement,
+    Plan,
+    PlanOptions,
+    PlanStatus,
+    ScalingStep,
+)
+
+# Solving every count of a replica range is cheap (pools are few), but a range of thousands
+# would multiply the solve time; beyond this many steps the envelope is not computed.
+MAX_SCALING_STEPS = 256
+
+
+def validate_options(options: PlanOptions) -> None:
+    problems = []
+    if not 0.0 < options.availability_target <= 1.0:
+        problems.append(f"availability target must be in (0, 1], got {options.availability_target}")
+    if options.max_per_domain is not None and options.max_per_domain < 1:
+        problems.append(f"max per failure domain must be ≥ 1, got {options.max_per_domain}")
+    if options.on_demand_floor < 0:
+        problems.append(f"on-demand floor must be ≥ 0, got {options.on_demand_floor}")
+    if options.budget_hourly is not None and not (
+        math.isfinite(options.budget_hourly) and options.budget_hourly >= 0
+    ):
+        problems.append(f"hourly budget must be ≥ 0, got {options.budget_hourly}")
+    if not options.time_limit_seconds > 0:
+        problems.append(f"time limit must be > 0 seconds, got {options.time_limit_seconds}")
+    if options.num_workers < 1:
+        problems.append(f"num_workers must be ≥ 1, got {options.num_workers}")
+    if options.failure_domain not in ("instance-type", "region"):
+        problems.append(
+            f"failure domain must be instance-type or region, got {options.failure_domain}"
+        )
+    if problems:
+        raise InputError("; ".join(problems))
+
+
+def retries_on_interruption(service: NormalizedService) -> bool:
+    return service.retry is not None and "interruption" in service.retry.on_events
+
+
+def model_spec(
+    service: NormalizedService, options: PlanOptions, replicas: int, *, capacity_limits: bool = True
+) -> ModelSpec:
+    """The constraints the service and the options impose on a plan of ``replicas`` replicas."""
+    spot_possible = service.spot_policy != "on-demand"
+    interruption_retry = retries_on_interruption(service)
+    max_per_domain = options.max_per_domain
+    if max_per_domain is None and spot_possible and interruption_retry and replicas > 1:
+        # Default spread: one preemption wave takes at most half the replicas (rounded up).
+        max_per_domain = math.ceil(replicas / 2)
+    return ModelSpec(
+        replicas=replicas,
+        spot_policy=service.spot_policy,
+        max_price=service.max_price,
+        reuse_only=service.creation_policy == "reuse",
+        capacity=capacity_limits,
+        max_per_domain=max_per_domain if spot_possible else None,
+        hedge=spot_possible and interruption_retry,
+        availability_target=options.availability_target,
+        on_demand_floor=options.on_demand_floor,
+        budget_hourly=options.budget_hourly,
+    )
+
+
+def build_pools(
+    offers: pd.DataFrame,
+    service: NormalizedService,
+    *,
+    matched_fleet: pd.DataFrame | None,
+    capacity: CapacityData | None,
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Every pool the plan may use (catalog, reserved, existing), with capacity data applied."""
+    catalog = catalog_pools(offers)
+    reserved, notes = reserved_pools(catalog, capacity, service.reservation)
+    existing = existing_pools(matched_fleet) if matched_fleet is not None else catalog.iloc[0:0]
+    pools = combine([reserved, existing, catalog])
+    return apply_capacity(pools, capacity), notes
+
+
+def plan_offers(
+    offers: pd.DataFrame,
+    service: NormalizedService,
+    *,
+    matched_fleet: pd.DataFrame | None = None,
+    capacity: CapacityData | None = None,
+    options: PlanOptions | None = None,
+    exclusions: Sequence[Exclusion] = (),
+    notes: Sequence[str] = (),
+) -> Plan:
+    """Plan ``service``'s replicas over ``offers`` (rows already matching its requirements).
+
+    ``offers`` may still contain offers of the wrong spot type or above ``max_price``: the model
+    applies those two filters itself, so ``explain`` can say what relaxing them would save.
+    ``matched_fleet``: ``pools.fleet_frame(...)`` rows that satisfy the configuration.
+    """
+    options = options or PlanOptions()
+    validate_options(options)
+    started = time.perf_counter()
+    pools, reservation_notes = build_pools(
+        offers, service, matched_fleet=matched_fleet, capacity=capacity
+    )
+    arrays = PoolArrays.from_frame(pools, failure_domains(pools, options.failure_domain))
+    low, high = service.replicas.min or 0, service.replicas.max
+    high = low if high is None else high
+    limits = bool(
+        np.any(
+            (arrays.capacity != UNLIMITED) & np.isin(arrays.capacity_type, ["spot", "on-demand"])
+        )
+    )
+    spec = model_spec(service, options, low, capacity_limits=limits)
+    all_notes = [*notes, *reservation_notes]
+    all_exclusions = (*exclusions, *offer_exclusions(offers, spec))
+    time_limit, workers = options.time_limit_seconds, options.num_workers
+
+    solution = solve(arrays, spec, time_limit_seconds=time_limit, num_workers=workers)
+    base = Plan(
+        status="infeasible",
+        replicas_min=low,
+        replicas_max=high,
+        target_replicas=low,
+        placements=(),
+        hourly_cost=0.0,
+        exclusions=all_exclusions,
+        candidate_offers=len(offers),
+        candidate_pools=len(pools),
+        spot_policy=service.spot_policy,
+        settings=_settings(spec, options, service),
+    )
+    if solution.status == "timeout":
+        return replace(
+            base,
+            infeasible_reason=(
+                f"no plan was found within the time limit ({time_limit:g} s): raise --time-limit"
+            ),
+            notes=tuple(all_notes),
+            solve_seconds=time.perf_counter() - started,
+        )
+    if solution.status == "infeasible":
+        reason, culprits, reports = diagnose_infeasible(
+            arrays, spec, time_limit_seconds=time_limit, num_workers=workers
+        )
+        return replace(
+            base,
+            scaling=_scaling(arrays, spec, service, options, low, high, solution),
+            constraints=reports,
+            infeasible_reason=reason,
+            infeasible_constraints=culprits,
+            notes=tuple(all_notes),
+            solve_seconds=time.perf_counter() - started,
+        )
+
+    events = service.retry.on_events if service.retry is not None else ()
+    chains = fallback_chains(pools, arrays, solution.counts, spec, events, options.max_fallbacks)
+    placements = sorted(
+        (
+            _placement(pools, arrays, solution.counts, int(index), chains[int(index)], options)
+            for index in np.flatnonzero(solution.counts > 0)
+        ),
+        key=lambda placement: (placement.hourly_price, placement.failure_domain),
+    )
+    scaling = _scaling(arrays, spec, service, options, low, high, solution)
+    reports = (
+        constraint_reports(
+            arrays, spec, solution, time_limit_seconds=time_limit, num_workers=workers
+        )
+        if options.explain
+        else ()
+    )
+    status: PlanStatus = "optimal" if solution.status == "optimal" else "feasible"
+    if status == "feasible" or any(step.status == "feasible" for step in scaling):
+        all_notes.append(
+            f"the time limit ({time_limit:g} s) was reached before optimality "
+            "was proven: the plan is valid but may not be the cheapest"
+        )
+    planned = int(solution.counts.sum())
+    if spec.hedge and planned > low:
+        all_notes.append(f"{planned - low} extra spot replica(s) hedge against interruption")
+    return replace(
+        base,
+        status=status,
+        placements=tuple(placements),
+        hourly_cost=float(solution.hourly_cost or 0.0),
+        scaling=scaling,
+        constraints=reports,
+        notes=tuple(all_notes),
+        solve_seconds=time.perf_counter() - started,
+    )
+
+
+def _placement(
+    pools: pd.DataFrame,
+    arrays: PoolArrays,
+    counts: np.ndarray,
+    index: int,
+    fallbacks: tuple[Fallback, ...],
+    options: PlanOptions,
+) -> Placement:
+    pool = pools.iloc[int(index)]
+    return Placement(
+        offer=offer_dict(pool),
+        count=int(counts[index]),
+        capacity_type=arrays.capacity_type[index],
+        hourly_price=float(arrays.price[index]),
+        failure_domain=domain_label(pool, options.failure_domain),
+        interruption_rate=float(arrays.rate[index]),
+        fallbacks=fallbacks,
+    )
+
+
+def _scaling(
+    arrays: PoolArrays,
+    spec: ModelSpec,
+    service: NormalizedService,
+    options: PlanOptions,
+    low: int,
+    high: int,
+    at_low: Solution,
+) -> tuple[ScalingStep, ...]:
+    """The optimal cost at every replica count of the range, and each step's marginal cost."""
+    if high == low or high - low + 1 > MAX_SCALING_STEPS:
+        return ()
+    steps = []
+    previous: float | None = None
+    for replicas in range(low, high + 1):
+        if replicas == low:
+            result = at_low
+        else:
+            result = solve(
+                arrays,
+                replace(
+                    spec,
+                    replicas=replicas,
+                    max_per_domain=model_spec(service, options, replicas).max_per_domain,
+                ),
+                time_limit_seconds=options.time_limit_seconds,
+                num_workers=options.num_workers,
+                tie_break=False,
+            )
+        feasible = result.status in ("optimal", "feasible")
+        cost = result.hourly_cost if feasible else None
+        steps.append(
+            ScalingStep(
+                replicas=replicas,
+                status=result.status if feasible else "infeasible",  # type: ignore[arg-type]
+                hourly_cost=cost,
+                marginal_hourly_cost=None
+                if replicas == low or cost is None or previous is None
+                else cost - previous,
+            )
+        )
+        previous = cost
+    return tuple(steps)
+
+
+def _settings(
+    spec: ModelSpec, options: PlanOptions, service: NormalizedService
+) -> dict[str, object]:
+    return {
+        "availability_target": options.availability_target,
+        "max_per_domain": spec.max_per_domain,
+        "failure_domain": options.failure_domain,
+        "on_demand_floor": options.on_demand_floor,
+        "budget_hourly": options.budget_hourly,
+        "time_limit_seconds": options.time_limit_seconds,
+        "hedge": spec.hedge,
+        "creation_policy": service.creation_policy,
+        "reservation": service.reservation,
+    }

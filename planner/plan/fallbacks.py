@@ -1,0 +1,110 @@
+"""Fallback chains: where one replica of a placement goes next on each retry event.
+
+- ``no-capacity`` / ``error``: the next cheapest other pools that could take one more replica
+  while every constraint of the plan still holds (capacity, spot policy, failure-domain spread,
+  hedge, on-demand floor, budget).
+- ``interruption`` (spot placements only): spot pools in a *different* failure domain (a
+  preemption wave hits the whole domain), then — with ``spot_policy: auto`` — the cheapest
+  on-demand pool.
+
+Each candidate check is a vectorized mask over all pools; the loop is over the placements.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from planner.plan.model import (
+    PRICE_SCALE,
+    ModelSpec,
+    PoolArrays,
+    bounds_for,
+    hedge_needed_units,
+)
+from planner.plan.offer import offer_dict
+from planner.plan.result import CapacityType, Fallback
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+def fallback_chains(
+    pools: pd.DataFrame,
+    arrays: PoolArrays,
+    counts: np.ndarray,
+    spec: ModelSpec,
+    events: Sequence[str],
+    max_fallbacks: int,
+) -> dict[int, tuple[Fallback, ...]]:
+    """For each used pool index, its fallbacks in event order, then chain order."""
+    used = np.flatnonzero(counts > 0)
+    if not events or used.size == 0 or max_fallbacks <= 0:
+        return {int(index): () for index in used}
+    bounds, _ = bounds_for(arrays, spec)
+    room = bounds - counts
+    # Order every pool once: cheapest first, then the lexicographic key.
+    order = np.lexsort((arrays.sort_key, arrays.price_units))
+    spot_in_domain = pd.Series(counts * arrays.spot).groupby(arrays.domain).sum()
+    domain_count = spot_in_domain.reindex(arrays.domain).to_numpy(dtype=np.int64)
+    steady_total = int(counts[~arrays.spot].sum())
+    surviving = int(np.dot(counts, arrays.survival_units))
+    cost_units = int(np.dot(counts, arrays.price_units))
+
+    result: dict[int, tuple[Fallback, ...]] = {}
+    for index in (int(position) for position in used):
+        base = room > 0
+        base[index] = False
+        # Moving one replica from `index` to a candidate must keep the other constraints.
+        if spec.max_per_domain is not None:
+            same_domain = arrays.domain == arrays.domain[index]
+            domain_ok = (
+                ~arrays.spot
+                | (same_domain & arrays.spot[index])
+                | (domain_count < spec.max_per_domain)
+            )
+            base &= domain_ok
+        floor_tight = steady_total - 1 < spec.on_demand_floor
+        if spec.on_demand_floor > 0 and not arrays.spot[index] and floor_tight:
+            base &= ~arrays.spot
+        if spec.hedge:
+            after = surviving - arrays.survival_units[index] + arrays.survival_units
+            base &= after >= hedge_needed_units(spec)
+        if spec.budget_hourly is not None:
+            after_cost = cost_units - arrays.price_units[index] + arrays.price_units
+            base &= after_cost <= spec.budget_hourly * PRICE_SCALE + 1e-6
+        chain: list[Fallback] = []
+        for event in events:
+            if event == "interruption":
+                if not arrays.spot[index]:
+                    continue
+                other_domain = arrays.spot & (arrays.domain != arrays.domain[index])
+                picks = _cheapest(order, base & other_domain, max_fallbacks)
+                if spec.spot_policy in ("auto", None):
+                    picks += _cheapest(order, base & ~arrays.spot, 1)
+            else:
+                picks = _cheapest(order, base, max_fallbacks)
+            chain += [_fallback(event, pools, arrays, index, pick) for pick in picks]
+        result[int(index)] = tuple(chain)
+    return result
+
+
+def _cheapest(order: np.ndarray, mask: np.ndarray, limit: int) -> list[int]:
+    ordered = order[mask[order]]
+    return [int(index) for index in ordered[:limit]]
+
+
+def _fallback(
+    event: str, pools: pd.DataFrame, arrays: PoolArrays, source: int, target: int
+) -> Fallback:
+    capacity_type: CapacityType = arrays.capacity_type[target]
+    price = float(arrays.price[target])
+    return Fallback(
+        event=event,
+        offer=offer_dict(pools.iloc[target]),
+        capacity_type=capacity_type,
+        hourly_price=price,
+        hourly_price_delta=price - float(arrays.price[source]),
+    )

@@ -1,0 +1,393 @@
+"""The CP-SAT model: one integer count per pool, named constraints, a lexicographic objective.
+
+Stage 1 minimizes the hourly cost (prices scaled to 1e-4 USD, integers as CP-SAT requires).
+Stage 2 fixes that cost and breaks ties deterministically: fewer pools, then pools earlier in key
+order (backend, region, instance type, …), then counts leaning to earlier pools; it runs on one
+worker so the same input always gives the same placement. The caller recomputes the reported cost
+exactly from the chosen counts.
+
+Before the model is built, pools that cannot be in an optimal plan are pruned (see ``_prune``):
+within a class of interchangeable pools (same capacity type, spot flag and interruption rate), only
+the cheapest whose combined capacity — each failure domain counted at most up to its spread limit —
+reaches the largest number of replicas any optimal plan can use. An exchange argument shows a plan
+using a pruned pool can move those replicas to a kept pool without raising the cost.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from planner.plan.inputs import UNLIMITED
+
+PRICE_SCALE: Final = 10_000  # CP-SAT works on integers: 1 unit = 1e-4 USD per hour
+RATE_SCALE: Final = 10_000
+# Below this many candidate pools, pruning costs more than it saves: the model takes them all.
+SMALL_MODEL: Final = 64
+
+# "timeout": the time limit passed before any plan was found (neither a plan nor a proof).
+SolveStatus = Literal["optimal", "feasible", "infeasible", "timeout"]
+
+# The constraints `explain` can relax, in report order, with what each means.
+RELAXABLE: Final[dict[str, str]] = {
+    "spot_policy": "spot_policy allows only some capacity types",
+    "max_price": "max_price caps the hourly price per instance",
+    "creation_policy": "creation_policy: reuse allows only idle fleet instances",
+    "capacity": "obtainable instances per pool (capacity file)",
+    "failure_domain_spread": "at most k spot replicas per failure domain",
+    "availability_hedge": "expected surviving replicas ≥ availability target × replicas",
+    "on_demand_floor": "at least this many replicas on capacity that is never interrupted",
+    "budget": "hourly cost ≤ the budget",
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which constraints apply and with what parameters. ``None``/``False`` = not applied."""
+
+    replicas: int
+    spot_policy: str | None  # "spot" | "on-demand" | "auto"; None: relaxed (all types compete)
+    max_price: float | None
+    reuse_only: bool  # creation_policy: reuse
+    capacity: bool  # enforce the capacity file's obtainable counts on catalog pools
+    max_per_domain: int | None  # spot replicas per failure domain
+    hedge: bool
+    availability_target: float
+    on_demand_floor: int
+    budget_hourly: float | None
+
+    def relax(self, name: str) -> ModelSpec:
+        if name == "spot_policy":
+            return replace(self, spot_policy=None)
+        if name == "max_price":
+            return replace(self, max_price=None)
+        if name == "creation_policy":
+            return replace(self, reuse_only=False)
+        if name == "capacity":
+            return replace(self, capacity=False)
+        if name == "failure_domain_spread":
+            return replace(self, max_per_domain=None)
+        if name == "availability_hedge":
+            return replace(self, hedge=False)
+        if name == "on_demand_floor":
+            return replace(self, on_demand_floor=0)
+        if name == "budget":
+            return replace(self, budget_hourly=None)
+        raise ValueError(f"not a relaxable constraint: {name}")
+
+    def active(self) -> tuple[str, ...]:
+        """The relaxable constraints that actually restrict this model."""
+        names = []
+        if self.spot_policy in ("spot", "on-demand"):
+            names.append("spot_policy")
+        if self.max_price is not None:
+            names.append("max_price")
+        if self.reuse_only:
+            names.append("creation_policy")
+        if self.capacity:
+            names.append("capacity")
+        if self.max_per_domain is not None:
+            names.append("failure_domain_spread")
+        if self.hedge:
+            names.append("availability_hedge")
+        if self.on_demand_floor > 0:
+            names.append("on_demand_floor")
+        if self.budget_hourly is not None:
+            names.append("budget")
+        return tuple(names)
+
+
+@dataclass(frozen=True)
+class PoolArrays:
+    """The pool table as numpy arrays (built once per plan; every solve slices it)."""
+
+    price: np.ndarray  # float64 USD/hour per replica
+    price_units: np.ndarray  # int64, 1e-4 USD
+    spot: np.ndarray  # bool
+    capacity_type: np.ndarray  # object: on-demand | spot | reserved | existing
+    capacity: np.ndarray  # int64, UNLIMITED = -1
+    survival_units: np.ndarray  # int64, (1 - interruption rate) × RATE_SCALE
+    rate: np.ndarray  # float64
+    domain: np.ndarray  # int64 failure-domain id
+    sort_key: np.ndarray  # object: the lexicographic pool key used by the tie-break
+
+    @classmethod
+    def from_frame(cls, pools: pd.DataFrame, domains: np.ndarray) -> PoolArrays:
+        price = pools["price"].to_numpy(dtype=np.float64)
+        rate = pools["interruption_rate"].to_numpy(dtype=np.float64)
+        return cls(
+            price=price,
+            price_units=np.rint(price * PRICE_SCALE).astype(np.int64),
+            spot=pools["spot"].to_numpy(dtype=bool),
+            capacity_type=pools["capacity_type"].to_numpy(dtype=object),
+            capacity=pools["capacity"].to_numpy(dtype=np.int64),
+            survival_units=np.rint((1.0 - rate) * RATE_SCALE).astype(np.int64),
+            rate=rate,
+            domain=domains,
+            sort_key=_sort_keys(pools),
+        )
+
+    def __len__(self) -> int:
+        return len(self.price)
+
+
+def _sort_keys(pools: pd.DataFrame) -> np.ndarray:
+    """A string per pool whose order is the documented lexicographic tie-break order."""
+    if pools.empty:
+        return np.zeros(0, dtype=object)
+    parts = [
+        pools[column].astype(str).str.lower()
+        for column in ("provider", "region", "instance_type", "capacity_type")
+    ]
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "\x00" + part
+    key = (
+        key
+        + "\x00"
+        + pools["price"].map("{:020.6f}".format)
+        + "\x00"
+        + pools["row_id"].map("{:012d}".format)
+    )
+    return key.to_numpy(dtype=object)
+
+
+@dataclass(frozen=True)
+class Solution:
+    status: SolveStatus
+    counts: np.ndarray  # int64 per pool (all pools of the PoolArrays), zeros when infeasible
+    hourly_cost: float | None  # exact, from the counts and the float prices
+    seconds: float
+    model_pools: int  # pools left in the model after pruning
+
+
+def _allowed(arrays: PoolArrays, spec: ModelSpec) -> np.ndarray:
+    allowed = np.ones(len(arrays), dtype=bool)
+    if spec.spot_policy == "spot":
+        allowed &= arrays.spot
+    elif spec.spot_policy == "on-demand":
+        allowed &= ~arrays.spot
+    if spec.max_price is not None:
+        allowed &= arrays.price <= spec.max_price
+    if spec.reuse_only:
+        allowed &= arrays.capacity_type == "existing"
+    return allowed
+
+
+def max_total_replicas(arrays: PoolArrays, spec: ModelSpec, allowed: np.ndarray) -> int:
+    """No optimal plan uses more replicas: beyond this, dropping one keeps every constraint."""
+    if not spec.hedge:
+        return spec.replicas
+    rates = arrays.rate[allowed & arrays.spot]
+    worst = float(rates.max()) if rates.size else 0.0
+    needed = math.ceil(spec.availability_target * spec.replicas / (1.0 - worst) - 1e-9)
+    # An on-demand floor above the target can only be met by hedge replicas on on-demand.
+    return max(spec.replicas, needed, spec.on_demand_floor)
+
+
+def _upper_bounds(
+    arrays: PoolArrays, spec: ModelSpec, allowed: np.ndarray, total_max: int
+) -> np.ndarray:
+    bounds = np.where(allowed, total_max, 0).astype(np.int64)
+    limited = arrays.capacity != UNLIMITED
+    if not spec.capacity:
+        # Relaxing "capacity" lifts the capacity file's limits; reservations and idle instances
+        # are counted things, not estimates, so they keep their counts.
+        limited &= np.isin(arrays.capacity_type, ["reserved", "existing"])
+    bounds = np.where(limited, np.minimum(bounds, arrays.capacity), bounds)
+    if spec.max_per_domain is not None:
+        bounds = np.where(arrays.spot, np.minimum(bounds, spec.max_per_domain), bounds)
+    return np.maximum(bounds, 0)
+
+
+def bounds_for(arrays: PoolArrays, spec: ModelSpec) -> tuple[np.ndarray, int]:
+    """Per-pool upper bounds on the count under ``spec`` (0 = not allowed), and the replica cap."""
+    allowed = _allowed(arrays, spec)
+    total_max = max_total_replicas(arrays, spec, allowed)
+    return _upper_bounds(arrays, spec, allowed, total_max), total_max
+
+
+def hedge_needed_units(spec: ModelSpec) -> int:
+    """The availability hedge's right-hand side, in RATE_SCALE units of surviving replicas."""
+    return math.ceil(spec.availability_target * spec.replicas * RATE_SCALE - 1e-6)
+
+
+def _prune(
+    arrays: PoolArrays, bounds: np.ndarray, spec: ModelSpec, total_max: int, small_model: int
+) -> np.ndarray:
+    """Indices of the pools the model needs (see the module docstring for why this is exact)."""
+    candidates = np.flatnonzero(bounds > 0)
+    if candidates.size <= small_model:
+        return candidates
+    frame = pd.DataFrame(
+        {
+            "index": candidates,
+            "price": arrays.price_units[candidates],
+            "key": arrays.sort_key[candidates],
+            "capacity_type": arrays.capacity_type[candidates],
+            "rate": arrays.survival_units[candidates],
+            "domain": np.where(arrays.spot[candidates], arrays.domain[candidates], -1 - candidates),
+            "bound": bounds[candidates],
+            "limit": np.where(
+                arrays.spot[candidates] & (spec.max_per_domain is not None),
+                spec.max_per_domain if spec.max_per_domain is not None else total_max,
+                total_max,
+            ),
+        }
+    )
+    frame = frame.sort_values(["price", "key"], kind="stable")
+    per_domain_limit = frame["limit"]
+    # Within a class, each pool adds what its failure domain can still take (capped by k).
+    domain_cumulative = frame.groupby(["capacity_type", "rate", "domain"], sort=False)[
+        "bound"
+    ].cumsum()
+    before = domain_cumulative - frame["bound"]
+    gain = np.minimum(domain_cumulative, per_domain_limit) - np.minimum(before, per_domain_limit)
+    frame = frame.assign(gain=gain)
+    reached = frame.groupby(["capacity_type", "rate"], sort=False)["gain"].cumsum()
+    reached_before = reached - frame["gain"]
+    keep = (reached_before < total_max) | frame["capacity_type"].isin(["reserved", "existing"])
+    return np.sort(frame.loc[keep, "index"].to_numpy(dtype=np.int64))
+
+
+def solve(
+    arrays: PoolArrays,
+    spec: ModelSpec,
+    *,
+    time_limit_seconds: float,
+    num_workers: int,
+    tie_break: bool = True,
+    small_model: int = SMALL_MODEL,
+) -> Solution:
+    """The cheapest counts per pool satisfying ``spec`` (or why there are none).
+
+    ``small_model``: with at most this many candidate pools, pruning is skipped (0: always prune).
+    """
+    from ortools.sat.python import cp_model
+
+    started = time.perf_counter()
+    counts = np.zeros(len(arrays), dtype=np.int64)
+    if spec.replicas == 0:
+        return Solution("optimal", counts, 0.0, time.perf_counter() - started, 0)
+    bounds, total_max = bounds_for(arrays, spec)
+    chosen = _prune(arrays, bounds, spec, total_max, small_model)
+    if chosen.size == 0 or int(bounds[chosen].sum()) < spec.replicas:
+        return Solution("infeasible", counts, None, time.perf_counter() - started, int(chosen.size))
+
+    model = cp_model.CpModel()
+    upper = bounds[chosen]
+    variables = [model.new_int_var(0, int(upper[i]), f"x{i}") for i in range(chosen.size)]
+    prices = arrays.price_units[chosen]
+    total = cp_model.LinearExpr.sum(variables)
+    if total_max > spec.replicas:
+        model.add(total >= spec.replicas).with_name("replica_total")
+        model.add(total <= total_max).with_name("replica_total_bound")
+    else:
+        model.add(total == spec.replicas).with_name("replica_total")
+
+    if spec.max_per_domain is not None:
+        spot = arrays.spot[chosen]
+        domains = arrays.domain[chosen]
+        for domain in np.unique(domains[spot]):
+            members = np.flatnonzero(spot & (domains == domain))
+            if members.size > 1:
+                model.add(
+                    cp_model.LinearExpr.sum([variables[i] for i in members]) <= spec.max_per_domain
+                ).with_name(f"failure_domain_spread[{domain}]")
+    if spec.hedge:
+        survival = arrays.survival_units[chosen]
+        needed = hedge_needed_units(spec)
+        model.add(
+            cp_model.LinearExpr.weighted_sum(variables, [int(v) for v in survival]) >= needed
+        ).with_name("availability_hedge")
+    if spec.on_demand_floor > 0:
+        steady = np.flatnonzero(~arrays.spot[chosen])
+        model.add(
+            cp_model.LinearExpr.sum([variables[i] for i in steady]) >= spec.on_demand_floor
+        ).with_name("on_demand_floor")
+    cost = cp_model.LinearExpr.weighted_sum(variables, [int(p) for p in prices])
+    if spec.budget_hourly is not None:
+        model.add(cost <= math.floor(spec.budget_hourly * PRICE_SCALE + 1e-6)).with_name("budget")
+    model.minimize(cost)
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = max(1, num_workers)
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit_seconds)
+    solver.parameters.random_seed = 0
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        timed_out = status == cp_model.UNKNOWN
+        return Solution(
+            "timeout" if timed_out else "infeasible",
+            counts,
+            None,
+            time.perf_counter() - started,
+            int(chosen.size),
+        )
+    values = np.array([solver.value(v) for v in variables], dtype=np.int64)
+    proven = status == cp_model.OPTIMAL
+    if proven and tie_break:
+        remaining = time_limit_seconds - (time.perf_counter() - started)
+        values = _tie_break(
+            model, variables, values, cost, int(solver.objective_value), arrays, chosen, remaining
+        )
+    counts[chosen] = values
+    return Solution(
+        "optimal" if proven else "feasible",
+        counts,
+        float(np.dot(counts, arrays.price)),
+        time.perf_counter() - started,
+        int(chosen.size),
+    )
+
+
+def _tie_break(
+    model: Any,
+    variables: list[Any],
+    values: np.ndarray,
+    cost: Any,
+    best_cost: int,
+    arrays: PoolArrays,
+    chosen: np.ndarray,
+    time_limit_seconds: float,
+) -> np.ndarray:
+    """Among plans of the optimal cost: fewest pools, then earliest keys; single worker."""
+    from ortools.sat.python import cp_model
+
+    size = chosen.size
+    if size == 1 or time_limit_seconds <= 0.01:
+        return values
+    order = np.argsort(arrays.sort_key[chosen], kind="stable")
+    rank = np.empty(size, dtype=np.int64)
+    rank[order] = np.arange(size, dtype=np.int64)
+    model.add(cost == best_cost)
+    used = [model.new_bool_var(f"used{i}") for i in range(size)]
+    for i in range(size):
+        model.add(variables[i] == 0).only_enforce_if(~used[i])
+        model.add(variables[i] >= 1).only_enforce_if(used[i])
+    total_max = int(sum(var.proto.domain[-1] for var in variables))
+    count_weight = total_max * size + 1  # any set preference outweighs every count preference
+    pool_weight = size * size + 1  # one pool fewer outweighs any ranks
+    weights_used = [int((pool_weight + rank[i]) * count_weight) for i in range(size)]
+    objective = cp_model.LinearExpr.weighted_sum(
+        used, weights_used
+    ) + cp_model.LinearExpr.weighted_sum(variables, [int(r) for r in rank])
+    model.minimize(objective)
+    model.clear_hints()
+    for var, value in zip(variables, values, strict=True):
+        model.add_hint(var, int(value))
+    for flag, value in zip(used, values, strict=True):
+        model.add_hint(flag, bool(value > 0))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = time_limit_seconds
+    solver.parameters.random_seed = 0
+    status = solver.solve(model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return np.array([solver.value(v) for v in variables], dtype=np.int64)
+    return values

@@ -1,0 +1,258 @@
+"""The typed result of planning: `Plan`, its `Placement`s, fallbacks, scaling costs and explanations.
+
+Everything here is plain, immutable data with a ``to_json()`` that follows docs/contracts.md and
+the CLI contract (spec cli.md, ``planner plan --format json``). Money is USD; a month is 730 hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+HOURS_PER_MONTH = 730
+
+PlanStatus = Literal["optimal", "feasible", "infeasible"]
+CapacityType = Literal["spot", "on-demand", "reserved", "existing"]
+FailureDomain = Literal["instance-type", "region"]
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Planning knobs. They are command-line flags, never keys of the service file.
+
+    ``availability_target``: the fraction of the replica target that must survive a preemption
+    wave *in expectation* when ``retry.on_events`` includes ``interruption`` (the hedge).
+    ``max_per_domain``: at most this many spot replicas per failure domain; ``None`` means the
+    default (half the replicas, rounded up, when retrying on interruption; otherwise no limit).
+    ``failure_domain``: what one failure domain is: a spot market (backend, region/zone, instance
+    type), or a whole (backend, region/zone).
+    ``on_demand_floor``: at least this many replicas on capacity that is never interrupted.
+    ``budget_hourly``: an upper bound on the plan's hourly cost.
+    ``time_limit_seconds``: per CP-SAT solve; hitting it makes the status ``feasible``.
+    ``num_workers``: CP-SAT worker threads for the cost solve (the tie-break solve uses one, so
+    the chosen placement is reproducible).
+    ``max_fallbacks``: the length of each fallback chain.
+    ``explain``: re-solve with each constraint relaxed to report what it costs (one solve each).
+    """
+
+    availability_target: float = 1.0
+    max_per_domain: int | None = None
+    failure_domain: FailureDomain = "instance-type"
+    on_demand_floor: int = 0
+    budget_hourly: float | None = None
+    time_limit_seconds: float = 10.0
+    num_workers: int = 2
+    max_fallbacks: int = 3
+    explain: bool = True
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Where a replica goes next on one retry event, and what it costs there."""
+
+    event: str  # "no-capacity" | "interruption" | "error"
+    offer: dict[str, Any]  # an OFFER dict (docs/contracts.md)
+    capacity_type: CapacityType
+    hourly_price: float  # per replica
+    hourly_price_delta: float  # versus the placement it replaces, per replica
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.offer,
+            "event": self.event,
+            "capacity_type": self.capacity_type,
+            "hourly_price_delta": round(self.hourly_price_delta, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Placement:
+    """``count`` replicas on one pool (offers identical in every constraint-relevant attribute)."""
+
+    offer: dict[str, Any]  # the pool's cheapest offer, an OFFER dict
+    count: int
+    capacity_type: CapacityType
+    hourly_price: float  # per replica (the reservation's or the existing instance's own price)
+    failure_domain: str
+    interruption_rate: float  # assumed monthly interruption probability; 0 when never interrupted
+    fallbacks: tuple[Fallback, ...] = ()
+
+    @property
+    def hourly_cost(self) -> float:
+        return self.count * self.hourly_price
+
+    def fallbacks_for(self, event: str) -> tuple[Fallback, ...]:
+        return tuple(fallback for fallback in self.fallbacks if fallback.event == event)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "offer": self.offer,
+            "count": self.count,
+            "capacity_type": self.capacity_type,
+            "hourly_price": self.hourly_price,
+            "hourly_cost": round(self.hourly_cost, 6),
+            "failure_domain": self.failure_domain,
+            "interruption_rate": self.interruption_rate,
+            "fallbacks": [fallback.to_json() for fallback in self.fallbacks],
+        }
+
+
+@dataclass(frozen=True)
+class ScalingStep:
+    """The optimal cost with ``replicas`` replicas, and what the last one added."""
+
+    replicas: int
+    status: PlanStatus
+    hourly_cost: float | None  # None when infeasible at this count
+    marginal_hourly_cost: float | None  # versus replicas - 1; None for the first step
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "replicas": self.replicas,
+            "status": self.status,
+            "hourly_cost": _money(self.hourly_cost),
+            "monthly_cost": _money(
+                None if self.hourly_cost is None else self.hourly_cost * HOURS_PER_MONTH
+            ),
+            "marginal_hourly_cost": _money(self.marginal_hourly_cost),
+        }
+
+
+@dataclass(frozen=True)
+class ConstraintReport:
+    """One named constraint: does it bind, and what would relaxing it save (by re-solving)."""
+
+    name: str
+    description: str
+    tight: bool  # holds with equality in the chosen plan
+    relaxed_status: PlanStatus | None  # the re-solve's status; None when not re-solved
+    relaxed_hourly_cost: float | None
+    saving_hourly: float | None  # plan cost - relaxed cost; None when not comparable
+
+    @property
+    def binding(self) -> bool:
+        return self.saving_hourly is not None and self.saving_hourly > 1e-9
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "constraint",
+            "constraint": self.name,
+            "description": self.description,
+            "tight": self.tight,
+            "binding": self.binding,
+            "relaxed_status": self.relaxed_status,
+            "relaxed_hourly_cost": _money(self.relaxed_hourly_cost),
+            "saving_hourly": _money(self.saving_hourly),
+            "saving_monthly": _money(
+                None if self.saving_hourly is None else self.saving_hourly * HOURS_PER_MONTH
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """How many offers one reason removed before planning."""
+
+    reason: str
+    excluded: int
+    cheapest_excluded_price: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "exclusion",
+            "reason": self.reason,
+            "excluded": self.excluded,
+            "cheapest_excluded_price": self.cheapest_excluded_price,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The cheapest placement of a service's replicas that satisfies its policies.
+
+    ``status``: ``optimal`` (proven), ``feasible`` (the time limit was hit before the proof: the
+    plan is valid but maybe not the cheapest), or ``infeasible`` (``infeasible_reason`` names the
+    constraint(s) that make it so, ``placements`` is empty).
+    ``replicas``: the service's replica range; the plan places ``planned_replicas`` (the minimum of
+    the range, plus hedge replicas when the availability hedge over-provisions spot).
+    ``scaling``: for a range, the optimal cost at every count from min to max.
+    """
+
+    status: PlanStatus
+    replicas_min: int
+    replicas_max: int
+    target_replicas: int
+    placements: tuple[Placement, ...]
+    hourly_cost: float
+    scaling: tuple[ScalingStep, ...] = ()
+    constraints: tuple[ConstraintReport, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
+    infeasible_reason: str | None = None
+    infeasible_constraints: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    candidate_offers: int = 0
+    candidate_pools: int = 0
+    solve_seconds: float = 0.0
+    spot_policy: str = "on-demand"
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def monthly_cost(self) -> float:
+        return self.hourly_cost * HOURS_PER_MONTH
+
+    @property
+    def planned_replicas(self) -> int:
+        return sum(placement.count for placement in self.placements)
+
+    @property
+    def hedge_replicas(self) -> int:
+        return max(0, self.planned_replicas - self.target_replicas)
+
+    @property
+    def feasible(self) -> bool:
+        return self.status != "infeasible"
+
+    def cost_at(self, replicas: int) -> float | None:
+        """The optimal hourly cost with ``replicas`` replicas (within the range), if feasible."""
+        for step in self.scaling:
+            if step.replicas == replicas:
+                return step.hourly_cost
+        return None
+
+    @property
+    def marginal_costs(self) -> tuple[float | None, ...]:
+        """The hourly cost of each replica beyond the minimum, in order (what autoscaling buys)."""
+        return tuple(step.marginal_hourly_cost for step in self.scaling[1:])
+
+    def to_json(self) -> dict[str, Any]:
+        at_min = self.scaling[0] if self.scaling else None
+        at_max = self.scaling[-1] if self.scaling else None
+        return {
+            "status": self.status,
+            "hourly_cost": _money(self.hourly_cost if self.feasible else None),
+            "monthly_cost": _money(self.monthly_cost if self.feasible else None),
+            "replicas": {"min": self.replicas_min, "max": self.replicas_max},
+            "target_replicas": self.target_replicas,
+            "planned_replicas": self.planned_replicas,
+            "hedge_replicas": self.hedge_replicas,
+            "spot_policy": self.spot_policy,
+            "placements": [placement.to_json() for placement in self.placements],
+            "cost_at_min": _money(at_min.hourly_cost if at_min else None),
+            "cost_at_max": _money(at_max.hourly_cost if at_max else None),
+            "scaling": [step.to_json() for step in self.scaling],
+            "infeasible_reason": self.infeasible_reason,
+            "infeasible_constraints": list(self.infeasible_constraints),
+            "explain": [
+                *(exclusion.to_json() for exclusion in self.exclusions),
+                *(report.to_json() for report in self.constraints),
+            ],
+            "notes": list(self.notes),
+            "candidate_offers": self.candidate_offers,
+            "candidate_pools": self.candidate_pools,
+            "solve_seconds": round(self.solve_seconds, 4),
+            "settings": self.settings,
+        }
+
+
+def _money(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)

@@ -1,0 +1,214 @@
+"""Optimality is proven, not assumed: random small instances against exhaustive enumeration.
+
+Each instance has a few pools (spot and on-demand, capacities, interruption buckets, shared
+failure domains), a replica count, a spot policy, and some of: retry on interruption (hedge and
+default spread), an explicit spread limit, an on-demand floor, an hourly budget. The test
+enumerates every count vector (numpy, no solver) under the constraints as docs/planning.md
+defines them and checks that the plan's cost is the minimum, that every constraint holds in the
+returned plan, and that "infeasible" is returned exactly when nothing is feasible.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+import numpy as np
+import pytest
+
+from planner.plan import CapacityData, PlanOptions, plan_offers
+from planner.plan.inputs import INTERRUPTION_BUCKETS, CapacityRule
+from plan_frames import offer_frame, service
+
+INSTANCES = 300
+
+
+def _instance(seed: int) -> dict:
+    rng = random.Random(seed)
+    keys = list(itertools.product(["aws", "gcp"], ["r1", "r2"], ["t1", "t2"], [False, True]))
+    pools = []
+    for provider, region, instance_type, spot in rng.sample(keys, rng.randint(2, 5)):
+        pools.append(
+            {
+                "provider": provider,
+                "region": region,
+                "instance_type": instance_type,
+                "spot": spot,
+                "price": rng.randint(1, 60_000) / 10_000,
+                "capacity": rng.choice([None, 0, 1, 2, 3, 4]),
+                "bucket": rng.choice(list(INTERRUPTION_BUCKETS)),
+            }
+        )
+    replicas = rng.randint(1, 4)
+    retry = rng.random() < 0.5
+    budget = None
+    if rng.random() < 0.25:
+        budget = round(rng.uniform(1, 25), 4)
+    return {
+        "pools": pools,
+        "replicas": replicas,
+        "spot_policy": rng.choice(["spot", "on-demand", "auto", "auto"]),
+        "retry": retry,
+        "max_per_domain": rng.choice([None, None, 1, 2, 3]),
+        "failure_domain": rng.choice(["instance-type", "region"]),
+        "on_demand_floor": rng.choice([0, 0, 0, 1, 2]),
+        "budget": budget,
+        "availability_target": rng.choice([1.0, 1.0, 0.8]),
+    }
+
+
+def _enumerate(instance: dict) -> tuple[int | None, dict]:
+    """The minimum cost in 1e-4 USD units by brute force, and the constraint parameters used."""
+    pools = instance["pools"]
+    replicas = instance["replicas"]
+    policy = instance["spot_policy"]
+    spot = np.array([pool["spot"] for pool in pools])
+    spot_possible = policy != "on-demand"
+    hedge = spot_possible and instance["retry"]
+    spread = instance["max_per_domain"]
+    if spread is None and hedge and replicas > 1:
+        spread = math.ceil(replicas / 2)
+    if not spot_possible:
+        spread = None
+    upper = math.ceil(replicas / 0.7) + 1  # more than any plan can use (worst rate is 30%)
+    allowed = np.where(spot, policy != "on-demand", policy != "spot")
+    bounds = [
+        (0 if not allowed[i] else upper if pool["capacity"] is None else pool["capacity"])
+        for i, pool in enumerate(pools)
+    ]
+    grid = np.array(list(itertools.product(*(range(b + 1) for b in bounds))), dtype=np.int64)
+    price_units = np.array([round(pool["price"] * 10_000) for pool in pools])
+    survival = np.array(
+        [
+            round((1 - INTERRUPTION_BUCKETS[pool["bucket"]]) * 10_000) if pool["spot"] else 10_000
+            for pool in pools
+        ]
+    )
+    total = grid.sum(axis=1)
+    ok = total >= replicas if hedge else total == replicas
+    if hedge:
+        needed = math.ceil(instance["availability_target"] * replicas * 10_000 - 1e-6)
+        ok &= grid @ survival >= needed
+    if spread is not None:
+        domain_of = [
+            (pool["provider"], pool["region"])
+            + ((pool["instance_type"],) if instance["failure_domain"] == "instance-type" else ())
+            for pool in pools
+        ]
+        for domain in set(domain_of):
+            members = [i for i, d in enumerate(domain_of) if d == domain and pools[i]["spot"]]
+            if members:
+                ok &= grid[:, members].sum(axis=1) <= spread
+    ok &= grid[:, ~spot].sum(axis=1) >= instance["on_demand_floor"]
+    cost = grid @ price_units
+    if instance["budget"] is not None:
+        ok &= cost <= math.floor(instance["budget"] * 10_000 + 1e-6)
+    best = int(cost[ok].min()) if ok.any() else None
+    return best, {"hedge": hedge, "spread": spread, "survival": survival}
+
+
+def _plan(instance: dict):
+    pools = instance["pools"]
+    offers = offer_frame(
+        [
+            {key: pool[key] for key in ("provider", "region", "instance_type", "spot", "price")}
+            for pool in pools
+        ]
+    )
+    rules = tuple(
+        CapacityRule(
+            provider=pool["provider"],
+            region=pool["region"],
+            instance_type=pool["instance_type"],
+            spot=pool["spot"],
+            capacity=pool["capacity"],
+            interruption_rate=INTERRUPTION_BUCKETS[pool["bucket"]],
+            source=f"test:{index}",
+        )
+        for index, pool in enumerate(pools)
+    )
+    options = PlanOptions(
+        availability_target=instance["availability_target"],
+        max_per_domain=instance["max_per_domain"],
+        failure_domain=instance["failure_domain"],
+        on_demand_floor=instance["on_demand_floor"],
+        budget_hourly=instance["budget"],
+        explain=False,
+        num_workers=1,
+    )
+    return plan_offers(
+        offers,
+        service(
+            instance["replicas"],
+            spot_policy=instance["spot_policy"],
+            retry_events=("interruption",) if instance["retry"] else ("no-capacity",),
+        ),
+        capacity=CapacityData(rules=rules),
+        options=options,
+    )
+
+
+@pytest.mark.parametrize("seed", range(INSTANCES))
+def test_plan_cost_equals_enumerated_optimum(seed: int) -> None:
+    instance = _instance(seed)
+    best, derived = _enumerate(instance)
+    result = _plan(instance)
+    if best is None:
+        assert result.status == "infeasible", instance
+        assert result.infeasible_reason
+        return
+    assert result.status == "optimal", (instance, result.infeasible_reason)
+    assert round(result.hourly_cost * 10_000) == best, instance
+
+    # Every constraint holds in the returned plan (checked on the plan, not on the model).
+    pools = instance["pools"]
+    index_of = {
+        (pool["provider"], pool["region"], pool["instance_type"], pool["spot"]): i
+        for i, pool in enumerate(pools)
+    }
+    counts = np.zeros(len(pools), dtype=np.int64)
+    for placement in result.placements:
+        offer = placement.offer
+        i = index_of[(offer["provider"], offer["region"], offer["instance_type"], offer["spot"])]
+        counts[i] += placement.count
+        assert placement.capacity_type == ("spot" if offer["spot"] else "on-demand")
+        assert placement.hourly_price == pools[i]["price"]
+    replicas = instance["replicas"]
+    assert counts.sum() >= replicas if derived["hedge"] else counts.sum() == replicas
+    for i, pool in enumerate(pools):
+        if pool["capacity"] is not None:
+            assert counts[i] <= pool["capacity"]
+        if instance["spot_policy"] == "spot":
+            assert counts[i] == 0 or pool["spot"]
+        if instance["spot_policy"] == "on-demand":
+            assert counts[i] == 0 or not pool["spot"]
+    if derived["hedge"]:
+        surviving = counts @ derived["survival"]
+        assert surviving >= math.ceil(instance["availability_target"] * replicas * 10_000 - 1e-6)
+    if derived["spread"] is not None:
+        per_domain: dict[str, int] = {}
+        for placement in result.placements:
+            if placement.offer["spot"]:
+                per_domain[placement.failure_domain] = (
+                    per_domain.get(placement.failure_domain, 0) + placement.count
+                )
+        assert all(count <= derived["spread"] for count in per_domain.values())
+    on_demand = sum(p.count for p in result.placements if not p.offer["spot"])
+    assert on_demand >= instance["on_demand_floor"]
+    if instance["budget"] is not None:
+        assert result.hourly_cost <= instance["budget"] + 1e-9
+    assert math.isclose(result.hourly_cost, float(counts @ [p["price"] for p in pools]))
+    assert math.isclose(result.monthly_cost, result.hourly_cost * 730)
+
+
+def test_enough_instances_exercise_every_constraint() -> None:
+    """The random family is not degenerate: each constraint kind shows up, feasible and not."""
+    instances = [_instance(seed) for seed in range(INSTANCES)]
+    results = [_enumerate(instance) for instance in instances]
+    assert sum(best is None for best, _ in results) >= 10
+    assert sum(best is not None for best, _ in results) >= 180
+    assert sum(derived["hedge"] for _, derived in results) >= 40
+    assert sum(derived["spread"] is not None for _, derived in results) >= 60
+    assert sum(instance["on_demand_floor"] > 0 for instance in instances) >= 40
+    assert sum(instance["budget"] is not None for instance in instances) >= 30
