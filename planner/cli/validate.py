@@ -21,6 +21,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="check a service configuration file",
         description="Parse and validate a dstack service configuration. Exit 0 when valid, 2 when "
         "not; every problem is reported as FILE:LINE:COL: field.path: message.",
+        epilog="YAML 1.1 readings that silently change a value are errors here: a duplicated key, "
+        "an unquoted base-60 number (gpu: 1:2 is 62), an unquoted leading-zero number "
+        '(replicas: 010 is octal 8). Quote such values: gpu: "1:2".',
     )
     parser.add_argument("file", metavar="FILE", help="the service configuration (- reads stdin)")
     parser.add_argument(
