@@ -177,6 +177,15 @@ def test_replicas_and_yaml_booleans_the_model_accepts() -> None:
     assert loaded.normalized.auth is False
 
 
+def test_yaml11_boolean_in_a_list_of_strings_is_explained() -> None:
+    (problem,) = problems_of(text=MINIMAL + "regions: [us-east-1, no]\n")
+    assert (problem.line, problem.column, problem.path) == (4, 22, "regions[1]")
+    assert problem.message == (
+        "expected a string, got the boolean false (YAML reads the unquoted `no` as the boolean "
+        'false; quote it if you meant the word: "no")'
+    )
+
+
 def test_empty_value_where_text_is_needed_gets_a_null_hint() -> None:
     (problem,) = problems_of(text=MINIMAL + "registry_auth:\n  username:\n  password: x\n")
     assert (problem.line, problem.column, problem.path) == (5, 12, "registry_auth.username")
