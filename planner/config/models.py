@@ -12,7 +12,7 @@ holds exactly one representation of each value. Errors carry the field path in `
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -596,6 +596,15 @@ def _to_volume(value: Any) -> Any:
     raise ValueError("a volume is NAME:/path, /instance/path:/path, or a mapping")
 
 
+def _unless_null(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``parse`` for an optional field: an explicit null stays null."""
+
+    def parse_or_null(value: Any) -> Any:
+        return None if value is None else parse(value)
+
+    return parse_or_null
+
+
 def _to_retry(value: Any) -> Any:
     if value is None or isinstance(value, bool | RetrySpec):
         return value
@@ -685,7 +694,7 @@ class ServiceConfiguration(_Model):
     )
     gateway: Annotated[
         str | StrictBool | None,
-        BeforeValidator(lambda v: None if v is None else grammar.parse_gateway(v)),
+        BeforeValidator(_unless_null(grammar.parse_gateway)),
     ] = Field(
         default=None,
         description="The name of the gateway (`name` or `project/name`). Specify boolean false to run "
@@ -710,7 +719,7 @@ class ServiceConfiguration(_Model):
     )
     replicas: Annotated[
         IntRange | None,
-        BeforeValidator(lambda v: None if v is None else _to_replicas(v)),
+        BeforeValidator(_unless_null(_to_replicas)),
         WithJsonSchema(_optional(_INT_RANGE_SCHEMA)),
     ] = Field(
         default=None,
@@ -731,9 +740,7 @@ class ServiceConfiguration(_Model):
         description="The run name (`^[a-z][a-z0-9-]{1,40}$`). If not specified, a random name is generated.",
     )
     image: str | None = Field(default=None, description="The name of the Docker image to run.")
-    user: Annotated[
-        str | None, BeforeValidator(lambda v: None if v is None else grammar.parse_user(v))
-    ] = Field(
+    user: Annotated[str | None, BeforeValidator(_unless_null(grammar.parse_user))] = Field(
         default=None,
         description="The user inside the container, `user_name_or_id[:group_name_or_id]` (e.g., "
         "`ubuntu`, `1000:1000`). Defaults to the default image user.",
@@ -752,7 +759,7 @@ class ServiceConfiguration(_Model):
     )
     python: Annotated[
         str | None,
-        BeforeValidator(lambda v: None if v is None else grammar.parse_python_version(v)),
+        BeforeValidator(_unless_null(grammar.parse_python_version)),
         WithJsonSchema(
             {
                 "anyOf": [
