@@ -186,7 +186,7 @@ def offer_exclusions(offers: pd.DataFrame, spec: ModelSpec) -> tuple[Exclusion, 
         exclusions.append(_exclusion("spot_policy", excluded, price))
     if spec.max_price is not None:
         exclusions.append(_exclusion("max_price", price > spec.max_price, price))
-    return tuple(exclusions)
+    return tuple(exclusion for exclusion in exclusions if exclusion.excluded)
 
 
 def _exclusion(reason: str, mask: np.ndarray, price: np.ndarray) -> Exclusion:

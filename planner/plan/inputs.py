@@ -203,7 +203,13 @@ def _located_items(node: yaml.Node, file: str, path: str) -> Iterator[tuple[_Loc
         for key_node, value_node in item.value:
             key = str(_plain(key_node))
             values[key] = _plain(value_node)
-            lines[key] = value_node.start_mark.line + 1
+            if isinstance(value_node, yaml.MappingNode):
+                # A nested mapping: its own fields keep their lines, the key its own line.
+                lines[key] = key_node.start_mark.line + 1
+                for sub_key, sub_value in value_node.value:
+                    lines[f"{key}.{_plain(sub_key)}"] = sub_value.start_mark.line + 1
+            else:
+                lines[key] = value_node.start_mark.line + 1
         yield _Located(values, lines, item.start_mark.line + 1), item_path
 
 
@@ -506,7 +512,11 @@ def _fleet_instance(row: _Row) -> FleetInstance:
         raise row.error("resources", "is required: a mapping with cpu, memory_gb, gpu_count, …")
     resources = _Row(
         {str(key): value for key, value in resources_value.items()},
-        {},
+        {
+            key.removeprefix("resources."): line
+            for key, line in row.lines.items()
+            if key.startswith("resources.")
+        },
         row.lines.get("resources", row.line),
         row.file,
         f"{row.path}.resources",

@@ -16,10 +16,10 @@ import random
 
 import numpy as np
 import pytest
+from plan_frames import offer_frame, service
 
 from planner.plan import CapacityData, PlanOptions, plan_offers
 from planner.plan.inputs import INTERRUPTION_BUCKETS, CapacityRule
-from plan_frames import offer_frame, service
 
 INSTANCES = 300
 

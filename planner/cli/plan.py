@@ -1,0 +1,189 @@
+"""``planner plan FILE``: the cheapest placement of a service's replicas, solved with CP-SAT.
+
+stdout carries only the requested format; warnings go to stderr. Exit 0 with a plan, 1 when the
+plan is infeasible (the reason is in the output), 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "plan",
+        help="optimize replica placement over the matching offers (CP-SAT)",
+        description="Place the service's replicas on the cheapest combination of offers that "
+        "satisfies its spot_policy, retry, reservation, creation_policy and max_price, plus the "
+        "planning flags below. Prints placements with fallback chains, hourly and monthly cost, "
+        "the cost per replica count for a range, and what each constraint costs. Exit 1 when no "
+        "plan exists.",
+    )
+    parser.add_argument("file", metavar="FILE", help="the service configuration (- reads stdin)")
+    parser.add_argument(
+        "--catalog",
+        metavar="SOURCE",
+        action="append",
+        default=[],
+        help="a gpuhunt zip, directory or CSV, a SkyPilot vms.csv, an http(s):// URL, 'bundled' "
+        "or 'cache' (repeatable; default: the bundled snapshot)",
+    )
+    parser.add_argument(
+        "--fleet", metavar="FILE", help="existing instances (YAML/JSON inventory), for reuse"
+    )
+    parser.add_argument(
+        "--capacity",
+        metavar="FILE",
+        help="obtainable counts, spot interruption buckets and reservations (CSV or YAML)",
+    )
+    parser.add_argument(
+        "--availability-target",
+        metavar="F",
+        type=_fraction,
+        default=1.0,
+        help="with retry on interruption: expected surviving replicas ≥ F × replicas (default 1.0)",
+    )
+    parser.add_argument(
+        "--max-per-domain",
+        metavar="K",
+        type=_positive_int,
+        default=None,
+        help="at most K spot replicas per failure domain (default: half the replicas, rounded "
+        "up, when retrying on interruption; otherwise no limit)",
+    )
+    parser.add_argument(
+        "--failure-domain",
+        choices=("instance-type", "region"),
+        default="instance-type",
+        help="one failure domain is a spot market (backend, region, instance type; default) or "
+        "a whole (backend, region)",
+    )
+    parser.add_argument(
+        "--on-demand-floor",
+        metavar="N",
+        type=_non_negative_int,
+        default=0,
+        help="at least N replicas on capacity that is never interrupted",
+    )
+    parser.add_argument(
+        "--budget-hourly",
+        metavar="X",
+        type=_non_negative_float,
+        default=None,
+        help="the plan may cost at most X USD per hour",
+    )
+    parser.add_argument(
+        "--time-limit",
+        metavar="S",
+        type=_positive_float,
+        default=10.0,
+        help="CP-SAT time limit per solve in seconds (default 10); hitting it gives status "
+        "'feasible'",
+    )
+    parser.add_argument(
+        "--no-explain",
+        action="store_true",
+        help="skip re-solving with each constraint relaxed (faster)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "markdown"),
+        default="table",
+        help="output format",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 2) on a malformed catalog row instead of dropping it with a warning",
+    )
+    return parser
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer ≥ 0, got {text!r}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from planner.catalog import Catalog
+    from planner.config import load_config
+    from planner.plan import PlanOptions, load_capacity, load_fleet, plan
+    from planner.report import plan as report
+
+    # Input files are read before the catalog, so a bad file fails fast (exit 2).
+    config = load_config(args.file)
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    capacity = load_capacity(args.capacity) if args.capacity else None
+    fleet = load_fleet(args.fleet) if args.fleet else None
+    catalog = Catalog.load(*args.catalog, strict=args.strict)
+    options = PlanOptions(
+        availability_target=args.availability_target,
+        max_per_domain=args.max_per_domain,
+        failure_domain=args.failure_domain,
+        on_demand_floor=args.on_demand_floor,
+        budget_hourly=args.budget_hourly,
+        time_limit_seconds=args.time_limit,
+        explain=not args.no_explain,
+    )
+    result = plan(config, catalog, fleet=fleet, capacity=capacity, options=options)
+    if args.format == "json":
+        print(report.render_plan_json(result, catalog))
+    elif args.format == "markdown":
+        print(report.render_plan_markdown(result))
+    else:
+        print(report.render_plan_table(result))
+    if result.status == "infeasible":
+        print(f"infeasible: {result.infeasible_reason}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,207 @@
+"""Rendering a `Plan`: a text table, Markdown (for CI comments), and the JSON of the CLI contract."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from planner.report.table import render_markdown_table, render_text_table
+
+if TYPE_CHECKING:
+    from planner.plan import Placement, Plan
+
+PLACEMENT_HEADERS = (
+    "#",
+    "COUNT",
+    "CAPACITY",
+    "BACKEND",
+    "REGION",
+    "INSTANCE",
+    "RESOURCES",
+    "PRICE/H",
+    "COST/H",
+)
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "-"
+    sign = "-" if value < 0 else ""
+    magnitude = abs(value)
+    text = f"{magnitude:,.2f}" if magnitude >= 1 or magnitude == 0 else f"{magnitude:.4g}"
+    return f"{sign}${text}"
+
+
+def _delta(value: float) -> str:
+    return ("+" if value >= 0 else "-") + money(abs(value))
+
+
+def resources_text(offer: dict[str, Any]) -> str:
+    parts = [f"{offer['cpu']}xCPU", f"{offer['memory_gb']:g}GB"]
+    if offer.get("gpu_count"):
+        memory = offer.get("gpu_memory_gb")
+        gpu = f"{offer['gpu_count']}x{offer.get('gpu_name') or 'GPU'}"
+        parts.append(f"{gpu} ({memory:g}GB)" if memory else gpu)
+    if offer.get("disk_gb"):
+        parts.append(f"{offer['disk_gb']:g}GB disk")
+    return ", ".join(parts)
+
+
+def _placement_rows(plan: Plan) -> list[list[str]]:
+    return [
+        [
+            str(number),
+            str(placement.count),
+            placement.capacity_type,
+            str(placement.offer["backend"]),
+            str(placement.offer["region"]),
+            str(placement.offer["instance_type"]),
+            resources_text(placement.offer),
+            money(placement.hourly_price),
+            money(placement.hourly_cost),
+        ]
+        for number, placement in enumerate(plan.placements, start=1)
+    ]
+
+
+def _fallback_lines(placement: Placement) -> list[str]:
+    lines = []
+    events: list[str] = []
+    for fallback in placement.fallbacks:
+        if fallback.event not in events:
+            events.append(fallback.event)
+    for event in events:
+        steps = [
+            f"{f.offer['backend']} {f.offer['region']} {f.offer['instance_type']} "
+            f"{f.capacity_type} {money(f.hourly_price)} ({_delta(f.hourly_price_delta)})"
+            for f in placement.fallbacks_for(event)
+        ]
+        lines.append(f"{event}: " + " → ".join(steps))
+    return lines
+
+
+def _summary_lines(plan: Plan) -> list[str]:
+    replicas = (
+        f"{plan.replicas_min}"
+        if plan.replicas_min == plan.replicas_max
+        else f"{plan.replicas_min}..{plan.replicas_max} (planned at the minimum)"
+    )
+    lines = [f"status: {plan.status}", f"replicas: {replicas}"]
+    if plan.status == "infeasible":
+        lines.append(f"infeasible: {plan.infeasible_reason}")
+        return lines
+    planned = f"planned replicas: {plan.planned_replicas}"
+    if plan.hedge_replicas:
+        planned += f" ({plan.hedge_replicas} hedge)"
+    lines.append(planned)
+    lines.append(
+        f"hourly cost: {money(plan.hourly_cost)}    monthly cost (730 h): {money(plan.monthly_cost)}"
+    )
+    if plan.status == "feasible":
+        lines.append(
+            "the solver's time limit was hit: this plan is valid but not proven the cheapest"
+        )
+    return lines
+
+
+def _scaling_rows(plan: Plan) -> list[list[str]]:
+    return [
+        [
+            str(step.replicas),
+            step.status,
+            money(step.hourly_cost),
+            money(None if step.hourly_cost is None else step.hourly_cost * 730),
+            "-" if step.marginal_hourly_cost is None else _delta(step.marginal_hourly_cost),
+        ]
+        for step in plan.scaling
+    ]
+
+
+def _explain_rows(plan: Plan) -> tuple[list[list[str]], list[list[str]]]:
+    exclusions = [
+        [exclusion.reason, str(exclusion.excluded), money(exclusion.cheapest_excluded_price)]
+        for exclusion in plan.exclusions
+    ]
+    constraints = [
+        [
+            report.name,
+            "yes" if report.binding else "no",
+            "yes" if report.tight else "no",
+            report.relaxed_status or "-",
+            money(report.relaxed_hourly_cost),
+            money(report.saving_hourly),
+        ]
+        for report in plan.constraints
+    ]
+    return exclusions, constraints
+
+
+def _render(
+    plan: Plan,
+    table: Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[int]], str],
+    heading: Callable[[str], str],
+    bullet: str,
+) -> str:
+    blocks = ["\n".join(bullet + line for line in _summary_lines(plan))]
+    if plan.placements:
+        blocks.append(
+            heading("Placements") + table(PLACEMENT_HEADERS, _placement_rows(plan), (0, 1, 7, 8))
+        )
+        fallback_lines = []
+        for number, placement in enumerate(plan.placements, start=1):
+            for line in _fallback_lines(placement):
+                fallback_lines.append(f"{bullet}#{number} {line}")
+        if fallback_lines:
+            blocks.append(heading("Fallbacks") + "\n".join(fallback_lines))
+    if plan.scaling:
+        blocks.append(
+            heading("Cost per replica count")
+            + table(
+                ("REPLICAS", "STATUS", "COST/H", "COST/MONTH", "MARGINAL/H"),
+                _scaling_rows(plan),
+                (0, 2, 3, 4),
+            )
+        )
+    exclusions, constraints = _explain_rows(plan)
+    if exclusions:
+        blocks.append(
+            heading("Excluded offers")
+            + table(("REASON", "EXCLUDED", "CHEAPEST EXCLUDED/H"), exclusions, (1, 2))
+        )
+    if constraints:
+        blocks.append(
+            heading("Constraints (relaxed one at a time and re-solved)")
+            + table(
+                ("CONSTRAINT", "BINDING", "TIGHT", "RELAXED", "RELAXED COST/H", "SAVING/H"),
+                constraints,
+                (4, 5),
+            )
+        )
+    if plan.notes:
+        blocks.append(heading("Notes") + "\n".join(bullet + note for note in plan.notes))
+    return "\n\n".join(blocks)
+
+
+def render_plan_table(plan: Plan) -> str:
+    return _render(plan, render_text_table, lambda title: f"{title}:\n", "")
+
+
+def render_plan_markdown(plan: Plan) -> str:
+    title = "## Replica plan\n\n"
+    return title + _render(plan, render_markdown_table, lambda t: f"### {t}\n\n", "- ")
+
+
+def plan_document(plan: Plan, catalog: Any | None = None) -> dict[str, Any]:
+    """The JSON document of ``planner plan --format json`` (spec cli.md)."""
+    document = plan.to_json()
+    if catalog is not None:
+        document["catalog"] = {
+            "sources": [source.to_json() for source in catalog.sources],
+            "as_of": catalog.as_of,
+        }
+    return document
+
+
+def render_plan_json(plan: Plan, catalog: Any | None = None) -> str:
+    return json.dumps(plan_document(plan, catalog), indent=2)
