@@ -367,3 +367,33 @@ def test_build_rejects_inconsistent_tables(
     assert result.returncode == 2
     assert message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_planner_loads_the_snapshot_without_dropping_rows(
+    snapshot_dir: Path, rows_by_provider: Rows
+) -> None:
+    from planner.catalog import Catalog
+
+    catalog = Catalog.load()
+    provenance = json.loads((snapshot_dir / "provenance.json").read_text())
+    assert len(catalog) == sum(len(rows) for rows in rows_by_provider.values())
+    assert catalog.issues == ()
+    assert [source.dropped for source in catalog.sources] == [0]
+    assert catalog.as_of == provenance["as_of"]
+    counts = catalog.frame["provider"].value_counts().to_dict()
+    assert counts == {p: len(rows) for p, rows in rows_by_provider.items()}
+
+
+def test_small_cpu_only_services_match_on_the_major_clouds() -> None:
+    from planner import Catalog, find_offers, load_config
+
+    config = load_config(
+        text=(
+            "type: service\nname: cpu-api\ncommands: [python app.py]\nport: 8000\n"
+            "resources:\n  cpu: 2..\n  memory: 8GB..\n  gpu: 0\n"
+        )
+    )
+    offers = find_offers(config, Catalog.load())
+    frame = offers.frame
+    assert (frame["gpu_count"] == 0).all()
+    assert set(frame["provider"]) >= {"aws", "gcp", "azure", "oci"}
