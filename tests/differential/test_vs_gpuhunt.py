@@ -269,6 +269,19 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
     ("total-gpu-memory-max-48", {"max_total_gpu_memory": 48}),
     ("total-gpu-memory-window", {"min_total_gpu_memory": 640, "max_total_gpu_memory": 1128}),
     ("memory-window", {"min_memory": 64, "max_memory": 256, "min_cpu": 16}),
+    ("vendor-upper-case", {"gpu_vendor": "NVIDIA", "max_price": 3.0}),
+    ("arch-upper-case", {"cpu_arch": "ARM", "spot": False}),
+    ("max-gpu-memory-0-keeps-cpu-and-unknown-memory", {"max_gpu_memory": 0}),
+    ("min-gpu-memory-0-amd", {"min_gpu_memory": 0, "gpu_vendor": "amd"}),
+    (
+        "min-total-gpu-memory-with-min-gpu-count-0",
+        {"min_total_gpu_memory": 320, "min_gpu_count": 0},
+    ),
+    ("allowed-flags-none-spot-none", {"allowed_flags": None, "spot": None, "gpu_name": "H100"}),
+    ("tpu-mixed-case-name", {"gpu_name": ["V5P-8", "v5LitePod-8"]}),
+    ("amd-eight-gpus", {"gpu_vendor": "amd", "min_gpu_count": 8, "max_gpu_count": 8}),
+    ("max-price-below-cheapest", {"max_price": 0.0001}),
+    ("min-price-0-cpu-range", {"min_price": 0, "min_cpu": 4, "max_cpu": 4}),
 ]
 
 
@@ -323,3 +336,30 @@ def test_bounds_hit_existing_prices(gpuhunt_catalog: Any) -> None:
     resolved = _resolve({"max_price": "<price>"}, gpuhunt_catalog)
     rows = gpuhunt_catalog.query(**resolved)
     assert rows and rows[-1].price == resolved["max_price"]
+
+
+def test_unknown_provider_is_an_error_in_both(
+    gpuhunt_catalog: Any, planner_side: tuple[Any, Any]
+) -> None:
+    from planner.errors import PlannerError
+
+    catalog, find_offers = planner_side
+    with pytest.raises(ValueError, match="Unknown provider"):
+        gpuhunt_catalog.query(provider=["aws", "cudo"])
+    with pytest.raises(PlannerError, match="cudo"):
+        find_offers(oracle.requirements_from_query({"provider": ["aws", "cudo"]}), catalog)
+
+
+def test_malformed_rows_are_dropped_and_reported(planner_side: tuple[Any, Any]) -> None:
+    catalog, _ = planner_side
+    assert len(catalog) == ROWS
+    assert len(catalog.issues) == MALFORMED
+
+
+def test_zip_and_directory_load_the_same_table(written: Any, planner_side: tuple[Any, Any]) -> None:
+    from planner import Catalog
+
+    catalog, _ = planner_side
+    from_zip = Catalog.load(written.zip_path)
+    columns = [column for column in catalog.frame.columns if column != "row_id"]
+    assert from_zip.frame[columns].astype(str).equals(catalog.frame[columns].astype(str))
