@@ -397,3 +397,45 @@ def test_small_cpu_only_services_match_on_the_major_clouds() -> None:
     frame = offers.frame
     assert (frame["gpu_count"] == 0).all()
     assert set(frame["provider"]) >= {"aws", "gcp", "azure", "oci"}
+
+
+def test_flags_and_provider_data_follow_the_collectors(rows_by_provider: Rows) -> None:
+    flags_by_provider = {
+        p: {f for r in rows for f in r["flags"].split()} for p, rows in rows_by_provider.items()
+    }
+    assert flags_by_provider == {
+        "aws": set(),
+        "azure": set(),
+        "cloudrift": set(),
+        "gcp": set(),
+        "lambdalabs": {"lambda-arm"},
+        "nebius": set(),
+        "oci": {"oci-spot"},
+        "runpod": {"runpod-cluster", "runpod-cpu"},
+        "vastai": set(),
+        "verda": set(),
+    }
+    for row in rows_by_provider["gcp"]:
+        expected = {} if row["gpu_vendor"] == "google" else {"is_dws_calendar_mode": False}
+        assert json.loads(row["provider_data"]) == expected
+    for row in rows_by_provider["runpod"]:
+        data = json.loads(row["provider_data"])
+        if "runpod-cluster" in row["flags"]:
+            assert data == {"pod_counts": [2, 3, 4, 5, 6, 7, 8]} and row["gpu_count"] == "8"
+        else:
+            assert data == {}
+        if "runpod-cpu" in row["flags"]:
+            assert row["gpu_count"] == "0" and row["instance_name"].endswith(
+                f"-{row['cpu']}-{int(float(row['memory']))}"
+            )
+    for row in rows_by_provider["vastai"]:
+        data = json.loads(row["provider_data"])
+        assert set(data) == ({"min_bid"} if row["spot"] == "True" else set())
+    fabrics = set()
+    for row in rows_by_provider["nebius"]:
+        data = json.loads(row["provider_data"])
+        assert set(data) == {"fabrics", "is_preemptible_flat_rate"}
+        if data["fabrics"]:
+            assert row["gpu_count"] == "8"
+            fabrics.update(data["fabrics"])
+    assert {"fabric-2", "fabric-5", "us-central1-a"} <= fabrics
