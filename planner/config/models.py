@@ -11,6 +11,7 @@ holds exactly one representation of each value. Errors carry the field path in `
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
@@ -653,9 +654,9 @@ NEWER_KEYS = frozenset(
 class ServiceConfiguration(_Model):
     """A dstack ``type: service`` configuration (the seed's format, dstack ~0.18.3x).
 
-    Choices where the seed leaves room: ``working_dir`` must be an absolute path when given (as in
-    dstack 0.22.5; a relative path would be resolved against a repository directory the planner
-    cannot know); ``nvcc`` together with ``image`` is an error, as the seed documents it.
+    Choices where the seed leaves room: ``working_dir`` follows the seed (relative to the repository
+    directory ``/workflow`` and inside it, default ``.``) and also accepts an absolute path, as dstack
+    0.22.5 requires; ``nvcc`` together with ``image`` is an error, as the seed documents it.
     """
 
     model_config = ConfigDict(
@@ -751,8 +752,8 @@ class ServiceConfiguration(_Model):
     entrypoint: str | None = Field(default=None, description="The Docker entrypoint.")
     working_dir: str | None = Field(
         default=None,
-        description="The absolute path to the working directory inside the container. Defaults to "
-        "the image's working directory.",
+        description="The working directory inside the container: a path relative to the repository "
+        'directory (/workflow) that stays inside it, or an absolute path. Defaults to ".".',
     )
     registry_auth: RegistryAuthSpec | None = Field(
         default=None, description="Credentials for pulling a private Docker image."
@@ -951,9 +952,16 @@ class ServiceConfiguration(_Model):
 
     @field_validator("working_dir")
     @classmethod
-    def _absolute_working_dir(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("/"):
-            raise ValueError(f"working_dir must be absolute (start with /), got {value!r}")
+    def _working_dir_inside_repository(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not value.strip():
+            raise ValueError("working_dir must not be empty (use . for the repository directory)")
+        if not value.startswith("/") and posixpath.normpath(value).split("/")[0] == "..":
+            raise ValueError(
+                f"working_dir {value!r} leaves the repository directory /workflow; "
+                "give a path inside it (e.g. src) or an absolute path"
+            )
         return value
 
     @model_validator(mode="after")

@@ -6,6 +6,8 @@ Vendor inference and other decisions that depend on the GPU knowledge table belo
 
 from __future__ import annotations
 
+import posixpath
+
 from planner.config.models import (
     InstanceVolumeSpec,
     NetworkVolumeSpec,
@@ -53,7 +55,7 @@ def normalize(configuration: ServiceConfiguration) -> NormalizedService:
         user=configuration.user,
         privileged=configuration.privileged,
         entrypoint=configuration.entrypoint,
-        working_dir=configuration.working_dir,
+        working_dir=_working_dir(configuration.working_dir),
         registry_auth=(
             None
             if configuration.registry_auth is None
@@ -168,3 +170,11 @@ def _retry(retry: RetrySpec | bool | None) -> NormalizedRetry | None:
     events = ALL_RETRY_EVENTS if retry.on_events is None else tuple(dict.fromkeys(retry.on_events))
     duration = DEFAULT_RETRY_SECONDS if retry.duration is None else retry.duration
     return NormalizedRetry(on_events=events, duration_seconds=duration)
+
+
+REPOSITORY_DIR = "/workflow"
+
+
+def _working_dir(working_dir: str | None) -> str:
+    """The seed's rule: relative to the repository directory /workflow, default "."."""
+    return posixpath.normpath(posixpath.join(REPOSITORY_DIR, working_dir or "."))

@@ -484,10 +484,14 @@ def test_user_errors(text: str) -> None:
     assert path == "user" and "invalid user format" in message
 
 
-def test_working_dir_must_be_absolute() -> None:
+def test_working_dir_relative_to_repository_or_absolute() -> None:
     assert parse(BASE + "working_dir: /app\n").working_dir == "/app"
-    path, message = single_error(BASE + "working_dir: app\n")
-    assert path == "working_dir" and "must be absolute" in message
+    assert parse(BASE + "working_dir: src/app\n").working_dir == "src/app"
+    assert parse(BASE + "working_dir: .\n").working_dir == "."
+    path, message = single_error(BASE + "working_dir: ../outside\n")
+    assert path == "working_dir" and "leaves the repository directory" in message
+    path, message = single_error(BASE + "working_dir: a/../../b\n")
+    assert path == "working_dir" and "leaves the repository directory" in message
 
 
 def test_env_forms() -> None:

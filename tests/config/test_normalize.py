@@ -209,3 +209,17 @@ def test_examples_normalize_to_json_and_back(path: Path) -> None:
     document = json.loads(service.model_dump_json())
     assert NormalizedService.model_validate(document) == service
     assert document["replicas"]["min"] is not None and document["replicas"]["max"] is not None
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("", "/workflow"),
+        ("working_dir: .\n", "/workflow"),
+        ("working_dir: src/app/\n", "/workflow/src/app"),
+        ("working_dir: a/../b\n", "/workflow/b"),
+        ("working_dir: /opt/app\n", "/opt/app"),
+    ],
+)
+def test_working_dir_resolved_against_the_repository_directory(line: str, expected: str) -> None:
+    assert normalized(BASE + line).working_dir == expected
