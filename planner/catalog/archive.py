@@ -93,6 +93,8 @@ def copy_member(
     except (EOFError, OSError, ValueError) as error:
         # zlib errors and truncated data surface as these from zipfile's decompressor.
         raise CatalogError(f"{label}: member {info.filename!r} is corrupt ({error})") from error
+    except NotImplementedError as error:
+        raise CatalogError(f"{label}: member {info.filename!r}: {error}") from error
     return written
 
 

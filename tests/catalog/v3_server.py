@@ -58,7 +58,7 @@ def offer_row(
         "gpu_vendor": gpu_vendor,
         "flags": flags,
         "cpu_arch": "x86",
-        "provider_data": "",
+        "provider_data": "{}",  # what gpuhunt's json.dumps writes for no data
     }
 
 
@@ -100,9 +100,9 @@ def sample_rows(provider: str, price_scale: float = 1.0) -> list[dict[str, str]]
     return sorted(rows, key=lambda row: float(row["price"]))
 
 
-def zip_bytes(members: dict[str, bytes]) -> bytes:
+def zip_bytes(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
     return buffer.getvalue()
@@ -191,7 +191,13 @@ def handler_for(server: CatalogServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            self._answer(200, body)
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            self._answer(200, body, {"ETag": etag})
 
         def _read(self, path: str) -> bytes | None:
             target = (server.root / path.lstrip("/")).resolve()
@@ -199,8 +205,10 @@ def handler_for(server: CatalogServer) -> type[BaseHTTPRequestHandler]:
                 return None
             return target.read_bytes()
 
-        def _answer(self, status: int, body: bytes) -> None:
+        def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

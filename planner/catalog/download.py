@@ -1,0 +1,513 @@
+"""Downloading published gpuhunt catalogs (v3 layout) and remote catalog files into the cache.
+
+v3 layout (catalog-format.md §1)::
+
+    <base>/<provider>/version                 "20260818-42"
+    <base>/<provider>/<version>/catalog.zip   one member, "<provider>.csv"
+
+Policy, in the order it is applied to each provider:
+
+- The version file is fetched first; a provider whose cached version equals it is not downloaded.
+- Everything is checked in a private staging directory before the cache is touched: the HTTP
+  status, the body length, the zip (one member named ``<provider>.csv``, safe member path, size and
+  compression-ratio caps, CRC), the CSV header (gpuhunt's required columns), and every row, parsed
+  by the project's loader.
+- Malformed rows: a file is kept, with a warning counting the skipped rows, as gpuhunt does, unless
+  it has no usable row or more malformed rows than good ones; then it is refused as a whole, as a
+  sign that the format changed under us.
+- A checked provider is published by renaming its staged directory into place, then its
+  ``current`` pointer is replaced, then the combined table is rebuilt (see ``cache.py``).
+- When some providers fail, the others are still published, the failed ones keep their previous
+  copy, and the report lists every failure (the CLI exits 2). With a pinned ``version`` the update
+  is all-or-nothing, as in gpuhunt: a mix of versions is not what was asked for.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
+
+from planner.catalog.archive import ArchiveLimits, extract_only_member, verify_archive
+from planner.catalog.cache import (
+    CatalogCache,
+    atomic_write_bytes,
+    default_cache_dir,
+    fsync_file,
+    is_safe_version,
+    publish_file,
+)
+from planner.catalog.columns import GPUHUNT_FIELDS, OFFLINE_PROVIDERS, ONLINE_PROVIDERS
+from planner.errors import CatalogError, InputError, Problem
+
+if TYPE_CHECKING:
+    from planner.catalog.table import Catalog
+    from planner.catalog.transfer import Progress, TransferPolicy
+
+DEFAULT_BASE_URL = "https://dstack-gpu-pricing.s3.eu-west-1.amazonaws.com/v3"
+BASE_URL_ENV = "PLANNER_CATALOG_URL"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+
+# Columns gpuhunt cannot build a row without (storage.item_from_row's required fields).
+REQUIRED_COLUMNS = ("instance_name", "location", "price", "cpu", "memory", "gpu_count", "spot")
+_VERSION_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\D|$)")
+_MAX_PARALLEL_DOWNLOADS = 8
+
+Status = Literal["downloaded", "unchanged", "failed"]
+
+
+@dataclass(frozen=True)
+class ProviderUpdate:
+    """What happened to one provider during an update."""
+
+    provider: str
+    status: Status
+    version: str | None  # the published (or requested) version, when it is known
+    previous: str | None  # the version cached before the update
+    url: str  # the last URL fetched for this provider
+    rows: int | None = None  # usable rows in the file (downloaded or unchanged)
+    dropped: int = 0  # malformed rows skipped
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    base_url: str
+    cache_dir: Path
+    results: tuple[ProviderUpdate, ...]
+    table: Path | None  # the combined table the ``cache`` keyword loads, if any provider is cached
+
+    @property
+    def failures(self) -> tuple[ProviderUpdate, ...]:
+        return tuple(result for result in self.results if result.status == "failed")
+
+    def raise_for_failures(self) -> None:
+        if self.failures:
+            # Each message already names the provider and the URL that failed.
+            raise CatalogError([Problem(str(failed.error)) for failed in self.failures])
+
+
+def default_base_url() -> str:
+    return (os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+
+
+def as_of_from_version(version: str) -> str | None:
+    """``20260818-42`` → ``2026-08-18`` (the publication date the version starts with)."""
+    match = _VERSION_DATE.match(version)
+    if not match:
+        return None
+    try:
+        return datetime.date(*(int(part) for part in match.groups())).isoformat()
+    except ValueError:
+        return None
+
+
+def cached_catalog_path(cache_dir: Path | None = None) -> Path:
+    """The table the ``cache`` catalog keyword loads (all providers last downloaded)."""
+    cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
+    if cache.combined_table.is_file():
+        return cache.combined_table
+    if not cache.current_providers():
+        raise CatalogError(
+            f"no downloaded catalog in {cache.root}; run `planner catalog update` first"
+        )
+    with cache.lock():
+        _rebuild_combined_table(cache)
+    return cache.combined_table
+
+
+def update_catalog(
+    base_url: str | None = None,
+    providers: Sequence[str] | None = None,
+    cache_dir: Path | None = None,
+    *,
+    version: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    retries: int = DEFAULT_RETRIES,
+    progress: bool | None = None,
+    backoff: float = 0.5,
+    limits: ArchiveLimits | None = None,
+) -> UpdateReport:
+    """Bring the cache up to date with the published catalog (see the module docstring).
+
+    ``progress``: draw a progress line on stderr (``None``: only when stderr is a terminal).
+    Returns a report; failures are in it, not raised (``report.raise_for_failures()``).
+    Raises ``InputError`` for bad arguments, ``CatalogError`` when the cache is unusable.
+    """
+    from planner.catalog.transfer import Progress, TransferPolicy
+
+    base = _check_base_url(base_url if base_url is not None else default_base_url())
+    names = _check_providers(OFFLINE_PROVIDERS if providers is None else providers)
+    if version is not None and not is_safe_version(version):
+        raise InputError(f"--version {version!r} is not a catalog version (e.g. 20260818-42)")
+    policy = TransferPolicy(timeout=timeout, retries=retries, backoff=backoff)
+    cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
+    job = _UpdateJob(base, cache, policy, limits or ArchiveLimits(), version, Progress(progress))
+    with cache.lock():
+        results = job.run(names)
+    return UpdateReport(
+        base_url=base,
+        cache_dir=cache.root,
+        results=results,
+        table=cache.combined_table if cache.combined_table.is_file() else None,
+    )
+
+
+def fetch_source(url: str, cache_dir: Path | None = None) -> Path:
+    """A local path ``Catalog.load`` can read for an ``http(s)://`` catalog source.
+
+    A URL whose path ends in ``.zip`` or ``.csv`` is one file: it is downloaded (a conditional
+    request when it was fetched before), checked, and kept under ``sources/`` in the cache. Any other
+    URL is a v3 base URL: the cache is updated from it and the combined cached table returned;
+    a provider failing there is an error.
+    """
+    _check_base_url(url)
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+    if suffix not in (".zip", ".csv"):
+        report = update_catalog(url, None, cache_dir)
+        report.raise_for_failures()
+        return cached_catalog_path(report.cache_dir)
+    cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
+    with cache.lock():
+        return _fetch_file(url, cache, ArchiveLimits())
+
+
+# --- one provider ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Staged:
+    """A provider checked and written to the staging directory, ready to publish."""
+
+    provider: str
+    version: str
+    directory: Path
+    rows: int
+    dropped: int
+    warnings: tuple[str, ...]
+
+
+@dataclass
+class _UpdateJob:
+    base_url: str
+    cache: CatalogCache
+    policy: TransferPolicy
+    limits: ArchiveLimits
+    version: str | None
+    progress: Progress
+    previous: dict[str, str | None] = field(default_factory=dict)
+
+    def run(self, providers: Sequence[str]) -> tuple[ProviderUpdate, ...]:
+        self.previous = {name: self.cache.current_version(name) for name in providers}
+        with self.cache.staging_dir() as staging:
+            workers = min(_MAX_PARALLEL_DOWNLOADS, len(providers))
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                outcomes = list(pool.map(lambda name: self._fetch(name, staging), providers))
+            self.progress.close()
+            if self.version is not None and any(isinstance(o, ProviderUpdate) for o in outcomes):
+                outcomes = [self._withhold(outcome, outcomes) for outcome in outcomes]
+            results = [self._publish(outcome) for outcome in outcomes]
+        if any(result.status == "downloaded" for result in results) or (
+            not self.cache.combined_table.exists() and self.cache.current_providers()
+        ):
+            _rebuild_combined_table(self.cache)
+        return tuple(results)
+
+    def _fetch(self, provider: str, staging: Path) -> _Staged | ProviderUpdate:
+        from planner.catalog.transfer import download, download_text, open_session
+
+        previous = self.previous[provider]
+        url = f"{self.base_url}/{provider}/version"
+        version = self.version
+        try:
+            with open_session() as session:
+                if version is None:
+                    version = download_text(session, url, self.policy).strip()
+                    if not is_safe_version(version):
+                        raise CatalogError(f"GET {url}: not a catalog version: {version[:80]!r}")
+                if version == previous:
+                    return ProviderUpdate(provider, "unchanged", version, previous, url)
+                url = f"{self.base_url}/{provider}/{version}/catalog.zip"
+                directory = staging / provider
+                directory.mkdir()
+                zip_path = directory / "catalog.zip"
+                with open(zip_path, "wb") as sink:
+                    download(session, url, sink, self.policy, self.progress)
+            self.progress.file_done()
+            csv_path = directory / f"{provider}.csv"
+            label = f"{url} (provider {provider})"
+            extract_only_member(zip_path, f"{provider}.csv", csv_path, self.limits, label)
+            zip_path.unlink()
+            return self._check_and_stage(provider, version, url, csv_path, label)
+        except CatalogError as error:
+            return _failure(provider, version, previous, url, str(error))
+        except OSError as error:
+            return _failure(provider, version, previous, url, f"cannot write the cache: {error}")
+
+    def _check_and_stage(
+        self, provider: str, version: str, url: str, csv_path: Path, label: str
+    ) -> _Staged:
+        from planner.catalog.table import write_table
+
+        check_gpuhunt_header(csv_path, label)
+        display = f"{url}:{provider}.csv"
+        catalog = _load_with_provenance(csv_path, url, version, label, display)
+        rows, issues = len(catalog), catalog.issues
+        if issues and (rows == 0 or len(issues) > rows):
+            raise CatalogError(
+                f"{label}: unusable catalog: {len(issues)} of {rows + len(issues)} rows are "
+                f"malformed (first, line {issues[0].line}: {issues[0].reason})"
+            )
+        warnings: tuple[str, ...] = ()
+        if issues:
+            warnings = (
+                f"{provider}: skipped {len(issues)} malformed rows of {rows + len(issues)} "
+                f"(first, line {issues[0].line}: {issues[0].reason})",
+            )
+        directory = csv_path.parent
+        write_table(catalog, directory / f"{provider}.arrow")
+        record = {
+            "provider": provider,
+            "version": version,
+            "url": url,
+            "as_of": as_of_from_version(version),
+            "downloaded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "sha256": _sha256(csv_path),
+            "rows": rows,
+            "dropped": len(issues),
+        }
+        (directory / "source.json").write_text(json.dumps(record, indent=2) + "\n")
+        return _Staged(provider, version, directory, rows, len(issues), warnings)
+
+    def _withhold(
+        self, outcome: _Staged | ProviderUpdate, outcomes: list[_Staged | ProviderUpdate]
+    ) -> _Staged | ProviderUpdate:
+        if not isinstance(outcome, _Staged):
+            return outcome
+        failed = sorted(o.provider for o in outcomes if isinstance(o, ProviderUpdate) and o.error)
+        return _failure(
+            outcome.provider,
+            outcome.version,
+            self.previous[outcome.provider],
+            f"{self.base_url}/{outcome.provider}/{outcome.version}/catalog.zip",
+            f"provider {outcome.provider}: downloaded but not installed: version "
+            f"{outcome.version} is installed for all providers or none, and "
+            f"{', '.join(failed)} failed",
+        )
+
+    def _publish(self, outcome: _Staged | ProviderUpdate) -> ProviderUpdate:
+        if isinstance(outcome, ProviderUpdate):
+            if outcome.status == "unchanged" and outcome.version is not None:
+                rows = _recorded_rows(self.cache, outcome.provider, outcome.version)
+                return dataclasses.replace(outcome, rows=rows)
+            return outcome
+        provider, version = outcome.provider, outcome.version
+        url = f"{self.base_url}/{provider}/{version}/catalog.zip"
+        try:
+            self.cache.publish_version(provider, version, outcome.directory)
+            self.cache.set_current(provider, version)
+        except OSError as error:
+            return _failure(
+                provider, version, self.previous[provider], url, f"cannot write the cache: {error}"
+            )
+        self.cache.prune(provider)
+        return ProviderUpdate(
+            provider,
+            "downloaded",
+            version,
+            self.previous[provider],
+            url,
+            rows=outcome.rows,
+            dropped=outcome.dropped,
+            warnings=outcome.warnings,
+        )
+
+
+def _failure(
+    provider: str, version: str | None, previous: str | None, url: str, reason: str
+) -> ProviderUpdate:
+    kept = f"; keeping cached version {previous}" if previous else "; nothing cached for it"
+    message = reason if reason.startswith("provider ") else f"provider {provider}: {reason}"
+    return ProviderUpdate(provider, "failed", version, previous, url, error=message + kept)
+
+
+# --- checks and helpers ---------------------------------------------------------------------
+
+
+def check_gpuhunt_header(csv_path: Path, label: str) -> list[str]:
+    """The CSV's header, if it has every column gpuhunt requires; else ``CatalogError``."""
+    with open(csv_path, "rb") as handle:
+        first_line = handle.readline(64 * 1024)
+    try:
+        text = first_line.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CatalogError(f"{label}: the CSV header is not UTF-8 text ({error})") from error
+    header = next(csv.reader(io.StringIO(text)), [])
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        shown = ",".join(header)[:200] or "(empty file)"
+        raise CatalogError(
+            f"{label}: not a gpuhunt catalog CSV: the header lacks {', '.join(missing)} "
+            f"(expected {','.join(GPUHUNT_FIELDS)}; found {shown})"
+        )
+    return header
+
+
+def _load_with_provenance(
+    path: Path, url: str, version: str | None, label: str, display: str
+) -> Catalog:
+    """Parse a staged file with the project's loader, then name where it really came from.
+
+    The loader sees a file in the staging directory; ``display`` (the URL, plus the zip member)
+    replaces that path in the sources, issues and warnings users will read.
+    """
+    from planner.catalog.table import Catalog
+
+    try:
+        catalog = Catalog.load(path)
+    except CatalogError as error:
+        raise CatalogError(f"{label}: {error}") from error
+    staged = str(path)
+    as_of = as_of_from_version(version) if version else None
+    sources = [
+        dataclasses.replace(
+            source,
+            location=url,
+            version=version or source.version,
+            as_of=as_of or source.as_of,
+            as_of_from="version file" if as_of else source.as_of_from,
+        )
+        for source in catalog.sources
+    ]
+    issues = [
+        dataclasses.replace(issue, source=issue.source.replace(staged, display))
+        for issue in catalog.issues
+    ]
+    warnings = [warning.replace(staged, display) for warning in catalog.warnings]
+    return Catalog(catalog.frame, sources, issues, warnings)
+
+
+def _rebuild_combined_table(cache: CatalogCache) -> None:
+    """Write ``current.arrow`` from every provider's current table (atomically, last)."""
+    import pandas as pd
+
+    from planner.catalog.table import Catalog, read_table, write_table
+
+    current = cache.current_providers()
+    if not current:
+        return
+    parts = [read_table(cache.table_path(p, version)) for p, version in current.items()]
+    sources = [source for part in parts for source in part.sources]
+    frame = pd.concat([part.frame for part in parts], ignore_index=True)
+    # from_frame sorts by price (stable: providers in name order, then file order) and numbers
+    # the rows; the constructor then carries over what each provider's table recorded.
+    merged = Catalog.from_frame(frame, sources=sources)
+    combined = Catalog(
+        merged.frame,
+        sources,
+        [issue for part in parts for issue in part.issues],
+        [warning for part in parts for warning in part.warnings],
+    )
+    staged = cache.catalogs_dir / f".partial-{cache.combined_table.name}"
+    try:
+        write_table(combined, staged)
+        publish_file(staged, cache.combined_table)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _recorded_rows(cache: CatalogCache, provider: str, version: str) -> int | None:
+    try:
+        record = json.loads(cache.source_record_path(provider, version).read_text())
+    except (OSError, ValueError):
+        return None
+    rows = record.get("rows")
+    return rows if isinstance(rows, int) else None
+
+
+def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
+    from planner.catalog.transfer import TransferPolicy, download, open_session
+
+    parts = PurePosixPath(urlsplit(url).path)
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    # The parent folder is kept: a SkyPilot vms.csv takes its provider from it.
+    parent = re.sub(r"[^A-Za-z0-9._-]", "_", parts.parent.name) or "source"
+    target = cache.root / "sources" / digest / parent / parts.name
+    meta_path = target.parent / f".{parts.name}.http.json"
+    headers = _conditional_headers(meta_path) if target.is_file() else {}
+    with cache.staging_dir() as staging:
+        staged = staging / parent / parts.name
+        staged.parent.mkdir()
+        with open_session() as session, open(staged, "wb") as sink:
+            answer = download(session, url, sink, TransferPolicy(), headers=headers)
+        if answer is None:  # 304 Not Modified: the cached copy is current
+            return target
+        if parts.suffix.lower() == ".zip":
+            verify_archive(staged, limits, url)
+        _load_with_provenance(staged, url, None, url, url)
+        fsync_file(staged)
+        publish_file(staged, target)
+    validators = {k: answer[k] for k in ("ETag", "Last-Modified") if k in answer}
+    atomic_write_bytes(meta_path, json.dumps(validators).encode())
+    return target
+
+
+def _conditional_headers(meta_path: Path) -> dict[str, str]:
+    try:
+        validators = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return {}
+    headers = {}
+    if isinstance(validators.get("ETag"), str):
+        headers["If-None-Match"] = validators["ETag"]
+    if isinstance(validators.get("Last-Modified"), str):
+        headers["If-Modified-Since"] = validators["Last-Modified"]
+    return headers
+
+
+def _check_base_url(url: str) -> str:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise InputError(f"{url!r} is not an http(s):// URL")
+    return url.rstrip("/")
+
+
+def _check_providers(providers: Sequence[str]) -> list[str]:
+    names: list[str] = []
+    for raw in providers:
+        name = raw.strip().lower()
+        if name in ONLINE_PROVIDERS:
+            raise InputError(
+                f"provider {raw!r} is queried live by gpuhunt and has no published catalog; "
+                f"published providers: {', '.join(OFFLINE_PROVIDERS)}"
+            )
+        if name not in OFFLINE_PROVIDERS:
+            raise InputError(
+                f"unknown provider {raw!r}; published providers: {', '.join(OFFLINE_PROVIDERS)}"
+            )
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise InputError("no provider to update")
+    return names
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

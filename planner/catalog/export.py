@@ -1,0 +1,121 @@
+"""Writing a catalog back out in gpuhunt's format (one ``<provider>.csv`` per provider) or as Arrow.
+
+The CSVs are byte-compatible with what gpuhunt's ``storage.dump`` writes: the 14 v2 columns in
+order, ``str(float)`` numbers, ``True``/``False``, empty optional fields, ``{}`` for no provider data,
+CRLF line ends, minimal quoting. Rows keep the catalog's order (ascending price), as published files do.
+Every output appears atomically: a reader never sees a half-written file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from planner.catalog.cache import atomic_output, fsync_directory, publish_file
+from planner.catalog.columns import GPUHUNT_FIELDS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from planner.catalog.table import Catalog
+
+EXPORT_FORMATS: Final = ("gpuhunt-zip", "gpuhunt-dir", "arrow")
+
+# gpuhunt CSV column <- offer table column
+_SOURCE_COLUMNS: Final[dict[str, str]] = {
+    "instance_name": "instance_type",
+    "location": "region",
+    "price": "price",
+    "cpu": "cpu",
+    "memory": "memory_gb",
+    "gpu_count": "gpu_count",
+    "gpu_name": "gpu_name",
+    "gpu_memory": "gpu_memory_gb",
+    "spot": "spot",
+    "disk_size": "disk_gb",
+    "gpu_vendor": "gpu_vendor",
+    "flags": "flags",
+    "cpu_arch": "cpu_arch",
+    "provider_data": "provider_data",
+}
+
+
+def format_for_path(path: Path) -> str:
+    """The export format a file name implies: ``.zip``, ``.arrow``/``.feather``, else a directory."""
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        return "gpuhunt-zip"
+    if suffix in (".arrow", ".feather"):
+        return "arrow"
+    return "gpuhunt-dir"
+
+
+def gpuhunt_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """One provider's rows as a gpuhunt CSV."""
+    import pandas as pd
+
+    out = pd.DataFrame({name: frame[_SOURCE_COLUMNS[name]] for name in GPUHUNT_FIELDS})
+    for name in ("gpu_name", "gpu_vendor", "flags", "cpu_arch", "provider_data"):
+        out[name] = out[name].astype("string").fillna("")
+    out["provider_data"] = out["provider_data"].mask(out["provider_data"] == "", "{}")
+    out["spot"] = out["spot"].map({True: "True", False: "False"})
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, lineterminator="\r\n", na_rep="")
+    return buffer.getvalue().encode("utf-8")
+
+
+def export_catalog(catalog: Catalog, output: Path, to: str) -> list[str]:
+    """Write ``catalog`` to ``output`` in format ``to``; returns the providers written."""
+    frame = catalog.frame
+    providers = sorted(str(p) for p in frame["provider"].unique())
+    if to == "arrow":
+        from planner.catalog.table import write_table
+
+        staged = output.with_name(f".partial-{output.name}")
+        try:
+            write_table(catalog, staged)
+            publish_file(staged, output)
+        finally:
+            staged.unlink(missing_ok=True)
+        return providers
+    files = {
+        f"{provider}.csv": gpuhunt_csv_bytes(frame[frame["provider"] == provider])
+        for provider in providers
+    }
+    if to == "gpuhunt-zip":
+        with (
+            atomic_output(output) as handle,
+            zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
+            for name, data in files.items():
+                archive.writestr(name, data)
+    elif to == "gpuhunt-dir":
+        _write_directory(output, files)
+    else:
+        raise ValueError(f"unknown export format {to!r}")
+    return providers
+
+
+def _write_directory(output: Path, files: dict[str, bytes]) -> None:
+    """A new directory appears whole (renamed into place); an existing one gets each file replaced."""
+    if output.is_dir():
+        for name, data in files.items():
+            with atomic_output(output / name) as handle:
+                handle.write(data)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".partial-{output.name}.", dir=output.parent))
+    try:
+        for name, data in files.items():
+            with atomic_output(staging / name) as handle:
+                handle.write(data)
+        os.chmod(staging, 0o755)
+        os.replace(staging, output)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    fsync_directory(output.parent)
