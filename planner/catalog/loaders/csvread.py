@@ -15,13 +15,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from planner.catalog.provenance import RowIssue
 from planner.errors import CatalogError
 
 _BOM = b"\xef\xbb\xbf"
 _NEWLINE = 10
 _QUOTE = 34
 _CARRIAGE_RETURN = 13
+# Parse blocks of this size in parallel (measured: larger blocks parallelize worse).
+_BLOCK_BYTES = 4 << 20
 
 
 def header_of(data: bytes, name: str) -> tuple[str, ...]:
@@ -45,43 +46,22 @@ class TextTable:
 
     name: str
     header: tuple[str, ...]
-    table: pa.Table  # one string column per header name; "" for empty fields
+    table: pa.Table  # one string column per header name; "" for empty (or missing) fields
     data: bytes = field(repr=False)
-    # Record ordinals (1 = the header, blank lines not counted) of rows the parser rejected.
-    rejected: list[tuple[int | None, int, int]] = field(default_factory=list)
+    # Each row's record ordinal: 1 is the header, blank lines are not counted.
+    ordinals: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
 
     @property
     def total_rows(self) -> int:
-        return self.table.num_rows + len(self.rejected)
+        return int(self.table.num_rows)
 
     def lines_of(self, rows: np.ndarray) -> np.ndarray:
-        """Physical 1-based line numbers of the given (0-based, kept) row positions."""
+        """Physical 1-based line numbers of the given row positions (-1 where unknown)."""
         record_lines = _record_start_lines(self.data)
-        rejected = {number for number, _, _ in self.rejected if number is not None}
-        # record_lines[0] is the header; kept rows are the data records the parser accepted.
-        ordinals = np.arange(2, len(record_lines) + 1)
-        if rejected:
-            ordinals = ordinals[~np.isin(ordinals, np.fromiter(rejected, dtype=np.int64))]
-        if len(ordinals) != self.table.num_rows:
+        ordinals = self.ordinals[rows]
+        if len(ordinals) and int(ordinals.max()) > len(record_lines):
             return np.full(len(rows), -1, dtype=np.int64)
-        return record_lines[ordinals[rows] - 1]
-
-    def rejected_issues(self) -> list[RowIssue]:
-        if not self.rejected:
-            return []
-        record_lines = _record_start_lines(self.data)
-        issues = []
-        for number, expected, actual in self.rejected:
-            line = int(record_lines[number - 1]) if number and number <= len(record_lines) else None
-            issues.append(
-                RowIssue(
-                    source=self.name,
-                    line=line,
-                    column=None,
-                    reason=f"row has {actual} fields, the header has {expected}",
-                )
-            )
-        return issues
+        return record_lines[ordinals - 1]
 
 
 def read_text_table(data: bytes, name: str) -> TextTable:
@@ -92,25 +72,54 @@ def read_text_table(data: bytes, name: str) -> TextTable:
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     table, rejected = _parse(data, header, name, use_threads=True)
-    if any(number is None for number, _, _ in rejected):
-        # The threaded parser does not number rejected rows; the serial one does.
+    if any(number is None for number, _ in rejected):
+        # The threaded parser does not number the rows it rejects; the serial one does.
         table, rejected = _parse(data, header, name, use_threads=False)
-    return TextTable(name=name, header=header, table=table, data=data, rejected=rejected)
+    ordinals = np.arange(2, table.num_rows + len(rejected) + 2, dtype=np.int64)
+    if rejected:
+        table, ordinals = _with_uneven_rows(table, ordinals, rejected, header)
+    return TextTable(name=name, header=header, table=table, data=data, ordinals=ordinals)
+
+
+def _with_uneven_rows(
+    table: pa.Table,
+    ordinals: np.ndarray,
+    rejected: list[tuple[int | None, str]],
+    header: tuple[str, ...],
+) -> tuple[pa.Table, np.ndarray]:
+    """Put back the rows with too many or too few fields, read as csv.DictReader reads them.
+
+    Extra fields are ignored and missing ones are empty, so a row that lacks only optional
+    trailing columns loads, and one lacking a required field is reported by validation. Only
+    such rows (rare) go through Python's csv module.
+    """
+    numbers = np.array([number for number, _ in rejected], dtype=np.int64)
+    kept_ordinals = ordinals[~np.isin(ordinals, numbers)]
+    parsed = [next(csv.reader([text]), []) for _, text in rejected]
+    columns = {
+        column: pa.array([row[index] if index < len(row) else "" for row in parsed], pa.string())
+        for index, column in enumerate(header)
+    }
+    repaired = pa.table(columns).select(table.column_names)
+    combined = pa.concat_tables([table, repaired])
+    all_ordinals = np.concatenate([kept_ordinals, numbers])
+    order = np.argsort(all_ordinals, kind="stable")
+    return combined.take(pa.array(order)), all_ordinals[order]
 
 
 def _parse(
     data: bytes, header: tuple[str, ...], name: str, *, use_threads: bool
-) -> tuple[pa.Table, list[tuple[int | None, int, int]]]:
-    rejected: list[tuple[int | None, int, int]] = []
+) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+    rejected: list[tuple[int | None, str]] = []
 
     def reject(row: pa_csv.InvalidRow) -> str:
-        rejected.append((row.number, row.expected_columns, row.actual_columns))
+        rejected.append((row.number, row.text))
         return "skip"
 
     try:
         table = pa_csv.read_csv(
             io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(use_threads=use_threads, block_size=1 << 24),
+            read_options=pa_csv.ReadOptions(use_threads=use_threads, block_size=_BLOCK_BYTES),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=reject),
             convert_options=pa_csv.ConvertOptions(
                 column_types={column: pa.string() for column in header},

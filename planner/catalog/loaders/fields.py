@@ -102,7 +102,7 @@ def parse_integer(
     if values is None or as_numpy_bool(pc.match_substring(text, "x", ignore_case=True)).any():
         syntax_ok = as_numpy_bool(pc.match_substring_regex(text, INTEGER_SYNTAX)) | empty
         defects.mark(column, f"{column} is not an integer", ~syntax_ok, text)
-        cleaned = pc.replace_substring(pc.utf8_trim_whitespace(text), "_", "")
+        cleaned = _cleaned(text)
         too_long = as_numpy_bool(pc.greater(pc.utf8_length(cleaned), _MAX_INT_CHARS))
         castable = syntax_ok & ~empty & ~too_long
         safe = pc.if_else(pa.array(castable), cleaned, "0")
@@ -131,7 +131,7 @@ def parse_float(
         defects.mark(
             column, f"{column} is not a number", ~(syntax_ok | non_finite_word | empty), text
         )
-        cleaned = pc.replace_substring(pc.utf8_trim_whitespace(text), "_", "")
+        cleaned = _cleaned(text)
         safe = pc.if_else(pa.array(syntax_ok | non_finite_word), cleaned, "nan")
         values = np.asarray(pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False))
         parsed = syntax_ok | non_finite_word
@@ -141,6 +141,12 @@ def parse_float(
     defects.mark(column, f"{column} is not finite", parsed & ~np.isfinite(values), text)
     defects.mark(column, f"{column} is negative", parsed & (values < 0), text)
     return np.where(parsed, values, np.nan)
+
+
+def _cleaned(text: Text) -> Text:
+    """The literal as Arrow parses it: no surrounding space, no underscores, no leading "+"."""
+    stripped = pc.replace_substring(pc.utf8_trim_whitespace(text), "_", "")
+    return pc.replace_substring_regex(stripped, r"^\+", "")
 
 
 def _fast_cast(text: Text, empty: np.ndarray, target: pa.DataType) -> np.ndarray | None:

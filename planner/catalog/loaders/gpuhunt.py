@@ -202,13 +202,8 @@ def _rows_of(text: TextTable, provider: str) -> Part:
         },
         good,
     )
-    issues = text.rejected_issues()
-    if not good.all():
-        bad_rows = np.flatnonzero(~good)
-        issues = sorted(
-            issues + defects.issues(text.lines_of(bad_rows)),
-            key=lambda issue: issue.line if issue.line is not None else 0,
-        )
+    bad_rows = np.flatnonzero(~good)
+    issues = defects.issues(text.lines_of(bad_rows)) if len(bad_rows) else []
     return Part(name=text.name, table=table, issues=tuple(issues), total_rows=text.total_rows)
 
 

@@ -163,12 +163,8 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
     line_order = np.concatenate([np.flatnonzero(good), np.flatnonzero(has_spot)])
     table = table.take(pa.array(np.argsort(line_order, kind="stable")))
 
-    issues = text.rejected_issues()
-    if not good.all():
-        issues = sorted(
-            issues + defects.issues(text.lines_of(np.flatnonzero(~good))),
-            key=lambda issue: issue.line if issue.line is not None else 0,
-        )
+    bad_rows = np.flatnonzero(~good)
+    issues = defects.issues(text.lines_of(bad_rows)) if len(bad_rows) else []
     return Part(name=text.name, table=table, issues=tuple(issues), total_rows=text.total_rows)
 
 
