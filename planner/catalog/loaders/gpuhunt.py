@@ -9,6 +9,7 @@ rows it would skip are kept out too, but each is reported as a RowIssue.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -70,12 +71,12 @@ def load_directory(directory: Path) -> list[Part]:
     return [load_csv_file(path) for path in files]
 
 
-def load_zip(path: Path) -> list[Part]:
+def load_zip(path: Path, *, max_member_bytes: int = MAX_MEMBER_BYTES) -> list[Part]:
     try:
         with zipfile.ZipFile(path) as archive:
             members = [info for info in archive.infolist() if not info.is_dir()]
             for info in members:
-                _check_member(path, info)
+                _check_member(path, info, max_member_bytes)
             csv_members = sorted(
                 (info for info in members if info.filename.endswith(".csv")),
                 key=lambda info: info.filename,
@@ -84,7 +85,7 @@ def load_zip(path: Path) -> list[Part]:
                 raise CatalogError(f"{path}: the zip holds no <provider>.csv member")
             parts = []
             for info in csv_members:
-                data = _read_member(archive, info, path)
+                data = _read_member(archive, info, path, max_member_bytes)
                 parts.append(
                     load_csv_bytes(
                         data, f"{path}:{info.filename}", PurePosixPath(info.filename).stem
@@ -97,26 +98,31 @@ def load_zip(path: Path) -> list[Part]:
         raise CatalogError(f"{path}: cannot read: {error}") from error
 
 
-def _check_member(path: Path, info: zipfile.ZipInfo) -> None:
+def _check_member(path: Path, info: zipfile.ZipInfo, max_member_bytes: int) -> None:
     name = info.filename
     if "/" in name or "\\" in name or name.startswith(".") or ":" in name:
         raise CatalogError(
             f"{path}: refusing zip member {name!r}: members must be plain <provider>.csv names"
         )
-    if info.file_size > MAX_MEMBER_BYTES:
+    if info.file_size > max_member_bytes:
         raise CatalogError(
             f"{path}: zip member {name!r} is {info.file_size:,} bytes, over the "
-            f"{MAX_MEMBER_BYTES:,}-byte limit"
+            f"{max_member_bytes:,}-byte limit"
         )
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
-    # The size in the header may lie: read at most one byte past the limit to find out.
-    with archive.open(info) as member:
-        data = member.read(MAX_MEMBER_BYTES + 1)
-    if len(data) > MAX_MEMBER_BYTES:
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, max_member_bytes: int
+) -> bytes:
+    # Never trust the header alone: read at most one byte past the limit.
+    try:
+        with archive.open(info) as member:
+            data = member.read(max_member_bytes + 1)
+    except (EOFError, ValueError, NotImplementedError, zlib.error) as error:
+        raise CatalogError(f"{path}: zip member {info.filename!r} is corrupt ({error})") from error
+    if len(data) > max_member_bytes:
         raise CatalogError(
-            f"{path}: zip member {info.filename!r} exceeds {MAX_MEMBER_BYTES:,} bytes"
+            f"{path}: zip member {info.filename!r} exceeds {max_member_bytes:,} bytes"
         )
     return data
 

@@ -1,0 +1,262 @@
+"""Malformed rows are dropped and reported (never silently); unreadable sources are errors."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from catalog_files import GPUHUNT_FIELDS, csv_text, row, write_csv
+
+from planner.catalog import Catalog
+from planner.catalog.loaders.gpuhunt import load_zip
+from planner.errors import CatalogError
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+gpuhunt = pytest.importorskip("gpuhunt")
+from gpuhunt._internal import storage as gpuhunt_storage  # noqa: E402
+
+GOOD = [row(instance_name="good-1", price="1.0"), row(instance_name="good-2", price="2.0")]
+
+# (field, bad value, reported column, reason); gpuhunt skips every one of these rows too.
+GPUHUNT_SKIPS = [
+    ("instance_name", "", "instance_name", "instance_name is empty"),
+    ("location", "", "location", "location is empty"),
+    ("price", "", "price", "price is empty"),
+    ("price", "abc", "price", "price is not a number"),
+    ("cpu", "8.0", "cpu", "cpu is not an integer"),
+    ("cpu", "eight", "cpu", "cpu is not an integer"),
+    ("cpu", "0x10", "cpu", "cpu is not an integer"),
+    ("cpu", "", "cpu", "cpu is empty"),
+    ("memory", "16GB", "memory", "memory is not a number"),
+    ("gpu_count", "", "gpu_count", "gpu_count is empty"),
+    ("gpu_count", "1.5", "gpu_count", "gpu_count is not an integer"),
+    ("gpu_memory", "lots", "gpu_memory", "gpu_memory is not a number"),
+    ("spot", "yes", "spot", "spot is not True or False"),
+    ("spot", "", "spot", "spot is empty"),
+    ("disk_size", "big", "disk_size", "disk_size is not a number"),
+    ("gpu_vendor", "nvidiaa", "gpu_vendor", "gpu_vendor is unknown"),
+    ("cpu_arch", "sparc", "cpu_arch", "cpu_arch is unknown"),
+    ("provider_data", "{bad", "provider_data", "provider_data is not a JSON object"),
+]
+# Rows gpuhunt keeps although no catalog quantity can be like this: we drop and report them.
+STRICTER = [
+    ("price", "nan", "price", "price is not finite"),
+    ("price", "inf", "price", "price is not finite"),
+    ("price", "-0.5", "price", "price is negative"),
+    ("memory", "1e400", "memory", "memory is not finite"),
+    ("cpu", "-4", "cpu", "cpu is negative"),
+    ("gpu_count", "-1", "gpu_count", "gpu_count is negative"),
+    ("gpu_memory", "-80", "gpu_memory", "gpu_memory is negative"),
+    ("disk_size", "-1.0", "disk_size", "disk_size is negative"),
+    ("cpu", "99999999999", "cpu", "cpu is too large"),
+    ("provider_data", "[1, 2]", "provider_data", "provider_data is not a JSON object"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "column", "reason"), GPUHUNT_SKIPS + STRICTER)
+def test_a_malformed_row_is_dropped_and_reported(
+    tmp_path: Path, field: str, value: str, column: str, reason: str
+) -> None:
+    rows = [GOOD[0], row(**{"instance_name": "bad", "price": "1.5", field: value}), GOOD[1]]
+    path = write_csv(tmp_path / "aws.csv", rows)
+    catalog = Catalog.load(path)
+    assert catalog.frame["instance_type"].astype(str).tolist() == ["good-1", "good-2"]
+    (issue,) = catalog.issues
+    assert (issue.source, issue.line, issue.column, issue.reason) == (str(path), 3, column, reason)
+    assert issue.value == (value if value else None) or reason.endswith("is empty")
+    assert catalog.sources[0].dropped == 1 and catalog.sources[0].rows == 2
+    assert catalog.warnings == (f"dropped 1 of 3 rows of {path}: 1 × {reason} (line 3)",)
+
+
+@pytest.mark.parametrize(("field", "value"), [(f, v) for f, v, _, _ in GPUHUNT_SKIPS])
+def test_gpuhunt_skips_the_same_rows(field: str, value: str) -> None:
+    text = csv_text([GOOD[0], row(**{"instance_name": "bad", field: value}), GOOD[1]])
+    kept = [
+        item.instance_name
+        for item in gpuhunt_storage.load(io.StringIO(text, newline=""), provider="aws")
+    ]
+    assert kept == ["good-1", "good-2"]
+
+
+def test_a_row_missing_a_required_field_is_reported(tmp_path: Path) -> None:
+    short = ["short", "us-east-1", "0.5", "2", "8.0", "0"]  # ends before spot
+    path = write_csv(tmp_path / "aws.csv", [GOOD[0], short, GOOD[1]])
+    catalog = Catalog.load(path)
+    assert len(catalog) == 2
+    assert [(issue.line, issue.column, issue.reason) for issue in catalog.issues] == [
+        (3, "spot", "spot is empty")
+    ]
+
+
+def test_the_summary_counts_reasons_and_names_lines(tmp_path: Path) -> None:
+    rows = [row(instance_name=f"r{index}", price=f"{index}.0") for index in range(10)]
+    rows[1] = row(instance_name="r1", cpu="8.0")
+    rows[5] = row(instance_name="r5", cpu="16.0")
+    rows[7] = row(instance_name="r7", price="-1")
+    path = write_csv(tmp_path / "aws.csv", rows)
+    catalog = Catalog.load(path)
+    assert len(catalog) == 7 and len(catalog.issues) == 3
+    assert catalog.warnings == (
+        f"dropped 3 of 10 rows of {path}: 2 × cpu is not an integer (line 3, 7), "
+        "1 × price is negative (line 9)",
+    )
+    assert [str(issue) for issue in catalog.issues] == [
+        f"{path}:3: cpu is not an integer ('8.0')",
+        f"{path}:7: cpu is not an integer ('16.0')",
+        f"{path}:9: price is negative ('-1')",
+    ]
+
+
+def test_strict_refuses_a_malformed_row_naming_file_and_line(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "aws.csv", [GOOD[0], row(cpu="8.0"), GOOD[1]])
+    with pytest.raises(CatalogError) as raised:
+        Catalog.load(path, strict=True)
+    (problem,) = raised.value.problems
+    assert (problem.file, problem.line, problem.path) == (str(path), 3, "cpu")
+    assert "cpu is not an integer" in problem.message
+
+
+def test_strict_accepts_a_clean_catalog(tmp_path: Path) -> None:
+    assert len(Catalog.load(write_csv(tmp_path / "aws.csv", GOOD), strict=True)) == 2
+
+
+def test_only_the_first_defect_of_a_row_is_reported_in_gpuhunts_order(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "aws.csv", [row(gpu_count="x", cpu="8.0", spot="maybe")])
+    (issue,) = Catalog.load(path).issues
+    assert issue.column == "gpu_count"
+
+
+# ---------------------------------------------------------------- whole-source errors
+
+
+def _raises(path: Path | str, *fragments: str) -> None:
+    with pytest.raises(CatalogError) as raised:
+        Catalog.load(path)
+    message = str(raised.value)
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_a_foreign_header_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "aws.csv"
+    path.write_text("name,cost\nx,1\n")
+    _raises(path, "not a gpuhunt catalog", "nor a SkyPilot vms.csv")
+
+
+def test_a_gpuhunt_header_without_a_required_column_is_an_error(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "aws.csv", [row()], header=[f for f in GPUHUNT_FIELDS if f != "price"]
+    )
+    _raises(path, "lacks price")
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\r\n  \n", b"\xef\xbb\xbf"])
+def test_an_empty_file_is_an_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "aws.csv"
+    path.write_bytes(content)
+    _raises(path, "empty")
+
+
+def test_a_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "aws.csv"
+    path.write_bytes(csv_text([row(location="S\xe3o Paulo")]).encode("latin-1"))
+    _raises(path)
+
+
+def test_a_duplicate_header_column_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "aws.csv"
+    path.write_text(",".join([*GPUHUNT_FIELDS, "price"]) + "\n")
+    _raises(path, "duplicate", "price")
+
+
+def test_a_missing_path_is_an_error(tmp_path: Path) -> None:
+    _raises(tmp_path / "nope.csv", "no such file")
+
+
+def test_a_directory_without_catalogs_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hi")
+    _raises(tmp_path, "no catalog")
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_truncated_zip_is_an_error(tmp_path: Path) -> None:
+    whole = _zip(tmp_path / "whole.zip", {"aws.csv": csv_text([row()] * 50).encode()})
+    path = tmp_path / "catalog.zip"
+    path.write_bytes(whole.read_bytes()[:-40])
+    _raises(path, "zip")
+
+
+def test_a_file_named_zip_that_is_not_one_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.zip"
+    path.write_bytes(b"<html>not found</html>")
+    _raises(path, "not a zip file")
+
+
+def test_a_corrupt_zip_member_is_an_error(tmp_path: Path) -> None:
+    data = csv_text([row(instance_name=f"i{n}") for n in range(200)]).encode()
+    path = _zip(tmp_path / "catalog.zip", {"aws.csv": data})
+    raw = bytearray(path.read_bytes())
+    start = raw.index(b"aws.csv") + len("aws.csv") + 20  # inside the compressed data
+    raw[start : start + 8] = b"\x00" * 8
+    path.write_bytes(bytes(raw))
+    _raises(path)
+
+
+@pytest.mark.parametrize("member", ["../aws.csv", "sub/aws.csv", "/etc/aws.csv", "..\\aws.csv"])
+def test_a_zip_member_with_a_path_is_refused(tmp_path: Path, member: str) -> None:
+    path = _zip(tmp_path / "catalog.zip", {member: csv_text([row()]).encode()})
+    _raises(path, "refusing zip member")
+
+
+def test_an_oversized_zip_member_is_refused(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "catalog.zip", {"aws.csv": csv_text([row()] * 100).encode()})
+    with pytest.raises(CatalogError, match="over the 1,000-byte limit"):
+        load_zip(path, max_member_bytes=1000)
+    assert len(load_zip(path)[0].table) == 100
+
+
+def test_a_zip_without_csv_members_is_an_error(tmp_path: Path) -> None:
+    _raises(_zip(tmp_path / "catalog.zip", {"readme.txt": b"hi"}), "no <provider>.csv")
+
+
+# ---------------------------------------------------------------- through the real CLI
+
+
+def _service(tmp_path: Path) -> Path:
+    path = tmp_path / "service.yml"
+    path.write_text("type: service\nport: 8000\ncommands: [python -m http.server 8000]\n")
+    return path
+
+
+def test_cli_names_a_bad_catalog_file_without_a_traceback(run_cli: RunCli, tmp_path: Path) -> None:
+    bad = tmp_path / "aws.csv"
+    bad.write_text("name,cost\nx,1\n")
+    result = run_cli("offers", str(_service(tmp_path)), "--catalog", str(bad))
+    assert result.returncode == 2
+    assert str(bad) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_strict_names_the_malformed_line(run_cli: RunCli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "aws.csv", [GOOD[0], row(cpu="8.0"), GOOD[1]])
+    result = run_cli("offers", str(_service(tmp_path)), "--catalog", str(path), "--strict")
+    assert result.returncode == 2
+    assert f"{path}:3" in result.stderr and "cpu is not an integer" in result.stderr
+
+
+def test_cli_warns_about_dropped_rows(run_cli: RunCli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "aws.csv", [GOOD[0], row(cpu="8.0"), GOOD[1]])
+    result = run_cli("offers", str(_service(tmp_path)), "--catalog", str(path), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "dropped 1 of 3 rows" in result.stderr and "cpu is not an integer" in result.stderr
