@@ -206,6 +206,18 @@ class CatalogCache:
             if entry.is_dir() and entry.name != current:
                 shutil.rmtree(entry, ignore_errors=True)
 
+    def remove_partials(self) -> None:
+        """Delete what a killed writer left half-done (call with the lock held: none is running)."""
+        if not self.catalogs_dir.is_dir():
+            return
+        folders = [self.catalogs_dir, *(p for p in self.catalogs_dir.iterdir() if p.is_dir())]
+        for folder in folders:
+            for entry in folder.glob(f"{_PARTIAL_PREFIX}*"):
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Serialize writers (two concurrent `catalog update` runs); readers never wait."""

@@ -157,7 +157,7 @@ def _render_show(summary: dict[str, Any]) -> str:
     )
     head = (
         f"as of: {summary['as_of'] or 'unknown'}\n"
-        f"rows: {summary['rows']:,} ({summary['dropped']:,} malformed rows dropped)\n"
+        f"rows: {summary['rows']:,}; malformed rows dropped: {summary['dropped']:,}\n"
     )
     return f"{sources}\n\n{head}\n{providers}\n\n{gpus}\n"
 

@@ -157,6 +157,7 @@ def update_catalog(
     cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
     job = _UpdateJob(base, cache, policy, limits or ArchiveLimits(), version, Progress(progress))
     with cache.lock():
+        cache.remove_partials()
         results = job.run(names)
     return UpdateReport(
         base_url=base,
@@ -182,6 +183,7 @@ def fetch_source(url: str, cache_dir: Path | None = None) -> Path:
         return cached_catalog_path(report.cache_dir)
     cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
     with cache.lock():
+        cache.remove_partials()
         return _fetch_file(url, cache, ArchiveLimits())
 
 
@@ -248,7 +250,7 @@ class _UpdateJob:
                     download(session, url, sink, self.policy, self.progress)
             self.progress.file_done()
             csv_path = directory / f"{provider}.csv"
-            label = f"{url} (provider {provider})"
+            label = url
             extract_only_member(zip_path, f"{provider}.csv", csv_path, self.limits, label)
             zip_path.unlink()
             return self._check_and_stage(provider, version, url, csv_path, label)
@@ -264,7 +266,7 @@ class _UpdateJob:
 
         check_gpuhunt_header(csv_path, label)
         display = f"{url}:{provider}.csv"
-        catalog = _load_with_provenance(csv_path, url, version, label, display)
+        catalog = _load_with_provenance(csv_path, url, version, display)
         rows, issues = len(catalog), catalog.issues
         if issues and (rows == 0 or len(issues) > rows):
             raise CatalogError(
@@ -366,9 +368,7 @@ def check_gpuhunt_header(csv_path: Path, label: str) -> list[str]:
     return header
 
 
-def _load_with_provenance(
-    path: Path, url: str, version: str | None, label: str, display: str
-) -> Catalog:
+def _load_with_provenance(path: Path, url: str, version: str | None, display: str) -> Catalog:
     """Parse a staged file with the project's loader, then name where it really came from.
 
     The loader sees a file in the staging directory; ``display`` (the URL, plus the zip member)
@@ -376,11 +376,11 @@ def _load_with_provenance(
     """
     from planner.catalog.table import Catalog
 
+    staged = str(path)
     try:
         catalog = Catalog.load(path)
     except CatalogError as error:
-        raise CatalogError(f"{label}: {error}") from error
-    staged = str(path)
+        raise CatalogError(str(error).replace(staged, display)) from error
     as_of = as_of_from_version(version) if version else None
     sources = [
         dataclasses.replace(
@@ -457,7 +457,7 @@ def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
             return target
         if parts.suffix.lower() == ".zip":
             verify_archive(staged, limits, url)
-        _load_with_provenance(staged, url, None, url, url)
+        _load_with_provenance(staged, url, None, url)
         fsync_file(staged)
         publish_file(staged, target)
     validators = {k: answer[k] for k in ("ETag", "Last-Modified") if k in answer}

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from planner.catalog.columns import OFFLINE_PROVIDERS
 from planner.errors import CatalogError, InputError
 
 if TYPE_CHECKING:
@@ -47,7 +48,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--provider",
         action="append",
         metavar="P",
-        help="a provider to update (repeatable; default: every provider gpuhunt publishes)",
+        help="a provider to update (repeatable, or comma-separated; default: every provider "
+        f"gpuhunt publishes: {', '.join(OFFLINE_PROVIDERS)})",
     )
     update.add_argument(
         "--version",
@@ -171,12 +173,22 @@ def _update(args: argparse.Namespace) -> int:
         }
         print(json.dumps(document, indent=2))
     else:
-        for r in report.results:
-            if r.status == "failed":
-                continue
-            rows = f"{r.rows:,} rows" if r.rows is not None else ""
-            was = f" (was {r.previous})" if r.status == "downloaded" and r.previous else ""
-            print(f"{r.provider:<11} {r.version or '':<14} {r.status:<10} {rows}{was}".rstrip())
+        from planner.report.table import render_text_table
+
+        installed = [r for r in report.results if r.status != "failed"]
+        if installed:
+            table = [
+                [
+                    r.provider,
+                    r.version or "",
+                    r.status,
+                    f"{r.rows:,}" if r.rows is not None else "?",
+                    r.previous if r.status == "downloaded" and r.previous else "",
+                ]
+                for r in installed
+            ]
+            headers = ["PROVIDER", "VERSION", "STATUS", "ROWS", "REPLACED"]
+            print(render_text_table(headers, table, right_aligned=(3,)))
         if len(report.failures) < len(report.results):
             print(f"cache: {report.cache_dir}")
     report.raise_for_failures()

@@ -70,7 +70,11 @@ def test_first_update_caches_each_provider_byte_for_byte(
     result = update(run_cli, catalog_http_server)
 
     assert result.returncode == 0, result.stderr
-    assert "aws" in result.stdout and "downloaded" in result.stdout and "5 rows" in result.stdout
+    assert result.stdout.splitlines()[:3] == [
+        "PROVIDER  VERSION     STATUS      ROWS  REPLACED",
+        f"aws       {V1}  downloaded     5",
+        f"gcp       {V1}  downloaded     5",
+    ]
     assert (cache_dir / "catalogs/aws" / V1 / "aws.csv").read_bytes() == served
     assert (cache_dir / "catalogs/aws/current").read_text().strip() == V1
     assert (cache_dir / "catalogs/gcp/current").read_text().strip() == V1
@@ -85,7 +89,7 @@ def test_unchanged_version_is_not_downloaded_again(
     result = update(run_cli, catalog_http_server)
 
     assert result.returncode == 0, result.stderr
-    assert [line.split()[2] for line in result.stdout.splitlines()[:2]] == ["unchanged"] * 2
+    assert [line.split()[2] for line in result.stdout.splitlines()[1:3]] == ["unchanged"] * 2
     assert catalog_http_server.count(f"aws/{V1}/catalog.zip") == 1
     assert catalog_http_server.count("aws/version") == 2
     assert tree_digest(cached_v1) == before
@@ -352,6 +356,20 @@ def test_unreachable_server_exit_2(run_cli: RunCli) -> None:
     )
     assert result.returncode == 2
     assert "http://127.0.0.1:9/v3/aws/version: connection refused" in result.stderr
+
+
+def test_show_a_remote_csv(run_cli: RunCli, catalog_http_server: CatalogServer) -> None:
+    files = catalog_http_server.root / "v3" / "files"
+    files.mkdir()
+    (files / "runpod.csv").write_bytes(gpuhunt_csv(sample_rows("runpod")))
+    url = f"{catalog_http_server.base_url}/files/runpod.csv"
+
+    result = run_cli("catalog", "show", "--catalog", url, "--format", "json")
+
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["sources"][0]["location"] == url
+    assert document["providers"] == [{"provider": "runpod", "rows": 5}]
 
 
 def test_cache_keyword_without_a_download(run_cli: RunCli) -> None:

@@ -215,3 +215,36 @@ def test_a_second_update_waits_for_the_first(
     assert sorted(r.results[0].status for r in reports) == ["downloaded", "unchanged"]
     assert catalog_http_server.count(f"aws/{V1}/catalog.zip") == 1
     assert len(Catalog.load(cached_catalog_path(cache))) == 5
+
+
+def test_a_bad_remote_csv_is_named_by_its_url(
+    catalog_http_server: CatalogServer, tmp_path: Path
+) -> None:
+    files = catalog_http_server.root / "v3" / "files"
+    files.mkdir()
+    (files / "aws.csv").write_bytes(b"name,cost\r\nx,1\r\n")
+    url = f"{catalog_http_server.base_url}/files/aws.csv"
+    cache = tmp_path / "cache"
+
+    with pytest.raises(CatalogError) as raised:
+        fetch_source(url, cache)
+
+    assert str(raised.value).startswith(url)
+    assert ".partial" not in str(raised.value)
+    assert not (cache / "sources").exists()
+
+
+def test_leftovers_of_a_killed_update_are_cleaned(
+    catalog_http_server: CatalogServer, tmp_path: Path
+) -> None:
+    catalog_http_server.publish("aws", V1)
+    cache = tmp_path / "cache"
+    fast_update(catalog_http_server, ["aws"], cache)
+    (cache / "catalogs/.partial-abc/aws").mkdir(parents=True)
+    (cache / "catalogs/aws/.partial-current.xyz").write_text("half")
+    before = {path for path in tree_digest(cache) if ".partial" not in path}
+
+    report = fast_update(catalog_http_server, ["aws"], cache)
+
+    assert report.results[0].status == "unchanged"
+    assert set(tree_digest(cache)) == before
