@@ -21,20 +21,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Final
 
 import numpy as np
 
 from planner.catalog.columns import CPU_ARCHS, GPU_VENDORS, OFFLINE_PROVIDERS, ONLINE_PROVIDERS
 from planner.errors import InputError, Problem
-from planner.match.view import CatalogView
+from planner.match.view import CatalogView, CodeSelector
 from planner.requirements import (
     DSTACK_BACKENDS,
     RESERVATION_BACKENDS,
     Requirements,
     providers_of_backends,
 )
+
+# A clause ANDs its verdict for the catalog rows ``rows`` (a slice) into ``target`` (one bool per
+# row of the slice); the two scratch buffers (same length) are its to overwrite.
+Apply = Callable[[np.ndarray, np.ndarray, np.ndarray, slice], None]
+
+# Rows per block: the matcher works through the catalog in blocks so that its buffers stay small
+# (in cache, reused by the allocator). Fresh full-length temporaries would cost more in page
+# faults than the comparisons that fill them.
+BLOCK_ROWS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -43,115 +51,149 @@ class Clause:
 
     name: str
     condition: str
-    write: Callable[[np.ndarray], None]  # writes True for rows that pass into the buffer
+    apply: Apply
+    gpu_block: bool = False  # part of gpuhunt's GPU block (skippable for CPU-only rows)
 
 
 class _Query:
-    """One evaluation of ``requirements`` over one catalog (scratch state lives here, per call)."""
+    """Builds the clauses of ``requirements`` over one catalog view."""
 
     def __init__(self, requirements: Requirements, view: CatalogView) -> None:
         self.requirements = requirements
         self.view = view
 
-    @cached_property
-    def cpu_only_rows(self) -> np.ndarray:
-        return np.equal(self.view.values("gpu_count"), 0)
-
-    @property
-    def skips_cpu_only_rows(self) -> bool:
-        # gpuhunt compares with Python equality: 0, 0.0 and False all skip the GPU block.
-        return self.requirements.min_gpu_count == 0
-
-    def gpu_clause(self, write: Callable[[np.ndarray], None]) -> Callable[[np.ndarray], None]:
-        """A GPU-block clause: CPU-only rows pass it when ``min_gpu_count == 0``."""
-        if not self.skips_cpu_only_rows:
-            return write
-
-        def write_with_skip(out: np.ndarray) -> None:
-            write(out)
-            out |= self.cpu_only_rows
-
-        return write_with_skip
-
-    def bounds(
-        self, column: str, low: float | None, high: float | None
-    ) -> Callable[[np.ndarray], None]:
+    def bounds(self, column: str, low: float | None, high: float | None) -> Apply:
         values = self.view.values(column)
 
-        def write(out: np.ndarray) -> None:
-            if low is not None and high is not None:
-                np.greater_equal(values, low, out=out)
-                out &= values <= high
-            elif low is not None:
-                np.greater_equal(values, low, out=out)
-            elif high is not None:
-                np.less_equal(values, high, out=out)
+        def apply(target: np.ndarray, scratch: np.ndarray, _: np.ndarray, rows: slice) -> None:
+            if low is not None:
+                np.greater_equal(values[rows], low, out=scratch)
+                target &= scratch
+            if high is not None:
+                np.less_equal(values[rows], high, out=scratch)
+                target &= scratch
 
-        return write
+        return apply
 
-    def gpu_memory_bounds(
-        self, column: str, low: float | None, high: float | None
-    ) -> Callable[[np.ndarray], None]:
-        """Bounds on a GPU memory column where no GPUs or an unknown value count as 0 GB."""
+    def equals(self, column: str, value: bool) -> Apply:
         values = self.view.values(column)
+
+        def apply(target: np.ndarray, scratch: np.ndarray, _: np.ndarray, rows: slice) -> None:
+            np.equal(values[rows], value, out=scratch)
+            target &= scratch
+
+        return apply
+
+    def gpu_memory_bounds(self, values: np.ndarray, low: float | None, high: float | None) -> Apply:
+        """Bounds on GPU memory where a row without GPUs or with an unknown value counts as 0 GB."""
         counts = self.view.values("gpu_count")
 
-        def write(out: np.ndarray) -> None:
-            has_gpus = counts > 0
-            out[:] = True
+        def apply(
+            target: np.ndarray, scratch: np.ndarray, has_gpus: np.ndarray, rows: slice
+        ) -> None:
+            np.greater(counts[rows], 0, out=has_gpus)
             if low is not None:
-                if low <= 0:  # a 0 GB fallback passes; a known value must reach the bound
-                    out &= ~((values < low) & has_gpus)
-                else:  # a 0 GB fallback fails; NaN fails the comparison by itself
-                    out &= (values >= low) & has_gpus
+                if low > 0:  # the 0 GB fallback fails; NaN fails the comparison by itself
+                    np.greater_equal(values[rows], low, out=scratch)
+                    scratch &= has_gpus
+                else:  # the 0 GB fallback passes: fail only known values below the bound
+                    np.less(values[rows], low, out=scratch)
+                    scratch &= has_gpus
+                    np.logical_not(scratch, out=scratch)
+                target &= scratch
             if high is not None:
-                if high >= 0:
-                    out &= ~((values > high) & has_gpus)
+                if high < 0:
+                    np.less_equal(values[rows], high, out=scratch)
+                    scratch &= has_gpus
                 else:
-                    out &= (values <= high) & has_gpus
+                    np.greater(values[rows], high, out=scratch)
+                    scratch &= has_gpus
+                    np.logical_not(scratch, out=scratch)
+                target &= scratch
 
-        return write
+        return apply
 
-    def categories_in(
-        self, column: str, wanted: tuple[str, ...], *, missing: bool = False
-    ) -> Callable[[np.ndarray], None]:
-        wanted_lower = {value.lower() for value in wanted}
+    def categories_accepted(self, column: str, accepted: np.ndarray, missing: bool) -> Apply:
+        codes = self.view.codes(column)
+        selector = CodeSelector(codes.dtype, accepted, missing)
 
-        def write(out: np.ndarray) -> None:
-            self.view.category_mask(column, lambda c: c.lower() in wanted_lower, out, missing)
+        def apply(
+            target: np.ndarray, scratch: np.ndarray, scratch2: np.ndarray, rows: slice
+        ) -> None:
+            selector.select(codes[rows], scratch, scratch2)
+            target &= scratch
 
-        return write
+        return apply
 
-    def compute_capability(self) -> Callable[[np.ndarray], None]:
-        from planner.catalog.gpus import GpuTable
+    def names_in(self, column: str, wanted: tuple[str, ...], *, missing: bool = False) -> Apply:
+        return self.categories_accepted(
+            column, self.view.accepted_lower_names(column, wanted), missing
+        )
 
+    def compute_capability(self) -> Apply:
         low = _capability(self.requirements.min_compute_capability)
         high = _capability(self.requirements.max_compute_capability)
+        capabilities = self.view.memo("capability:gpu_name", self._capabilities)
+        within = np.fromiter(
+            (
+                capability is not None
+                and (low is None or low <= capability)
+                and (high is None or capability <= high)
+                for capability in capabilities
+            ),
+            dtype=bool,
+            count=len(capabilities),
+        )
+        names = self.categories_accepted("gpu_name", within, missing=False)
+        nvidia = self.names_in("gpu_vendor", ("nvidia",))
+
+        def apply(
+            target: np.ndarray, scratch: np.ndarray, scratch2: np.ndarray, rows: slice
+        ) -> None:
+            names(target, scratch, scratch2, rows)
+            nvidia(target, scratch, scratch2, rows)
+
+        return apply
+
+    def _capabilities(self) -> tuple[tuple[int, int] | None, ...]:
+        """Compute capability per gpu_name category (gpuhunt: first NVIDIA entry, any case)."""
+        from planner.catalog.gpus import GpuTable
+
         table = GpuTable.load()
+        return tuple(
+            table.compute_capability(name) if name else None
+            for name in self.view.categories("gpu_name")
+        )
 
-        def within(name: str) -> bool:
-            capability = table.compute_capability(name) if name else None
-            if capability is None:
-                return False
-            return (low is None or low <= capability) and (high is None or capability <= high)
-
-        def write(out: np.ndarray) -> None:
-            self.view.category_mask("gpu_name", within, out)
-            nvidia = np.empty_like(out)
-            self.view.category_mask("gpu_vendor", lambda v: v.lower() == "nvidia", nvidia)
-            out &= nvidia
-
-        return write
-
-    def flags_allowed(self, allowed: tuple[str, ...]) -> Callable[[np.ndarray], None]:
+    def flags_allowed(self, allowed: tuple[str, ...]) -> Apply:
         allowed_set = set(allowed)
+        accepted = self.view.accepted_categories(
+            "flags", lambda flags: all(flag in allowed_set for flag in flags.split())
+        )
+        return self.categories_accepted("flags", accepted, missing=True)
 
-        def write(out: np.ndarray) -> None:
-            self.view.category_mask(
-                "flags", lambda flags: all(f in allowed_set for f in flags.split()), out, True
-            )
+    def total_gpu_memory_bounds(self, low: float | None, high: float | None) -> Apply:
+        counts = self.view.values("gpu_count")
+        per_gpu = self.view.values("gpu_memory_gb")
+        # NaN where the per-GPU memory is unknown (then the 0 GB fallback applies).
+        total = self.view.memo("total_gpu_memory_gb", lambda: counts * per_gpu)
+        return self.gpu_memory_bounds(total, low, high)
 
-        return write
+    def disk_bounds(self, low: float | None, high: float | None) -> Apply:
+        disk = self.view.values("disk_gb")
+
+        def apply(target: np.ndarray, scratch: np.ndarray, _: np.ndarray, rows: slice) -> None:
+            # "Not out of bounds", so an unknown (NaN) disk passes: NaN compares False.
+            if low is not None:
+                np.less(disk[rows], low, out=scratch)
+                np.logical_not(scratch, out=scratch)
+                target &= scratch
+            if high is not None:
+                np.greater(disk[rows], high, out=scratch)
+                np.logical_not(scratch, out=scratch)
+                target &= scratch
+
+        return apply
 
 
 def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
@@ -161,28 +203,24 @@ def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
     r = requirements
     result: list[Clause] = []
 
-    def add(name: str, condition: str, write: Callable[[np.ndarray], None]) -> None:
-        result.append(Clause(name, condition, write))
+    def add(name: str, condition: str, apply: Apply, gpu_block: bool = False) -> None:
+        result.append(Clause(name, condition, apply, gpu_block))
 
     if r.providers is not None:
-        add(
-            "providers",
-            f"provider in {_listed(r.providers)}",
-            q.categories_in("provider", r.providers),
-        )
+        add("providers", f"provider in {_listed(r.providers)}", q.names_in("provider", r.providers))
     if r.backends is not None:
         backend_providers = providers_of_backends(r.backends)
         if r.providers is None or set(backend_providers) != {p.lower() for p in r.providers}:
             add(
                 "backends",
                 f"backend in {_listed(r.backends)}",
-                q.categories_in("provider", backend_providers),
+                q.names_in("provider", backend_providers),
             )
     if r.reservation is not None:
         add(
             "reservation",
             f"reservation {r.reservation!r} (backends {_listed(RESERVATION_BACKENDS)} only)",
-            q.categories_in("provider", RESERVATION_BACKENDS),
+            q.names_in("provider", RESERVATION_BACKENDS),
         )
     if r.min_price is not None or r.max_price is not None:
         add(
@@ -191,16 +229,9 @@ def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
             q.bounds("price", r.min_price, r.max_price),
         )
     if r.spot is not None:
-        spot = r.spot
-        add(
-            "spot",
-            "spot" if spot else "on-demand",
-            lambda out: np.equal(view.values("spot"), spot, out=out),
-        )
+        add("spot", "spot" if r.spot else "on-demand", q.equals("spot", bool(r.spot)))
     if r.cpu_arch:
-        add(
-            "cpu_arch", f"cpu arch {r.cpu_arch.lower()}", q.categories_in("cpu_arch", (r.cpu_arch,))
-        )
+        add("cpu_arch", f"cpu arch {r.cpu_arch.lower()}", q.names_in("cpu_arch", (r.cpu_arch,)))
     if r.min_cpu is not None or r.max_cpu is not None:
         add(
             "cpu", _bounds_text("cpus", r.min_cpu, r.max_cpu), q.bounds("cpu", r.min_cpu, r.max_cpu)
@@ -215,19 +246,22 @@ def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
         add(
             "gpu_vendor",
             f"gpu vendor {r.gpu_vendor.lower()}",
-            q.gpu_clause(q.categories_in("gpu_vendor", (r.gpu_vendor,))),
+            q.names_in("gpu_vendor", (r.gpu_vendor,)),
+            gpu_block=True,
         )
     if r.min_gpu_count is not None or r.max_gpu_count is not None:
         add(
             "gpu_count",
             _bounds_text("gpu count", r.min_gpu_count, r.max_gpu_count),
-            q.gpu_clause(q.bounds("gpu_count", r.min_gpu_count, r.max_gpu_count)),
+            q.bounds("gpu_count", r.min_gpu_count, r.max_gpu_count),
+            gpu_block=True,
         )
     if r.gpu_names is not None:
         add(
             "gpu_names",
             f"gpu name in {_listed(r.gpu_names)}",
-            q.gpu_clause(q.categories_in("gpu_name", r.gpu_names)),
+            q.names_in("gpu_name", r.gpu_names),
+            gpu_block=True,
         )
     if r.min_compute_capability is not None or r.max_compute_capability is not None:
         low, high = _capability(r.min_compute_capability), _capability(r.max_compute_capability)
@@ -238,15 +272,17 @@ def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
                 None if low is None else f"{low[0]}.{low[1]}",
                 None if high is None else f"{high[0]}.{high[1]}",
             ),
-            q.gpu_clause(q.compute_capability()),
+            q.compute_capability(),
+            gpu_block=True,
         )
     if r.min_gpu_memory_gb is not None or r.max_gpu_memory_gb is not None:
         add(
             "gpu_memory",
             _bounds_text("gpu memory", r.min_gpu_memory_gb, r.max_gpu_memory_gb, unit="GB"),
-            q.gpu_clause(
-                q.gpu_memory_bounds("gpu_memory_gb", r.min_gpu_memory_gb, r.max_gpu_memory_gb)
+            q.gpu_memory_bounds(
+                view.values("gpu_memory_gb"), r.min_gpu_memory_gb, r.max_gpu_memory_gb
             ),
+            gpu_block=True,
         )
     if r.min_total_gpu_memory_gb is not None or r.max_total_gpu_memory_gb is not None:
         add(
@@ -254,87 +290,85 @@ def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
             _bounds_text(
                 "total gpu memory", r.min_total_gpu_memory_gb, r.max_total_gpu_memory_gb, unit="GB"
             ),
-            q.gpu_clause(
-                _total_memory_bounds(q, r.min_total_gpu_memory_gb, r.max_total_gpu_memory_gb)
-            ),
+            q.total_gpu_memory_bounds(r.min_total_gpu_memory_gb, r.max_total_gpu_memory_gb),
+            gpu_block=True,
         )
     if r.min_disk_gb is not None or r.max_disk_gb is not None:
         add(
             "disk",
             _bounds_text("disk", r.min_disk_gb, r.max_disk_gb, unit="GB") + " (when stated)",
-            _disk_bounds(view, r.min_disk_gb, r.max_disk_gb),
+            q.disk_bounds(r.min_disk_gb, r.max_disk_gb),
         )
     if r.allowed_flags is not None:
         add("flags", f"flags within {_listed(r.allowed_flags)}", q.flags_allowed(r.allowed_flags))
     if r.regions is not None:
-        add("regions", f"region in {_listed(r.regions)}", q.categories_in("region", r.regions))
+        add("regions", f"region in {_listed(r.regions)}", q.names_in("region", r.regions))
     if r.instance_types is not None:
         add(
             "instance_types",
             f"instance type in {_listed(r.instance_types)}",
-            q.categories_in("instance_type", r.instance_types),
+            q.names_in("instance_type", r.instance_types),
         )
     return result
 
 
+def _skips_cpu_only_rows(requirements: Requirements) -> bool:
+    # gpuhunt compares with Python equality: 0, 0.0 and False all skip the GPU block.
+    return requirements.min_gpu_count == 0
+
+
 def combined_mask(requirements: Requirements, view: CatalogView) -> np.ndarray:
-    """Rows that pass every requirement (the fast path: one buffer, clauses ANDed in place)."""
+    """Rows that pass every requirement: the fast path, every clause ANDed in place.
+
+    The GPU clauses are ANDed into their own buffer, which CPU-only rows then pass as a whole
+    when the GPU block is skipped for them.
+    """
+    all_clauses = clauses(requirements, view)
+    plain = [clause for clause in all_clauses if not clause.gpu_block]
+    gpu = [clause for clause in all_clauses if clause.gpu_block]
+    skip = _skips_cpu_only_rows(requirements)
+    gpu_counts = view.values("gpu_count")
     mask = np.ones(view.rows, dtype=bool)
-    scratch = np.empty(view.rows, dtype=bool)
-    for clause in clauses(requirements, view):
-        clause.write(scratch)
-        mask &= scratch
+    block = max(1, min(BLOCK_ROWS, view.rows))
+    scratch, scratch2, gpu_passed = (np.empty(block, dtype=bool) for _ in range(3))
+    for start in range(0, view.rows, block):
+        rows = slice(start, min(start + block, view.rows))
+        size = rows.stop - rows.start
+        target = mask[rows]
+        work, work2 = scratch[:size], scratch2[:size]
+        for clause in plain:
+            clause.apply(target, work, work2, rows)
+        if gpu and skip:
+            gpu_target = gpu_passed[:size]
+            gpu_target[:] = True
+            for clause in gpu:
+                clause.apply(gpu_target, work, work2, rows)
+            np.equal(gpu_counts[rows], 0, out=work)
+            gpu_target |= work
+            target &= gpu_target
+        else:
+            for clause in gpu:
+                clause.apply(target, work, work2, rows)
     return mask
 
 
 def requirement_masks(requirements: Requirements, view: CatalogView) -> dict[str, np.ndarray]:
-    """Each set requirement's own verdict per row (for why-not reports and tests)."""
+    """Each set requirement's own verdict per row (why-not reports and tests)."""
+    skip = _skips_cpu_only_rows(requirements)
+    cpu_only = np.equal(view.values("gpu_count"), 0) if skip else None
+    block = max(1, min(BLOCK_ROWS, view.rows))
+    scratch, scratch2 = np.empty(block, dtype=bool), np.empty(block, dtype=bool)
     masks: dict[str, np.ndarray] = {}
     for clause in clauses(requirements, view):
-        out = np.empty(view.rows, dtype=bool)
-        clause.write(out)
-        masks[clause.name] = out
+        passed = np.ones(view.rows, dtype=bool)
+        for start in range(0, view.rows, block):
+            rows = slice(start, min(start + block, view.rows))
+            size = rows.stop - rows.start
+            clause.apply(passed[rows], scratch[:size], scratch2[:size], rows)
+        if clause.gpu_block and cpu_only is not None:
+            passed |= cpu_only
+        masks[clause.name] = passed
     return masks
-
-
-def _total_memory_bounds(
-    q: _Query, low: float | None, high: float | None
-) -> Callable[[np.ndarray], None]:
-    counts = q.view.values("gpu_count")
-    per_gpu = q.view.values("gpu_memory_gb")
-
-    def write(out: np.ndarray) -> None:
-        total = counts * per_gpu  # NaN where the per-GPU memory is unknown
-        has_gpus = counts > 0
-        out[:] = True
-        if low is not None:
-            if low <= 0:
-                out &= ~((total < low) & has_gpus)
-            else:
-                out &= (total >= low) & has_gpus
-        if high is not None:
-            if high >= 0:
-                out &= ~((total > high) & has_gpus)
-            else:
-                out &= (total <= high) & has_gpus
-
-    return write
-
-
-def _disk_bounds(
-    view: CatalogView, low: float | None, high: float | None
-) -> Callable[[np.ndarray], None]:
-    disk = view.values("disk_gb")
-
-    def write(out: np.ndarray) -> None:
-        # Written as "not out of bounds" so an unknown (NaN) disk passes: NaN compares False.
-        out[:] = True
-        if low is not None:
-            out &= ~(disk < low)
-        if high is not None:
-            out &= ~(disk > high)
-
-    return write
 
 
 ALL_PROVIDERS: Final = OFFLINE_PROVIDERS + ONLINE_PROVIDERS

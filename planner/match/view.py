@@ -1,19 +1,25 @@
-"""The matcher's read-only view of a catalog: numpy columns and category lookups.
+"""The matcher's read-only view of a catalog: numpy columns and per-category lookups.
 
 Every string column of the offer table is a pandas category; the matcher never compares strings
-per row. It decides per *category* (a few dozen to a few thousand values) and then selects rows by
-their integer codes, so the per-row work is a handful of integer comparisons.
+per row. It decides per *category* (a few to a few tens of thousands of values) and then selects
+rows by their integer codes, so the per-row work is a handful of integer comparisons.
+
+Lookups derived from a catalog (lower-cased names, compute capability per GPU name) are memoized
+on the catalog itself when it offers ``derived(key, build)``, so repeated queries against one
+catalog pay for them once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from planner.catalog import Catalog
+
+T = TypeVar("T")
 
 # Category codes: at most this many codes are compared one by one; beyond it a lookup table indexed
 # by the codes is cheaper (one gather instead of many comparisons over the whole column).
@@ -21,12 +27,19 @@ _MAX_CODE_COMPARISONS = 6
 
 
 class CatalogView:
-    """Arrays of one catalog, as the matcher needs them (the catalog caches the arrays)."""
+    """Arrays of one catalog, as the matcher needs them."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.rows = len(catalog)
-        self._categories: dict[str, list[str]] = {}
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``, memoized on the catalog when it supports it (it is immutable)."""
+        derived: Any = getattr(self.catalog, "derived", None)
+        if derived is None:
+            return build()
+        result: T = derived(f"planner.match:{key}", build)
+        return result
 
     def values(self, column: str) -> np.ndarray:
         return self.catalog.array(column)
@@ -35,57 +48,79 @@ class CatalogView:
         """Category codes of a string column; -1 where the value is missing."""
         return self.catalog.array(column)
 
-    def categories(self, column: str) -> list[str]:
-        if column not in self._categories:
-            self._categories[column] = list(self.catalog.categories(column))
-        return self._categories[column]
+    def categories(self, column: str) -> tuple[str, ...]:
+        return self.memo(f"categories:{column}", lambda: tuple(self.catalog.categories(column)))
 
-    def lower_categories(self, column: str) -> list[str]:
-        return [category.lower() for category in self.categories(column)]
+    def codes_by_lower_name(self, column: str) -> dict[str, list[int]]:
+        """Lower-cased category -> its codes (several when categories differ only in case)."""
 
-    def category_mask(
-        self,
-        column: str,
-        accept: Callable[[str], bool],
-        out: np.ndarray,
-        missing: bool = False,
-    ) -> None:
-        """``out[row] = accept(category of row)``; rows with a missing value get ``missing``.
+        def build() -> dict[str, list[int]]:
+            lookup: dict[str, list[int]] = {}
+            for code, category in enumerate(self.categories(column)):
+                lookup.setdefault(category.lower(), []).append(code)
+            return lookup
 
-        ``accept`` runs once per category, never per row.
-        """
-        accepted = np.fromiter(
-            (accept(category) for category in self.categories(column)), dtype=bool
-        )
-        rows_in_codes(self.codes(column), accepted, missing, out)
+        return self.memo(f"lower:{column}", build)
+
+    def accepted_categories(self, column: str, accept: Callable[[str], bool]) -> np.ndarray:
+        """One bool per category: ``accept(category)`` (runs per category, never per row)."""
+        return np.fromiter((accept(c) for c in self.categories(column)), dtype=bool)
+
+    def accepted_lower_names(self, column: str, wanted: tuple[str, ...]) -> np.ndarray:
+        """One bool per category: equal to one of ``wanted``, ignoring case."""
+        accepted = np.zeros(len(self.categories(column)), dtype=bool)
+        lookup = self.codes_by_lower_name(column)
+        for value in wanted:
+            accepted[lookup.get(value.lower(), [])] = True
+        return accepted
 
 
-def rows_in_codes(codes: np.ndarray, accepted: np.ndarray, missing: bool, out: np.ndarray) -> None:
-    """``out[row] = accepted[codes[row]]`` (``missing`` where the code is -1), vectorized.
+class CodeSelector:
+    """Marks rows whose category code is accepted: ``out[i] = accepted[codes[i]]``, vectorized.
 
-    Picks the cheapest exact formulation: a few equality comparisons when few categories are
-    accepted (or few rejected), otherwise one gather from a lookup table.
+    ``missing`` is the answer for code -1. The cheapest exact formulation is chosen once: a few
+    equality comparisons when few categories are accepted (or few rejected), otherwise one
+    gather from a lookup table.
     """
-    accepted_codes = np.flatnonzero(accepted)
-    rejected_codes = np.flatnonzero(~accepted)
-    scratch = np.empty_like(out)
-    if len(accepted_codes) <= _MAX_CODE_COMPARISONS and len(accepted_codes) <= len(rejected_codes):
-        out[:] = False
-        for code in accepted_codes:
-            np.equal(codes, code, out=scratch)
-            out |= scratch
-        if missing:
-            np.equal(codes, -1, out=scratch)
-            out |= scratch
-    elif len(rejected_codes) <= _MAX_CODE_COMPARISONS:
-        out[:] = True
-        for code in rejected_codes:
-            np.not_equal(codes, code, out=scratch)
-            out &= scratch
-        if not missing:
-            np.not_equal(codes, -1, out=scratch)
-            out &= scratch
-    else:
-        # The last entry answers code -1 (numpy's negative indexing).
-        lookup = np.append(accepted, missing)
-        np.take(lookup, codes, out=out)
+
+    def __init__(self, codes_dtype: np.dtype, accepted: np.ndarray, missing: bool) -> None:
+        # Codes as the column's own integer type: comparing int8 codes with an int64 scalar
+        # would first widen the whole column.
+        code_type = codes_dtype.type
+        accepted_codes = np.flatnonzero(accepted)
+        rejected_codes = np.flatnonzero(~accepted)
+        self.missing = missing
+        self.missing_code = code_type(-1)
+        self.equal_to: list[Any] | None = None
+        self.not_equal_to: list[Any] | None = None
+        self.lookup: np.ndarray | None = None
+        if len(accepted_codes) <= _MAX_CODE_COMPARISONS and len(accepted_codes) <= len(
+            rejected_codes
+        ):
+            self.equal_to = [code_type(code) for code in accepted_codes]
+        elif len(rejected_codes) <= _MAX_CODE_COMPARISONS:
+            self.not_equal_to = [code_type(code) for code in rejected_codes]
+        else:
+            # The last entry answers code -1 (numpy's negative indexing).
+            self.lookup = np.append(accepted, missing)
+
+    def select(self, codes: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> None:
+        if self.equal_to is not None:
+            out[:] = False
+            for code in self.equal_to:
+                np.equal(codes, code, out=scratch)
+                out |= scratch
+            if self.missing:
+                np.equal(codes, self.missing_code, out=scratch)
+                out |= scratch
+        elif self.not_equal_to is not None:
+            out[:] = True
+            for code in self.not_equal_to:
+                np.not_equal(codes, code, out=scratch)
+                out &= scratch
+            if not self.missing:
+                np.not_equal(codes, self.missing_code, out=scratch)
+                out &= scratch
+        else:
+            assert self.lookup is not None
+            np.take(self.lookup, codes, out=out)

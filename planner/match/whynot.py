@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.match.masks import clauses
+from planner.match.masks import clauses, requirement_masks
 from planner.match.view import CatalogView
 from planner.requirements import Requirements
 
@@ -56,11 +56,11 @@ def exclusions(requirements: Requirements, view: CatalogView) -> tuple[Exclusion
     Relies on the catalog being sorted by price: the first rejected row is the cheapest one.
     """
     price = view.values("price")
-    rejected_by: list[tuple[str, str, np.ndarray]] = []
-    for clause in clauses(requirements, view):
-        passed = np.empty(view.rows, dtype=bool)
-        clause.write(passed)
-        rejected_by.append((clause.name, clause.condition, ~passed))
+    conditions = {clause.name: clause.condition for clause in clauses(requirements, view)}
+    rejected_by = [
+        (name, conditions[name], ~passed)
+        for name, passed in requirement_masks(requirements, view).items()
+    ]
     failures = np.zeros(view.rows, dtype=np.uint8)
     for _, _, rejected in rejected_by:
         failures += rejected
