@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from planner.plan.explain import constraint_reports, diagnose_infeasible, offer_
 from planner.plan.fallbacks import fallback_chains
 from planner.plan.inputs import UNLIMITED, CapacityData
 from planner.plan.model import ModelSpec, PoolArrays, Solution, solve
-from planner.plan.offer import offer_dict
+from planner.plan.offer import offer_dicts
 from planner.plan.pools import (
     apply_capacity,
     catalog_pools,
@@ -187,10 +188,14 @@ def plan_offers(
 
     events = service.retry.on_events if service.retry is not None else ()
     chains = fallback_chains(pools, arrays, solution.counts, spec, events, options.max_fallbacks)
+    used = [int(index) for index in np.flatnonzero(solution.counts > 0)]
+    offers_used = offer_dicts(pools, used)
     placements = sorted(
         (
-            _placement(pools, arrays, solution.counts, int(index), chains[int(index)], options)
-            for index in np.flatnonzero(solution.counts > 0)
+            _placement(
+                pools, arrays, solution.counts, index, offers_used[index], chains[index], options
+            )
+            for index in used
         ),
         key=lambda placement: (placement.hourly_price, placement.failure_domain),
     )
@@ -228,16 +233,16 @@ def _placement(
     arrays: PoolArrays,
     counts: np.ndarray,
     index: int,
+    offer: dict[str, Any],
     fallbacks: tuple[Fallback, ...],
     options: PlanOptions,
 ) -> Placement:
-    pool = pools.iloc[int(index)]
     return Placement(
-        offer=offer_dict(pool),
+        offer=offer,
         count=int(counts[index]),
         capacity_type=arrays.capacity_type[index],
         hourly_price=float(arrays.price[index]),
-        failure_domain=domain_label(pool, options.failure_domain),
+        failure_domain=domain_label(offer, options.failure_domain),
         interruption_rate=float(arrays.rate[index]),
         fallbacks=fallbacks,
     )

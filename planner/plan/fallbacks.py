@@ -12,7 +12,7 @@ Each candidate check is a vectorized mask over all pools; the loop is over the p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from planner.plan.model import (
     bounds_for,
     hedge_needed_units,
 )
-from planner.plan.offer import offer_dict
+from planner.plan.offer import offer_dicts
 from planner.plan.result import CapacityType, Fallback
 
 if TYPE_CHECKING:
@@ -46,14 +46,14 @@ def fallback_chains(
     bounds, _ = bounds_for(arrays, spec)
     room = bounds - counts
     # Order every pool once: cheapest first, then the lexicographic key.
-    order = np.lexsort((arrays.sort_key, arrays.price_units))
+    order = np.lexsort((arrays.key_rank, arrays.price_units))
     spot_in_domain = pd.Series(counts * arrays.spot).groupby(arrays.domain).sum()
     domain_count = spot_in_domain.reindex(arrays.domain).to_numpy(dtype=np.int64)
     steady_total = int(counts[~arrays.spot].sum())
     surviving = int(np.dot(counts, arrays.survival_units))
     cost_units = int(np.dot(counts, arrays.price_units))
 
-    result: dict[int, tuple[Fallback, ...]] = {}
+    planned: dict[int, list[tuple[str, int]]] = {}
     for index in (int(position) for position in used):
         base = room > 0
         base[index] = False
@@ -75,7 +75,7 @@ def fallback_chains(
         if spec.budget_hourly is not None:
             after_cost = cost_units - arrays.price_units[index] + arrays.price_units
             base &= after_cost <= spec.budget_hourly * PRICE_SCALE + 1e-6
-        chain: list[Fallback] = []
+        chain: list[tuple[str, int]] = []
         for event in events:
             if event == "interruption":
                 if not arrays.spot[index]:
@@ -86,9 +86,13 @@ def fallback_chains(
                     picks += _cheapest(order, base & ~arrays.spot, 1)
             else:
                 picks = _cheapest(order, base, max_fallbacks)
-            chain += [_fallback(event, pools, arrays, index, pick) for pick in picks]
-        result[int(index)] = tuple(chain)
-    return result
+            chain += [(event, pick) for pick in picks]
+        planned[index] = chain
+    offers = offer_dicts(pools, (pick for chain in planned.values() for _, pick in chain))
+    return {
+        index: tuple(_fallback(event, offers[pick], arrays, index, pick) for event, pick in chain)
+        for index, chain in planned.items()
+    }
 
 
 def _cheapest(order: np.ndarray, mask: np.ndarray, limit: int) -> list[int]:
@@ -97,13 +101,13 @@ def _cheapest(order: np.ndarray, mask: np.ndarray, limit: int) -> list[int]:
 
 
 def _fallback(
-    event: str, pools: pd.DataFrame, arrays: PoolArrays, source: int, target: int
+    event: str, offer: dict[str, Any], arrays: PoolArrays, source: int, target: int
 ) -> Fallback:
     capacity_type: CapacityType = arrays.capacity_type[target]
     price = float(arrays.price[target])
     return Fallback(
         event=event,
-        offer=offer_dict(pools.iloc[target]),
+        offer=offer,
         capacity_type=capacity_type,
         hourly_price=price,
         hourly_price_delta=price - float(arrays.price[source]),

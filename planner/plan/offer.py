@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import pandas as pd
@@ -23,7 +24,19 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def offer_dict(pool: pd.Series) -> dict[str, Any]:
+def offer_dicts(pools: pd.DataFrame, indices: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """OFFER dicts of the given pool positions (one ``iloc`` gather, then plain records)."""
+    wanted = sorted(set(indices))
+    if not wanted:
+        return {}
+    records = pools.iloc[wanted].to_dict("records")
+    return {
+        index: offer_dict({str(key): value for key, value in record.items()})
+        for index, record in zip(wanted, records, strict=True)
+    }
+
+
+def offer_dict(pool: Mapping[str, Any]) -> dict[str, Any]:
     provider = str(pool["provider"])
     gpu_count = int(pool["gpu_count"])
     flags = _clean(pool.get("flags"))

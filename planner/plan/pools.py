@@ -9,7 +9,8 @@ failure domain and assumed interruption rate.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -279,7 +280,7 @@ def failure_domains(pools: pd.DataFrame, failure_domain: FailureDomain) -> np.nd
     return lowered.groupby(columns, sort=True).ngroup().to_numpy(dtype=np.int64)
 
 
-def domain_label(pool: pd.Series, failure_domain: FailureDomain) -> str:
+def domain_label(pool: Mapping[str, Any], failure_domain: FailureDomain) -> str:
     parts = [pool["provider"], pool["region"]]
     if failure_domain == "instance-type":
         parts.append(pool["instance_type"])
