@@ -223,8 +223,14 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
 def _frame_of(table: pa.Table) -> pd.DataFrame:
     frame = table.to_pandas(split_blocks=True)
     for name, dtype in COLUMNS.items():
-        if dtype != "category" and frame[name].dtype != np.dtype(dtype):
-            frame[name] = frame[name].astype(dtype)
+        column = frame[name]
+        if dtype != "category":
+            if column.dtype != np.dtype(dtype):
+                frame[name] = column.astype(dtype)
+        elif column.cat.categories.dtype != "str":
+            # An all-NaN column arrives with object categories; every catalog has str ones.
+            categories = pd.Index([str(value) for value in column.cat.categories], dtype="str")
+            frame[name] = pd.Categorical.from_codes(column.cat.codes, categories=categories)
     return frame
 
 
