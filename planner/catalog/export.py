@@ -9,6 +9,7 @@ Every output appears atomically: a reader never sees a half-written file.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 from planner.catalog.cache import atomic_output, fsync_directory, publish_file
 from planner.catalog.columns import GPUHUNT_FIELDS
+from planner.catalog.loaders.sources import PROVENANCE_FILE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,10 +97,23 @@ def export_catalog(catalog: Catalog, output: Path, to: str) -> list[str]:
             for name, data in files.items():
                 archive.writestr(name, data)
     elif to == "gpuhunt-dir":
+        if catalog.as_of:  # a directory can say how fresh it is; the loader reads this file
+            files[PROVENANCE_FILE] = _provenance_json(catalog)
         _write_directory(output, files)
     else:
         raise ValueError(f"unknown export format {to!r}")
     return providers
+
+
+def _provenance_json(catalog: Catalog) -> bytes:
+    locations = ", ".join(source.location for source in catalog.sources)
+    versions = sorted({source.version for source in catalog.sources if source.version})
+    document = {
+        "as_of": catalog.as_of,
+        "version": versions[0] if len(versions) == 1 else None,
+        "description": f"imported by planner catalog import from {locations}",
+    }
+    return (json.dumps(document, indent=2) + "\n").encode()
 
 
 def _write_directory(output: Path, files: dict[str, bytes]) -> None:

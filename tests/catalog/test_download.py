@@ -107,6 +107,11 @@ def test_bad_providers(providers: list[str], message: str, tmp_path: Path) -> No
         update_catalog("http://127.0.0.1:9/v3", providers, tmp_path)
 
 
+def test_a_version_that_is_not_a_directory_name(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is not a catalog version"):
+        update_catalog("http://127.0.0.1:9/v3", ["aws"], tmp_path, version="../x")
+
+
 def test_progress_is_drawn_only_when_asked(
     catalog_http_server: CatalogServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
