@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,18 @@ def test_client_errors_are_not_retried(catalog_http_server: CatalogServer, tmp_p
     assert catalog_http_server.count("aws/version") == 1
     with pytest.raises(CatalogError, match="HTTP 403"):
         report.raise_for_failures()
+
+
+def test_retry_after_is_honoured(catalog_http_server: CatalogServer, tmp_path: Path) -> None:
+    catalog_http_server.publish("aws", V1)
+    catalog_http_server.inject("aws/version", Fault(status=429, headers=(("Retry-After", "1"),)))
+
+    started = time.monotonic()
+    report = fast_update(catalog_http_server, ["aws"], tmp_path / "cache")  # backoff: 0.01 s
+
+    assert report.failures == ()
+    assert catalog_http_server.count("aws/version") == 2
+    assert time.monotonic() - started >= 1.0
 
 
 def test_member_size_cap(catalog_http_server: CatalogServer, tmp_path: Path) -> None:

@@ -116,6 +116,7 @@ class Fault:
     delay: float = 0.0  # wait this long before answering (bounded; cut short at shutdown)
     drop_after: int | None = None  # announce the full length, send this many bytes, hang up
     body: bytes | None = None  # serve these bytes instead of the file
+    headers: tuple[tuple[str, str], ...] = ()  # extra response headers (with ``status``)
 
 
 @dataclass
@@ -177,7 +178,8 @@ def handler_for(server: CatalogServer) -> type[BaseHTTPRequestHandler]:
             if fault is not None and fault.delay:
                 server.stopping.wait(min(fault.delay, _MAX_FAULT_DELAY_SECONDS))
             if fault is not None and fault.status is not None:
-                self._answer(fault.status, f"injected {fault.status}\n".encode())
+                body = f"injected {fault.status}\n".encode()
+                self._answer(fault.status, body, dict(fault.headers))
                 return
             body = fault.body if fault is not None and fault.body is not None else self._read(path)
             if body is None:
