@@ -219,8 +219,9 @@ class _UpdateJob:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 outcomes = list(pool.map(lambda name: self._fetch(name, staging), providers))
             self.progress.close()
-            if self.version is not None and any(isinstance(o, ProviderUpdate) for o in outcomes):
-                outcomes = [self._withhold(outcome, outcomes) for outcome in outcomes]
+            failed = [o for o in outcomes if isinstance(o, ProviderUpdate) and o.error]
+            if self.version is not None and failed:
+                outcomes = [self._withhold(outcome, failed) for outcome in outcomes]
             results = [self._publish(outcome) for outcome in outcomes]
         if any(result.status == "downloaded" for result in results) or (
             not self.cache.combined_table.exists() and self.cache.current_providers()
@@ -250,27 +251,24 @@ class _UpdateJob:
                     download(session, url, sink, self.policy, self.progress)
             self.progress.file_done()
             csv_path = directory / f"{provider}.csv"
-            label = url
-            extract_only_member(zip_path, f"{provider}.csv", csv_path, self.limits, label)
+            extract_only_member(zip_path, f"{provider}.csv", csv_path, self.limits, url)
             zip_path.unlink()
-            return self._check_and_stage(provider, version, url, csv_path, label)
+            return self._check_and_stage(provider, version, url, csv_path)
         except CatalogError as error:
             return _failure(provider, version, previous, url, str(error))
         except OSError as error:
             return _failure(provider, version, previous, url, f"cannot write the cache: {error}")
 
-    def _check_and_stage(
-        self, provider: str, version: str, url: str, csv_path: Path, label: str
-    ) -> _Staged:
+    def _check_and_stage(self, provider: str, version: str, url: str, csv_path: Path) -> _Staged:
         from planner.catalog.table import write_table
 
-        check_gpuhunt_header(csv_path, label)
+        check_gpuhunt_header(csv_path, url)
         display = f"{url}:{provider}.csv"
         catalog = _load_with_provenance(csv_path, url, version, display)
         rows, issues = len(catalog), catalog.issues
         if issues and (rows == 0 or len(issues) > rows):
             raise CatalogError(
-                f"{label}: unusable catalog: {len(issues)} of {rows + len(issues)} rows are "
+                f"{url}: unusable catalog: {len(issues)} of {rows + len(issues)} rows are "
                 f"malformed (first, line {issues[0].line}: {issues[0].reason})"
             )
         warnings: tuple[str, ...] = ()
@@ -295,11 +293,11 @@ class _UpdateJob:
         return _Staged(provider, version, directory, rows, len(issues), warnings)
 
     def _withhold(
-        self, outcome: _Staged | ProviderUpdate, outcomes: list[_Staged | ProviderUpdate]
+        self, outcome: _Staged | ProviderUpdate, failures: list[ProviderUpdate]
     ) -> _Staged | ProviderUpdate:
         if not isinstance(outcome, _Staged):
             return outcome
-        failed = sorted(o.provider for o in outcomes if isinstance(o, ProviderUpdate) and o.error)
+        failed = sorted(failure.provider for failure in failures)
         return _failure(
             outcome.provider,
             outcome.version,

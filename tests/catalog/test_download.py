@@ -120,6 +120,23 @@ def test_bad_providers(providers: list[str], message: str, tmp_path: Path) -> No
         update_catalog("http://127.0.0.1:9/v3", providers, tmp_path)
 
 
+def test_a_pinned_version_some_providers_already_have(
+    catalog_http_server: CatalogServer, tmp_path: Path
+) -> None:
+    catalog_http_server.publish("aws", V1)
+    catalog_http_server.publish("gcp", V1)
+    cache = tmp_path / "cache"
+    fast_update(catalog_http_server, ["aws"], cache)
+
+    report = fast_update(catalog_http_server, ["aws", "gcp"], cache, version=V1)
+
+    assert [(r.provider, r.status) for r in report.results] == [
+        ("aws", "unchanged"),
+        ("gcp", "downloaded"),
+    ]
+    assert catalog_http_server.count("aws/version") == 1  # a pinned version needs no lookup
+
+
 def test_a_version_that_is_not_a_directory_name(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="is not a catalog version"):
         update_catalog("http://127.0.0.1:9/v3", ["aws"], tmp_path, version="../x")
