@@ -112,8 +112,7 @@ def offer_columns(
     view = CatalogView(catalog)
     columns: dict[str, list[Any]] = {}
     for name in _STRING_FIELDS:
-        categories = np.asarray([*view.categories(name), None], dtype=object)
-        columns[name] = categories[view.codes(name)[rows]].tolist()
+        columns[name] = view.strings(name, rows)
     gpu_count = view.values("gpu_count")[rows]
     cpu_only = gpu_count <= 0
     for name in ("gpu_vendor", "gpu_name"):

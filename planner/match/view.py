@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from planner.catalog import Catalog
 
 T = TypeVar("T")
@@ -24,6 +26,8 @@ T = TypeVar("T")
 # Category codes: at most this many codes are compared one by one; beyond it a lookup table indexed
 # by the codes is cheaper (one gather instead of many comparisons over the whole column).
 _MAX_CODE_COMPARISONS = 6
+# Up to this many categories a plain loop over them is cheaper than pandas' vectorized strings.
+_PYTHON_CATEGORY_LIMIT = 512
 
 
 class CatalogView:
@@ -49,18 +53,12 @@ class CatalogView:
         return self.catalog.array(column)
 
     def categories(self, column: str) -> tuple[str, ...]:
+        """The column's categories as Python strings (for the small category columns)."""
         return self.memo(f"categories:{column}", lambda: tuple(self.catalog.categories(column)))
 
-    def codes_by_lower_name(self, column: str) -> dict[str, list[int]]:
-        """Lower-cased category -> its codes (several when categories differ only in case)."""
-
-        def build() -> dict[str, list[int]]:
-            lookup: dict[str, list[int]] = {}
-            for code, category in enumerate(self.categories(column)):
-                lookup.setdefault(category.lower(), []).append(code)
-            return lookup
-
-        return self.memo(f"lower:{column}", build)
+    def category_index(self, column: str) -> pd.Index:
+        """The column's categories as a pandas Index (vectorized string operations)."""
+        return self.memo(f"index:{column}", lambda: self.catalog.frame[column].cat.categories)
 
     def accepted_categories(self, column: str, accept: Callable[[str], bool]) -> np.ndarray:
         """One bool per category: ``accept(category)`` (runs per category, never per row)."""
@@ -68,11 +66,21 @@ class CatalogView:
 
     def accepted_lower_names(self, column: str, wanted: tuple[str, ...]) -> np.ndarray:
         """One bool per category: equal to one of ``wanted``, ignoring case."""
-        accepted = np.zeros(len(self.categories(column)), dtype=bool)
-        lookup = self.codes_by_lower_name(column)
-        for value in wanted:
-            accepted[lookup.get(value.lower(), [])] = True
-        return accepted
+        wanted_lower = {value.lower() for value in wanted}
+        index = self.category_index(column)
+        if len(index) <= _PYTHON_CATEGORY_LIMIT:
+            return self.accepted_categories(column, lambda c: c.lower() in wanted_lower)
+        lowered = self.memo(f"lower:{column}", lambda: index.str.lower())
+        return np.asarray(lowered.isin(list(wanted_lower)), dtype=bool)
+
+    def strings(self, column: str, rows: np.ndarray) -> list[str | None]:
+        """The column's values at the given row positions (None where missing)."""
+        codes = self.codes(column)[rows]
+        result = np.full(len(codes), None, dtype=object)
+        known = codes >= 0
+        result[known] = self.category_index(column).take(codes[known]).to_numpy(dtype=object)
+        values: list[str | None] = result.tolist()
+        return values
 
 
 class CodeSelector:
@@ -105,21 +113,24 @@ class CodeSelector:
             self.lookup = np.append(accepted, missing)
 
     def select(self, codes: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> None:
+        # The first comparison writes ``out`` directly: each pass over the rows counts.
         if self.equal_to is not None:
-            out[:] = False
-            for code in self.equal_to:
+            compared = [*self.equal_to, *([self.missing_code] if self.missing else [])]
+            if not compared:
+                out[:] = False
+                return
+            np.equal(codes, compared[0], out=out)
+            for code in compared[1:]:
                 np.equal(codes, code, out=scratch)
                 out |= scratch
-            if self.missing:
-                np.equal(codes, self.missing_code, out=scratch)
-                out |= scratch
         elif self.not_equal_to is not None:
-            out[:] = True
-            for code in self.not_equal_to:
+            compared = [*self.not_equal_to, *([] if self.missing else [self.missing_code])]
+            if not compared:
+                out[:] = True
+                return
+            np.not_equal(codes, compared[0], out=out)
+            for code in compared[1:]:
                 np.not_equal(codes, code, out=scratch)
-                out &= scratch
-            if not self.missing:
-                np.not_equal(codes, self.missing_code, out=scratch)
                 out &= scratch
         else:
             assert self.lookup is not None
