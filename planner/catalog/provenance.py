@@ -68,16 +68,21 @@ class CatalogSource:
 
 def summarize_dropped(source: str, total_rows: int, issues: Iterable[RowIssue]) -> str | None:
     """One line: "dropped 3 of 10,000 rows of aws.csv: 2 × cpu is not an integer (line 17, 40), …"."""
-    issues = list(issues)
-    if not issues:
+    counts: Counter[str] = Counter()
+    example_lines: dict[str, list[int]] = {}
+    for issue in issues:
+        counts[issue.reason] += 1
+        if issue.line is not None:
+            example_lines.setdefault(issue.reason, []).append(issue.line)
+    if not counts:
         return None
-    by_reason = Counter(issue.reason for issue in issues)
     parts = []
-    for reason, count in by_reason.most_common():
-        lines = [
-            str(issue.line) for issue in issues if issue.reason == reason and issue.line is not None
-        ]
-        shown = ", ".join(lines[:_EXAMPLE_LINES]) + (", …" if len(lines) > _EXAMPLE_LINES else "")
+    for reason, count in counts.most_common():
+        lines = example_lines.get(reason, [])
+        shown = ", ".join(map(str, lines[:_EXAMPLE_LINES])) + (
+            ", …" if len(lines) > _EXAMPLE_LINES else ""
+        )
         where = f" (line {shown})" if lines else ""
         parts.append(f"{count:,} × {reason}{where}")
-    return f"dropped {len(issues):,} of {total_rows:,} rows of {source}: " + ", ".join(parts)
+    dropped = sum(counts.values())
+    return f"dropped {dropped:,} of {total_rows:,} rows of {source}: " + ", ".join(parts)

@@ -44,10 +44,25 @@ class Catalog:
     ) -> None:
         # Use load/bundled/from_frame/read_table: they guarantee the frame's layout.
         self._frame = frame
-        self.sources: tuple[CatalogSource, ...] = tuple(sources)
-        self.issues: tuple[RowIssue, ...] = tuple(issues)
-        self.warnings: tuple[str, ...] = tuple(warnings)
+        self._sources: tuple[CatalogSource, ...] = tuple(sources)
+        self._issues: tuple[RowIssue, ...] = tuple(issues)
+        self._warnings: tuple[str, ...] = tuple(warnings)
         self._arrays: dict[str, np.ndarray] = {}
+
+    @property
+    def sources(self) -> tuple[CatalogSource, ...]:
+        """Provenance of each source, in load order."""
+        return self._sources
+
+    @property
+    def issues(self) -> tuple[RowIssue, ...]:
+        """Every malformed row left out, in source and line order."""
+        return self._issues
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """One summary line per file that had malformed rows."""
+        return self._warnings
 
     # ----- construction -------------------------------------------------------------------
     @classmethod

@@ -61,7 +61,7 @@ def detect(path: Path) -> Format:
 def _detect_directory(path: Path) -> Format:
     if (path / SKYPILOT_VMS_FILE).is_file():
         return Format.SKYPILOT
-    if any(child.suffix == ".csv" and child.is_file() for child in path.iterdir()):
+    if any(child.suffix.lower() == ".csv" and child.is_file() for child in path.iterdir()):
         return Format.GPUHUNT_DIR
     if any((child / SKYPILOT_VMS_FILE).is_file() for child in path.iterdir() if child.is_dir()):
         return Format.SKYPILOT_DIR

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from planner.catalog.columns import CPU_ARCHS, GPU_VENDORS
+from planner.catalog.columns import CPU_ARCHS, GPU_VENDORS, GPUHUNT_FIELDS
 from planner.catalog.loaders.csvread import TextTable, read_text_table
 from planner.catalog.loaders.fields import (
     RowDefects,
@@ -59,7 +59,7 @@ def load_csv_file(path: Path, provider: str | None = None) -> Part:
 def provider_files(directory: Path) -> list[Path]:
     """The ``<provider>.csv`` files of a directory, in sorted name order."""
     return sorted(
-        (path for path in directory.iterdir() if path.suffix == ".csv" and path.is_file()),
+        (path for path in directory.iterdir() if path.suffix.lower() == ".csv" and path.is_file()),
         key=lambda path: path.name,
     )
 
@@ -78,7 +78,7 @@ def load_zip(path: Path, *, max_member_bytes: int = MAX_MEMBER_BYTES) -> list[Pa
             for info in members:
                 _check_member(path, info, max_member_bytes)
             csv_members = sorted(
-                (info for info in members if info.filename.endswith(".csv")),
+                (info for info in members if info.filename.lower().endswith(".csv")),
                 key=lambda info: info.filename,
             )
             if not csv_members:
@@ -143,7 +143,7 @@ def _column(text: TextTable, name: str) -> pa.ChunkedArray | pa.Array:
 def _rows_of(text: TextTable, provider: str) -> Part:
     rows = text.table.num_rows
     defects = RowDefects(text.name, rows)
-    column = {name: _column(text, name) for name in _ALL_FIELDS}
+    column = {name: _column(text, name) for name in GPUHUNT_FIELDS}
 
     # Checks in the order gpuhunt's item_from_row raises, so the reported reason is the same.
     gpu_count = parse_integer(column["gpu_count"], "gpu_count", defects)
@@ -211,21 +211,3 @@ def _rows_of(text: TextTable, provider: str) -> Part:
     bad_rows = np.flatnonzero(~good)
     issues = defects.issues(text.lines_of(bad_rows)) if len(bad_rows) else []
     return Part(name=text.name, table=table, issues=tuple(issues), total_rows=text.total_rows)
-
-
-_ALL_FIELDS = (
-    "instance_name",
-    "location",
-    "price",
-    "cpu",
-    "memory",
-    "gpu_count",
-    "gpu_name",
-    "gpu_memory",
-    "spot",
-    "disk_size",
-    "gpu_vendor",
-    "flags",
-    "cpu_arch",
-    "provider_data",
-)

@@ -92,26 +92,36 @@ _FRAME_DEFAULTS: dict[str, Any] = {
 
 
 def table_from_frame(frame: pd.DataFrame) -> pa.Table:
+    """Validate and type a caller's frame as loader output (CatalogError on bad values)."""
     missing = [name for name in _REQUIRED_FRAME_COLUMNS if name not in frame.columns]
     if missing:
         raise CatalogError(f"from_frame: the frame lacks column(s) {', '.join(missing)}")
-    """Validate and type a caller's frame as loader output (CatalogError on bad values)."""
     rows = len(frame)
-    problems: list[Problem] = []
     arrays = []
     for name, arrow_type in ARROW_TYPES.items():
-        series = frame[name] if name in frame.columns else pd.Series([_FRAME_DEFAULTS[name]] * rows)
+        if name not in frame.columns:
+            arrays.append(
+                pa.array([_FRAME_DEFAULTS[name]] * rows, type=arrow_type, from_pandas=True)
+            )
+            continue
+        series = frame[name]
         try:
-            if arrow_type == pa.string():
-                values = series.astype(object).where(series.notna(), None).to_numpy()
-                array = pa.array(values, type=pa.string())
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                # Decoding in Arrow avoids a Python object per row.
+                array = pa.array(series, from_pandas=True).cast(arrow_type)
             else:
                 array = pa.array(series.to_numpy(), type=arrow_type, from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as error:
+        except (
+            pa.ArrowInvalid,
+            pa.ArrowTypeError,
+            pa.ArrowNotImplementedError,
+            TypeError,
+            ValueError,
+        ) as error:
             raise CatalogError(f"from_frame: column {name}: {error}") from error
         arrays.append(array)
     table = pa.Table.from_arrays(arrays, names=list(ARROW_TYPES))
-    problems.extend(_value_problems(table))
+    problems = _value_problems(table)
     if problems:
         raise CatalogError(problems)
     return table

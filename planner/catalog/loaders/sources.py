@@ -30,6 +30,8 @@ _VERSION = re.compile(r"(?<!\d)(?P<date>20\d{6})(?:-(?P<run>\d+))?(?!\d)")
 
 def load_source(source: str | os.PathLike[str], *, cache_dir: Path | None = None) -> LoadedSource:
     text = os.fspath(source)
+    if not text.strip():
+        raise CatalogError("an empty catalog source (expected a path, a URL, 'bundled' or 'cache')")
     if text == BUNDLED:
         from planner.catalog.bundled import snapshot_dir
 
@@ -155,15 +157,23 @@ def _provenance(path: Path, found: Format) -> tuple[str | None, str | None, str 
         except (OSError, UnicodeDecodeError) as error:
             raise CatalogError(f"{version_file}: unreadable: {error}") from error
         matched = _VERSION.search(version)
-        if matched:
+        if matched and _is_date(matched.group("date")):
             return _iso_date(matched.group("date")), "version file", version, None
     names = [(path.name, "zip name" if found is Format.GPUHUNT_ZIP else "file name")]
     names.append((directory.name, "directory name"))
     for name, origin in names:
-        matched = _VERSION.search(name)
-        if matched:
-            return _iso_date(matched.group("date")), origin, matched.group(0), None
+        for matched in _VERSION.finditer(name):
+            if _is_date(matched.group("date")):
+                return _iso_date(matched.group("date")), origin, matched.group(0), None
     return _mtime(path), "file mtime", None, None
+
+
+def _is_date(compact: str) -> bool:
+    try:
+        datetime.strptime(compact, "%Y%m%d")
+    except ValueError:
+        return False
+    return True
 
 
 def _iso_date(compact: str) -> str:
