@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -31,8 +32,13 @@ class Prepared:
     name: str
     markets: tuple[Market, ...]
     target: int
-    plan: object  # planner.plan.Plan (typed loosely to keep this module's imports light)
+    plans: dict[str, Any]  # policy name -> planner.plan.Plan
     policies: tuple[Policy, ...]
+
+    @property
+    def plan(self) -> Any:
+        """The first plan variant's ``Plan``."""
+        return next(iter(self.plans.values()))
 
 
 def prepare(
@@ -42,17 +48,21 @@ def prepare(
     name: str | None = None,
     risk_seed: int = 0,
     spot_hedge_extra: Sequence[int] = (1,),
-    plan_options: object | None = None,
+    plan_variants: Mapping[str, Any] | None = None,
 ) -> Prepared:
-    """Markets, risk map, the plan and the three policies for ``service``.
+    """Markets, risk map, the plan(s) and the policies for ``service``.
 
     ``service``: a path, ``LoadedConfig`` or ``NormalizedService`` (as ``planner.plan.plan``).
+    ``spot_hedge_extra``: one SpotHedge policy per over-provisioning count N_extra.
+    ``plan_variants``: policy name -> ``PlanOptions``, one plan-fallback policy each
+    (default: ``{"planner plan": PlanOptions(explain=False)}``).
     """
     from planner.catalog import Catalog
     from planner.config import load_config
     from planner.config.normalized import NormalizedService
     from planner.match import find_offers
-    from planner.plan import CapacityData, PlanOptions, plan
+    from planner.plan import CapacityData, PlanOptions
+    from planner.plan import plan as plan_service
     from planner.plan.inputs import INTERRUPTION_BUCKETS, CapacityRule
 
     if isinstance(service, str | os.PathLike):
@@ -80,21 +90,26 @@ def prepare(
         for index, market in enumerate(markets)
         if market.spot and market.bucket is not None
     )
-    options = plan_options if plan_options is not None else PlanOptions(explain=False)
-    assert isinstance(options, PlanOptions)
-    result = plan(normalized, catalog, capacity=CapacityData(rules=rules), options=options)
-    target = result.target_replicas
+    variants = dict(plan_variants or {"planner plan": PlanOptions(explain=False)})
+    capacity = CapacityData(rules=rules, source="simulation risk map")
+    plans = {
+        label: plan_service(normalized, catalog, capacity=capacity, options=options)
+        for label, options in variants.items()
+    }
+    target = next(iter(plans.values())).target_replicas
     max_price = normalized.max_price
     policies: list[Policy] = [AllOnDemand(markets, target, max_price=max_price)]
     policies.extend(
         SpotHedge(markets, target, extra=extra, max_price=max_price) for extra in spot_hedge_extra
     )
-    policies.append(PlanFallback.from_plan(result, markets))
+    policies.extend(
+        PlanFallback.from_plan(result, markets, name=label) for label, result in plans.items()
+    )
     return Prepared(
         name=name or normalized.name or "service",
         markets=markets,
         target=target,
-        plan=result,
+        plans=plans,
         policies=tuple(policies),
     )
 
@@ -137,9 +152,10 @@ def run_prepared(
     rows: list[dict[str, object]] = []
     for seed in seeds:
         scenario = generate_scenario(prepared.markets, params, seed)
+        fingerprint = scenario.fingerprint()
         for policy in prepared.policies:
             result = simulate(scenario, policy)
-            rows.append(_row(prepared.name, regime, result))
+            rows.append({**_row(prepared.name, regime, result), "scenario": fingerprint})
     return rows
 
 
@@ -172,3 +188,48 @@ def _row(service: str, regime: str, result: SimulationResult) -> dict[str, objec
         "failed_launches": result.failed_launches,
         "events": result.events,
     }
+
+
+def render_summary(summary: pd.DataFrame) -> str:
+    """The summary as a markdown table: cost relative to all on-demand, availability."""
+    from planner.report.table import render_markdown_table
+
+    headers = [
+        "service",
+        "regime",
+        "policy",
+        "$/h (mean)",
+        "cost vs all on-demand",
+        "saving",
+        "availability (mean)",
+        "availability (worst seed)",
+        "spot share",
+        "interruptions",
+    ]
+    rows = [
+        [
+            str(row["service"]),
+            str(row["regime"]),
+            str(row["policy"]),
+            f"{row['hourly_cost']:.3f}",
+            f"{row['relative_cost']:.3f}",
+            f"{1.0 - row['relative_cost']:+.1%}",
+            f"{row['availability']:.4%}",
+            f"{row['worst_availability']:.4%}",
+            f"{row['spot_share']:.1%}",
+            f"{row['interruptions']:.1f}",
+        ]
+        for row in summary.to_dict("records")
+    ]
+    return render_markdown_table(headers, rows, right_aligned=range(3, len(headers)))
+
+
+def describe_plan(plan: Any) -> str:
+    """One line per placement: count, capacity type, pool, price, assumed interruption rate."""
+    lines = [
+        f"{p.count} × {p.capacity_type} {p.offer['provider']}/{p.offer['region']}/"
+        f"{p.offer['instance_type']} at ${p.hourly_price:.4f}/h"
+        + (f" (assumed {p.interruption_rate:.0%}/month)" if p.capacity_type == "spot" else "")
+        for p in plan.placements
+    ]
+    return "; ".join(lines) + f" — ${plan.hourly_cost:.4f}/h, {plan.hedge_replicas} hedge"

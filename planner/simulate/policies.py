@@ -214,7 +214,9 @@ class PlanFallback:
         self._home_pending: dict[int, Replica] = {}
 
     @classmethod
-    def from_plan(cls, plan: object, markets: Sequence[Market]) -> PlanFallback:
+    def from_plan(
+        cls, plan: object, markets: Sequence[Market], *, name: str = "planner plan"
+    ) -> PlanFallback:
         """Slots from a ``planner.plan.Plan``; every placement and fallback must be a market."""
         from planner.plan import Plan
 
@@ -248,7 +250,7 @@ class PlanFallback:
                 ),
             )
             slots.extend([slot] * placement.count)
-        return cls(slots, plan.target_replicas)
+        return cls(slots, plan.target_replicas, name=name)
 
     def reset(self) -> None:
         self._home_pending = {}

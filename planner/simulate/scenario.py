@@ -21,6 +21,7 @@ defaults.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -105,6 +106,15 @@ class Scenario:
     @property
     def wave_minutes(self) -> np.ndarray:
         return np.unique(np.fromiter((wave.minute for wave in self.waves), dtype=np.int64))
+
+    def fingerprint(self) -> str:
+        """A digest of every event: equal fingerprints = the same scenario."""
+        digest = hashlib.sha256()
+        digest.update(repr((self.horizon, self.provisioning_minutes, self.waves)).encode())
+        digest.update(repr([m.key for m in self.markets]).encode())
+        for array in (self.shortages.market, self.shortages.start, self.shortages.end):
+            digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes())
+        return digest.hexdigest()[:16]
 
     def unavailable_fraction(self) -> np.ndarray:
         """Per market, the fraction of the horizon in which it cannot provide new instances."""
