@@ -56,7 +56,8 @@ _NOISE_WORDS = frozenset(
 )
 _MEMORY_WORD = re.compile(r"^(\d+)(?:G|GB|GIB)$")
 _WORD_SEPARATORS = re.compile(r"[\s\-_/]+")
-_SUPERCHIP = re.compile(r"^g[bh]\d+", re.IGNORECASE)
+# GH200/GB200-style names: the GPU ships with an Arm CPU (gpuhunt's is_nvidia_superchip).
+SUPERCHIP_PATTERN = r"(?i)^g[bh]\d+"
 
 # A reported memory within this fraction of a known size is that size (gpuhunt's threshold).
 MEMORY_SNAP_TOLERANCE = 0.07
@@ -191,7 +192,7 @@ class GpuTable:
     @staticmethod
     def is_superchip(name: str) -> bool:
         """GH200/GB200-style parts: the GPU ships with an Arm CPU (gpuhunt's rule)."""
-        return _SUPERCHIP.match(name) is not None
+        return re.match(SUPERCHIP_PATTERN, name) is not None
 
 
 def _read_entries(path: Path) -> Iterator[GpuInfo]:

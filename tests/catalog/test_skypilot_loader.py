@@ -278,3 +278,15 @@ def test_a_header_without_skypilot_columns_is_an_error(tmp_path: Path) -> None:
     )
     with pytest.raises(CatalogError, match="lacks vCPUs"):
         Catalog.load(path)
+
+
+def test_gpu_info_in_json_quoting_is_read_too(tmp_path: Path) -> None:
+    info = '{"Gpus": [{"Name": "MI300X", "Manufacturer": "AMD", "Count": 8, "MemoryInfo": {"SizeInMiB": 196608}}]}'
+    frame = _load(
+        tmp_path, [vms_row(AcceleratorName="MI300X", AcceleratorCount="8", GpuInfo=info)]
+    ).frame
+    assert (frame["gpu_name"][0], frame["gpu_vendor"][0], frame["gpu_memory_gb"][0]) == (
+        "MI300X",
+        "amd",
+        192,
+    )

@@ -226,3 +226,35 @@ def test_source_json_round_trip() -> None:
         "x", "gpuhunt-dir", ("aws",), "2026-01-01", "version file", 3, 1, "20260101-1"
     )
     assert CatalogSource.from_json(source.to_json()) == source
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_finds_its_bundled_data(repo_dir: Path, tmp_path: Path) -> None:
+    """pyproject force-includes catalogs/ as planner/_catalogs: the wheel must use it."""
+    import subprocess
+    import sys
+    import zipfile
+
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path / "dist"), str(repo_dir)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    if built.returncode != 0:
+        pytest.skip(f"cannot build a wheel here: {built.stderr.strip()[-300:]}")
+    (wheel,) = (tmp_path / "dist").glob("planner-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp_path / "site")
+    probe = (
+        "from planner.catalog.bundled import data_dir; from planner.catalog import GpuTable;"
+        "print(data_dir()); print(len(GpuTable.load().entries))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    location, entries = result.stdout.split()
+    assert Path(location) == tmp_path / "site" / "planner" / "_catalogs"
+    assert int(entries) > 90

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from planner.catalog.gpus import MEMORY_SNAP_TOLERANCE, GpuTable
+from planner.catalog.gpus import MEMORY_SNAP_TOLERANCE, SUPERCHIP_PATTERN, GpuTable
 from planner.catalog.loaders.csvread import TextTable, read_text_table
 from planner.catalog.loaders.fields import (
     RowDefects,
@@ -100,12 +100,8 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
     defects.mark("InstanceType", "InstanceType is empty", is_empty(instance_type))
     defects.mark("Region", "Region is empty", is_empty(region))
     price = parse_float(_column(text, "Price"), "Price", defects)
-    cpu = _whole(
-        parse_float(_column(text, "vCPUs"), "vCPUs", defects),
-        _column(text, "vCPUs"),
-        "vCPUs",
-        defects,
-    )
+    cpu_text = _column(text, "vCPUs")
+    cpu = _whole(parse_float(cpu_text, "vCPUs", defects), cpu_text, "vCPUs", defects)
     memory_gib = parse_float(_column(text, "MemoryGiB"), "MemoryGiB", defects)
     count_text = _column(text, "AcceleratorCount")
     count_values = parse_float(count_text, "AcceleratorCount", defects, required=False)
@@ -122,15 +118,17 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
     spot_price = parse_float(_column(text, "SpotPrice"), "SpotPrice", defects, required=False)
 
     gpu_info = _column(text, "GpuInfo")
-    reported_mib = _extract_number(gpu_info, r"'SizeInMiB':\s*(?P<v>[0-9.]+)")
+    reported_mib = _extract_number(gpu_info, r"['\"]SizeInMiB['\"]:\s*(?P<v>\d+(?:\.\d+)?)")
     manufacturer = pc.utf8_lower(
-        pc.struct_field(pc.extract_regex(gpu_info, r"'Manufacturer':\s*'(?P<v>[^']*)'"), [0])
+        pc.struct_field(
+            pc.extract_regex(gpu_info, r"['\"]Manufacturer['\"]:\s*['\"](?P<v>[^'\"]*)['\"]"), [0]
+        )
     )
     names, vendors, memories = _accelerators(
         accelerator, manufacturer, reported_mib, gpu_count, has_gpu, gpus
     )
     arch = np.where(
-        as_numpy_bool(pc.match_substring_regex(names, r"(?i)^g[bh]\d+")), "arm", "x86"
+        as_numpy_bool(pc.match_substring_regex(names, SUPERCHIP_PATTERN)), "arm", "x86"
     ).astype(object)
     flags = np.where((arch == "arm") & (provider == "lambdalabs"), LAMBDA_ARM_FLAG, "").astype(
         object
@@ -170,9 +168,7 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
 
 def _extract_number(text: pa.ChunkedArray | pa.Array, pattern: str) -> np.ndarray:
     matched = pc.struct_field(pc.extract_regex(text, pattern), [0])
-    return np.asarray(
-        pc.cast(matched, pa.float64(), safe=False).to_numpy(zero_copy_only=False), dtype=float
-    )
+    return np.asarray(pc.cast(matched, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
 
 
 def _accelerators(
