@@ -7,6 +7,8 @@ retried. Every transfer is bounded: a connect/read timeout, a cap on bytes, a ca
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import sys
 import threading
 import time
@@ -16,7 +18,7 @@ from typing import BinaryIO, TextIO
 import requests
 
 from planner import __version__
-from planner.errors import CatalogError
+from planner.errors import CatalogError, InputError
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CHUNK_BYTES = 1 << 20
@@ -34,9 +36,9 @@ class TransferPolicy:
 
     def __post_init__(self) -> None:
         if self.timeout <= 0:
-            raise CatalogError(f"timeout must be positive, got {self.timeout}")
+            raise InputError(f"timeout must be positive, got {self.timeout}")
         if self.retries < 0:
-            raise CatalogError(f"retries must be 0 or more, got {self.retries}")
+            raise InputError(f"retries must be 0 or more, got {self.retries}")
 
 
 class Progress:
@@ -157,17 +159,8 @@ def download_text(
     session: requests.Session, url: str, policy: TransferPolicy, max_bytes: int = 4096
 ) -> str:
     """A small text resource (e.g. a version file), decoded as UTF-8."""
-    import io
-
     buffer = io.BytesIO()
-    small = TransferPolicy(
-        timeout=policy.timeout,
-        retries=policy.retries,
-        backoff=policy.backoff,
-        max_bytes=max_bytes,
-        max_seconds=policy.max_seconds,
-    )
-    download(session, url, buffer, small)
+    download(session, url, buffer, dataclasses.replace(policy, max_bytes=max_bytes))
     try:
         return buffer.getvalue().decode("utf-8")
     except UnicodeDecodeError as error:
