@@ -57,6 +57,24 @@ def test_planner_query_1m(benchmark: Any, big_planner_catalog: Any, name: str) -
 
 
 @pytest.mark.parametrize("name", list(QUERIES))
+def test_planner_query_1m_top20_records(
+    benchmark: Any, big_planner_catalog: Any, name: str
+) -> None:
+    """Informational: the query plus the 20 cheapest OFFER dicts (what `planner offers` prints)."""
+    from planner import find_offers
+
+    requirements = requirements_from_query(QUERIES[name])
+
+    def query_and_records() -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = find_offers(requirements, big_planner_catalog).records(20)
+        return records
+
+    records = benchmark.pedantic(query_and_records, rounds=20, iterations=1, warmup_rounds=1)
+    assert len(records) == 20
+    assert [r["price"] for r in records] == sorted(r["price"] for r in records)
+
+
+@pytest.mark.parametrize("name", list(QUERIES))
 def test_gpuhunt_query_1m_and_speedup(
     benchmark: Any, big_planner_catalog: Any, big_gpuhunt_catalog: Any, name: str
 ) -> None:
