@@ -115,16 +115,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _warn_dropped_rows(catalog: Any) -> None:
-    """One stderr line per source that had malformed rows left out (the catalog kept the rest)."""
-    from planner.catalog.provenance import summarize_dropped
-
-    sources = [source for source in catalog.sources if source.dropped]
-    for source in sources:
-        issues = [issue for issue in catalog.issues if issue.source.startswith(source.location)]
-        if not issues and len(sources) == 1:
-            issues = list(catalog.issues)
-        summary = summarize_dropped(source.location, source.rows + source.dropped, issues)
-        print(
-            f"warning: {summary or f'dropped {source.dropped} malformed rows of {source.location}'}",
-            file=sys.stderr,
-        )
+    """The catalog's own summaries of malformed rows it left out (one line per file)."""
+    for warning in catalog.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
