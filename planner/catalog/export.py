@@ -119,9 +119,20 @@ def _provenance_json(catalog: Catalog) -> bytes:
 def _write_directory(output: Path, files: dict[str, bytes]) -> None:
     """A new directory appears whole (renamed into place); an existing one gets each file replaced."""
     if output.is_dir():
-        for name, data in files.items():
-            with atomic_output(output / name) as handle:
-                handle.write(data)
+        # Every file is written in full before the first replaces its namesake, so a failure
+        # (a full disk) leaves the directory as it was.
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for name, data in files.items():
+                fd, partial = tempfile.mkstemp(prefix=f".partial-{name}.", dir=output)
+                staged.append((Path(partial), output / name))
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+            for staged_file, target in staged:
+                publish_file(staged_file, target)
+        finally:
+            for staged_file, _ in staged:
+                staged_file.unlink(missing_ok=True)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".partial-{output.name}.", dir=output.parent))

@@ -463,6 +463,9 @@ def test_import_round_trips(
     to: str, name: str, run_cli: RunCli, cached_v1: Path, tmp_path: Path
 ) -> None:
     output = tmp_path / name
+    if to == "gpuhunt-dir":  # an existing directory: its provider files are replaced
+        output.mkdir()
+        (output / "aws.csv").write_text("stale")
     result = run_cli("catalog", "import", "cache", "--output", str(output), "--to", to)
     assert result.returncode == 0, result.stderr
     original = Catalog.load("cache", cache_dir=cached_v1).frame
@@ -474,6 +477,7 @@ def test_import_round_trips(
         original.astype({c: str for c in CATEGORIES}),
     )
     if to == "gpuhunt-dir":  # the CSVs gpuhunt published come back byte for byte
+        assert sorted(p.name for p in output.iterdir()) == ["aws.csv", "gcp.csv", "provenance.json"]
         for provider in ("aws", "gcp"):
             assert (output / f"{provider}.csv").read_bytes() == (
                 cached_v1 / "catalogs" / provider / V1 / f"{provider}.csv"
