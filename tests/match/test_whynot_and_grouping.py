@@ -1,0 +1,176 @@
+"""Why-not exclusions and ``--group-by`` aggregation, through ``find_offers``/``Offers``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from match_catalogs import make_catalog
+
+from planner.errors import InputError
+from planner.match import find_offers
+from planner.requirements import Requirements
+
+ROWS: list[dict[str, Any]] = [
+    {"instance_type": "cpu", "price": 0.2},
+    {
+        "instance_type": "a10g-spot",
+        "price": 0.45,
+        "spot": True,
+        "gpu_count": 1,
+        "gpu_name": "A10G",
+        "gpu_memory_gb": 24.0,
+        "gpu_vendor": "nvidia",
+    },
+    {
+        "instance_type": "a10g",
+        "price": 1.2,
+        "gpu_count": 1,
+        "gpu_name": "A10G",
+        "gpu_memory_gb": 24.0,
+        "gpu_vendor": "nvidia",
+    },
+    {
+        "instance_type": "a10g-big",  # same GPU config, dearer: dstack keeps the cheaper one
+        "price": 2.0,
+        "cpu": 32,
+        "gpu_count": 1,
+        "gpu_name": "A10G",
+        "gpu_memory_gb": 24.0,
+        "gpu_vendor": "nvidia",
+    },
+    {
+        "instance_type": "a10g-x4",
+        "price": 5.6,
+        "region": "eu-west-1",
+        "gpu_count": 4,
+        "gpu_name": "A10G",
+        "gpu_memory_gb": 24.0,
+        "gpu_vendor": "nvidia",
+    },
+    {
+        "instance_type": "h100",
+        "provider": "lambdalabs",
+        "region": "us-west-1",
+        "price": 2.49,
+        "gpu_count": 1,
+        "gpu_name": "H100",
+        "gpu_memory_gb": 80.0,
+        "gpu_vendor": "nvidia",
+    },
+    {
+        "instance_type": "h100-gcp",
+        "provider": "gcp",
+        "region": "us-central1",
+        "price": 3.0,
+        "gpu_count": 1,
+        "gpu_name": "H100",
+        "gpu_memory_gb": 80.0,
+        "gpu_vendor": "nvidia",
+    },
+]
+
+
+def exclusions_of(requirements: Requirements) -> dict[str, Any]:
+    offers = find_offers(requirements, make_catalog(ROWS))
+    return {exclusion.requirement: exclusion for exclusion in offers.exclusions}
+
+
+def test_each_requirement_counts_what_it_excluded_and_the_cheapest() -> None:
+    found = exclusions_of(Requirements(max_price=2.0, min_gpu_count=1, spot=False))
+    assert list(found) == ["price", "spot", "gpu_count"]
+    assert (found["price"].excluded, found["price"].cheapest_excluded_price) == (3, 2.49)
+    assert (found["spot"].excluded, found["spot"].cheapest_excluded_price) == (1, 0.45)
+    assert (found["gpu_count"].excluded, found["gpu_count"].cheapest_excluded_price) == (1, 0.2)
+
+
+def test_near_misses_fail_only_that_requirement() -> None:
+    found = exclusions_of(Requirements(max_price=1.0, gpu_names=("H100",)))
+    # Rows failing only max_price: the two H100 rows; the cheapest is $2.49.
+    assert (found["price"].only_this, found["price"].cheapest_only_this_price) == (2, 2.49)
+    # Rows failing only gpu_names: the cpu row and the A10G spot row, both within $1.
+    assert (found["gpu_names"].only_this, found["gpu_names"].cheapest_only_this_price) == (
+        2,
+        0.2,
+    )
+    assert found["price"].sentence() == (
+        "price ≤ $1: excluded 5 offers; the cheapest was $1.2/h; "
+        "2 fail only this requirement (cheapest $2.49/h)"
+    )
+
+
+def test_gpu_block_skip_is_reflected_in_exclusions() -> None:
+    found = exclusions_of(Requirements(gpu_names=("H100",), min_gpu_count=0))
+    # The CPU-only row passes the skipped GPU block; every A10G row is excluded by the name.
+    assert found["gpu_names"].excluded == 4
+    assert found["gpu_names"].cheapest_excluded_price == 0.45
+
+
+def test_no_requirements_no_exclusions() -> None:
+    assert find_offers(Requirements(), make_catalog(ROWS)).exclusions == ()
+
+
+def grouped(keys: str, **requirements: Any) -> list[dict[str, Any]]:
+    return find_offers(Requirements(**requirements), make_catalog(ROWS)).grouped(keys)
+
+
+def test_group_by_gpu_aggregates_per_gpu_price_over_cheapest_configs() -> None:
+    groups = grouped("gpu")
+    assert [(g["name"], g["count"], g["backends"]) for g in groups] == [
+        ("A10G", {"min": 1, "max": 4}, ["aws"]),
+        ("H100", {"min": 1, "max": 1}, ["lambda", "gcp"]),
+    ]
+    a10g = groups[0]
+    assert a10g["spot"] == ["spot", "on-demand"]
+    # Per GPU: 0.45 (spot x1), 1.2 (x1; the $2 twin of the same config is not counted), 5.6/4.
+    assert a10g["price"] == {"min": 0.45, "max": 1.4}
+    assert a10g["offer_price"] == {"min": 0.45, "max": 5.6}
+    assert a10g["memory_gb"] == 24.0 and a10g["vendor"] == "nvidia"
+
+
+def test_group_by_gpu_backend_region_count() -> None:
+    groups = grouped("gpu,backend,region,count", spot=False)
+    keys = [(g["name"], g["backend"], g["region"], g["count"]["min"]) for g in groups]
+    assert keys == [
+        ("A10G", "aws", "us-east-1", 1),
+        ("A10G", "aws", "eu-west-1", 4),
+        ("H100", "lambda", "us-west-1", 1),
+        ("H100", "gcp", "us-central1", 1),
+    ]
+
+
+def test_group_by_gpu_backend_lists_all_regions_of_the_backend() -> None:
+    groups = grouped("gpu,backend")
+    aws = next(group for group in groups if group["backend"] == "aws")
+    assert aws["regions"] == ["eu-west-1", "us-east-1"]
+    assert aws["region"] is None and aws["backends"] is None
+
+
+def test_cpu_only_requirements_give_cpu_groups() -> None:
+    groups = grouped("gpu,backend", max_gpu_count=0)
+    assert groups == [
+        {
+            "cpu_arch": ["x86"],
+            "count": {"min": 8, "max": 8},
+            "memory_gb": {"min": 32.0, "max": 32.0},
+            "price": {"min": 0.2, "max": 0.2},
+            "spot": ["on-demand"],
+            "backend": "aws",
+            "backends": None,
+            "region": None,
+            "regions": ["us-east-1"],
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ("backend", "without also grouping by 'gpu'"),
+        ("gpu,region", "'region' without also grouping by 'backend'"),
+        ("gpu,zone", "invalid value 'zone'"),
+    ],
+)
+def test_invalid_group_by(keys: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        grouped(keys)
