@@ -77,8 +77,10 @@ class Progress:
                 self._stream.flush()
 
     def _draw(self) -> None:
-        megabytes = self._bytes / 1e6
-        self._stream.write(f"\rdownloading: {self._files} files, {megabytes:.1f} MB")
+        size = (
+            f"{self._bytes / 1e6:.1f} MB" if self._bytes >= 1e6 else f"{self._bytes / 1e3:.0f} kB"
+        )
+        self._stream.write(f"\rdownloading: {self._files} files, {size}")
         self._stream.flush()
 
 
