@@ -19,7 +19,7 @@ from planner.catalog import Catalog
 from planner.config import load_config
 from planner.plan import PlanOptions
 from planner.simulate import Prepared, ScenarioParams, compare, prepare
-from planner.simulate.compare import describe_plan, render_summary
+from planner.simulate.compare import describe_plan, overall, render_overall, render_summary
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "simulation.md"
@@ -144,7 +144,9 @@ def test_policy_comparison(prepared: list[Prepared]) -> None:
         "Cost is relative to all on-demand on the same scenario (mean over seeds); "
         "availability is the fraction of minutes with at least the target number of ready "
         "replicas.\n\n"
-        f"{table}\n\n## Plans\n\n{plans}\n"
+        "## Mean over the 3 services × 3 regimes\n\n"
+        f"{render_overall(overall(summary))}\n\n"
+        f"## Per service and regime\n\n{table}\n\n## Plans\n\n{plans}\n"
     )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text, encoding="utf-8")

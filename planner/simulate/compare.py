@@ -146,6 +146,42 @@ class Comparison:
         ).reset_index()
 
 
+def overall(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per policy, the mean over (service, regime) cells of the per-cell means, and the worst."""
+    grouped = summary.groupby("policy", sort=False)
+    return grouped.agg(
+        cells=("relative_cost", "size"),
+        relative_cost=("relative_cost", "mean"),
+        availability=("availability", "mean"),
+        worst_availability=("worst_availability", "min"),
+    ).reset_index()
+
+
+def render_overall(table: pd.DataFrame) -> str:
+    from planner.report.table import render_markdown_table
+
+    headers = [
+        "policy",
+        "cells",
+        "cost vs all on-demand",
+        "saving",
+        "availability (mean)",
+        "availability (worst seed)",
+    ]
+    rows = [
+        [
+            str(row["policy"]),
+            str(row["cells"]),
+            f"{row['relative_cost']:.3f}",
+            f"{1.0 - row['relative_cost']:+.1%}",
+            f"{row['availability']:.4%}",
+            f"{row['worst_availability']:.4%}",
+        ]
+        for row in table.to_dict("records")
+    ]
+    return render_markdown_table(headers, rows, right_aligned=range(1, len(headers)))
+
+
 def run_prepared(
     prepared: Prepared, params: ScenarioParams, seeds: Sequence[int], regime: str
 ) -> list[dict[str, object]]:
