@@ -221,13 +221,18 @@ class CatalogCache:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Serialize writers (two concurrent `catalog update` runs); readers never wait."""
-        self.catalogs_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.catalogs_dir.mkdir(parents=True, exist_ok=True)
+            handle = open(self.catalogs_dir / ".lock", "a+b")  # noqa: SIM115 (closed below)
+        except OSError as error:
+            raise CatalogError(f"{self.root}: cannot use the catalog cache: {error}") from error
         try:
             import fcntl
         except ImportError:  # Windows: no advisory locks; writes are still atomic
-            yield
+            with handle:
+                yield
             return
-        with open(self.catalogs_dir / ".lock", "a+b") as handle:
+        with handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:
                 yield

@@ -423,6 +423,8 @@ def _rebuild_combined_table(cache: CatalogCache) -> None:
     try:
         write_table(combined, staged)
         publish_file(staged, cache.combined_table)
+    except OSError as error:
+        raise CatalogError(f"{cache.combined_table}: cannot write: {error}") from error
     finally:
         staged.unlink(missing_ok=True)
 

@@ -223,6 +223,8 @@ def _connection_failure(error: requests.ConnectionError, policy: TransferPolicy)
     text = str(error)
     if "Read timed out" in text or "timed out" in text:
         return f"no data within {policy.timeout:g} s (timeout)"
+    if "IncompleteRead" in text or "Connection broken" in text:
+        return "the connection was closed before the whole body arrived"
     if "Connection refused" in text:
         return "connection refused"
     if "Name or service not known" in text or "nodename nor servname" in text:

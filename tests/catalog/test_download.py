@@ -283,3 +283,10 @@ def test_leftovers_of_a_killed_update_are_cleaned(
 
     assert report.results[0].status == "unchanged"
     assert set(tree_digest(cache)) == before
+
+
+def test_an_unusable_cache_directory(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    with pytest.raises(CatalogError, match="cannot use the catalog cache"):
+        update_catalog("http://127.0.0.1:9/v3", ["aws"], not_a_directory)
