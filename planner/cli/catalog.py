@@ -207,7 +207,10 @@ def _import(args: argparse.Namespace) -> int:
     catalog = _load([args.source], args.cache_dir)
     if len(catalog) == 0:
         raise CatalogError(f"{args.source}: no usable rows to import")
-    providers = export_catalog(catalog, output, to)
+    try:
+        providers = export_catalog(catalog, output, to)
+    except OSError as error:
+        raise InputError(f"{output}: cannot write: {error.strerror or error}") from error
     print(f"wrote {len(catalog):,} rows ({', '.join(providers)}) to {output} as {to}")
     for issue in catalog.issues[:5]:
         print(f"warning: skipped {issue}", file=sys.stderr)

@@ -484,6 +484,15 @@ def test_import_round_trips(
             ).read_bytes()
 
 
+def test_import_to_an_unwritable_place_exit_2(run_cli: RunCli, tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a directory is needed")
+    result = run_cli("catalog", "import", "bundled", "--output", str(blocker / "out.zip"))
+    assert result.returncode == 2
+    assert f"{blocker / 'out.zip'}: cannot write" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_import_of_an_unreadable_source_exit_2(run_cli: RunCli, tmp_path: Path) -> None:
     bad = tmp_path / "aws.csv"
     bad.write_text("nothing,useful\n1,2\n")
