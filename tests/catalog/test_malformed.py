@@ -8,8 +8,11 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from catalog_files import GPUHUNT_FIELDS, csv_text, row, write_csv
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from planner.catalog import Catalog
 from planner.catalog.loaders.gpuhunt import load_zip
@@ -260,3 +263,54 @@ def test_cli_warns_about_dropped_rows(run_cli: RunCli, tmp_path: Path) -> None:
     result = run_cli("offers", str(_service(tmp_path)), "--catalog", str(path), "--format", "json")
     assert result.returncode == 0, result.stderr
     assert "dropped 1 of 3 rows" in result.stderr and "cpu is not an integer" in result.stderr
+
+
+# ---------------------------------------------------------------- no input crashes the loader
+
+_HEADERS = [
+    ",".join(GPUHUNT_FIELDS),
+    "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region",
+]
+_ALPHABET = st.sampled_from(
+    [*list(",\"\r\n{}[]:.-+eE_ x0189tTrRuUfFaAlLsS'\\"), "é", "\x00", "nan", "inf", "tpu-"]
+)
+
+
+@given(header=st.sampled_from(_HEADERS), body=st.lists(_ALPHABET, max_size=200).map("".join))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_text_after_a_valid_header_loads_or_is_a_catalog_error(
+    tmp_path: Path, header: str, body: str
+) -> None:
+    directory = tmp_path / "aws"
+    directory.mkdir(exist_ok=True)
+    path = directory / ("aws.csv" if header.startswith("instance_name") else "vms.csv")
+    path.write_bytes((header + "\r\n" + body).encode("utf-8", errors="surrogatepass"))
+    try:
+        catalog = Catalog.load(path)
+    except CatalogError as error:
+        assert str(path) in str(error)
+        return
+    assert len(catalog) + len(catalog.issues) >= 0
+    for issue in catalog.issues:
+        assert issue.source == str(path) and issue.reason
+    prices = catalog.array("price")
+    assert np.all(np.isfinite(prices)) and np.all(prices >= 0)
+
+
+def test_line_numbers_count_blank_lines_and_quoted_line_breaks(tmp_path: Path) -> None:
+    text = csv_text([row(instance_name="multi\nline")])  # record spans lines 2-3
+    text += "\r\n\r\n"  # blank lines 4-5 (skipped, as csv.DictReader skips them)
+    text += csv_text([row(instance_name="short", price="1")], header=GPUHUNT_FIELDS[:3]).split(
+        "\r\n", 1
+    )[1]
+    text += csv_text([row(cpu="8.0")]).split("\r\n", 1)[1]  # line 7
+    path = tmp_path / "aws.csv"
+    path.write_text(text, newline="")
+    catalog = Catalog.load(path)
+    assert catalog.frame["instance_type"].astype(str).tolist() == ["multi\nline"]
+    assert [(issue.line, issue.reason) for issue in catalog.issues] == [
+        (6, "gpu_count is empty"),  # a short row: gpuhunt's first check fails first
+        (7, "cpu is not an integer"),
+    ]
