@@ -363,3 +363,28 @@ def test_zip_and_directory_load_the_same_table(written: Any, planner_side: tuple
     from_zip = Catalog.load(written.zip_path)
     columns = [column for column in catalog.frame.columns if column != "row_id"]
     assert from_zip.frame[columns].astype(str).equals(catalog.frame[columns].astype(str))
+
+
+def test_generator_command_line(tmp_path: Path) -> None:
+    code = generator.main(
+        [
+            "--rows",
+            "600",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path),
+            "--layout",
+            "zip",
+            "--provider",
+            "aws",
+            "--provider",
+            "vastai",
+        ]
+    )
+    assert code == 0
+    with zipfile.ZipFile(tmp_path / "catalog.zip") as archive:
+        assert sorted(archive.namelist()) == ["aws.csv", "vastai.csv"]
+        rows = sum(len(archive.read(name).splitlines()) - 1 for name in archive.namelist())
+    assert rows == 600
+    assert not (tmp_path / "aws.csv").exists()
