@@ -1,10 +1,11 @@
 """The CP-SAT model: one integer count per pool, named constraints, a lexicographic objective.
 
-Stage 1 minimizes the hourly cost (prices scaled to 1e-4 USD, integers as CP-SAT requires).
-Stage 2 fixes that cost and breaks ties deterministically: fewer pools, then pools earlier in key
-order (backend, region, instance type, …), then counts leaning to earlier pools; it runs on one
-worker so the same input always gives the same placement. The caller recomputes the reported cost
-exactly from the chosen counts.
+Stage 1 minimizes the hourly cost (prices scaled to 1e-4 USD, integers as CP-SAT requires) and,
+at equal cost, the replicas on new capacity (idle fleet instances and reservations first).
+Stage 2 fixes that objective and breaks the remaining ties: fewer pools, then pools earlier in key
+order (backend, region, instance type, capacity type, price, catalog row). It runs on one worker
+with a deterministic work limit, so the same input always gives the same placement. The caller
+recomputes the reported cost exactly from the chosen counts.
 
 Before the model is built, pools that cannot be in an optimal plan are pruned (see ``_prune``):
 within a class of interchangeable pools (same capacity type, spot flag and interruption rate), only
@@ -332,7 +333,11 @@ def solve(
     cost = cp_model.LinearExpr.weighted_sum(variables, [int(p) for p in prices])
     if spec.budget_hourly is not None:
         model.add(cost <= math.floor(spec.budget_hourly * PRICE_SCALE + 1e-6)).with_name("budget")
-    model.minimize(cost)
+    # At equal cost, prefer capacity that already exists (idle fleet instances, reservations),
+    # as dstack lists them ahead of new offers: each new replica adds less than one cost unit.
+    fresh = np.flatnonzero(~np.isin(arrays.capacity_type[chosen], ["reserved", "existing"]))
+    objective = cost * (total_max + 1) + cp_model.LinearExpr.sum([variables[i] for i in fresh])
+    model.minimize(objective)
 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, num_workers)
@@ -356,7 +361,14 @@ def solve(
     if proven and tie_break:
         remaining = time_limit_seconds - (time.perf_counter() - started)
         values = _tie_break(
-            model, variables, values, cost, int(solver.objective_value), arrays, chosen, remaining
+            model,
+            variables,
+            values,
+            objective,
+            round(solver.objective_value),
+            arrays,
+            chosen,
+            remaining,
         )
     counts[chosen] = values
     return Solution(
@@ -372,13 +384,13 @@ def _tie_break(
     model: Any,
     variables: list[Any],
     values: np.ndarray,
-    cost: Any,
-    best_cost: int,
+    objective: Any,
+    best_objective: int,
     arrays: PoolArrays,
     chosen: np.ndarray,
     time_limit_seconds: float,
 ) -> np.ndarray:
-    """Among plans of the optimal cost: fewest pools, then earliest keys; single worker."""
+    """Among plans of the optimal objective: fewest pools, then earliest keys; one worker."""
     from ortools.sat.python import cp_model
 
     size = chosen.size
@@ -387,19 +399,14 @@ def _tie_break(
     order = np.argsort(arrays.key_rank[chosen], kind="stable")
     rank = np.empty(size, dtype=np.int64)
     rank[order] = np.arange(size, dtype=np.int64)
-    model.add(cost == best_cost)
+    model.add(objective == best_objective)
     used = [model.new_bool_var(f"used{i}") for i in range(size)]
     for i in range(size):
         model.add(variables[i] == 0).only_enforce_if(~used[i])
         model.add(variables[i] >= 1).only_enforce_if(used[i])
-    total_max = int(sum(var.proto.domain[-1] for var in variables))
-    count_weight = total_max * size + 1  # any set preference outweighs every count preference
-    pool_weight = size * size + 1  # one pool fewer outweighs any ranks
-    weights_used = [int((pool_weight + rank[i]) * count_weight) for i in range(size)]
-    objective = cp_model.LinearExpr.weighted_sum(
-        used, weights_used
-    ) + cp_model.LinearExpr.weighted_sum(variables, [int(r) for r in rank])
-    model.minimize(objective)
+    pool_weight = size * size + 1  # one pool fewer outweighs any difference in ranks
+    weights = [int(pool_weight + rank[i]) for i in range(size)]
+    model.minimize(cp_model.LinearExpr.weighted_sum(used, weights))
     model.clear_hints()
     for var, value in zip(variables, values, strict=True):
         model.add_hint(var, int(value))

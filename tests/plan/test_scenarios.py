@@ -1,0 +1,355 @@
+"""Realistic planning scenarios through the library (`planner.plan`) on the bundled catalog.
+
+Assertions are about properties the planning spec promises (capacity types, spread, hedge,
+reservation first, reuse only, filters honoured, scaling costs), cross-checked against the offer
+matcher where a number is involved, so a catalog refresh does not break them. The CLI itself is
+tested in test_cli_plan.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import planner
+from planner.config import load_config
+from planner.plan import Plan, PlanOptions, plan
+
+SERVICE_HEADER = """type: service
+image: vllm/vllm-openai:v0.6.3
+commands: [vllm serve model]
+port: 8000
+"""
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Any:
+    return planner.Catalog.load()
+
+
+@pytest.fixture(scope="module")
+def examples(repo_dir: Path) -> Path:
+    return repo_dir / "examples"
+
+
+def _config(tmp_path: Path, body: str, name: str = "service.yml") -> Path:
+    path = tmp_path / name
+    path.write_text(SERVICE_HEADER + body)
+    return path
+
+
+def _constraint(result: Plan, name: str) -> Any:
+    return next(report for report in result.constraints if report.name == name)
+
+
+def _count_by_type(result: Plan) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for placement in result.placements:
+        counts[placement.capacity_type] += placement.count
+    return counts
+
+
+def test_all_on_demand_takes_the_cheapest_matching_offer(catalog: Any, examples: Path) -> None:
+    path = examples / "vllm-openai.yml"
+    result = plan(path, catalog)
+    assert result.status == "optimal"
+    [placement] = result.placements
+    assert placement.capacity_type == "on-demand" and placement.count == 1
+    cheapest = planner.find_offers(load_config(path), catalog).records(1)[0]
+    assert result.hourly_cost == pytest.approx(cheapest["price"])
+    assert result.monthly_cost == pytest.approx(cheapest["price"] * 730)
+    assert placement.fallbacks == ()  # no retry configured: no fallback chain
+    # The only active constraint is the spot policy, and relaxing it is priced by a re-solve.
+    assert [report.name for report in result.constraints] == ["spot_policy"]
+
+
+def test_spot_with_interruption_retry_spreads_and_hedges(catalog: Any, tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        """replicas: 4
+resources:
+  gpu: 24GB..80GB:1
+spot_policy: spot
+retry:
+  on_events: [no-capacity, interruption]
+""",
+    )
+    result = plan(path, catalog)
+    assert result.status == "optimal"
+    assert all(p.capacity_type == "spot" for p in result.placements)
+    # Default spread: at most half of the 4 replicas per failure domain.
+    per_domain: Counter[str] = Counter()
+    for placement in result.placements:
+        per_domain[placement.failure_domain] += placement.count
+    assert len(per_domain) >= 2 and max(per_domain.values()) <= 2
+    assert result.settings["max_per_domain"] == 2
+    # Hedge: spot pools without data are assumed 30%/month, so 4 / 0.7 → 6 replicas.
+    assert result.planned_replicas == 6 and result.hedge_replicas == 2
+    surviving = sum(p.count * (1 - p.interruption_rate) for p in result.placements)
+    assert surviving >= 4 - 1e-9
+    hedge = _constraint(result, "availability_hedge")
+    assert hedge.binding and hedge.saving_hourly > 0
+    assert result.hourly_cost - hedge.saving_hourly == pytest.approx(hedge.relaxed_hourly_cost)
+    # Interruption moves a replica to another failure domain, never to on-demand (policy spot).
+    for placement in result.placements:
+        assert {f.event for f in placement.fallbacks} <= {"no-capacity", "interruption"}
+        for fallback in placement.fallbacks_for("interruption"):
+            offer = fallback.offer
+            domain = "/".join(str(offer[key]) for key in ("provider", "region", "instance_type"))
+            assert domain != placement.failure_domain
+            assert fallback.capacity_type == "spot"
+            assert fallback.hourly_price_delta == pytest.approx(
+                fallback.hourly_price - placement.hourly_price
+            )
+        chain = [f.hourly_price for f in placement.fallbacks_for("no-capacity")]
+        assert chain == sorted(chain)  # next cheapest first
+
+
+def test_capacity_file_interruption_buckets_change_the_hedge(
+    catalog: Any, tmp_path: Path, examples: Path
+) -> None:
+    path = _config(
+        tmp_path,
+        """replicas: 2
+resources:
+  gpu: L4:1
+backends: [aws]
+regions: [us-east-1, us-west-2, us-east-2]
+spot_policy: spot
+retry: true
+""",
+    )
+    result = plan(path, catalog, capacity=examples / "capacity.csv")
+    assert result.status == "optimal"
+    for placement in result.placements:
+        offer = placement.offer
+        assert offer["backend"] == "aws"
+        assert offer["region"] in ("us-east-1", "us-west-2", "us-east-2")
+        assert offer["instance_type"] == "g6.xlarge"  # L4 on AWS
+        expected = 0.15 if offer["region"] == "us-west-2" else 0.10
+        assert placement.interruption_rate == expected
+    # 2 / (1 - 0.10) → 3 replicas when the 5-10% pools carry the plan.
+    assert result.planned_replicas == 3
+
+
+def test_spot_policy_auto_mixes_under_an_on_demand_floor(catalog: Any, tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        """replicas: 3
+resources:
+  gpu: 24GB..80GB:1
+spot_policy: auto
+""",
+    )
+    result = plan(path, catalog, options=PlanOptions(on_demand_floor=1))
+    assert _count_by_type(result) == Counter({"spot": 2, "on-demand": 1})
+    floor = _constraint(result, "on_demand_floor")
+    assert floor.binding and floor.relaxed_hourly_cost < result.hourly_cost
+    # Without the floor, auto lets the cheaper spot offers take every replica.
+    free = plan(path, catalog, options=PlanOptions(explain=False))
+    assert _count_by_type(free) == Counter({"spot": 3})
+    assert free.hourly_cost == pytest.approx(floor.relaxed_hourly_cost)
+
+
+def test_spot_policy_auto_mixes_when_spot_capacity_runs_out(catalog: Any, tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        """replicas: 4
+resources:
+  gpu: L4:1
+backends: [aws]
+regions: [us-east-1]
+instance_types: [g6.xlarge]
+spot_policy: auto
+""",
+    )
+    capacity = tmp_path / "capacity.csv"
+    capacity.write_text("backend,region,instance_type,spot,capacity\naws,*,*,true,1\n")
+    result = plan(path, catalog, capacity=capacity)
+    counts = _count_by_type(result)
+    assert counts["spot"] == 1 and counts["on-demand"] == 3
+    assert _constraint(result, "capacity").binding
+
+
+def test_reservation_is_consumed_first(catalog: Any, tmp_path: Path, examples: Path) -> None:
+    body = """replicas: 3
+resources:
+  gpu: H100:8
+backends: [aws]
+regions: [us-east-1]
+reservation: RESERVATION
+"""
+    path = _config(tmp_path, body.replace("RESERVATION", "cr-0123456789abcdef0"))
+    result = plan(path, catalog, capacity=examples / "capacity.csv")
+    assert result.status == "optimal"
+    reserved = [p for p in result.placements if p.capacity_type == "reserved"]
+    others = [p for p in result.placements if p.capacity_type != "reserved"]
+    assert len(reserved) == 1 and reserved[0].count == 2
+    assert reserved[0].hourly_price == 31.464
+    assert reserved[0].offer["reservation"] == "cr-0123456789abcdef0"
+    assert sum(p.count for p in others) == 1
+    assert all(p.hourly_price > 31.464 for p in others)
+    assert result.hourly_cost == pytest.approx(
+        2 * 31.464 + sum(p.count * p.hourly_price for p in others)
+    )
+    # Another reservation id: the reserved capacity is not used, and the notes say why.
+    other = _config(tmp_path, body.replace("RESERVATION", "cr-unknown"), "other.yml")
+    unreserved = plan(other, catalog, capacity=examples / "capacity.csv")
+    assert "reserved" not in _count_by_type(unreserved)
+    assert any("cr-unknown" in note for note in unreserved.notes)
+
+
+def test_creation_policy_reuse_uses_only_idle_inventory(
+    catalog: Any, tmp_path: Path, examples: Path
+) -> None:
+    body = """resources:
+  gpu: A10G:1
+  cpu: 4..
+  memory: 16GB..
+  disk: null
+creation_policy: reuse
+"""
+    fleet = examples / "fleet.yml"
+    two = plan(_config(tmp_path, "replicas: 2\n" + body, "two.yml"), catalog, fleet=fleet)
+    assert two.status == "optimal"
+    [placement] = two.placements
+    assert placement.capacity_type == "existing" and placement.count == 2
+    assert placement.offer["instance_type"] == "g5.xlarge"
+    assert two.hourly_cost == pytest.approx(2 * 1.006)
+
+    # Three replicas, two idle A10G instances: infeasible, and creation_policy is the reason.
+    three = plan(_config(tmp_path, "replicas: 3\n" + body, "three.yml"), catalog, fleet=fleet)
+    assert three.status == "infeasible" and three.placements == ()
+    assert three.infeasible_constraints == ("creation_policy",)
+    assert "only 2 satisfy" in (three.infeasible_reason or "")
+
+    # No inventory at all: infeasible, with that reason.
+    none = plan(_config(tmp_path, "replicas: 1\n" + body, "one.yml"), catalog)
+    assert none.status == "infeasible"
+    assert "no idle fleet instance satisfies the configuration" in (none.infeasible_reason or "")
+
+
+def test_reuse_or_create_prefers_idle_instances_at_equal_price(
+    catalog: Any, tmp_path: Path, examples: Path
+) -> None:
+    path = _config(
+        tmp_path,
+        """replicas: 2
+resources:
+  gpu: A10:1
+  disk: null
+backends: [lambda]
+""",
+    )
+    result = plan(path, catalog, fleet=examples / "fleet.yml")
+    # The idle Lambda A10 costs what a new one costs: one replica reuses it, one is created.
+    assert _count_by_type(result) == Counter({"existing": 1, "on-demand": 1})
+    assert any("1 of 3 idle" in note for note in result.notes)
+
+
+def test_max_price_backends_and_regions_are_honoured(catalog: Any, tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        """replicas: 3
+resources:
+  gpu: 24GB..:1
+backends: [aws, gcp]
+regions: [us-east-1, us-central1-a, us-central1-b]
+spot_policy: auto
+max_price: 0.9
+""",
+    )
+    result = plan(path, catalog)
+    assert result.status == "optimal"
+    for placement in result.placements:
+        offer = placement.offer
+        assert offer["backend"] in ("aws", "gcp")
+        assert offer["region"] in ("us-east-1", "us-central1-a", "us-central1-b")
+        assert offer["price"] <= 0.9
+    assert "max_price" in {exclusion.reason for exclusion in result.exclusions}
+    # Three replicas, no retry, no capacity data: the cheapest matching offer, three times.
+    cheapest = planner.find_offers(load_config(path), catalog).records(1)[0]["price"]
+    assert result.hourly_cost == pytest.approx(3 * cheapest)
+
+
+def test_replica_range_reports_min_max_and_marginal_costs(
+    catalog: Any, tmp_path: Path, examples: Path
+) -> None:
+    result = plan(examples / "autoscaled.yml", catalog)
+    assert (result.replicas_min, result.replicas_max) == (1, 4)
+    assert [step.replicas for step in result.scaling] == [1, 2, 3, 4]
+    assert result.hourly_cost == pytest.approx(result.cost_at(1))
+    assert result.scaling[0].marginal_hourly_cost is None
+    marginals = result.marginal_costs
+    assert len(marginals) == 3 and all(m is not None and m > 0 for m in marginals)
+    assert sum(m for m in marginals if m is not None) == pytest.approx(
+        (result.cost_at(4) or 0) - (result.cost_at(1) or 0)
+    )
+
+    # One instance per pool: every extra replica goes to the next cheapest pool, so marginal
+    # costs never decrease, and each equals that pool's price.
+    capacity = tmp_path / "capacity.csv"
+    capacity.write_text("backend,region,instance_type,spot,capacity\n*,*,*,*,1\n")
+    limited = plan(examples / "autoscaled.yml", catalog, capacity=capacity)
+    limited_marginals = [m for m in limited.marginal_costs if m is not None]
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(limited_marginals))
+    prices = sorted(
+        record["price"]
+        for record in planner.find_offers(
+            load_config(examples / "autoscaled.yml"), catalog
+        ).records(4)
+    )
+    assert limited.cost_at(4) == pytest.approx(sum(prices))
+
+
+def test_budget_and_spread_infeasibility_name_the_constraint(
+    catalog: Any, tmp_path: Path, examples: Path
+) -> None:
+    tight = plan(examples / "vllm-openai.yml", catalog, options=PlanOptions(budget_hourly=0.01))
+    assert tight.status == "infeasible"
+    assert tight.infeasible_constraints == ("budget",)
+    assert "budget" in (tight.infeasible_reason or "")
+
+    path = _config(
+        tmp_path,
+        """replicas: 3
+resources:
+  gpu: H100:8
+backends: [aws]
+regions: [us-east-1]
+spot_policy: spot
+""",
+    )
+    spread = plan(path, catalog, options=PlanOptions(max_per_domain=1))
+    assert spread.status == "infeasible"
+    assert "failure_domain_spread" in spread.infeasible_constraints
+
+
+def test_floor_with_spot_only_is_infeasible_because_of_the_policy_or_floor(
+    catalog: Any, tmp_path: Path
+) -> None:
+    path = _config(
+        tmp_path,
+        """replicas: 2
+resources:
+  gpu: L4:1
+spot_policy: spot
+""",
+    )
+    result = plan(path, catalog, options=PlanOptions(on_demand_floor=1))
+    assert result.status == "infeasible"
+    assert set(result.infeasible_constraints) == {"spot_policy", "on_demand_floor"}
+
+
+def test_same_input_gives_the_same_plan(catalog: Any, examples: Path) -> None:
+    documents = [
+        plan(examples / "spot-retry.yml", catalog, options=PlanOptions(explain=False)).to_json()
+        for _ in range(2)
+    ]
+    for document in documents:
+        document.pop("solve_seconds")
+    assert documents[0] == documents[1]
