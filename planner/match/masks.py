@@ -206,16 +206,21 @@ def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
     def add(name: str, condition: str, apply: Apply, gpu_block: bool = False) -> None:
         result.append(Clause(name, condition, apply, gpu_block))
 
-    if r.providers is not None:
+    backend_providers = providers_of_backends(r.backends) if r.backends is not None else None
+    # requirements_from_config sets both to the same providers: report it once, as the backends
+    # the user wrote.
+    same_as_backends = backend_providers is not None and r.providers is not None
+    same_as_backends = same_as_backends and set(backend_providers or ()) == {
+        provider.lower() for provider in r.providers or ()
+    }
+    if r.providers is not None and not same_as_backends:
         add("providers", f"provider in {_listed(r.providers)}", q.names_in("provider", r.providers))
-    if r.backends is not None:
-        backend_providers = providers_of_backends(r.backends)
-        if r.providers is None or set(backend_providers) != {p.lower() for p in r.providers}:
-            add(
-                "backends",
-                f"backend in {_listed(r.backends)}",
-                q.names_in("provider", backend_providers),
-            )
+    if r.backends is not None and backend_providers is not None:
+        add(
+            "backends",
+            f"backend in {_listed(r.backends)}",
+            q.names_in("provider", backend_providers),
+        )
     if r.reservation is not None:
         add(
             "reservation",

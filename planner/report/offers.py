@@ -64,9 +64,17 @@ def format_resources(offer: dict[str, Any], sized_disk_gb: float | None) -> str:
 
 
 def sized_disk_gb(offers: Offers) -> float:
-    """dstack sizes a configurable disk to the requested minimum (100 GB when unset)."""
-    requested = offers.requirements.min_disk_gb
-    return requested if requested is not None else 100.0
+    """The size dstack gives a configurable disk: the smallest size the request allows.
+
+    The requested range intersected with the backend's configurable range (1 GB..), or dstack's
+    100 GB.. default when the configuration has no disk requirement (``disk: null``).
+    """
+    requirements = offers.requirements
+    if requirements.min_disk_gb is not None:
+        return requirements.min_disk_gb
+    if requirements.max_disk_gb is not None:
+        return 1.0
+    return 100.0
 
 
 def render_offers_table(offers: Offers, limit: int | None) -> str:

@@ -239,3 +239,17 @@ def test_amd_without_image_is_exit_2(run_cli: RunCli, tmp_path: Path, catalog_di
     result = run_cli("offers", str(service), "--catalog", str(catalog_dir))
     assert result.returncode == 2
     assert "`image` must be set" in result.stderr
+
+
+def test_json_with_no_match_still_prints_the_document_and_exits_1(
+    run_cli: RunCli, tmp_path: Path, catalog_dir: Path
+) -> None:
+    service = write_service(tmp_path, SERVICE + "backends: [kubernetes]\n")
+    result = run_cli("offers", str(service), "--catalog", str(catalog_dir), "--format", "json")
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    assert document["total_offers"] == 0
+    assert document["offers"] == []
+    backends = next(e for e in document["exclusions"] if e["requirement"] == "backends")
+    assert backends["excluded"] == 10
+    assert "backend in [kubernetes]: excluded 10 offers" in result.stderr
