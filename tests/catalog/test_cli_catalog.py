@@ -173,7 +173,7 @@ def test_offers_read_the_cache(
     result = run_cli("offers", str(service), "--catalog", "cache", "--format", "json")
     assert result.returncode == 0, result.stderr
     offers = json.loads(result.stdout)["offers"]
-    assert [(o["provider"] if "provider" in o else o["backend"], o["price"]) for o in offers] == [
+    assert [(o["provider"], o["price"]) for o in offers] == [
         ("aws", 12.5),
         ("gcp", 12.5),
         ("aws", 30.0),
