@@ -145,3 +145,26 @@ def test_bench_plan_explain_100_replicas_10k_offers(
     )
     assert result.status == "optimal"
     assert len(result.constraints) >= 4
+
+
+def test_bench_plan_end_to_end_from_catalog_100k(benchmark: Any, offers_100k: pd.DataFrame) -> None:
+    """Not a separate target: ``planner.plan`` on a 100k-row Catalog, matching included."""
+    from planner.catalog import Catalog
+    from planner.plan import plan
+
+    catalog = Catalog.from_frame(offers_100k.drop(columns=["row_id"]))
+    service = hard_service(1000)
+    options = PlanOptions(
+        on_demand_floor=100, max_per_domain=50, num_workers=2, time_limit_seconds=30, explain=False
+    )
+    result = benchmark.pedantic(
+        plan,
+        args=(service, catalog),
+        kwargs={"capacity": capacity_data(), "options": options},
+        rounds=5,
+        iterations=1,
+        warmup_rounds=1,
+    )
+    assert result.status == "optimal"
+    assert result.candidate_offers > 90_000
+    assert _median(benchmark) <= 2.0
