@@ -213,6 +213,11 @@ def plan_offers(
             f"the time limit ({time_limit:g} s) was reached before optimality "
             "was proven: the plan is valid but may not be the cheapest"
         )
+    if high - low + 1 > MAX_SCALING_STEPS:
+        all_notes.append(
+            f"the replica range {low}..{high} has more than {MAX_SCALING_STEPS} counts: the cost "
+            "per replica count was not computed"
+        )
     planned = int(solution.counts.sum())
     if spec.hedge and planned > low:
         all_notes.append(f"{planned - low} extra spot replica(s) hedge against interruption")
