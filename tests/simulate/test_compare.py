@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from planner.simulate import PlanFallback, ScenarioParams, compare, prepare
+from planner.simulate import PlanFallback, Prepared, ScenarioParams, compare, prepare
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
-def prepared():  # type: ignore[no-untyped-def]
+def prepared() -> Prepared:
     return prepare(EXAMPLES / "spot-retry.yml")
 
 
-def test_plan_policy_starts_from_the_plans_placements(prepared) -> None:  # type: ignore[no-untyped-def]
+def test_plan_policy_starts_from_the_plans_placements(prepared: Prepared) -> None:
     plan = prepared.plan
     policy = next(p for p in prepared.policies if isinstance(p, PlanFallback))
     assert len(policy.slots) == plan.planned_replicas
@@ -26,7 +26,7 @@ def test_plan_policy_starts_from_the_plans_placements(prepared) -> None:  # type
     assert all(p.interruption_rate in (0.05, 0.10, 0.15, 0.20, 0.30) for p in plan.placements)
 
 
-def test_every_policy_runs_on_the_same_scenarios(prepared) -> None:  # type: ignore[no-untyped-def]
+def test_every_policy_runs_on_the_same_scenarios(prepared: Prepared) -> None:
     params = ScenarioParams(horizon=3 * 24 * 60, rate_multiplier=20, shortage_per_month=8)
     comparison = compare([prepared], {"stress": params}, seeds=[0, 1])
     runs = comparison.runs

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.simulate import (
     AllOnDemand,
@@ -187,3 +189,55 @@ def test_the_same_scenario_gives_the_same_result() -> None:
     first, second = simulate(scenario, policy), simulate(scenario, policy)
     assert first.cost == second.cost
     assert np.array_equal(first.ready_counts, second.ready_counts)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    waves=st.lists(
+        st.tuples(st.integers(1, HORIZON - 1), st.integers(0, 2), st.sampled_from([0.3, 0.5, 1.0])),
+        max_size=8,
+    ),
+    shortages=st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, HORIZON), st.integers(1, 400)), max_size=6
+    ),
+    target=st.integers(1, 4),
+)
+def test_invariants_hold_on_random_scenarios(
+    waves: list[tuple[int, int, float]], shortages: list[tuple[int, int, int]], target: int
+) -> None:
+    markets = [
+        spot("us-east-1", 0.3),
+        spot("us-west-2", 0.35),
+        spot("eu-west-1", 0.4),
+        on_demand("us-east-1", 0.9),
+    ]
+    scenario = Scenario.build(
+        markets,
+        horizon=HORIZON,
+        waves=[Wave(minute, market, fraction) for minute, market, fraction in waves],
+        shortages=[(market, start, start + length) for market, start, length in shortages],
+    )
+    slots = [
+        Slot(home=index % 3, on_interruption=(1, 2, 3), on_no_capacity=(1, 2))
+        for index in range(target + 1)
+    ]
+    policies = [
+        AllOnDemand(markets, target),
+        SpotHedge(markets, target, extra=1),
+        PlanFallback(slots, target),
+    ]
+    for policy in policies:
+        result = simulate(scenario, policy)
+        again = simulate(scenario, policy)
+        assert result.cost == again.cost
+        assert np.array_equal(result.ready_counts, again.ready_counts)
+        assert result.cost >= 0
+        assert result.ready_counts.min() >= 0
+        assert result.ready_counts.max() <= result.launches
+        # Only the on-demand baseline runs without spot; the others start on spot.
+        assert (result.replica_minutes_spot == 0) == (policy is policies[0])
+        assert result.interruptions <= len(waves) * (target + 2)
+    on_demand_result = simulate(scenario, policies[0])
+    # Nothing ever preempts on-demand and on-demand is never short here.
+    assert on_demand_result.availability == 1.0
+    assert on_demand_result.cost == pytest.approx(target * 0.9 * HORIZON / 60)
