@@ -13,6 +13,7 @@ from planner.simulate import (
     AllOnDemand,
     Market,
     PlanFallback,
+    Policy,
     Replica,
     Scenario,
     Simulation,
@@ -221,7 +222,7 @@ def test_invariants_hold_on_random_scenarios(
         Slot(home=index % 3, on_interruption=(1, 2, 3), on_no_capacity=(1, 2))
         for index in range(target + 1)
     ]
-    policies = [
+    policies: list[Policy] = [
         AllOnDemand(markets, target),
         SpotHedge(markets, target, extra=1),
         PlanFallback(slots, target),
