@@ -35,7 +35,7 @@ class CatalogSource:
     """Provenance of one loaded source (a file, a directory, a zip, a URL, the snapshot)."""
 
     location: str  # as the user gave it (path or URL), or "bundled"
-    format: str  # gpuhunt-zip | gpuhunt-dir | gpuhunt-csv | skypilot | arrow | frame
+    format: str  # gpuhunt-zip | gpuhunt-dir | gpuhunt-csv | skypilot | skypilot-dir | frame
     providers: tuple[str, ...]
     as_of: str | None  # ISO date (or date-time) the data describes, None when unknown
     as_of_from: (

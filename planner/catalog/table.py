@@ -24,7 +24,6 @@ from planner.catalog.loaders.part import ARROW_TYPES, LoadedSource, table_from_f
 from planner.catalog.provenance import CatalogSource, RowIssue
 from planner.errors import CatalogError, Problem
 
-CATEGORY_COLUMNS = tuple(name for name, dtype in COLUMNS.items() if dtype == "category")
 # Schema metadata key of the Arrow cache, and its layout version.
 _METADATA_KEY = b"planner.catalog"
 _CACHE_FORMAT = 1
@@ -121,14 +120,16 @@ class Catalog:
     @classmethod
     def _assemble(cls, loaded: Iterable[LoadedSource], *, strict: bool) -> Catalog:
         loaded = list(loaded)
-        parts = [part for source in loaded for part in source.parts]
-        issues = [issue for part in parts for issue in part.issues]
+        issues = [issue for source in loaded for issue in source.issues]
         if strict and issues:
             raise CatalogError(_strict_problems(issues))
-        warnings = [warning for part in parts if (warning := part.warning)]
-        tables = [part.table for part in parts]
+        if len(loaded) == 1 and loaded[0].prebuilt is not None:
+            return loaded[0].prebuilt  # a cache read whole: nothing to combine
+        warnings = [warning for source in loaded for warning in source.warnings]
+        tables = [table for source in loaded for table in source.tables()]
         table = pa.concat_tables(tables) if tables else _empty_table()
-        return cls(_to_frame(table), [source.source for source in loaded], issues, warnings)
+        sources = [item for source in loaded for item in source.sources]
+        return cls(_to_frame(table), sources, issues, warnings)
 
     def with_provenance(
         self,

@@ -163,9 +163,23 @@ def test_the_arrow_cache_round_trips_everything(loaded: Catalog, tmp_path: Path)
 
 def test_an_arrow_cache_is_a_source_like_any_other(loaded: Catalog, tmp_path: Path) -> None:
     path = write_table(loaded, tmp_path / "catalog.arrow")
-    catalog = Catalog.load(path)
-    pd.testing.assert_frame_equal(catalog.frame, loaded.frame, check_categorical=False)
-    assert catalog.sources[0].format == "arrow" and catalog.issues == loaded.issues
+    alone = Catalog.load(path)
+    pd.testing.assert_frame_equal(alone.frame, loaded.frame)
+    # The cache keeps the provenance of what it was built from, not its own file name.
+    assert (alone.sources, alone.issues, alone.warnings) == (
+        loaded.sources,
+        loaded.issues,
+        loaded.warnings,
+    )
+    other = Catalog.from_frame(_frame())
+    combined = Catalog.load(path, write_table(other, tmp_path / "other.arrow"))
+    assert len(combined) == len(loaded) + len(other)
+    assert combined.sources == loaded.sources + other.sources
+    assert combined.issues == loaded.issues
+    prices = combined.array("price")
+    assert np.all(prices[:-1] <= prices[1:])
+    with pytest.raises(CatalogError, match="cpu is not an integer"):
+        Catalog.load(path, strict=True)
 
 
 def test_an_empty_catalog_round_trips(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,9 @@ import pyarrow as pa
 from planner.catalog.columns import COLUMNS, CPU_ARCHS, GPU_VENDORS
 from planner.catalog.provenance import CatalogSource, RowIssue, summarize_dropped
 from planner.errors import CatalogError, Problem
+
+if TYPE_CHECKING:
+    from planner.catalog.table import Catalog
 
 # Arrow types of the offer columns before category encoding (nullable where NaN is allowed).
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -42,8 +45,28 @@ class Part:
 
 @dataclass(frozen=True)
 class LoadedSource:
-    source: CatalogSource
-    parts: tuple[Part, ...]
+    """One source as loaded: its provenance and rows, or a catalog read whole from a cache."""
+
+    sources: tuple[CatalogSource, ...]
+    parts: tuple[Part, ...] = ()
+    prebuilt: Catalog | None = None  # an Arrow cache: rows, provenance and issues as written
+
+    @property
+    def issues(self) -> tuple[RowIssue, ...]:
+        if self.prebuilt is not None:
+            return self.prebuilt.issues
+        return tuple(issue for part in self.parts for issue in part.issues)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        if self.prebuilt is not None:
+            return self.prebuilt.warnings
+        return tuple(warning for part in self.parts if (warning := part.warning))
+
+    def tables(self) -> list[pa.Table]:
+        if self.prebuilt is not None:
+            return [table_from_frame(self.prebuilt.frame)]
+        return [part.table for part in self.parts]
 
 
 def build_table(columns: dict[str, pa.Array | np.ndarray], keep: np.ndarray) -> pa.Table:

@@ -16,7 +16,7 @@ from pathlib import Path
 from planner.catalog.gpus import GpuTable
 from planner.catalog.loaders import gpuhunt, skypilot
 from planner.catalog.loaders.detect import SKYPILOT_VMS_FILE, Format, detect
-from planner.catalog.loaders.part import LoadedSource, Part, table_from_frame
+from planner.catalog.loaders.part import LoadedSource, Part
 from planner.catalog.provenance import CatalogSource
 from planner.errors import CatalogError
 
@@ -76,7 +76,7 @@ def load_path(path: Path, *, location: str) -> LoadedSource:
             if (child / SKYPILOT_VMS_FILE).is_file()
         ]
     else:
-        return _load_arrow(path, location)
+        return _load_arrow(path)
     as_of, as_of_from, version, description = _provenance(path, found)
     providers: list[str] = []
     for part in parts:
@@ -86,16 +86,18 @@ def load_path(path: Path, *, location: str) -> LoadedSource:
     if not providers:
         providers = [_provider_of_part(part, found) for part in parts]
     return LoadedSource(
-        source=CatalogSource(
-            location=location,
-            format=found.value,
-            providers=tuple(providers),
-            as_of=as_of,
-            as_of_from=as_of_from,
-            rows=sum(part.table.num_rows for part in parts),
-            dropped=sum(len(part.issues) for part in parts),
-            version=version,
-            description=description,
+        sources=(
+            CatalogSource(
+                location=location,
+                format=found.value,
+                providers=tuple(providers),
+                as_of=as_of,
+                as_of_from=as_of_from,
+                rows=sum(part.table.num_rows for part in parts),
+                dropped=sum(len(part.issues) for part in parts),
+                version=version,
+                description=description,
+            ),
         ),
         parts=tuple(parts),
     )
@@ -109,27 +111,12 @@ def _provider_of_part(part: Part, found: Format) -> str:
     return Path(name).stem.lower()
 
 
-def _load_arrow(path: Path, location: str) -> LoadedSource:
+def _load_arrow(path: Path) -> LoadedSource:
+    """A cache written by write_table keeps the provenance of what it was built from."""
     from planner.catalog.table import read_table
 
     catalog = read_table(path)
-    table = table_from_frame(catalog.frame)
-    part = Part(
-        name=str(path),
-        table=table,
-        issues=catalog.issues,
-        total_rows=len(catalog) + len(catalog.issues),
-    )
-    source = CatalogSource(
-        location=location,
-        format=Format.ARROW.value,
-        providers=catalog.providers,
-        as_of=catalog.as_of,
-        as_of_from="the cache's provenance",
-        rows=len(catalog),
-        dropped=len(catalog.issues),
-    )
-    return LoadedSource(source=source, parts=(part,))
+    return LoadedSource(sources=catalog.sources, prebuilt=catalog)
 
 
 def _provenance(path: Path, found: Format) -> tuple[str | None, str | None, str | None, str | None]:
