@@ -17,6 +17,7 @@ import csv
 import importlib.util
 import io
 import math
+import random
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from gpuhunt._internal import storage as gpuhunt_storage  # noqa: E402
 ROWS = 10_000
 MALFORMED = 12
 SEED = 20260101
+RANDOM_QUERIES = 120  # ~30 ms each on gpuhunt's side
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -388,3 +390,67 @@ def test_generator_command_line(tmp_path: Path) -> None:
         rows = sum(len(archive.read(name).splitlines()) - 1 for name in archive.namelist())
     assert rows == 600
     assert not (tmp_path / "aws.csv").exists()
+
+
+# ---------------------------------------------------------------- seeded random queries
+
+_NAMES = ("A100", "h100", "H200", "RTX4090", "v5litepod-4", "V5P-8", "MI300X", "Gaudi2", "A800")
+_NAMES += ("GH200", "T4", "L4", "a10g", "B200", "nonexistent")
+_PROVIDERS = ("aws", "AZURE", "gcp", "oci", "lambdalabs", "runpod", "nebius", "verda", "cloudrift")
+_PROVIDERS += ("vastai", "crusoe", "vultr", "seeweb", "hotaisle", "jarvislabs", "digitalocean")
+_FLAGS = ("oci-spot", "runpod-cluster", "runpod-cpu", "lambda-arm", "gcp-a4", "gcp-g4")
+_FLAGS += ("gcp-g4-preview", "gcp-dws-calendar-mode", "hotaisle-bm")
+_BOUNDS: tuple[tuple[str, str, tuple[float, ...]], ...] = (
+    ("min_cpu", "max_cpu", (0, 2, 4, 8, 16, 64, 96)),
+    ("min_memory", "max_memory", (0, 8, 16, 32, 64.4, 214.8, 1000)),
+    ("min_gpu_count", "max_gpu_count", (0, 1, 2, 4, 8)),
+    ("min_gpu_memory", "max_gpu_memory", (0, 16, 24, 48, 80, 96, 141, 192, 380)),
+    ("min_total_gpu_memory", "max_total_gpu_memory", (0, 24, 48, 160, 640, 1128, 1536)),
+    ("min_disk_size", "max_disk_size", (0, 100, 200, 256, 500, 1000, 8000)),
+    ("min_price", "max_price", (0, 0.01, 0.5, 1.0, 2.0, 2.49, 10, 50)),
+)
+
+
+def _random_query(rng: random.Random) -> dict[str, Any]:
+    """A random combination of filters, drawn around the values the generator uses."""
+    query: dict[str, Any] = {}
+    if rng.random() < 0.25:
+        query["provider"] = rng.sample(_PROVIDERS, rng.randint(0, 4))
+    if rng.random() < 0.15:
+        query["cpu_arch"] = rng.choice(["x86", "arm", "ARM"])
+    for low, high, values in _BOUNDS:
+        if rng.random() < 0.3:
+            query[low] = rng.choice(values)
+        if rng.random() < 0.3:
+            query[high] = rng.choice(values)
+    if rng.random() < 0.2:
+        query["gpu_vendor"] = rng.choice(["nvidia", "amd", "google", "intel", "NVIDIA"])
+    if rng.random() < 0.3:
+        query["gpu_name"] = rng.sample(_NAMES, rng.randint(0, 3))
+    if rng.random() < 0.15:
+        query["min_compute_capability"] = rng.choice([(7, 0), (8, 0), (8, 6), (9, 0), (10, 0)])
+    if rng.random() < 0.15:
+        query["max_compute_capability"] = rng.choice([(7, 5), (8, 0), (8, 9), (9, 0), (12, 0)])
+    if rng.random() < 0.3:
+        query["spot"] = rng.choice([True, False, None])
+    if rng.random() < 0.2:
+        query["allowed_flags"] = rng.sample(_FLAGS, rng.randint(0, 3))
+    return query
+
+
+def test_seeded_random_queries_match_gpuhunt(
+    gpuhunt_catalog: Any, planner_side: tuple[Any, Any]
+) -> None:
+    catalog, find_offers = planner_side
+    rng = random.Random(SEED)
+    mismatches = []
+    for _ in range(RANDOM_QUERIES):
+        kwargs = _random_query(rng)
+        expected = [_gpuhunt_key(item) for item in gpuhunt_catalog.query(**kwargs)]
+        actual = _planner_keys(find_offers(oracle.requirements_from_query(kwargs), catalog).frame)
+        same_rows = collections.Counter(expected) == collections.Counter(actual)
+        if not same_rows or [k[3] for k in expected] != [k[3] for k in actual]:
+            mismatches.append(f"{kwargs}: gpuhunt {len(expected)} rows, planner {len(actual)}")
+    assert not mismatches, f"{len(mismatches)} of {RANDOM_QUERIES} differ, e.g. " + "; ".join(
+        mismatches[:3]
+    )
