@@ -60,16 +60,27 @@ def group_offers(offers: Offers, keys: str | Sequence[str]) -> list[dict[str, An
 
 
 def _offer_table(offers: Offers) -> pd.DataFrame:
-    import pandas as pd
+    """The matching offers' grouping columns (vectorized; string columns stay categorical)."""
+    from planner.requirements import backend_of_provider
 
-    from planner.match.offers import offer_columns
-
-    columns = offer_columns(offers.catalog, offers.index, offers.requirements)
-    wanted = ["backend", "region", "spot", "price", "cpu", "cpu_arch", "memory_gb"]
-    wanted += ["gpu_vendor", "gpu_name", "gpu_count", "gpu_memory_gb"]
-    table = pd.DataFrame({name: columns[name] for name in wanted})
-    table["gpu_memory_gb"] = table["gpu_memory_gb"].astype("float64").fillna(0.0)
+    columns = ["provider", "region", "spot", "price", "cpu", "cpu_arch", "memory_gb"]
+    columns += ["gpu_vendor", "gpu_name", "gpu_count", "gpu_memory_gb"]
+    table = offers.frame[columns].reset_index(drop=True)
+    chosen = offers.requirements.backends
+    # Mapped per category, not per row.
+    table["backend"] = table["provider"].map(
+        {
+            provider: backend_of_provider(str(provider), chosen)
+            for provider in table["provider"].cat.categories
+        }
+    )
+    table["gpu_memory_gb"] = table["gpu_memory_gb"].fillna(0.0)
     return table
+
+
+def _plain(table: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as plain values (for small tables: sorting by value, not by code)."""
+    return table.astype({name: object for name in table.columns if table[name].dtype == "category"})
 
 
 def _price_range(low: float, high: float) -> dict[str, float]:
@@ -80,13 +91,14 @@ def _gpu_groups(table: pd.DataFrame, group_by: tuple[str, ...]) -> list[dict[str
     by_backend = "backend" in group_by
     by_region = "region" in group_by
     by_count = "count" in group_by
-    backend_order = {b: i for i, b in enumerate(dict.fromkeys(table["backend"]))}
+    backend_order = {b: i for i, b in enumerate(table["backend"].unique())}
     backend_regions: dict[Any, list[str]] = {
-        backend: sorted(set(regions)) for backend, regions in table.groupby("backend")["region"]
+        backend: sorted(str(region) for region in regions)
+        for backend, regions in table.groupby("backend", observed=True)["region"].unique().items()
     }
     gpus = table[table["gpu_count"] > 0]
     per_config = ["backend", "gpu_name", "gpu_memory_gb", "gpu_vendor", "gpu_count", "spot"]
-    gpus = gpus.drop_duplicates(subset=[*per_config, "region"], keep="first")
+    gpus = _plain(gpus.drop_duplicates(subset=[*per_config, "region"], keep="first"))
     gpus = gpus.assign(
         per_gpu=gpus["price"] / gpus["gpu_count"],
         backend_rank=gpus["backend"].map(backend_order),
@@ -103,21 +115,32 @@ def _gpu_groups(table: pd.DataFrame, group_by: tuple[str, ...]) -> list[dict[str
     if by_count:
         key.append("gpu_count")
 
+    # Aggregated per group by pandas; the Python loop below runs once per group, not per row.
+    grouped = gpus.groupby(key, sort=False)
+    stats = grouped.agg(
+        count_min=("gpu_count", "min"),
+        count_max=("gpu_count", "max"),
+        price_min=("per_gpu", "min"),
+        price_max=("per_gpu", "max"),
+        offer_min=("price", "min"),
+        offer_max=("price", "max"),
+    )
+    spots = grouped["spot"].unique()  # in order of appearance, as dstack appends them
+    backends = grouped["backend"].unique()
     groups: list[dict[str, Any]] = []
-    for values, rows in gpus.groupby(key, sort=False):
+    for values, row in zip(stats.index, stats.to_dict("records"), strict=True):
         fields: dict[str, Any] = dict(zip(key, values, strict=True))
-        spot = list(dict.fromkeys("spot" if s else "on-demand" for s in rows["spot"]))
         backend = fields.get("backend")
         groups.append(
             {
                 "name": fields["gpu_name"],
                 "memory_gb": float(fields["gpu_memory_gb"]),
                 "vendor": fields["gpu_vendor"],
-                "spot": spot,
-                "count": {"min": int(rows["gpu_count"].min()), "max": int(rows["gpu_count"].max())},
-                "price": _price_range(rows["per_gpu"].min(), rows["per_gpu"].max()),
-                "offer_price": _price_range(rows["price"].min(), rows["price"].max()),
-                "backends": None if by_backend else list(dict.fromkeys(rows["backend"])),
+                "spot": ["spot" if spot else "on-demand" for spot in spots[values]],
+                "count": {"min": int(row["count_min"]), "max": int(row["count_max"])},
+                "price": _price_range(row["price_min"], row["price_max"]),
+                "offer_price": _price_range(row["offer_min"], row["offer_max"]),
+                "backends": None if by_backend else list(backends[values]),
                 "backend": backend,
                 "regions": backend_regions[backend] if by_backend and not by_region else None,
                 "region": fields.get("region"),
@@ -145,30 +168,43 @@ def _cpu_groups(table: pd.DataFrame, group_by: tuple[str, ...]) -> list[dict[str
     key = [column for column, on in (("backend", by_backend), ("region", by_region)) if on]
     if by_count:
         key.append("cpu")
-    grouped = [((), cpus)] if not key else cpus.groupby(key, sort=False)
+    if cpus.empty:
+        return []
+    # One group of everything when no key: group by a constant.
+    keys: Any = key or (lambda _: "all")
+    grouped = cpus.groupby(keys, sort=False, observed=True)
+    stats = grouped.agg(
+        count_min=("cpu", "min"),
+        count_max=("cpu", "max"),
+        memory_min=("memory_gb", "min"),
+        memory_max=("memory_gb", "max"),
+        price_min=("price", "min"),
+        price_max=("price", "max"),
+    )
+    archs = grouped["cpu_arch"].unique()
+    spots = grouped["spot"].unique()
+    backends = grouped["backend"].unique()
+    regions = grouped["region"].unique()
     groups: list[dict[str, Any]] = []
-    for values, rows in grouped:
-        if rows.empty:
-            continue
-        fields: dict[str, Any] = dict(
-            zip(key, values if isinstance(values, tuple) else (values,), strict=True)
+    for values, row in zip(stats.index, stats.to_dict("records"), strict=True):
+        fields: dict[str, Any] = (
+            dict(zip(key, values if isinstance(values, tuple) else (values,), strict=True))
+            if key
+            else {}
         )
         backend = fields.get("backend")
         region = fields.get("region")
         groups.append(
             {
-                "cpu_arch": sorted(set(rows["cpu_arch"].dropna())),
-                "count": {"min": int(rows["cpu"].min()), "max": int(rows["cpu"].max())},
-                "memory_gb": {
-                    "min": float(rows["memory_gb"].min()),
-                    "max": float(rows["memory_gb"].max()),
-                },
-                "price": _price_range(rows["price"].min(), rows["price"].max()),
-                "spot": sorted({"spot" if s else "on-demand" for s in rows["spot"]}),
+                "cpu_arch": sorted(str(arch) for arch in archs[values] if isinstance(arch, str)),
+                "count": {"min": int(row["count_min"]), "max": int(row["count_max"])},
+                "memory_gb": {"min": float(row["memory_min"]), "max": float(row["memory_max"])},
+                "price": _price_range(row["price_min"], row["price_max"]),
+                "spot": sorted({"spot" if spot else "on-demand" for spot in spots[values]}),
                 "backend": backend,
-                "backends": sorted(set(rows["backend"])) if backend is None else None,
+                "backends": sorted(str(b) for b in backends[values]) if backend is None else None,
                 "region": region,
-                "regions": sorted(set(rows["region"]))
+                "regions": sorted(str(r) for r in regions[values])
                 if backend is not None and region is None
                 else None,
             }
