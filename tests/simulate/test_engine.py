@@ -242,3 +242,52 @@ def test_invariants_hold_on_random_scenarios(
     # Nothing ever preempts on-demand and on-demand is never short here.
     assert on_demand_result.availability == 1.0
     assert on_demand_result.cost == pytest.approx(target * 0.9 * HORIZON / 60)
+
+
+def test_spot_hedge_avoids_preempted_locations_until_fewer_than_two_stay_active() -> None:
+    # Three L4 regions. A is hit at 100 (short until 110): the replacement goes to B, and stays
+    # there after A recovers (no rebalancing). B is hit at 500: only C is active, so the
+    # preempted set is reset and the replacement goes back to the cheapest, A.
+    markets = [
+        spot("us-east-1", 0.30),
+        spot("us-west-2", 0.35),
+        spot("eu-west-1", 0.40),
+        on_demand("us-east-1", 0.90),
+    ]
+    scenario = Scenario.build(
+        markets,
+        horizon=HORIZON,
+        waves=[Wave(100, 0, 1.0), Wave(500, 1, 1.0)],
+        shortages=[(0, 100, 110), (1, 500, 510)],
+    )
+    policy = SpotHedge(markets, target=1, extra=0)
+    result = simulate(scenario, policy)
+    spot_launches = [
+        (r.launch, r.market) for r in _replicas(scenario, policy) if markets[r.market].spot
+    ]
+    assert spot_launches == [(0, 0), (100, 1), (500, 0)]
+    assert result.interruptions == 2
+
+
+def _replicas(scenario: Scenario, policy: Policy) -> list[Replica]:
+    """Replay ``scenario`` step by step as the engine does, keeping the replicas for inspection."""
+    from planner.simulate.engine import Simulation as State
+
+    recorded: list[Replica] = []
+
+    class Recording:
+        name = policy.name
+        target = policy.target
+
+        def reset(self) -> None:
+            policy.reset()
+
+        def react(
+            self, sim: State, interrupted: Sequence[Replica], became_ready: Sequence[Replica]
+        ) -> int | None:
+            wake = policy.react(sim, interrupted, became_ready)
+            recorded[:] = sim.replicas
+            return wake
+
+    simulate(scenario, Recording())
+    return recorded
