@@ -386,3 +386,40 @@ def test_offers_frame_holds_the_matching_rows_in_order() -> None:
     assert list(offers.frame["instance_type"]) == by_price(A100, A800, NO_MEMORY)
     assert list(offers.frame["row_id"]) == sorted(offers.frame["row_id"])
     assert len(offers) == offers.total == 3
+
+
+# --- many categories: the lookup-table and "all but a few" selections ----------------------------
+
+MANY_NAMES = [f"GPU{i}" for i in range(14)]
+MANY_ROWS = [
+    {
+        "instance_type": f"i{i}",
+        "region": f"Region-{i}",
+        "price": 1.0 + i,
+        "gpu_count": 1,
+        "gpu_name": name,
+        "gpu_memory_gb": 16.0,
+        "gpu_vendor": "nvidia",
+    }
+    for i, name in enumerate(MANY_NAMES)
+] + [{"instance_type": "cpu", "region": "Region-0", "price": 0.5}]
+
+
+@pytest.mark.parametrize("wanted", [7, 12, 14])  # a lookup table; all but two; every name
+def test_many_wanted_names_select_exactly_those_rows(wanted: int) -> None:
+    names = tuple(name.lower() for name in MANY_NAMES[:wanted])
+    # The CPU row has no GPU name: it fails unless the GPU block is skipped.
+    assert matched(Requirements(gpu_names=names), MANY_ROWS) == [f"i{i}" for i in range(wanted)]
+    assert matched(Requirements(gpu_names=names, min_gpu_count=0), MANY_ROWS) == [
+        "cpu",
+        *(f"i{i}" for i in range(wanted)),
+    ]
+
+
+@pytest.mark.parametrize("wanted", [7, 12, 14])
+def test_many_wanted_regions_select_exactly_those_rows(wanted: int) -> None:
+    regions = tuple(f"REGION-{i}" for i in range(wanted))
+    assert matched(Requirements(regions=regions), MANY_ROWS) == [
+        "cpu",
+        *(f"i{i}" for i in range(wanted)),
+    ]
