@@ -290,3 +290,28 @@ def test_gpu_info_in_json_quoting_is_read_too(tmp_path: Path) -> None:
         "amd",
         192,
     )
+
+
+def test_tpus_follow_gpuhunts_naming(tmp_path: Path) -> None:
+    frame = _load(
+        tmp_path, [vms_row(InstanceType="TPU-VM", AcceleratorName="tpu-v5litepod-8", GpuInfo="")]
+    ).frame
+    assert (frame["gpu_name"][0], frame["gpu_vendor"][0]) == ("v5litepod-8", "google")
+
+
+def test_an_accelerator_of_an_unsupported_vendor_is_reported(tmp_path: Path) -> None:
+    catalog = _load(
+        tmp_path,
+        [
+            vms_row(InstanceType="ok"),
+            vms_row(
+                InstanceType="inf2.xlarge",
+                AcceleratorName="Inferentia2",
+                GpuInfo=gpu_info("Inferentia2", 1, 32768, "AWS"),
+            ),
+        ],
+    )
+    assert catalog.frame["instance_type"].astype(str).tolist() == ["ok"]
+    (issue,) = catalog.issues
+    assert (issue.line, issue.column, issue.value) == (3, "AcceleratorName", "aws")
+    assert issue.reason.startswith("accelerator vendor is not one of nvidia, amd")

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from planner.catalog.columns import GPU_VENDORS
 from planner.catalog.gpus import MEMORY_SNAP_TOLERANCE, SUPERCHIP_PATTERN, GpuTable
 from planner.catalog.loaders.csvread import TextTable, read_text_table
 from planner.catalog.loaders.fields import (
@@ -127,6 +128,12 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
     names, vendors, memories = _accelerators(
         accelerator, manufacturer, reported_mib, gpu_count, has_gpu, gpus
     )
+    defects.mark(
+        "AcceleratorName",
+        "accelerator vendor is not one of " + ", ".join(GPU_VENDORS),
+        has_gpu & ~as_numpy_bool(pc.is_valid(vendors)),
+        manufacturer,
+    )
     arch = np.where(
         as_numpy_bool(pc.match_substring_regex(names, SUPERCHIP_PATTERN)), "arm", "x86"
     ).astype(object)
@@ -179,21 +186,39 @@ def _accelerators(
     has_gpu: np.ndarray,
     gpus: GpuTable,
 ) -> tuple[pa.Array, pa.Array, np.ndarray]:
-    """Canonical names, vendors and per-GPU GB; the GPU table is asked once per distinct value."""
+    """Canonical names, vendors (None: unsupported) and per-GPU GB.
+
+    The GPU table is asked once per distinct name and manufacturer, not once per row.
+    """
     name_codes, distinct_names = pd.factorize(_as_objects(accelerator))
-    canonical = [gpus.canonical_name(name) or name for name in distinct_names.tolist()]
-    table_vendors = [gpus.vendor_of(name) for name in canonical]
+    resolved = [_canonical(gpus, str(name)) for name in distinct_names.tolist()]
     maker_codes, distinct_makers = pd.factorize(_as_objects(manufacturer), use_na_sentinel=False)
-    # A name the table does not know: GpuInfo's manufacturer, else nvidia (gpuhunt's default).
-    maker_vendors = [_MANUFACTURER_VENDOR.get(str(maker), "nvidia") for maker in distinct_makers]
-    names = np.array([*canonical, None], dtype=object)[name_codes]
-    vendors = np.array([*table_vendors, None], dtype=object)[name_codes]
-    vendors = np.where(vendors == None, np.array(maker_vendors, dtype=object)[maker_codes], vendors)  # noqa: E711
+    # A name the table does not know takes GpuInfo's manufacturer; none stated: nvidia, as
+    # gpuhunt assumes for a GPU row without a vendor. A manufacturer we cannot name is None.
+    maker_vendors = [
+        "nvidia" if pd.isna(maker) or maker == "" else _MANUFACTURER_VENDOR.get(str(maker))
+        for maker in distinct_makers.tolist()
+    ]
+    names = np.array([name for name, _ in resolved] + [None], dtype=object)[name_codes]
+    vendors = np.array([vendor for _, vendor in resolved] + [None], dtype=object)[name_codes]
+    from_maker = np.array(maker_vendors, dtype=object)[maker_codes]
+    vendors = np.where(vendors == None, from_maker, vendors)  # noqa: E711
     missing = np.array(None, dtype=object)
     names = np.where(has_gpu, names, missing)
     vendors = np.where(has_gpu, vendors, missing)
     memories = _per_gpu_memory(names, reported_mib, gpu_count, has_gpu, gpus)
     return pa.array(names, type=pa.string()), pa.array(vendors, type=pa.string()), memories
+
+
+def _canonical(gpus: GpuTable, name: str) -> tuple[str, str | None]:
+    """(catalog name, vendor the name implies) of a SkyPilot accelerator name."""
+    if name.lower().startswith("tpu-"):
+        # gpuhunt's convention: TPU rows are named "<version>-<cores>", vendor google.
+        return name[4:], "google"
+    entry = gpus.resolve(name)
+    if entry is None:
+        return name, None
+    return entry.name, entry.vendor
 
 
 def _as_objects(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
