@@ -543,8 +543,8 @@ def _fleet_instance(row: _Row) -> FleetInstance:
     return FleetInstance(
         name=row.text("name"),
         provider=_provider(row),
-        region=row.pattern("region"),
-        instance_type=row.pattern("instance_type"),
+        region=str(row.text("region")),
+        instance_type=str(row.text("instance_type")),
         spot=bool(row.boolean("spot")),
         price=price,
         idle=status == "idle",
