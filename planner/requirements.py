@@ -6,7 +6,9 @@ offer filters applied after the query (backends, regions, instance_types, reserv
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from planner.errors import ConfigError, Problem
@@ -86,14 +88,12 @@ DSTACK_BACKENDS: Final[tuple[str, ...]] = (
 
 # Backends whose gpuhunt provider has another name (dstack's get_catalog_offers). A backend that is
 # not here and not a gpuhunt provider (kubernetes, cudo, tensordock) has no catalog offers at all.
-_PROVIDER_OF_BACKEND: Final[dict[str, str]] = {
-    "lambda": "lambdalabs",
-    "datacrunch": "verda",
-    "amddevcloud": "digitalocean",
-}
+_PROVIDER_OF_BACKEND: Final[Mapping[str, str]] = MappingProxyType(
+    {"lambda": "lambdalabs", "datacrunch": "verda", "amddevcloud": "digitalocean"}
+)
 
 # How an offer's provider is shown to users when the configuration did not pick a backend alias.
-_BACKEND_OF_PROVIDER: Final[dict[str, str]] = {"lambdalabs": "lambda"}
+_BACKEND_OF_PROVIDER: Final[Mapping[str, str]] = MappingProxyType({"lambdalabs": "lambda"})
 
 # Backends that support `reservation` (dstack 0.22.5: ComputeWithReservationSupport).
 RESERVATION_BACKENDS: Final[tuple[str, ...]] = ("aws", "gcp")

@@ -1,7 +1,7 @@
 """Requirements x Catalog -> boolean row masks, one per requirement, with gpuhunt 0.1.34's semantics.
 
-Each requirement (a "clause") writes its verdict for every catalog row into a caller's buffer, so the
-fast path can AND them in place and the why-not report can keep them apart. The semantics are
+Each requirement (a "clause") ANDs its verdict for a block of catalog rows into a caller's buffer, so
+the fast path can combine them in place and the why-not report can keep them apart. The semantics are
 gpuhunt's ``constraints.matches`` (catalog-format.md §3), in particular:
 
 - bounds are inclusive, ``None`` skips a bound, ``min > max`` simply matches nothing;
@@ -19,8 +19,9 @@ instance types and the reservation (only backends that support one).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 import numpy as np
@@ -319,26 +320,28 @@ def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
 
 # Roughly the bytes per row a clause reads. The fast path runs narrow clauses first and skips the
 # rest of a block once no row in it survives, so wide float columns are often never touched.
-_ROW_BYTES: Final[dict[str, int]] = {
-    "spot": 1,
-    "cpu_arch": 1,
-    "gpu_vendor": 1,
-    "gpu_names": 1,
-    "flags": 1,
-    "providers": 1,
-    "backends": 1,
-    "reservation": 1,
-    "regions": 1,
-    "compute_capability": 2,
-    "instance_types": 2,
-    "cpu": 4,
-    "gpu_count": 4,
-    "price": 8,
-    "memory": 8,
-    "disk": 8,
-    "gpu_memory": 12,
-    "total_gpu_memory": 12,
-}
+_ROW_BYTES: Final[Mapping[str, int]] = MappingProxyType(
+    {
+        "spot": 1,
+        "cpu_arch": 1,
+        "gpu_vendor": 1,
+        "gpu_names": 1,
+        "flags": 1,
+        "providers": 1,
+        "backends": 1,
+        "reservation": 1,
+        "regions": 1,
+        "compute_capability": 2,
+        "instance_types": 2,
+        "cpu": 4,
+        "gpu_count": 4,
+        "price": 8,
+        "memory": 8,
+        "disk": 8,
+        "gpu_memory": 12,
+        "total_gpu_memory": 12,
+    }
+)
 
 
 def _narrow_first(clauses: list[Clause]) -> list[Clause]:
