@@ -1,8 +1,9 @@
 """CSV bytes → a table of strings (pyarrow, multi-threaded), with the physical line of each row.
 
 Every column is read as text so that validation, not the parser, decides what is malformed, and
-so that a bad value costs one row (reported), never the whole file. Rows with the wrong number
-of fields are reported too. Line numbers are computed only when a row needs one.
+so that a bad value costs one row (reported), never the whole file. Rows with too many or too
+few fields are read as ``csv.DictReader`` reads them. Line numbers are computed only when a row
+needs one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from planner.errors import CatalogError
@@ -54,6 +56,12 @@ class TextTable:
     @property
     def total_rows(self) -> int:
         return int(self.table.num_rows)
+
+    def column(self, name: str) -> pa.ChunkedArray | pa.Array:
+        """The column's text; a column the header lacks reads as empty (its default)."""
+        if name in self.header:
+            return self.table.column(name)
+        return pc.fill_null(pa.nulls(self.table.num_rows, pa.string()), "")
 
     def lines_of(self, rows: np.ndarray) -> np.ndarray:
         """Physical 1-based line numbers of the given row positions (-1 where unknown)."""

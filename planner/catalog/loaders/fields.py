@@ -82,10 +82,6 @@ class RowDefects:
         ]
 
 
-def empty_text(rows: int) -> pa.Array:
-    return pc.fill_null(pa.nulls(rows, pa.string()), "")
-
-
 def is_empty(text: Text) -> np.ndarray:
     return as_numpy_bool(pc.equal(text, ""))
 

@@ -21,7 +21,6 @@ from planner.catalog.loaders.csvread import TextTable, read_text_table
 from planner.catalog.loaders.fields import (
     RowDefects,
     as_numpy_bool,
-    empty_text,
     is_empty,
     null_where,
     parse_bool,
@@ -134,16 +133,10 @@ def _read_bytes(path: Path) -> bytes:
         raise CatalogError(f"{path}: cannot read: {error.strerror or error}") from error
 
 
-def _column(text: TextTable, name: str) -> pa.ChunkedArray | pa.Array:
-    if name in text.header:
-        return text.table.column(name)
-    return empty_text(text.table.num_rows)
-
-
 def _rows_of(text: TextTable, provider: str) -> Part:
     rows = text.table.num_rows
     defects = RowDefects(text.name, rows)
-    column = {name: _column(text, name) for name in GPUHUNT_FIELDS}
+    column = {name: text.column(name) for name in GPUHUNT_FIELDS}
 
     # Checks in the order gpuhunt's item_from_row raises, so the reported reason is the same.
     gpu_count = parse_integer(column["gpu_count"], "gpu_count", defects)

@@ -26,7 +26,6 @@ from planner.catalog.loaders.csvread import TextTable, read_text_table
 from planner.catalog.loaders.fields import (
     RowDefects,
     as_numpy_bool,
-    empty_text,
     is_empty,
     parse_float,
 )
@@ -72,12 +71,6 @@ def load_vms_bytes(data: bytes, name: str, provider: str, gpus: GpuTable) -> Par
     return _rows_of(text, provider, gpus)
 
 
-def _column(text: TextTable, name: str) -> pa.ChunkedArray | pa.Array:
-    if name in text.header:
-        return text.table.column(name)
-    return empty_text(text.table.num_rows)
-
-
 def _whole(
     values: np.ndarray, text: pa.ChunkedArray | pa.Array, column: str, defects: RowDefects
 ) -> np.ndarray:
@@ -93,18 +86,18 @@ def _whole(
 def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
     rows = text.table.num_rows
     defects = RowDefects(text.name, rows)
-    instance_type = _column(text, "InstanceType")
-    region = _column(text, "Region")
-    accelerator = pc.utf8_trim_whitespace(_column(text, "AcceleratorName"))
+    instance_type = text.column("InstanceType")
+    region = text.column("Region")
+    accelerator = pc.utf8_trim_whitespace(text.column("AcceleratorName"))
     has_gpu = ~is_empty(accelerator)
 
     defects.mark("InstanceType", "InstanceType is empty", is_empty(instance_type))
     defects.mark("Region", "Region is empty", is_empty(region))
-    price = parse_float(_column(text, "Price"), "Price", defects)
-    cpu_text = _column(text, "vCPUs")
+    price = parse_float(text.column("Price"), "Price", defects)
+    cpu_text = text.column("vCPUs")
     cpu = _whole(parse_float(cpu_text, "vCPUs", defects), cpu_text, "vCPUs", defects)
-    memory_gib = parse_float(_column(text, "MemoryGiB"), "MemoryGiB", defects)
-    count_text = _column(text, "AcceleratorCount")
+    memory_gib = parse_float(text.column("MemoryGiB"), "MemoryGiB", defects)
+    count_text = text.column("AcceleratorCount")
     count_values = parse_float(count_text, "AcceleratorCount", defects, required=False)
     defects.mark(
         "AcceleratorCount", "AcceleratorCount is empty", has_gpu & ~np.isfinite(count_values)
@@ -116,9 +109,9 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
         has_gpu & (gpu_count == 0),
         count_text,
     )
-    spot_price = parse_float(_column(text, "SpotPrice"), "SpotPrice", defects, required=False)
+    spot_price = parse_float(text.column("SpotPrice"), "SpotPrice", defects, required=False)
 
-    gpu_info = _column(text, "GpuInfo")
+    gpu_info = text.column("GpuInfo")
     reported_mib = _extract_number(gpu_info, r"['\"]SizeInMiB['\"]:\s*(?P<v>\d+(?:\.\d+)?)")
     manufacturer = pc.utf8_lower(
         pc.struct_field(
