@@ -5,6 +5,10 @@ entries in table order, first match wins (a name may appear once per memory size
 40/80). Marketing names ("NVIDIA H100 80GB HBM3", SkyPilot's "A100-80GB", "RTXA6000") go through
 ``resolve``/``canonical_name`` instead, so the gpuhunt-compatible lookups never guess.
 
+``gpus.csv`` columns: vendor (nvidia, amd, google, intel, tenstorrent), name, memory_gb (per GPU;
+0 for TPUs, as gpuhunt), compute_capability ("M.m", NVIDIA only), architecture, aliases
+(``|``-separated marketing and foreign-catalog names; an alias on one memory size's row picks it).
+
 Deliberately free of pandas: the configuration stage uses it for vendor inference.
 """
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,8 @@ from catalog_files import write_csv
 from planner.catalog import Catalog
 from planner.catalog.columns import COLUMNS, ROW_ID
 from planner.errors import CatalogError
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 SKYPILOT_HEADER = [
     "InstanceType",
@@ -315,3 +320,19 @@ def test_an_accelerator_of_an_unsupported_vendor_is_reported(tmp_path: Path) -> 
     (issue,) = catalog.issues
     assert (issue.line, issue.column, issue.value) == (3, "AcceleratorName", "aws")
     assert issue.reason.startswith("accelerator vendor is not one of nvidia, amd")
+
+
+def test_the_cli_offers_from_the_real_skypilot_samples(
+    run_cli: RunCli, samples: Path, tmp_path: Path
+) -> None:
+    service = tmp_path / "service.yml"
+    service.write_text(
+        "type: service\nport: 8000\ncommands: [serve]\nresources:\n  gpu: A100:80GB:8\n"
+    )
+    result = run_cli("offers", str(service), "--catalog", str(samples), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    offers = json.loads(result.stdout)["offers"]
+    assert {(offer["provider"], offer["instance_type"]) for offer in offers} == {
+        ("lambdalabs", "gpu_8x_a100_80gb_sxm4")
+    }
+    assert len(offers) == 17 and {offer["gpu_memory_gb"] for offer in offers} == {80}
