@@ -314,3 +314,11 @@ def test_line_numbers_count_blank_lines_and_quoted_line_breaks(tmp_path: Path) -
         (6, "gpu_count is empty"),  # a short row: gpuhunt's first check fails first
         (7, "cpu is not an integer"),
     ]
+
+
+def test_a_directory_mixing_a_skypilot_file_with_others_is_ambiguous(tmp_path: Path) -> None:
+    write_csv(tmp_path / "aws.csv", [row()])
+    (tmp_path / "vms.csv").write_text(
+        "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,Region\n"
+    )
+    _raises(tmp_path, "aws.csv, vms.csv", "separate sources")

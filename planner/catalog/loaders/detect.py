@@ -59,9 +59,18 @@ def detect(path: Path) -> Format:
 
 
 def _detect_directory(path: Path) -> Format:
-    if (path / SKYPILOT_VMS_FILE).is_file():
+    csv_files = sorted(
+        child.name for child in path.iterdir() if child.suffix.lower() == ".csv" and child.is_file()
+    )
+    if SKYPILOT_VMS_FILE in csv_files:
+        if len(csv_files) > 1:
+            # Loading either kind alone would silently leave the other files out.
+            raise CatalogError(
+                f"{path}: a SkyPilot vms.csv next to other CSV files ({', '.join(csv_files)}); "
+                "pass the files as separate sources"
+            )
         return Format.SKYPILOT
-    if any(child.suffix.lower() == ".csv" and child.is_file() for child in path.iterdir()):
+    if csv_files:
         return Format.GPUHUNT_DIR
     if any((child / SKYPILOT_VMS_FILE).is_file() for child in path.iterdir() if child.is_dir()):
         return Format.SKYPILOT_DIR
