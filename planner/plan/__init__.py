@@ -18,7 +18,9 @@ frame of already-matching offers with the catalog columns.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 from planner.plan.core import plan_offers
 from planner.plan.inputs import (
@@ -152,3 +154,22 @@ def _matched_fleet(fleet: FleetInventory, service: NormalizedService) -> pd.Data
     matched = find_offers(service, fleet_catalog)
     row_ids = matched.frame["row_id"].to_numpy()
     return frame.iloc[row_ids].reset_index(drop=True)
+
+
+class _CallablePlanModule(types.ModuleType):
+    """Makes ``planner.plan(...)`` work even after ``import planner.plan``.
+
+    Importing this subpackage sets the attribute ``planner.plan`` to the module, shadowing the
+    function the top-level package exports under the same name; calling the module calls ``plan``.
+    """
+
+    def __call__(
+        self,
+        config: LoadedConfig | NormalizedService | str | os.PathLike[str],
+        catalog: Catalog | None = None,
+        **kwargs: Any,
+    ) -> Plan:
+        return plan(config, catalog, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePlanModule

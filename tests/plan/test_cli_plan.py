@@ -36,7 +36,7 @@ def test_json_follows_the_cli_contract(run_cli: Any) -> None:
         "plan",
         str(EXAMPLES / "spot-retry.yml"),
         "--capacity",
-        str(EXAMPLES / "capacity.csv"),
+        str(EXAMPLES / "planning" / "capacity.csv"),
         "--format",
         "json",
     )
@@ -117,13 +117,13 @@ def test_bad_flags_exit_2(run_cli: Any) -> None:
 
 
 def test_every_example_plans_on_the_bundled_catalog(run_cli: Any) -> None:
-    examples = sorted(path for path in EXAMPLES.glob("*.yml") if path.name != "fleet.yml")
+    examples = sorted(EXAMPLES.glob("*.yml"))
     assert len(examples) >= 5
 
     def run(example: Path) -> Any:
         args = ["plan", str(example), "--no-explain"]
         if example.name.startswith("reservation"):
-            args += ["--capacity", str(EXAMPLES / "capacity.csv")]
+            args += ["--capacity", str(EXAMPLES / "planning" / "capacity.csv")]
         return run_cli(*args)
 
     # Two at a time: the machine has two cores and each run is mostly start-up.

@@ -18,13 +18,13 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_bundled_examples_parse(repo_dir: Path) -> None:
-    fleet = load_fleet(repo_dir / "examples" / "fleet.yml")
+    fleet = load_fleet(repo_dir / "examples" / "planning" / "fleet.yml")
     assert fleet.idle_count == 3
     assert {instance.provider for instance in fleet.instances} == {"aws", "lambdalabs"}
     busy = [instance for instance in fleet.instances if not instance.idle]
     assert [instance.instance_type for instance in busy] == ["g6.xlarge"]
 
-    capacity = load_capacity(repo_dir / "examples" / "capacity.csv")
+    capacity = load_capacity(repo_dir / "examples" / "planning" / "capacity.csv")
     assert len(capacity.reservations) == 1
     reservation = capacity.reservations[0]
     assert (reservation.reservation_id, reservation.count, reservation.price) == (

@@ -123,7 +123,7 @@ spot_policy: spot
 retry: true
 """,
     )
-    result = plan(path, catalog, capacity=examples / "capacity.csv")
+    result = plan(path, catalog, capacity=examples / "planning" / "capacity.csv")
     assert result.status == "optimal"
     for placement in result.placements:
         offer = placement.offer
@@ -184,7 +184,7 @@ regions: [us-east-1]
 reservation: RESERVATION
 """
     path = _config(tmp_path, body.replace("RESERVATION", "cr-0123456789abcdef0"))
-    result = plan(path, catalog, capacity=examples / "capacity.csv")
+    result = plan(path, catalog, capacity=examples / "planning" / "capacity.csv")
     assert result.status == "optimal"
     reserved = [p for p in result.placements if p.capacity_type == "reserved"]
     others = [p for p in result.placements if p.capacity_type != "reserved"]
@@ -198,7 +198,7 @@ reservation: RESERVATION
     )
     # Another reservation id: the reserved capacity is not used, and the notes say why.
     other = _config(tmp_path, body.replace("RESERVATION", "cr-unknown"), "other.yml")
-    unreserved = plan(other, catalog, capacity=examples / "capacity.csv")
+    unreserved = plan(other, catalog, capacity=examples / "planning" / "capacity.csv")
     assert "reserved" not in _count_by_type(unreserved)
     assert any("cr-unknown" in note for note in unreserved.notes)
 
@@ -213,7 +213,7 @@ def test_creation_policy_reuse_uses_only_idle_inventory(
   disk: null
 creation_policy: reuse
 """
-    fleet = examples / "fleet.yml"
+    fleet = examples / "planning" / "fleet.yml"
     two = plan(_config(tmp_path, "replicas: 2\n" + body, "two.yml"), catalog, fleet=fleet)
     assert two.status == "optimal"
     [placement] = two.placements
@@ -245,7 +245,7 @@ resources:
 backends: [lambda]
 """,
     )
-    result = plan(path, catalog, fleet=examples / "fleet.yml")
+    result = plan(path, catalog, fleet=examples / "planning" / "fleet.yml")
     # The idle Lambda A10 costs what a new one costs: one replica reuses it, one is created.
     assert _count_by_type(result) == Counter({"existing": 1, "on-demand": 1})
     assert any("1 of 3 idle" in note for note in result.notes)
