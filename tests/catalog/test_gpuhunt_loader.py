@@ -409,3 +409,12 @@ def test_any_rows_load_as_gpuhunt_reads_them(rows: list[dict[str, str]], tmp_pat
     for name in theirs.keys() - ours.keys():
         assert any(marker in issues[name].reason for marker in _STRICTER), issues[name]
     assert not (ours.keys() & issues.keys())
+
+
+def test_every_file_names_its_provider_even_when_empty(tmp_path: Path) -> None:
+    write_csv(tmp_path / "aws.csv", [row()])
+    write_csv(tmp_path / "oci.csv", [])
+    write_csv(tmp_path / "azure.csv", [row(cpu="8.0")])  # its only row is malformed
+    (source,) = Catalog.load(tmp_path).sources
+    assert source.providers == ("aws", "azure", "oci")
+    assert (source.rows, source.dropped) == (1, 1)

@@ -203,4 +203,10 @@ def _rows_of(text: TextTable, provider: str) -> Part:
     )
     bad_rows = np.flatnonzero(~good)
     issues = defects.issues(text.lines_of(bad_rows)) if len(bad_rows) else []
-    return Part(name=text.name, table=table, issues=tuple(issues), total_rows=text.total_rows)
+    return Part(
+        name=text.name,
+        provider=provider,
+        table=table,
+        issues=tuple(issues),
+        total_rows=text.total_rows,
+    )

@@ -34,6 +34,7 @@ class Part:
     """The rows of one file (a provider CSV, a zip member, a SkyPilot vms.csv), in file order."""
 
     name: str  # the file or member, as issues name it
+    provider: str
     table: pa.Table  # columns.COLUMNS, in order, as ARROW_TYPES
     issues: tuple[RowIssue, ...]
     total_rows: int  # rows read, kept or not

@@ -54,9 +54,6 @@ def load_path(path: Path, *, location: str) -> LoadedSource:
     if not path.exists():
         raise CatalogError(f"{location}: no such file or directory")
     found = detect(path)
-    gpus: GpuTable | None = None
-    if found in (Format.SKYPILOT, Format.SKYPILOT_DIR):
-        gpus = GpuTable.load()
     parts: list[Part]
     if found is Format.GPUHUNT_ZIP:
         parts = gpuhunt.load_zip(path)
@@ -65,11 +62,10 @@ def load_path(path: Path, *, location: str) -> LoadedSource:
     elif found is Format.GPUHUNT_CSV:
         parts = [gpuhunt.load_csv_file(path)]
     elif found is Format.SKYPILOT:
-        assert gpus is not None
         vms = path / SKYPILOT_VMS_FILE if path.is_dir() else path
-        parts = [skypilot.load_vms_csv(vms, gpus)]
+        parts = [skypilot.load_vms_csv(vms, GpuTable.load())]
     elif found is Format.SKYPILOT_DIR:
-        assert gpus is not None
+        gpus = GpuTable.load()
         parts = [
             skypilot.load_vms_csv(child / SKYPILOT_VMS_FILE, gpus)
             for child in sorted(path.iterdir(), key=lambda child: child.name)
@@ -78,19 +74,13 @@ def load_path(path: Path, *, location: str) -> LoadedSource:
     else:
         return _load_arrow(path)
     as_of, as_of_from, version, description = _provenance(path, found)
-    providers: list[str] = []
-    for part in parts:
-        for provider in part.table.column("provider").unique().to_pylist():
-            if provider not in providers:
-                providers.append(provider)
-    if not providers:
-        providers = [_provider_of_part(part, found) for part in parts]
+    providers = tuple(dict.fromkeys(part.provider for part in parts))
     return LoadedSource(
         sources=(
             CatalogSource(
                 location=location,
                 format=found.value,
-                providers=tuple(providers),
+                providers=providers,
                 as_of=as_of,
                 as_of_from=as_of_from,
                 rows=sum(part.table.num_rows for part in parts),
@@ -101,14 +91,6 @@ def load_path(path: Path, *, location: str) -> LoadedSource:
         ),
         parts=tuple(parts),
     )
-
-
-def _provider_of_part(part: Part, found: Format) -> str:
-    """The provider of a file whose rows were all dropped (still worth naming)."""
-    name = part.name.rsplit(":", 1)[-1]
-    if found in (Format.SKYPILOT, Format.SKYPILOT_DIR):
-        return skypilot.provider_of(Path(name))
-    return Path(name).stem.lower()
 
 
 def _load_arrow(path: Path) -> LoadedSource:
