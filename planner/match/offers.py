@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 _STRING_FIELDS = ("provider", "region", "instance_type", "cpu_arch", "gpu_vendor", "gpu_name")
 
+# Rows scanned at a time when only the first few matches are wanted.
+_SCAN_ROWS = 1 << 16
+
 # An OFFER dict's keys, in output order (docs/contracts.md).
 OFFER_FIELDS = (
     "backend",
@@ -79,7 +82,21 @@ class Offers:
 
     def records(self, limit: int | None = None) -> list[dict[str, Any]]:
         """OFFER dicts (docs/contracts.md) for the first ``limit`` matches (all when None)."""
-        return offer_records(self.catalog, self.index[:limit], self.requirements)
+        return offer_records(self.catalog, self.first_rows(limit), self.requirements)
+
+    def first_rows(self, limit: int | None) -> np.ndarray:
+        """Catalog row positions of the first ``limit`` matches, without indexing them all."""
+        if limit is None or "index" in self.__dict__:
+            return self.index[:limit]
+        found: list[np.ndarray] = []
+        wanted = limit
+        for start in range(0, len(self.mask), _SCAN_ROWS):
+            if wanted <= 0:
+                break
+            rows = np.flatnonzero(self.mask[start : start + _SCAN_ROWS])[:wanted] + start
+            found.append(rows)
+            wanted -= len(rows)
+        return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
 
     def grouped(self, keys: tuple[str, ...] | list[str] | str) -> list[dict[str, Any]]:
         """Offers grouped like ``dstack offer --group-by`` (keys: gpu, backend, region, count)."""

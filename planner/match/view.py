@@ -12,6 +12,7 @@ catalog pay for them once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -58,7 +59,11 @@ class CatalogView:
 
     def category_index(self, column: str) -> pd.Index:
         """The column's categories as a pandas Index (vectorized string operations)."""
-        return self.memo(f"index:{column}", lambda: self.catalog.frame[column].cat.categories)
+        return self.memo(f"index:{column}", lambda: self._frame[column].cat.categories)
+
+    @cached_property
+    def _frame(self) -> pd.DataFrame:
+        return self.catalog.frame  # a shallow copy per access: take it once per view
 
     def accepted_categories(self, column: str, accept: Callable[[str], bool]) -> np.ndarray:
         """One bool per category: ``accept(category)`` (runs per category, never per row)."""

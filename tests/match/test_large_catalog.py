@@ -96,3 +96,16 @@ def test_blocks_equal_the_per_row_reference(
     offers = find_offers(requirements, catalog)
     assert list(offers.frame["row_id"]) == expected
     assert offers.total == len(expected) > 0
+
+
+def test_first_records_match_the_full_index_across_blocks(
+    catalog_and_rows: tuple[Catalog, list[dict[str, Any]]],
+) -> None:
+    catalog, _ = catalog_and_rows
+    # Matches only in the dearest rows: the first ones lie beyond the first scanned block.
+    offers = find_offers(Requirements(min_price=39.9), catalog)
+    first = offers.records(7)
+    full = find_offers(Requirements(min_price=39.9), catalog)
+    assert [r["price"] for r in first] == [r["price"] for r in full.records()[:7]]
+    assert [r["price"] for r in offers.records(10**9)] == [r["price"] for r in full.records()]
+    assert offers.records(0) == []
