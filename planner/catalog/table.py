@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from planner.catalog.loaders.part import ARROW_TYPES, LoadedSource, table_from_f
 from planner.catalog.provenance import CatalogSource, RowIssue
 from planner.errors import CatalogError, Problem
 
+T = TypeVar("T")
 # Schema metadata key of the Arrow cache, and its layout version.
 _METADATA_KEY = b"planner.catalog"
 _CACHE_FORMAT = 1
@@ -47,6 +49,7 @@ class Catalog:
         self._issues: tuple[RowIssue, ...] = tuple(issues)
         self._warnings: tuple[str, ...] = tuple(warnings)
         self._arrays: dict[str, np.ndarray] = {}
+        self._derived: dict[str, Any] = {}
 
     @property
     def sources(self) -> tuple[CatalogSource, ...]:
@@ -156,6 +159,7 @@ class Catalog:
         ]
         catalog = Catalog(self._frame, restated, self.issues, self.warnings)
         catalog._arrays = self._arrays
+        catalog._derived = self._derived
         return catalog
 
     # ----- reading -----------------------------------------------------------------------
@@ -203,6 +207,17 @@ class Catalog:
         view.flags.writeable = False
         self._arrays[name] = view
         return view
+
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``, computed once per catalog under ``key`` (e.g. a matcher's lookup table).
+
+        The rows never change, so what is derived from them never goes stale. Callers prefix keys
+        with their module ("planner.match:...") so they cannot collide.
+        """
+        if key not in self._derived:
+            self._derived[key] = build()
+        value: T = self._derived[key]
+        return value
 
     def categories(self, name: str) -> tuple[str, ...]:
         """The strings that a category column's codes stand for."""

@@ -272,3 +272,16 @@ def test_an_installed_wheel_finds_its_bundled_data(repo_dir: Path, tmp_path: Pat
     location, entries = result.stdout.split()
     assert Path(location) == tmp_path / "site" / "planner" / "_catalogs"
     assert int(entries) > 90
+
+
+def test_derived_data_is_built_once_per_catalog(loaded: Catalog) -> None:
+    calls: list[int] = []
+
+    def build() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert loaded.derived("tests:count", build) == 1
+    assert loaded.derived("tests:count", build) == 1
+    assert loaded.with_provenance(location="x").derived("tests:count", build) == 1
+    assert Catalog.from_frame(loaded.frame).derived("tests:count", build) == 2
