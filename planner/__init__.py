@@ -35,7 +35,26 @@ _EXPORTS = {
     "Problem": "planner.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "ConfigError",
+    "InputError",
+    "LoadedConfig",
+    "NormalizedService",
+    "Offers",
+    "Plan",
+    "PlanOptions",
+    "PlannerError",
+    "Problem",
+    "Requirements",
+    "ServiceConfiguration",
+    "__version__",
+    "find_offers",
+    "load_config",
+    "plan",
+    "requirements_from_config",
+]
 
 if TYPE_CHECKING:
     from planner.catalog import Catalog

@@ -30,12 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"planner.cli.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"planner.cli.{name}":
-                raise
-            continue  # TODO(integration): every command module exists; remove this guard
+        module = importlib.import_module(f"planner.cli.{name}")
         sub = module.add_parser(subparsers)
         sub.set_defaults(_run=module.run)
     return parser
@@ -47,7 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args._run(args)
     except PlannerError as error:
-        print(f"error: {error}" if len(error.problems) == 1 else f"error:\n{error}", file=sys.stderr)
+        print(
+            f"error: {error}" if len(error.problems) == 1 else f"error:\n{error}", file=sys.stderr
+        )
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
