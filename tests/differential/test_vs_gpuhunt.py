@@ -394,11 +394,38 @@ def test_generator_command_line(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- seeded random queries
 
-_NAMES = ("A100", "h100", "H200", "RTX4090", "v5litepod-4", "V5P-8", "MI300X", "Gaudi2", "A800")
+_NAMES: tuple[str, ...] = (
+    "A100",
+    "h100",
+    "H200",
+    "RTX4090",
+    "v5litepod-4",
+    "V5P-8",
+    "MI300X",
+    "Gaudi2",
+    "A800",
+)
 _NAMES += ("GH200", "T4", "L4", "a10g", "B200", "nonexistent")
-_PROVIDERS = ("aws", "AZURE", "gcp", "oci", "lambdalabs", "runpod", "nebius", "verda", "cloudrift")
+_PROVIDERS: tuple[str, ...] = (
+    "aws",
+    "AZURE",
+    "gcp",
+    "oci",
+    "lambdalabs",
+    "runpod",
+    "nebius",
+    "verda",
+    "cloudrift",
+)
 _PROVIDERS += ("vastai", "crusoe", "vultr", "seeweb", "hotaisle", "jarvislabs", "digitalocean")
-_FLAGS = ("oci-spot", "runpod-cluster", "runpod-cpu", "lambda-arm", "gcp-a4", "gcp-g4")
+_FLAGS: tuple[str, ...] = (
+    "oci-spot",
+    "runpod-cluster",
+    "runpod-cpu",
+    "lambda-arm",
+    "gcp-a4",
+    "gcp-g4",
+)
 _FLAGS += ("gcp-g4-preview", "gcp-dws-calendar-mode", "hotaisle-bm")
 _BOUNDS: tuple[tuple[str, str, tuple[float, ...]], ...] = (
     ("min_cpu", "max_cpu", (0, 2, 4, 8, 16, 64, 96)),
