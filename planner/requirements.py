@@ -164,11 +164,13 @@ def requirements_from_config(config: LoadedConfig | NormalizedService) -> Requir
     from planner.config.normalized import NormalizedService
 
     source: str | None = None
+    loaded: LoadedConfig | None = None
     if isinstance(config, NormalizedService):
         service = config
     else:
         service = config.normalized
         source = config.source
+        loaded = config
 
     resources = service.resources
     gpu = resources.gpu
@@ -176,7 +178,7 @@ def requirements_from_config(config: LoadedConfig | NormalizedService) -> Requir
     if vendor is None:
         vendor = _inferred_vendor(service)
 
-    _check_image_rules(service, vendor, source)
+    _check_image_rules(service, vendor, source, loaded)
 
     cpu_arch = resources.cpu.arch
     if cpu_arch is None and service.image is None:
@@ -251,7 +253,23 @@ def vendor_of_gpu_name(table: GpuTable, name: str) -> str | None:
     return None if vendor == "google" else vendor
 
 
-def _check_image_rules(service: NormalizedService, vendor: str | None, source: str | None) -> None:
+def _located(
+    message: str, field_path: str, source: str | None, loaded: LoadedConfig | None
+) -> Problem:
+    """A problem at the line where ``field_path`` (or its nearest written ancestor) stands."""
+    mark = loaded.locate(field_path) if loaded is not None else None
+    return Problem(
+        message,
+        file=source,
+        line=mark.line if mark else None,
+        column=mark.column if mark else None,
+        path=field_path,
+    )
+
+
+def _check_image_rules(
+    service: NormalizedService, vendor: str | None, source: str | None, loaded: LoadedConfig | None
+) -> None:
     if service.image is not None:
         return
     gpu = service.resources.gpu
@@ -267,19 +285,22 @@ def _check_image_rules(service: NormalizedService, vendor: str | None, source: s
         needing = sorted(requested & _VENDORS_NEEDING_IMAGE)
         if needing:
             raise ConfigError(
-                Problem(
-                    f"{IMAGE_FOR_ACCELERATOR_MESSAGE}: {needing} (requested by resources.gpu; "
-                    "the default image is built for NVIDIA)",
-                    file=source,
-                    path="image",
+                _located(
+                    f"{IMAGE_FOR_ACCELERATOR_MESSAGE}: {needing} is requested here and the "
+                    "default image is built for NVIDIA; set `image`",
+                    "resources.gpu",
+                    source,
+                    loaded,
                 )
             )
     if service.resources.cpu.arch == "arm":
         raise ConfigError(
-            Problem(
-                f"{IMAGE_FOR_ARM_MESSAGE} (resources.cpu is arm; the default image is x86-only)",
-                file=source,
-                path="image",
+            _located(
+                f"{IMAGE_FOR_ARM_MESSAGE}: an arm CPU is requested here and the default image is "
+                "x86-only; set `image`",
+                "resources.cpu",
+                source,
+                loaded,
             )
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
@@ -17,7 +17,7 @@ from planner.config.models import ServiceConfiguration
 from planner.config.normalize import normalize
 from planner.config.normalized import NormalizedService
 from planner.config.validation_errors import SECRET_PATHS, problems_from_validation_error
-from planner.config.yaml_loader import YamlDocument, decode_yaml_bytes, parse_yaml
+from planner.config.yaml_loader import Mark, YamlDocument, decode_yaml_bytes, parse_yaml
 from planner.errors import ConfigError, Problem
 
 STDIN = "-"
@@ -42,6 +42,15 @@ class LoadedConfig:
     configuration: ServiceConfiguration  # as written (shorthands parsed), validated
     normalized: NormalizedService  # defaults filled in, explicit units; no secrets
     warnings: tuple[Problem, ...]
+    # Where each field was written, so later stages (requirements, plan) can locate their errors.
+    document: YamlDocument | None = field(default=None, repr=False, compare=False)
+
+    def locate(self, dotted_path: str) -> Mark | None:
+        """Line and column of a field given as ``"resources.gpu"`` (nearest written ancestor)."""
+        if self.document is None:
+            return None
+        path = tuple(int(part) if part.isdigit() else part for part in dotted_path.split("."))
+        return self.document.locate(path)
 
 
 def load_config(
@@ -72,6 +81,7 @@ def load_config(
         configuration=configuration,
         normalized=normalize(configuration),
         warnings=_warnings(document),
+        document=document,
     )
 
 

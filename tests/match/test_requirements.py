@@ -117,12 +117,31 @@ def test_default_image_accelerators_are_accepted(gpu: str) -> None:
     requirements_of(f"resources:\n  gpu: {gpu}\n")
 
 
-def test_image_rule_error_names_the_file_and_field() -> None:
+def test_image_rule_error_names_the_file_line_and_field() -> None:
     with pytest.raises(ConfigError) as raised:
         requirements_of("resources:\n  gpu: MI300X\n")
     problem = raised.value.problems[0]
     assert problem.file == "service.yml"
-    assert problem.path == "image"
+    assert problem.path == "resources.gpu"
+    assert (problem.line, problem.column) == (5, 8)  # the value `MI300X`
+    assert str(problem).startswith("service.yml:5:8: resources.gpu: `image` must be set")
+
+
+def test_arm_rule_error_is_located_at_the_cpu_request() -> None:
+    with pytest.raises(ConfigError) as raised:
+        requirements_of("resources:\n  memory: 16GB..\n  cpu: arm:8\n")
+    problem = raised.value.problems[0]
+    assert (problem.path, problem.line, problem.column) == ("resources.cpu", 6, 8)
+
+
+def test_image_rule_error_without_positions_still_names_the_field() -> None:
+    service = load_config(
+        text="type: service\nport: 8000\ncommands: [serve]\nresources:\n  gpu: MI300X\n"
+    ).normalized
+    with pytest.raises(ConfigError) as raised:
+        requirements_from_config(service)
+    problem = raised.value.problems[0]
+    assert (problem.path, problem.line) == ("resources.gpu", None)
 
 
 def test_arm_without_image_is_refused_and_x86_is_pinned() -> None:
