@@ -173,7 +173,7 @@ def _gpuhunt_key(item: Any) -> Key:
         item.cpu,
         item.memory,
         item.gpu_count,
-        (item.gpu_name or "").lower(),
+        item.gpu_name or "",
         item.gpu_memory,
         item.spot,
         item.disk_size,
@@ -209,7 +209,7 @@ def _planner_keys(frame: Any) -> list[Key]:
     keys = []
     for values in zip(*(frame[column].tolist() for column in columns), strict=True):
         row = [_nan_to_none(value) for value in values]
-        row[7] = (row[7] or "").lower()
+        row[7] = row[7] or ""
         row[12] = row[12] or ""
         row[4], row[6] = int(row[4]), int(row[6])
         row[9] = bool(row[9])
