@@ -16,6 +16,7 @@ import collections
 import csv
 import importlib.util
 import io
+import json
 import math
 import random
 import sys
@@ -180,6 +181,7 @@ def _gpuhunt_key(item: Any) -> Key:
         item.gpu_vendor.value if item.gpu_vendor else None,
         " ".join(item.flags),
         item.cpu_arch.value,
+        json.dumps(item.provider_data, sort_keys=True),
     )
 
 
@@ -205,6 +207,7 @@ def _planner_keys(frame: Any) -> list[Key]:
         "gpu_vendor",
         "flags",
         "cpu_arch",
+        "provider_data",
     ]
     keys = []
     for values in zip(*(frame[column].tolist() for column in columns), strict=True):
@@ -213,6 +216,7 @@ def _planner_keys(frame: Any) -> list[Key]:
         row[12] = row[12] or ""
         row[4], row[6] = int(row[4]), int(row[6])
         row[9] = bool(row[9])
+        row[14] = json.dumps(json.loads(row[14] or "{}"), sort_keys=True)
         keys.append(tuple(row))
     return keys
 
