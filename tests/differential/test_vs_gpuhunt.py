@@ -244,6 +244,7 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
     ("cc-min-9.0", {"min_compute_capability": (9, 0)}),
     ("cc-min-10.0", {"min_compute_capability": (10, 0)}),
     ("cc-max-8.0", {"max_compute_capability": (8, 0)}),
+    ("cc-max-9.0-excludes-10.0-and-12.0", {"max_compute_capability": (9, 0), "min_gpu_count": 1}),
     ("cc-window-8.0-8.9", {"min_compute_capability": (8, 0), "max_compute_capability": (8, 9)}),
     ("cc-unknown-nvidia-a800", {"gpu_name": "A800", "min_compute_capability": (7, 0)}),
     ("cc-with-min-gpu-count-0", {"min_compute_capability": (9, 0), "min_gpu_count": 0}),
