@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -79,6 +79,24 @@ class VolumeMount:
     names: tuple[str, ...] | None = None
     instance_path: str | None = None
     optional: bool = False
+
+
+@dataclass(frozen=True)
+class EntryProblem:
+    """One problem of a collection value, at a path relative to that value (a key or an index)."""
+
+    path: tuple[str | int, ...]
+    message: str
+    value: Any
+    at_key: bool = False  # the key itself is wrong (a bad name), not the value written under it
+
+
+class EntryErrors(ValueError):
+    """Every problem found in the entries of one value, each at its own entry."""
+
+    def __init__(self, problems: Sequence[EntryProblem]) -> None:
+        super().__init__("; ".join(problem.message for problem in problems))
+        self.problems = tuple(problems)
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,6 +285,32 @@ def parse_vendor(value: Any) -> Vendor:
     )
 
 
+def parse_name_list(value: Any, what: str, hint: str) -> tuple[str, ...]:
+    """A name or a non-empty list of names (``A100`` or ``[A10G, L4]``), each a non-empty string.
+
+    ``what`` names one item in messages (``GPU name``), ``hint`` says how to write the value; a bad
+    item of a list is reported at its own index.
+    """
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError(f"{what} can not be empty: {hint}")
+        return (value,)
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"expected a {what} or a list of them, got {_kind(value)}: {hint}")
+    if not value:
+        raise ValueError(f"{what} can not be empty (the list has no items): {hint}")
+    problems = [
+        EntryProblem((index,), f"{what} can not be empty", item)
+        if isinstance(item, str)
+        else EntryProblem((index,), f"expected a {what} (a string), got {_kind(item)}", item)
+        for index, item in enumerate(value)
+        if not isinstance(item, str) or not item.strip()
+    ]
+    if problems:
+        raise EntryErrors(problems)
+    return tuple(value)
+
+
 def normalize_gpu_names(names: tuple[str, ...]) -> tuple[str, ...]:
     """Strip the deprecated lower-case ``tpu-`` prefix (``tpu-v3-8`` → ``v3-8``), keep case."""
     return tuple(name[4:] if name.startswith("tpu-") else name for name in names)
@@ -398,39 +442,109 @@ def parse_env(value: Any) -> dict[str, str | None]:
     """A mapping ``KEY: value`` or a list of ``KEY=value`` / ``KEY=`` / bare ``KEY``.
 
     A bare key (value ``None``) is taken from the caller's environment at apply time. Booleans are
-    rejected rather than guessed (``true`` or ``True``?): quote them.
+    rejected rather than guessed (``true`` or ``True``?): quote them. Every bad entry is reported
+    (``EntryErrors``), each at its own key or list index. Values are never quoted in messages: an
+    environment variable often holds a secret.
     """
     result: dict[str, str | None] = {}
+    problems: list[EntryProblem] = []
     if isinstance(value, Mapping):
         for key, item in value.items():
-            name = check_env_key(key)
-            if isinstance(item, bool) or item is None or not isinstance(item, str | int | float):
-                raise ValueError(
-                    f"env {name}: expected a string or number value, got {item!r}"
-                    + (" (quote it)" if isinstance(item, bool) else "")
+            name_problem = _env_key_problem(key)
+            if name_problem is not None:
+                problems.append(EntryProblem((key,), name_problem, key, at_key=True))
+            if isinstance(item, bool):
+                word = str(item).lower()
+                problems.append(
+                    EntryProblem(
+                        (key,),
+                        f"env {key}: expected a string or number value, got the boolean {word}; "
+                        f'quote it: {key}: "{word}"',
+                        item,
+                    )
                 )
-            result[name] = item if isinstance(item, str) else render_number(item)
-        return result
-    if isinstance(value, list):
-        for item in value:
+            elif item is None:
+                problems.append(
+                    EntryProblem(
+                        (key,),
+                        f"env {key}: expected a string or number value, got an empty value (null); "
+                        f'write {key}: "" for an empty string, or list it as a bare `- {key}` to '
+                        "take it from your environment",
+                        item,
+                    )
+                )
+            elif not isinstance(item, str | int | float):
+                problems.append(
+                    EntryProblem(
+                        (key,),
+                        f"env {key}: expected a string or number value, got {_kind(item)}",
+                        item,
+                    )
+                )
+            else:
+                result[str(key)] = item if isinstance(item, str) else render_number(item)
+    elif isinstance(value, list):
+        first_index: dict[str, int] = {}
+        for index, item in enumerate(value):
             if not isinstance(item, str):
-                raise ValueError(f"env list items must be KEY=value strings, got {item!r}")
+                problems.append(
+                    EntryProblem(
+                        (index,),
+                        f"expected a KEY=value string, got {_kind(item)} (quote the whole entry: "
+                        '- "KEY=value")',
+                        item,
+                    )
+                )
+                continue
             key, separator, text = item.partition("=")
-            name = check_env_key(key)
-            if name in result:
-                raise ValueError(f"duplicate environment variable {name!r}")
-            result[name] = text if separator else None
-        return result
-    raise ValueError("env must be a mapping (KEY: value) or a list of KEY=value strings")
-
-
-def check_env_key(key: Any) -> str:
-    if not isinstance(key, str) or not _ENV_KEY.match(key):
+            name_problem = _env_key_problem(key)
+            if name_problem is not None:
+                problems.append(EntryProblem((index,), name_problem, item))
+                continue
+            if key in first_index:
+                problems.append(
+                    EntryProblem(
+                        (index,),
+                        f"duplicate environment variable {key!r}: entry {first_index[key] + 1} of "
+                        "the list already sets it; keep only one",
+                        item,
+                    )
+                )
+                continue
+            first_index[key] = index
+            result[key] = text if separator else None
+    else:
         raise ValueError(
-            f"invalid environment variable name {key!r}: expected letters, digits and _ "
-            "not starting with a digit"
+            f"env must be a mapping (KEY: value) or a list of KEY=value strings, not {_kind(value)}"
         )
-    return key
+    if problems:
+        raise EntryErrors(problems)
+    return result
+
+
+def _env_key_problem(key: Any) -> str | None:
+    if isinstance(key, str) and _ENV_KEY.match(key):
+        return None
+    return (
+        f"invalid environment variable name {key!r}: use letters, digits and _, "
+        "not starting with a digit (e.g. HF_TOKEN)"
+    )
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "an empty value (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
 
 
 def normalize_absolute_path(value: Any, what: str) -> str:

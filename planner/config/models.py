@@ -38,6 +38,11 @@ from planner.config.normalized import GBRange, IntRange
 # Errors located at a field (the loader maps ``loc`` to file:line:column)
 
 
+# Error types the loader locates at the key rather than at the value (see validation_errors).
+CROSS_FIELD_ERROR = "cross_field"  # a rule between fields: located at the key it names
+INVALID_KEY_ERROR = "invalid_key"  # the key itself is wrong (a bad env variable name)
+
+
 def field_errors(
     title: str, problems: Sequence[tuple[tuple[str | int, ...], str, Any]]
 ) -> ValidationError:
@@ -47,6 +52,23 @@ def field_errors(
         [
             InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value)
             for loc, message, value in problems
+        ],
+    )
+
+
+def entry_errors(title: str, error: grammar.EntryErrors) -> ValidationError:
+    """The problems of a collection's entries, each at its own key or index."""
+    return ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    INVALID_KEY_ERROR if problem.at_key else "value_error", problem.message
+                ),
+                loc=problem.path,
+                input=problem.value,
+            )
+            for problem in error.problems
         ],
     )
 
@@ -299,11 +321,12 @@ class GPUSpec(_Model):
     def _names(cls, value: Any) -> Any:
         if value is None:
             return None
-        names = [value] if isinstance(value, str) else value
-        if not isinstance(names, list | tuple) or not all(isinstance(name, str) for name in names):
-            raise ValueError("expected a GPU name or a list of GPU names")
-        if not names or any(not name.strip() for name in names):
-            raise ValueError("GPU name can not be empty")
+        try:
+            names = grammar.parse_name_list(
+                value, "GPU name", "write a name (A100) or a list of names ([A10G, L4])"
+            )
+        except grammar.EntryErrors as error:
+            raise entry_errors("name", error) from None
         return grammar.normalize_gpu_names(tuple(name.strip() for name in names))
 
     @field_validator("compute_capability", mode="before")
@@ -545,12 +568,12 @@ class NetworkVolumeSpec(_Model):
     @field_validator("name", mode="before")
     @classmethod
     def _names(cls, value: Any) -> Any:
-        names = [value] if isinstance(value, str) else value
-        if not isinstance(names, list | tuple) or not names:
-            raise ValueError("expected a volume name or a non-empty list of volume names")
-        if any(not isinstance(name, str) or not name.strip() for name in names):
-            raise ValueError("volume names must be non-empty strings")
-        return tuple(names)
+        try:
+            return grammar.parse_name_list(
+                value, "volume name", "write a name (my-volume) or a list of names ([vol-1, vol-2])"
+            )
+        except grammar.EntryErrors as error:
+            raise entry_errors("name", error) from None
 
     @field_validator("path", mode="before")
     @classmethod
@@ -625,7 +648,12 @@ def _to_replicas(value: Any) -> IntRange:
 
 
 def _to_env(value: Any) -> dict[str, str | None]:
-    return {} if value is None else grammar.parse_env(value)
+    if value is None:
+        return {}
+    try:
+        return grammar.parse_env(value)
+    except grammar.EntryErrors as error:
+        raise entry_errors("env", error) from None
 
 
 def _to_max_price(value: Any) -> Any:
@@ -909,9 +937,14 @@ class ServiceConfiguration(_Model):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _reject_newer_keys(cls, value: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
-        newer = [key for key in value if key in NEWER_KEYS] if isinstance(value, Mapping) else []
-        if not newer:
+    def _whole_file_rules(cls, value: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        """Keys of newer dstack versions and the cross-field rules, checked on the data as written.
+
+        Pydantic skips "after" model validators when any field fails, so a user fixing one error
+        per run would meet the cross-field rules only at the end. Checked here on the raw data,
+        they are reported together with every field error (and exactly once).
+        """
+        if not isinstance(value, Mapping):
             return handler(value)
         details = [
             InitErrorDetails(
@@ -923,9 +956,17 @@ class ServiceConfiguration(_Model):
                 loc=(key,),
                 input=value[key],
             )
-            for key in newer
+            for key in value
+            if key in NEWER_KEYS
         ]
-        # Validate the rest too, so one run reports every problem of the file.
+        details.extend(
+            InitErrorDetails(
+                type=PydanticCustomError(CROSS_FIELD_ERROR, message), loc=loc, input=written
+            )
+            for loc, message, written in cross_field_problems(value)
+        )
+        if not details:
+            return handler(value)
         try:
             handler({key: item for key, item in value.items() if key not in NEWER_KEYS})
         except ValidationError as error:
@@ -964,36 +1005,76 @@ class ServiceConfiguration(_Model):
             )
         return value
 
-    @model_validator(mode="after")
-    def _cross_field_rules(self) -> ServiceConfiguration:
-        problems: list[tuple[tuple[str | int, ...], str, Any]] = []
-        if self.image is not None and self.python is not None:
-            problems.append(
-                (("python",), "`image` and `python` are mutually exclusive fields", self.python)
+
+def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str], str, Any]]:
+    """The rules between top-level fields, on the data as written: (field path, message, value).
+
+    A rule is checked whenever the fields it reads are readable, whatever else is wrong in the
+    file. Each problem sits at the key a fix starts from: the key to remove, or the key written
+    without its companion.
+    """
+
+    def written(key: str) -> bool:
+        return data.get(key) is not None
+
+    problems: list[tuple[tuple[str], str, Any]] = []
+    if written("image") and written("python"):
+        problems.append(
+            (
+                ("python",),
+                "`image` and `python` are mutually exclusive fields: remove `python` (the image "
+                "brings its own Python) or remove `image` (dstack's base image then provides "
+                "that Python version)",
+                data["python"],
             )
-        if self.image is not None and self.nvcc is not None:
-            problems.append(
-                (("nvcc",), "`image` and `nvcc` are mutually exclusive fields", self.nvcc)
+        )
+    if written("image") and written("nvcc"):
+        problems.append(
+            (
+                ("nvcc",),
+                "`image` and `nvcc` are mutually exclusive fields: remove `nvcc` (install the CUDA "
+                "compiler in your image instead) or remove `image` (dstack's base image then "
+                "includes nvcc)",
+                data["nvcc"],
             )
-        if not self.commands and self.image is None:
-            problems.append((("commands",), "either `commands` or `image` must be set", None))
-        fixed = self.replicas is None or self.replicas.min == self.replicas.max
-        if not fixed and self.scaling is None:
-            problems.append(
-                (
-                    ("scaling",),
-                    "when you set `replicas` to a range, ensure to specify `scaling`",
-                    None,
-                )
+        )
+    commands = data.get("commands", ())
+    if not written("image") and isinstance(commands, list | tuple) and not commands:
+        problems.append(
+            (
+                ("commands",),
+                "either `commands` or `image` must be set: add `commands` (the shell commands "
+                "that start the service) or an `image` whose entrypoint starts it",
+                data.get("commands"),
             )
-        if fixed and self.scaling is not None:
-            problems.append(
-                (
-                    ("scaling",),
-                    "to use `scaling`, `replicas` must be set to a range (e.g. 1..4)",
-                    self.scaling.model_dump(),
-                )
+        )
+    replicas_written = written("replicas")
+    try:
+        replicas = _to_replicas(data["replicas"]) if replicas_written else IntRange(min=1, max=1)
+    except ValueError:
+        return problems  # the replicas field reports its own error; the pairing is unknown
+    fixed = replicas.min == replicas.max
+    if not fixed and not written("scaling"):
+        problems.append(
+            (
+                ("replicas",),
+                "when you set `replicas` to a range, ensure to specify `scaling` (e.g. scaling: "
+                "{metric: rps, target: 10}), or set `replicas` to a single number",
+                data["replicas"],
             )
-        if problems:
-            raise field_errors("ServiceConfiguration", problems)
-        return self
+        )
+    if fixed and written("scaling"):
+        reason = (
+            f"`replicas` is the fixed number {replicas.min}"
+            if replicas_written
+            else "`replicas` is not set (a single replica)"
+        )
+        problems.append(
+            (
+                ("scaling",),
+                f"to use `scaling`, `replicas` must be set to a range: {reason}; write e.g. "
+                "replicas: 1..4, or remove `scaling`",
+                data["scaling"],
+            )
+        )
+    return problems

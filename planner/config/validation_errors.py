@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from planner.config.models import CROSS_FIELD_ERROR, INVALID_KEY_ERROR
 from planner.config.normalized import REDACTED
 from planner.config.yaml_loader import FieldPath, YamlDocument, format_path
 from planner.errors import Problem
@@ -46,6 +47,9 @@ _TYPE_NOUNS: Mapping[str, str] = {
 _SHAPE_ERRORS = frozenset(
     {*_TYPE_NOUNS, "too_short", "too_long", "union_tag_invalid", "union_tag_not_found"}
 )
+# The models' own errors about a whole field or a key (a rule between fields, a bad key name):
+# located at the key, and never merged with the value's own errors at the same path.
+_AT_KEY_ERRORS = frozenset({CROSS_FIELD_ERROR, INVALID_KEY_ERROR})
 _YAML11_WORDS = frozenset({"yes", "no", "on", "off"})
 _SHORT_SECRET = 4
 
@@ -109,10 +113,25 @@ def problems_from_validation_error(
     """
     redact = Redactor.for_document(document)
     by_path: dict[FieldPath, list[dict[str, Any]]] = {}
+    own: dict[tuple[FieldPath, str], None] = {}  # rule and key errors: each its own problem
     for details in error.errors(include_url=False, include_context=False):
         path = _data_path(details["loc"], document.data, details["type"])
-        by_path.setdefault(path, []).append(dict(details))
+        if details["type"] in _AT_KEY_ERRORS:
+            own.setdefault((path, details["msg"]), None)
+        else:
+            by_path.setdefault(path, []).append(dict(details))
     problems: list[Problem] = []
+    for path, message in own:
+        mark = document.locate(path, key=True)
+        problems.append(
+            Problem(
+                redact(message),
+                file=document.file,
+                line=mark.line,
+                column=mark.column,
+                path=format_path(path) or None,
+            )
+        )
     for path, entries in by_path.items():
         deeper = any(other[: len(path)] == path and other != path for other in by_path)
         useful = [entry for entry in entries if entry["type"] not in _SHAPE_ERRORS]
@@ -143,7 +162,7 @@ def _data_path(loc: Sequence[str | int], data: Any, error_type: str) -> FieldPat
             node = node[part]
         elif (
             index == last
-            and error_type == "missing"
+            and error_type in ("missing", CROSS_FIELD_ERROR)
             and isinstance(part, str)
             and (node is None or isinstance(node, dict))
         ):

@@ -137,7 +137,8 @@ def test_stdin(run_cli: RunCli) -> None:
     assert invalid.stderr.startswith("<stdin>:3:6: gpu: YAML reads 1:2 as the base-60 number 62")
     as_json = run_cli("validate", "-", "--format", "json", input="type: service\nport: 0\n")
     assert as_json.returncode == 2
-    assert [error["path"] for error in json.loads(as_json.stdout)["errors"]] == ["port"]
+    # Both problems in one run: the port, and the missing `commands`/`image` (at the start).
+    assert [error["path"] for error in json.loads(as_json.stdout)["errors"]] == ["commands", "port"]
 
 
 def test_stdin_non_utf8(run_cli: RunCli) -> None:
@@ -180,3 +181,40 @@ def test_validate_does_not_import_heavy_libraries() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.stdout.splitlines()[-1] == "0 []"
+
+
+def test_json_reports_every_independent_error_in_one_run(run_cli: RunCli, tmp_path: Path) -> None:
+    # A field error does not hide the cross-field rules, nor one bad env entry the others.
+    (tmp_path / "four.yml").write_text(
+        "type: service\n"
+        "port: 0\n"
+        "image: vllm/vllm-openai\n"
+        "python: '3.11'\n"
+        "replicas: 2\n"
+        "scaling:\n"
+        "  metric: rps\n"
+        "  target: 10\n"
+        "env:\n"
+        "  - HF_TOKEN\n"
+        "  - 1BAD=x\n"
+    )
+    result = run_cli("validate", "four.yml", "--format", "json")
+    assert (result.returncode, result.stderr) == (2, "")
+    errors = json.loads(result.stdout)["errors"]
+    assert [(error["line"], error["column"], error["path"]) for error in errors] == [
+        (2, 7, "port"),
+        (4, 1, "python"),
+        (6, 1, "scaling"),
+        (11, 5, "env[1]"),
+    ]
+    assert errors[0]["message"] == "port 0 is out of range: expected 1..65535"
+    assert errors[1]["message"].startswith("`image` and `python` are mutually exclusive fields")
+    assert errors[2]["message"].startswith("to use `scaling`, `replicas` must be set to a range")
+    assert errors[3]["message"].startswith("invalid environment variable name '1BAD'")
+    text = run_cli("validate", "four.yml")
+    assert [line.split(": ", 2)[:2] for line in text.stderr.splitlines()] == [
+        ["four.yml:2:7", "port"],
+        ["four.yml:4:1", "python"],
+        ["four.yml:6:1", "scaling"],
+        ["four.yml:11:5", "env[1]"],
+    ]

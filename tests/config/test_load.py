@@ -161,7 +161,7 @@ def test_missing_top_level_field_points_at_document_start() -> None:
 
 def test_cross_field_rule_is_located_at_the_field() -> None:
     (problem,) = problems_of(text=MINIMAL + "image: python:3.12\npython: '3.11'\n")
-    assert (problem.line, problem.column, problem.path) == (5, 9, "python")
+    assert (problem.line, problem.column, problem.path) == (5, 1, "python")
     assert "mutually exclusive" in problem.message
 
 
@@ -194,10 +194,15 @@ def test_empty_value_where_text_is_needed_gets_a_null_hint() -> None:
 
 def test_password_never_appears_in_errors() -> None:
     problems = problems_of(FIXTURES / "password_with_errors.yml")
-    assert located(problems) == [(2, 7, "port"), (7, 3, "registry_auth.token"), (12, 10, "gateway")]
+    assert located(problems) == [
+        (2, 7, "port"),
+        (7, 3, "registry_auth.token"),
+        (11, 1, "python"),
+        (12, 10, "gateway"),
+    ]
     for problem in problems:
         assert "hunter2" not in str(problem)
-    assert REDACTED in problems[2].message
+    assert REDACTED in problems[3].message
 
 
 @pytest.mark.parametrize(
@@ -232,3 +237,140 @@ def test_permission_denied(tmp_path: Path) -> None:
     target.chmod(0)
     (problem,) = problems_of(target)
     assert "permission denied" in problem.message
+
+
+# ----------------------------------------------------------------------------- cross-field rules
+
+
+def test_cross_field_rule_runs_with_a_field_error() -> None:
+    problems = problems_of(text="type: service\nport: 0\n")
+    assert located(problems) == [(1, 1, "commands"), (2, 7, "port")]
+    assert problems[0].message.startswith("either `commands` or `image` must be set: add")
+
+
+def test_every_cross_field_rule_with_field_errors_in_one_run() -> None:
+    text = (
+        "type: service\n"  # 1
+        "port: 70000\n"  # 2
+        "image: nginx\n"  # 3
+        "python: '3.11'\n"  # 4
+        "nvcc: true\n"  # 5
+        "replicas: 1..3\n"  # 6
+        "resources:\n"  # 7
+        "  memory: 80G\n"  # 8
+    )
+    problems = problems_of(text=text)
+    assert located(problems) == [
+        (2, 7, "port"),
+        (4, 1, "python"),
+        (5, 1, "nvcc"),
+        (6, 1, "replicas"),
+        (8, 11, "resources.memory"),
+    ]
+    assert "`image` and `python` are mutually exclusive fields: remove" in problems[1].message
+    assert "`image` and `nvcc` are mutually exclusive fields" in problems[2].message
+    assert problems[3].message.startswith(
+        "when you set `replicas` to a range, ensure to specify `scaling` (e.g. scaling:"
+    )
+
+
+@pytest.mark.parametrize(
+    ("replicas", "reason"),
+    [("", "`replicas` is not set"), ("replicas: 2\n", "`replicas` is the fixed number 2")],
+)
+def test_scaling_without_a_range_is_located_at_scaling_with_its_own_errors(
+    replicas: str, reason: str
+) -> None:
+    problems = problems_of(text=MINIMAL + replicas + "scaling:\n  metric: rps\n  target: 0\n")
+    line = 4 + bool(replicas)
+    assert located(problems) == [(line, 1, "scaling"), (line + 2, 11, "scaling.target")]
+    assert problems[0].message.startswith("to use `scaling`, `replicas` must be set to a range")
+    assert reason in problems[0].message
+
+
+def test_an_invalid_field_and_a_rule_on_it_are_both_reported() -> None:
+    problems = problems_of(text=MINIMAL + "image: nginx\npython: 2.7\n")
+    assert located(problems) == [(5, 1, "python"), (5, 9, "python")]
+    assert "mutually exclusive" in problems[0].message
+    assert "unsupported python version" in problems[1].message
+
+
+def test_unreadable_replicas_skip_the_scaling_pairing() -> None:
+    (problem,) = problems_of(text=MINIMAL + "replicas: '2..'\n")
+    assert (problem.line, problem.column, problem.path) == (4, 11, "replicas")
+    assert "maximum number of replicas is required" in problem.message
+
+
+def test_a_rule_alone_is_reported_once() -> None:
+    problems = problems_of(text=MINIMAL + "image: nginx\nnvcc: false\n")
+    assert located(problems) == [(5, 1, "nvcc")]
+
+
+def test_empty_commands_without_image_is_located_at_commands() -> None:
+    (problem,) = problems_of(text="type: service\nport: 80\ncommands: []\n")
+    assert (problem.line, problem.column, problem.path) == (3, 1, "commands")
+
+
+# ----------------------------------------------------------------------------- errors at entries
+
+
+def test_env_list_errors_sit_at_each_entry() -> None:
+    problems = problems_of(text=MINIMAL + "env:\n  - A=1\n  - 1BAD=x\n  - A=2\n  - B\n  - 3\n")
+    assert located(problems) == [(6, 5, "env[1]"), (7, 5, "env[2]"), (9, 5, "env[4]")]
+    assert problems[0].message.startswith("invalid environment variable name '1BAD': use letters")
+    assert problems[1].message == (
+        "duplicate environment variable 'A': entry 1 of the list already sets it; keep only one"
+    )
+    assert problems[2].message.startswith("expected a KEY=value string, got a number")
+
+
+def test_env_mapping_errors_sit_at_each_key() -> None:
+    problems = problems_of(
+        text=MINIMAL + "env:\n  GOOD: 1\n  BAD-KEY: v\n  EMPTY: null\n  FLAG: true\n"
+    )
+    assert located(problems) == [
+        (6, 3, "env.BAD-KEY"),
+        (7, 10, "env.EMPTY"),
+        (8, 9, "env.FLAG"),
+    ]
+    assert "invalid environment variable name 'BAD-KEY'" in problems[0].message
+    assert 'write EMPTY: "" for an empty string' in problems[1].message
+    assert problems[2].message == (
+        'env FLAG: expected a string or number value, got the boolean true; quote it: FLAG: "true"'
+    )
+
+
+def test_env_values_are_never_echoed() -> None:
+    problems = problems_of(text=MINIMAL + "env:\n  - TOKEN=s3cr3t-value\n  - TOKEN=s3cr3t-value\n")
+    assert located(problems) == [(6, 5, "env[1]")]
+    assert "s3cr3t" not in problems[0].message
+
+
+def test_list_item_errors_sit_at_the_item() -> None:
+    text = (
+        MINIMAL  # lines 1-3
+        + "volumes:\n"  # 4
+        + "  - vol\n"  # 5
+        + "  - {name: [v1, ''], path: /data}\n"  # 6
+        + "  - /a/../b:/data\n"  # 7
+        + "backends: [aws, nowhere]\n"  # 8
+        + "regions: [us-east-1, [x]]\n"  # 9
+        + "instance_types: [p4d.24xlarge, {a: 1}]\n"  # 10
+        + "retry:\n  on_events: [error, timeout]\n"  # 11-12
+        + "resources:\n  gpu:\n    name: [A100, '']\n"  # 13-15
+    )
+    problems = problems_of(text=text)
+    assert located(problems) == [
+        (5, 5, "volumes[0]"),
+        (6, 17, "volumes[1].name[1]"),
+        (7, 5, "volumes[2]"),
+        (8, 17, "backends[1]"),
+        (9, 22, "regions[1]"),
+        (10, 32, "instance_types[1]"),
+        (12, 22, "retry.on_events[1]"),
+        (15, 18, "resources.gpu.name[1]"),
+    ]
+    assert "invalid mount point format 'vol'" in problems[0].message
+    assert problems[1].message == "volume name can not be empty"
+    assert "`..` segments are not allowed" in problems[2].message
+    assert problems[7].message == "GPU name can not be empty"

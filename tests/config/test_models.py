@@ -125,7 +125,7 @@ def test_type_must_be_service() -> None:
 
 def test_commands_or_image_required() -> None:
     path, message = single_error("type: service\nport: 8000\n")
-    assert (path, message) == ("commands", "either `commands` or `image` must be set")
+    assert path == "commands" and message.startswith("either `commands` or `image` must be set")
     assert parse("type: service\nport: 8000\nimage: nginx\n").image == "nginx"
 
 
@@ -279,8 +279,9 @@ def test_replica_errors(text: str, message: str) -> None:
 
 
 def test_replica_range_requires_scaling() -> None:
+    # Located at `replicas`, the key that is written (`scaling` is not).
     path, message = single_error(BASE + "replicas: 1..4\n")
-    assert path == "scaling" and "ensure to specify `scaling`" in message
+    assert path == "replicas" and "ensure to specify `scaling`" in message
 
 
 @pytest.mark.parametrize("replicas", ["replicas: 2\n", "replicas: 3..3\n", ""])
@@ -452,6 +453,8 @@ def test_gpu_object_names_list_and_default_count() -> None:
         ("{vendor: qualcomm}", "resources.gpu.vendor", "unknown GPU vendor"),
         ("{compute_capability: '8'}", "resources.gpu.compute_capability", "MAJOR.MINOR"),
         ("{name: []}", "resources.gpu.name", "can not be empty"),
+        ("{name: [A100, ' ']}", "resources.gpu.name.1", "GPU name can not be empty"),
+        ("{name: [A100, 3]}", "resources.gpu.name.1", "expected a GPU name (a string)"),
         ("{count: 1.5}", "resources.gpu.count", "integer"),
     ],
 )
@@ -504,17 +507,25 @@ def test_env_forms() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "path", "message"),
     [
-        ("['A=1', 'A=2']", "duplicate environment variable"),
-        ("['1A=x']", "invalid environment variable name"),
-        ("{A: null}", "string or number"),
-        ("{A: true}", "quote it"),
+        ("['A=1', 'A=2']", "env.1", "duplicate environment variable"),
+        ("['B=1', '1A=x']", "env.1", "invalid environment variable name"),
+        ("[A=1, 7]", "env.1", "expected a KEY=value string"),
+        ("{A: null}", "env.A", "string or number"),
+        ("{A: true}", "env.A", 'quote it: A: "true"'),
+        ("{B-C: x}", "env.B-C", "invalid environment variable name"),
+        ("A=1", "env", "env must be a mapping"),
     ],
 )
-def test_env_errors(text: str, message: str) -> None:
-    path, found = single_error(BASE + f"env: {text}\n")
-    assert path == "env" and message in found
+def test_env_errors_sit_at_the_entry(text: str, path: str, message: str) -> None:
+    found_path, found = single_error(BASE + f"env: {text}\n")
+    assert found_path == path and message in found
+
+
+def test_every_bad_env_entry_is_reported() -> None:
+    found = errors(BASE + "env: [A=1, 1B=2, A=3, C]\n")
+    assert set(found) == {"env.1", "env.2"}
 
 
 def test_registry_auth_requires_both_fields() -> None:
@@ -596,7 +607,9 @@ def test_volume_forms() -> None:
         ("{name: v}", "volumes.0.path", "Field required"),
         ("{instance_path: rel, path: /x}", "volumes.0.instance_path", "must be absolute"),
         ("{name: v, path: /x, optional: true}", "volumes.0.optional", "Extra inputs"),
-        ("{name: [], path: /x}", "volumes.0.name", "non-empty list"),
+        ("{name: [], path: /x}", "volumes.0.name", "can not be empty"),
+        ("{name: [v, ''], path: /x}", "volumes.0.name.1", "can not be empty"),
+        ("{name: [v, [w]], path: /x}", "volumes.0.name.1", "expected a volume name"),
     ],
 )
 def test_volume_errors(item: str, path: str, message: str) -> None:
