@@ -157,13 +157,7 @@ def parse_range(value: Any, convert: Callable[[Any], T]) -> Range[T]:
     if isinstance(value, Range):
         low, high = value.min, value.max
     elif isinstance(value, Mapping):
-        unknown = set(value) - {"min", "max"}
-        if unknown:
-            raise ValueError(
-                f"a range mapping takes only `min` and `max`, not {', '.join(map(str, unknown))}"
-            )
-        low = None if value.get("min") is None else convert(value["min"])
-        high = None if value.get("max") is None else convert(value["max"])
+        low, high = _range_mapping_bounds(value, convert)
     elif isinstance(value, str) and ".." in value:
         parts = value.replace(" ", "").split("..")
         if len(parts) != 2:
@@ -179,6 +173,32 @@ def parse_range(value: Any, convert: Callable[[Any], T]) -> Range[T]:
     if low is not None and high is not None and low > high:
         raise ValueError(f"invalid range order {value!r}: the minimum is greater than the maximum")
     return Range(low, high)
+
+
+def _range_mapping_bounds(
+    value: Mapping[Any, Any], convert: Callable[[Any], T]
+) -> tuple[T | None, T | None]:
+    """``{min, max}``: every bad key or bound is reported at that key."""
+    problems = [
+        EntryProblem(
+            (key,),
+            f"a range mapping takes only `min` and `max`, not `{key}`",
+            item,
+            at_key=True,
+        )
+        for key, item in value.items()
+        if key not in ("min", "max")
+    ]
+    bounds: dict[str, T | None] = {"min": None, "max": None}
+    for key in bounds:
+        if value.get(key) is not None:
+            try:
+                bounds[key] = convert(value[key])
+            except ValueError as error:
+                problems.append(EntryProblem((key,), str(error), value[key]))
+    if problems:
+        raise EntryErrors(problems)
+    return bounds["min"], bounds["max"]
 
 
 def parse_int_range(value: Any) -> Range[int]:
@@ -266,7 +286,23 @@ def parse_compute_capability(value: Any) -> tuple[int, int]:
     if isinstance(value, list | tuple):
         if len(value) != 2:
             raise ValueError(f"invalid compute capability {value!r}: expected [major, minor]")
-        return parse_int(value[0]), parse_int(value[1])
+        numbers: list[int] = []
+        problems: list[EntryProblem] = []
+        for index, (part, item) in enumerate(zip(("major", "minor"), value, strict=True)):
+            try:
+                numbers.append(parse_int(item))
+            except ValueError:
+                problems.append(
+                    EntryProblem(
+                        (index,),
+                        f"invalid compute capability: the {part} version must be a whole number, "
+                        f"got {item!r} (e.g. [8, 0])",
+                        item,
+                    )
+                )
+        if problems:
+            raise EntryErrors(problems)
+        return numbers[0], numbers[1]
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"invalid compute capability {value!r}: expected MAJOR.MINOR (e.g. 8.0)")
     text = str(value).strip()

@@ -137,14 +137,20 @@ _DURATION_SCHEMA: dict[str, Any] = {
 def _to_int_range(value: Any) -> IntRange:
     if isinstance(value, IntRange):
         return value
-    parsed = grammar.parse_int_range(value)
+    try:
+        parsed = grammar.parse_int_range(value)
+    except grammar.EntryErrors as error:
+        raise entry_errors("range", error) from None
     return IntRange(min=parsed.min, max=parsed.max)
 
 
 def _to_memory_range(value: Any) -> GBRange:
     if isinstance(value, GBRange):
         return value
-    parsed = grammar.parse_memory_range(value)
+    try:
+        parsed = grammar.parse_memory_range(value)
+    except grammar.EntryErrors as error:
+        raise entry_errors("range", error) from None
     return GBRange(min=parsed.min, max=parsed.max)
 
 
@@ -332,7 +338,10 @@ class GPUSpec(_Model):
     @field_validator("compute_capability", mode="before")
     @classmethod
     def _capability(cls, value: Any) -> Any:
-        return None if value is None else grammar.parse_compute_capability(value)
+        try:
+            return None if value is None else grammar.parse_compute_capability(value)
+        except grammar.EntryErrors as error:
+            raise entry_errors("compute_capability", error) from None
 
 
 class DiskSpec(_Model):

@@ -374,3 +374,33 @@ def test_list_item_errors_sit_at_the_item() -> None:
     assert problems[1].message == "volume name can not be empty"
     assert "`..` segments are not allowed" in problems[2].message
     assert problems[7].message == "GPU name can not be empty"
+
+
+def test_range_mapping_errors_sit_at_the_bound() -> None:
+    text = (
+        MINIMAL  # lines 1-3
+        + "replicas: {min: 1, max: x}\n"  # 4
+        + "scaling: {metric: rps, target: 1}\n"  # 5
+        + "resources:\n"  # 6
+        + "  memory: {min: 80G, mx: 9}\n"  # 7
+        + "  cpu: {max: many}\n"  # 8
+        + "  disk: {size: {max: 1XB}}\n"  # 9
+        + "  gpu:\n"  # 10
+        + "    count: {min: 1.5}\n"  # 11
+        + "    compute_capability: [8, x]\n"  # 12
+    )
+    problems = problems_of(text=text)
+    assert located(problems) == [
+        (4, 25, "replicas.max"),
+        (7, 17, "resources.memory.min"),
+        (7, 22, "resources.memory.mx"),
+        (8, 14, "resources.cpu.max"),
+        (9, 22, "resources.disk.size.max"),
+        (11, 18, "resources.gpu.count.min"),
+        (12, 29, "resources.gpu.compute_capability[1]"),
+    ]
+    assert problems[1].message.startswith("invalid memory size '80G': expected a number")
+    assert problems[2].message == "a range mapping takes only `min` and `max`, not `mx`"
+    assert problems[6].message == (
+        "invalid compute capability: the minor version must be a whole number, got 'x' (e.g. [8, 0])"
+    )
