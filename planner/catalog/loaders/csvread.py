@@ -4,12 +4,20 @@ Every column is read as text so that validation, not the parser, decides what is
 so that a bad value costs one row (reported), never the whole file. Rows with too many or too
 few fields are read as ``csv.DictReader`` reads them. Line numbers are computed only when a row
 needs one.
+
+gpuhunt reads a catalog through ``io.TextIOWrapper(file, "utf-8")``, i.e. with universal newlines:
+``\r\n``, ``\n`` and a bare ``\r`` (old Mac files) all end a line, and a line break inside a quoted
+value reads as ``\n``. The same holds here. What gpuhunt cannot read at all (a field longer than
+Python's default ``csv.field_size_limit``, text that is not UTF-8) is a CatalogError naming the
+file and line.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,21 +33,50 @@ _QUOTE = 34
 _CARRIAGE_RETURN = 13
 # Parse blocks of this size in parallel (measured: larger blocks parallelize worse).
 _BLOCK_BYTES = 4 << 20
+# Arrow's largest block (a record longer than one block needs a block holding all of it).
+_MAX_BLOCK_BYTES = (1 << 31) - 1
+# Python's default csv.field_size_limit(): gpuhunt's csv.DictReader fails the whole file on a
+# longer field, so such a file is refused (naming the line) rather than read differently.
+FIELD_SIZE_LIMIT = 131072
+# Universal newlines: what ends a physical line.
+_LINE_BREAK = re.compile(rb"\r\n?|\n")
 
 
-def header_of(data: bytes, name: str) -> tuple[str, ...]:
-    """The header row's column names; CatalogError for an empty or undecodable file."""
+def header_of(data: bytes, name: str, *, partial: bool = False) -> tuple[str, ...]:
+    """The header row's column names, read as csv.DictReader reads them; CatalogError for an
+    empty or undecodable file.
+
+    ``partial``: ``data`` is only the start of the file (a long first line may be cut anywhere,
+    even inside a UTF-8 character).
+    """
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     if not data.strip():
         raise CatalogError(f"{name}: the file is empty")
-    end = data.find(b"\n")
-    first_line = data if end < 0 else data[:end]
     try:
-        text = first_line.decode("utf-8")
+        return tuple(next(csv.reader(_text_lines(data, name, partial=partial)), []))
+    except csv.Error as error:
+        raise CatalogError(f"{name}:1: the header row is not readable CSV ({error})") from error
+
+
+def _text_lines(data: bytes, name: str, *, partial: bool) -> Iterator[str]:
+    """Decoded lines, with universal newlines, produced only as far as the reader asks."""
+    start = 0
+    number = 0
+    for number, match in enumerate(_LINE_BREAK.finditer(data), start=1):
+        yield _decoded(data[start : match.start()], name, number, partial=False) + "\n"
+        start = match.end()
+    if start < len(data):
+        yield _decoded(data[start:], name, number + 1, partial=partial)
+
+
+def _decoded(line: bytes, name: str, number: int, *, partial: bool) -> str:
+    try:
+        return line.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise CatalogError(f"{name}: not a UTF-8 CSV file ({error})") from error
-    return tuple(next(csv.reader([text.rstrip("\r")]), []))
+        if not (partial and error.reason == "unexpected end of data"):
+            raise CatalogError(f"{name}:{number}: not a UTF-8 CSV file ({error})") from error
+        return line[: error.start].decode("utf-8")  # cut inside a character
 
 
 @dataclass
@@ -65,31 +102,52 @@ class TextTable:
 
     def lines_of(self, rows: np.ndarray) -> np.ndarray:
         """Physical 1-based line numbers of the given row positions (-1 where unknown)."""
-        record_lines = _record_start_lines(self.data)
-        ordinals = self.ordinals[rows]
-        if len(ordinals) and int(ordinals.max()) > len(record_lines):
-            return np.full(len(rows), -1, dtype=np.int64)
-        return record_lines[ordinals - 1]
+        return _lines_of_ordinals(self.data, self.ordinals[rows], len(self.ordinals) + 1)
 
 
-def read_text_table(data: bytes, name: str) -> TextTable:
+def read_text_table(data: bytes, name: str, fields: Collection[str] = ()) -> TextTable:
+    """The file's rows as text; ``fields`` are the columns the caller reads.
+
+    A column named twice is an error when the caller reads it (which one was meant?); any other
+    repeated name keeps its last column, as csv.DictReader does.
+    """
     header = header_of(data, name)
-    duplicates = sorted({column for column in header if header.count(column) > 1})
+    if not header:
+        raise CatalogError(f"{name}:1: the first line is blank (expected the header row)")
+    duplicates = sorted({column for column in header if header.count(column) > 1} & set(fields))
     if duplicates:
         raise CatalogError(f"{name}: duplicate column(s) in the header: {', '.join(duplicates)}")
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
+    if not _is_utf8(data):
+        # gpuhunt's TextIOWrapper fails on it too; checked first because Arrow's handler of
+        # uneven rows cannot even be called with such a row.
+        raise CatalogError(_unreadable(data, name, None))
     table, rejected = _parse(data, header, name, use_threads=True)
     if any(number is None for number, _ in rejected):
         # The threaded parser does not number the rows it rejects; the serial one does.
         table, rejected = _parse(data, header, name, use_threads=False)
+    if [_universal(column) for column in table.column_names] != list(header):
+        raise CatalogError(
+            f"{name}:1: the header row cannot be read unambiguously "
+            f"(read as {','.join(table.column_names)[:200]})"
+        )
+    table = table.rename_columns(list(header))
     ordinals = np.arange(2, table.num_rows + len(rejected) + 2, dtype=np.int64)
     if rejected:
-        table, ordinals = _with_uneven_rows(table, ordinals, rejected, header)
+        table, ordinals = _with_uneven_rows(data, name, table, ordinals, rejected, header)
+    table = _universal_newlines(table)
+    _check_field_sizes(data, name, table, ordinals)
+    if len(set(header)) < len(header):
+        last = {column: index for index, column in enumerate(header)}
+        header = tuple(last)
+        table = pa.Table.from_arrays([table.column(last[c]) for c in header], names=list(header))
     return TextTable(name=name, header=header, table=table, data=data, ordinals=ordinals)
 
 
 def _with_uneven_rows(
+    data: bytes,
+    name: str,
     table: pa.Table,
     ordinals: np.ndarray,
     rejected: list[tuple[int | None, str]],
@@ -103,16 +161,70 @@ def _with_uneven_rows(
     """
     numbers = np.array([number for number, _ in rejected], dtype=np.int64)
     kept_ordinals = ordinals[~np.isin(ordinals, numbers)]
-    parsed = [next(csv.reader([text]), []) for _, text in rejected]
-    columns = {
-        column: pa.array([row[index] if index < len(row) else "" for row in parsed], pa.string())
-        for index, column in enumerate(header)
-    }
-    repaired = pa.table(columns).select(table.column_names)
+    parsed = []
+    for number, text in rejected:
+        try:
+            parsed.append(next(csv.reader([text]), []))
+        except csv.Error as error:
+            line = _lines_of_ordinals(data, np.array([number]), len(ordinals) + 1)[0]
+            where = f"{name}:{line}" if line > 0 else name
+            raise CatalogError(f"{where}: not readable CSV ({error})") from error
+    columns = [
+        pa.array([row[index] if index < len(row) else "" for row in parsed], pa.string())
+        for index in range(len(header))
+    ]
+    repaired = pa.Table.from_arrays(columns, names=list(header))  # the table's own columns
     combined = pa.concat_tables([table, repaired])
     all_ordinals = np.concatenate([kept_ordinals, numbers])
     order = np.argsort(all_ordinals, kind="stable")
     return combined.take(pa.array(order)), all_ordinals[order]
+
+
+def _universal_newlines(table: pa.Table) -> pa.Table:
+    """A line break inside a quoted value reads as "\\n", as through io.TextIOWrapper."""
+    columns = []
+    changed = False
+    for column in table.columns:
+        if _holds_byte(column, _CARRIAGE_RETURN):
+            column = pc.replace_substring(pc.replace_substring(column, "\r\n", "\n"), "\r", "\n")
+            changed = True
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names) if changed else table
+
+
+def _universal(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _holds_byte(column: pa.ChunkedArray, byte: int) -> bool:
+    """Whether any value's bytes contain ``byte`` (a scan of the data buffers, no copies)."""
+    for chunk in column.chunks:
+        buffers = chunk.buffers()
+        data = buffers[2] if len(buffers) > 2 else None
+        if data is not None and (np.frombuffer(data, dtype=np.uint8) == byte).any():
+            return True
+    return False
+
+
+def _check_field_sizes(data: bytes, name: str, table: pa.Table, ordinals: np.ndarray) -> None:
+    """gpuhunt's csv reader fails the whole file on a field over the limit; so does this."""
+    for column_name, column in zip(table.column_names, table.columns, strict=True):
+        if len(column) == 0:
+            continue
+        longest = pc.max(pc.binary_length(column)).as_py()
+        if longest is None or longest <= FIELD_SIZE_LIMIT:
+            continue  # bytes bound characters
+        too_long = np.flatnonzero(
+            np.asarray(pc.greater(pc.utf8_length(column), FIELD_SIZE_LIMIT), dtype=bool)
+        )
+        if len(too_long) == 0:
+            continue
+        line = _lines_of_ordinals(data, ordinals[too_long[:1]], len(ordinals) + 1)[0]
+        where = f"{name}:{line}" if line > 0 else name
+        raise CatalogError(
+            f"{where}: field {column_name!r} is longer than {FIELD_SIZE_LIMIT:,} characters "
+            "(Python's csv.field_size_limit; gpuhunt cannot read this file either)"
+        )
 
 
 def _parse(
@@ -124,10 +236,11 @@ def _parse(
         rejected.append((row.number, row.text))
         return "skip"
 
-    try:
-        table = pa_csv.read_csv(
+    def read(block_size: int, threads: bool) -> pa.Table:
+        rejected.clear()
+        return pa_csv.read_csv(
             io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(use_threads=use_threads, block_size=_BLOCK_BYTES),
+            read_options=pa_csv.ReadOptions(use_threads=threads, block_size=block_size),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=reject),
             convert_options=pa_csv.ConvertOptions(
                 column_types={column: pa.string() for column in header},
@@ -135,21 +248,87 @@ def _parse(
                 quoted_strings_can_be_null=False,
             ),
         )
+
+    try:
+        try:
+            table = read(_BLOCK_BYTES, use_threads)
+        except pa.ArrowInvalid as error:
+            if "straddling" not in str(error):
+                raise
+            # A record longer than a block (a huge line): read the file as one block.
+            table = read(min(len(data) + 1, _MAX_BLOCK_BYTES), False)
     except (pa.ArrowInvalid, pa.ArrowException) as error:
-        raise CatalogError(f"{name}: not a readable CSV file: {error}") from error
+        raise CatalogError(_unreadable(data, name, error)) from error
     return table, rejected
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8 (Arrow's validation of the bytes in place: no copy)."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        whole.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _unreadable(data: bytes, name: str, error: Exception | None) -> str:
+    """Why Arrow could not read the CSV, naming the line of the first non-UTF-8 byte if any."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as decode_error:
+        line = _line_number_at(data, decode_error.start)
+        return f"{name}:{line}: not a UTF-8 CSV file ({decode_error.reason} at byte {decode_error.start})"
+    return f"{name}: not a readable CSV file: {error}"
+
+
+def _line_number_at(data: bytes, position: int) -> int:
+    """The 1-based physical line holding byte ``position``."""
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    return int(np.searchsorted(_line_breaks(buffer), position)) + 1
+
+
+def _line_breaks(buffer: np.ndarray) -> np.ndarray:
+    """Positions of the bytes that end physical lines: "\\n", and "\\r" not followed by "\\n"."""
+    newlines = np.flatnonzero(buffer == _NEWLINE)
+    returns = np.flatnonzero(buffer == _CARRIAGE_RETURN)
+    if len(returns) == 0:
+        return newlines
+    following = buffer[np.minimum(returns + 1, len(buffer) - 1)]
+    lone = returns[(following != _NEWLINE) | (returns == len(buffer) - 1)]
+    if len(lone) == 0:
+        return newlines
+    return np.union1d(newlines, lone)
+
+
+def _lines_of_ordinals(data: bytes, ordinals: np.ndarray, records: int) -> np.ndarray:
+    """Physical lines where the given records start (-1 where unknown).
+
+    ``records`` is how many records the parser read (the header included); when the fast count
+    disagrees (stray quotes inside unquoted fields), Python's csv reader counts them exactly.
+    """
+    record_lines = _record_start_lines(data)
+    if len(record_lines) != records:
+        record_lines = _record_start_lines_exactly(data)
+    if len(ordinals) == 0:
+        return np.empty(0, dtype=np.int64)
+    if int(ordinals.max()) > len(record_lines) or int(ordinals.min()) < 1:
+        return np.full(len(ordinals), -1, dtype=np.int64)
+    lines: np.ndarray = record_lines[ordinals - 1]
+    return lines
 
 
 def _record_start_lines(data: bytes) -> np.ndarray:
     """1-based physical line where each non-blank CSV record starts (the header first).
 
-    A newline ends a record unless it sits inside quotes, i.e. after an odd number of quote
+    A line break ends a record unless it sits inside quotes, i.e. after an odd number of quote
     characters (doubled quotes inside a field count twice, so the parity still holds).
     """
     buffer = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(buffer == _NEWLINE)
+    breaks = _line_breaks(buffer)
     quotes = np.flatnonzero(buffer == _QUOTE)
-    separators = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+    separators = breaks[np.searchsorted(quotes, breaks) % 2 == 0]
     starts = np.concatenate(([0], separators + 1))
     ends = np.concatenate((separators, [len(buffer)]))
     lengths = ends - starts
@@ -159,4 +338,19 @@ def _record_start_lines(data: bytes) -> np.ndarray:
     ends_with_cr[nonempty_ends] = buffer[ends[nonempty_ends] - 1] == _CARRIAGE_RETURN
     blank = (lengths == 0) | ((lengths == 1) & ends_with_cr)
     starts = starts[~blank]
-    return np.searchsorted(newlines, starts) + 1
+    return np.searchsorted(breaks, starts) + 1
+
+
+def _record_start_lines_exactly(data: bytes) -> np.ndarray:
+    """As ``_record_start_lines``, by Python's csv reader (slow: only for files it misreads)."""
+    try:
+        reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=None))
+        starts = []
+        previous = 0
+        for row in reader:
+            if row:
+                starts.append(previous + 1)
+            previous = reader.line_num
+    except (csv.Error, UnicodeDecodeError):
+        return np.empty(0, dtype=np.int64)
+    return np.array(starts, dtype=np.int64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from enum import StrEnum
 from pathlib import Path
 
@@ -34,9 +35,69 @@ def csv_format(header: tuple[str, ...]) -> Format | None:
     return None
 
 
+def file_kind(path: Path) -> str:
+    """ "file", "directory", or what else ``path`` is; CatalogError when it cannot be examined.
+
+    Symbolic links are followed: a broken one or a loop is an error naming the path.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError as error:
+        what = "a broken symbolic link" if path.is_symlink() else "no such file or directory"
+        raise CatalogError(f"{path}: {what}") from error
+    except OSError as error:
+        raise CatalogError(f"{path}: cannot read: {error.strerror or error}") from error
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
+
+
+def require_file(path: Path) -> None:
+    """CatalogError unless ``path`` is (a link to) a regular file: never block on a FIFO."""
+    kind = file_kind(path)
+    if kind != "file":
+        what = "a directory" if kind == "directory" else kind
+        raise CatalogError(f"{path}: not a regular file but {what}")
+
+
+def list_directory(directory: Path) -> list[Path]:
+    """The entries of ``directory`` in name order; CatalogError when it cannot be listed."""
+    try:
+        return sorted(directory.iterdir(), key=lambda child: child.name)
+    except OSError as error:
+        raise CatalogError(f"{directory}: cannot list: {error.strerror or error}") from error
+
+
+def csv_files_of(directory: Path) -> list[Path]:
+    """The ``*.csv`` entries of a directory, in name order; each must be a readable file.
+
+    A directory, FIFO, broken link or link loop named ``*.csv`` is an error, not left out:
+    leaving it out would silently drop a provider.
+    """
+    files = [child for child in list_directory(directory) if child.suffix.lower() == ".csv"]
+    for child in files:
+        require_file(child)
+    return files
+
+
+def has_file(path: Path) -> bool:
+    """Whether a catalog file is at ``path`` (False: nothing there; CatalogError: unusable)."""
+    if not path.exists() and not path.is_symlink():
+        return False
+    require_file(path)
+    return True
+
+
 def detect(path: Path) -> Format:
-    if path.is_dir():
+    if file_kind(path) == "directory":
         return _detect_directory(path)
+    require_file(path)
     try:
         with path.open("rb") as handle:
             head = handle.read(_HEAD_BYTES)
@@ -48,20 +109,19 @@ def detect(path: Path) -> Format:
         return Format.ARROW
     if path.suffix.lower() == ".zip":
         raise CatalogError(f"{path}: not a zip file (truncated or corrupt?)")
-    found = csv_format(header_of(head, str(path)))
+    header = header_of(head, str(path), partial=True)
+    found = csv_format(header)
     if found is None:
         raise CatalogError(
             f"{path}: not a gpuhunt catalog (header with instance_name, location, price, ...) "
             f"nor a SkyPilot vms.csv (InstanceType, AcceleratorName, Price, Region, ...); "
-            f"header: {','.join(header_of(head, str(path)))[:200]}"
+            f"header: {','.join(header)[:200]}"
         )
     return found
 
 
 def _detect_directory(path: Path) -> Format:
-    csv_files = sorted(
-        child.name for child in path.iterdir() if child.suffix.lower() == ".csv" and child.is_file()
-    )
+    csv_files = [child.name for child in csv_files_of(path)]
     if SKYPILOT_VMS_FILE in csv_files:
         if len(csv_files) > 1:
             # Loading either kind alone would silently leave the other files out.
@@ -72,9 +132,18 @@ def _detect_directory(path: Path) -> Format:
         return Format.SKYPILOT
     if csv_files:
         return Format.GPUHUNT_DIR
-    if any((child / SKYPILOT_VMS_FILE).is_file() for child in path.iterdir() if child.is_dir()):
+    if skypilot_files_of(path):
         return Format.SKYPILOT_DIR
     raise CatalogError(
         f"{path}: no catalog in this directory (expected <provider>.csv files, a SkyPilot "
         f"vms.csv, or SkyPilot <cloud>/vms.csv subdirectories)"
     )
+
+
+def skypilot_files_of(directory: Path) -> list[Path]:
+    """The ``<cloud>/vms.csv`` files under ``directory``, in cloud name order."""
+    return [
+        child / SKYPILOT_VMS_FILE
+        for child in list_directory(directory)
+        if child.is_dir() and has_file(child / SKYPILOT_VMS_FILE)
+    ]

@@ -8,6 +8,7 @@ rows it would skip are kept out too, but each is reported as a RowIssue.
 
 from __future__ import annotations
 
+import lzma
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -18,6 +19,7 @@ import pyarrow.compute as pc
 
 from planner.catalog.columns import CPU_ARCHS, GPU_VENDORS, GPUHUNT_FIELDS
 from planner.catalog.loaders.csvread import TextTable, read_text_table
+from planner.catalog.loaders.detect import csv_files_of
 from planner.catalog.loaders.fields import (
     RowDefects,
     as_numpy_bool,
@@ -27,13 +29,16 @@ from planner.catalog.loaders.fields import (
     parse_float,
     parse_integer,
 )
-from planner.catalog.loaders.json_objects import check_json_objects
+from planner.catalog.loaders.json_objects import check_json_objects, too_deeply_nested
 from planner.catalog.loaders.part import Part, build_table, float_with_nulls, repeated
 from planner.errors import CatalogError
 
 REQUIRED_FIELDS = ("instance_name", "location", "price", "cpu", "memory", "gpu_count", "spot")
 # Zip members larger than this are refused (a 1M-row provider CSV is ~80 MB).
 MAX_MEMBER_BYTES = 2 << 30
+_JSON_WHITESPACE = " \t\n\r"
+# The general-purpose flag bit of an encrypted zip member.
+_ENCRYPTED = 0x1
 
 
 def is_gpuhunt_header(header: tuple[str, ...]) -> bool:
@@ -41,7 +46,7 @@ def is_gpuhunt_header(header: tuple[str, ...]) -> bool:
 
 
 def load_csv_bytes(data: bytes, name: str, provider: str) -> Part:
-    text = read_text_table(data, name)
+    text = read_text_table(data, name, GPUHUNT_FIELDS)
     missing = [column for column in REQUIRED_FIELDS if column not in text.header]
     if missing:
         raise CatalogError(
@@ -57,10 +62,7 @@ def load_csv_file(path: Path, provider: str | None = None) -> Part:
 
 def provider_files(directory: Path) -> list[Path]:
     """The ``<provider>.csv`` files of a directory, in sorted name order."""
-    return sorted(
-        (path for path in directory.iterdir() if path.suffix.lower() == ".csv" and path.is_file()),
-        key=lambda path: path.name,
-    )
+    return csv_files_of(directory)
 
 
 def load_directory(directory: Path) -> list[Part]:
@@ -91,7 +93,8 @@ def load_zip(path: Path, *, max_member_bytes: int = MAX_MEMBER_BYTES) -> list[Pa
                     )
                 )
             return parts
-    except zipfile.BadZipFile as error:
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as error:
+        # A garbled directory, or one from a zip version this Python does not read.
         raise CatalogError(f"{path}: not a readable zip file ({error})") from error
     except OSError as error:
         raise CatalogError(f"{path}: cannot read: {error}") from error
@@ -103,6 +106,8 @@ def _check_member(path: Path, info: zipfile.ZipInfo, max_member_bytes: int) -> N
         raise CatalogError(
             f"{path}: refusing zip member {name!r}: members must be plain <provider>.csv names"
         )
+    if info.flag_bits & _ENCRYPTED:
+        raise CatalogError(f"{path}: zip member {name!r} is encrypted (no password is asked for)")
     if info.file_size > max_member_bytes:
         raise CatalogError(
             f"{path}: zip member {name!r} is {info.file_size:,} bytes, over the "
@@ -117,8 +122,13 @@ def _read_member(
     try:
         with archive.open(info) as member:
             data = member.read(max_member_bytes + 1)
-    except (EOFError, ValueError, NotImplementedError, zlib.error) as error:
+    except (zipfile.BadZipFile, EOFError, ValueError, zlib.error, lzma.LZMAError, OSError) as error:
+        # A bad CRC, truncated or garbled compressed data (zlib, bz2 and lzma each say so
+        # differently).
         raise CatalogError(f"{path}: zip member {info.filename!r} is corrupt ({error})") from error
+    except (NotImplementedError, RuntimeError) as error:
+        # An unsupported compression method, or a password the member needs.
+        raise CatalogError(f"{path}: zip member {info.filename!r}: {error}") from error
     if len(data) > max_member_bytes:
         raise CatalogError(
             f"{path}: zip member {info.filename!r} exceeds {max_member_bytes:,} bytes"
@@ -131,6 +141,18 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as error:
         raise CatalogError(f"{path}: cannot read: {error.strerror or error}") from error
+
+
+def _refuse_too_deep(text: TextTable, provider_data: pa.ChunkedArray | pa.Array) -> None:
+    """gpuhunt's json.loads fails the whole file on such a value: refuse it, naming the line."""
+    deep = np.flatnonzero(too_deeply_nested(provider_data))
+    if len(deep):
+        line = int(text.lines_of(deep[:1])[0])
+        where = f"{text.name}:{line}" if line > 0 else text.name
+        raise CatalogError(
+            f"{where}: provider_data is nested too deeply for Python's json module "
+            "(gpuhunt cannot read this file either)"
+        )
 
 
 def _rows_of(text: TextTable, provider: str) -> Part:
@@ -158,11 +180,14 @@ def _rows_of(text: TextTable, provider: str) -> Part:
     gpu_memory = parse_float(column["gpu_memory"], "gpu_memory", defects, required=False)
     spot = parse_bool(column["spot"], "spot", defects)
     disk = parse_float(column["disk_size"], "disk_size", defects, required=False)
-    provider_data = pc.utf8_trim_whitespace(column["provider_data"])
+    # json.loads allows JSON's own whitespace around a value, and gpuhunt reads only "" as {}.
+    provider_data = pc.utf8_trim(column["provider_data"], _JSON_WHITESPACE)
+    _refuse_too_deep(text, provider_data)
+    blank = is_empty(provider_data) & ~is_empty(column["provider_data"])
     defects.mark(
         "provider_data",
         "provider_data is not a JSON object",
-        ~check_json_objects(provider_data),
+        ~check_json_objects(provider_data) | blank,
         column["provider_data"],
     )
 

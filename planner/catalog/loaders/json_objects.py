@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -12,6 +13,47 @@ import pyarrow.json as pa_json
 from planner.catalog.loaders.fields import Text, as_numpy_bool, is_empty
 
 _OBJECT_SHAPE = r"(?s)^\{.*\}$"
+# json.loads recurses once per nesting level, so a value nested about as deep as Python's
+# recursion limit (1000) raises RecursionError, and gpuhunt fails the whole file on it. Refusing
+# from a fixed depth keeps the verdict independent of how deep the caller's stack is.
+MAX_JSON_DEPTH = 900
+# Each level takes two characters, so only values at least this long can be that deep.
+_DEEP_CHECK_CHARS = 2 * MAX_JSON_DEPTH
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def too_deeply_nested(text: Text) -> np.ndarray:
+    """True where ``text`` (stripped) is JSON nested deeper than MAX_JSON_DEPTH."""
+    deep = np.zeros(len(text), dtype=bool)
+    long_values = as_numpy_bool(pc.greater_equal(pc.binary_length(text), _DEEP_CHECK_CHARS))
+    candidates = np.flatnonzero(long_values)
+    if len(candidates) == 0:
+        return deep
+    values = text.take(pa.array(candidates)).to_pylist()
+    deep[candidates] = [
+        _nesting_depth(value) > MAX_JSON_DEPTH and not _invalid_json(value) for value in values
+    ]
+    return deep
+
+
+def _invalid_json(value: str) -> bool:
+    """json.loads stops at a syntax error before nesting deeper (gpuhunt then skips the row)."""
+    try:
+        json.loads(value)
+    except RecursionError:
+        return False
+    except ValueError:
+        return True
+    return False
+
+
+def _nesting_depth(value: str) -> int:
+    """How deep brackets nest in ``value``, outside JSON strings (rare long values only)."""
+    skeleton = np.frombuffer(_JSON_STRING.sub("", value).encode("utf-8"), dtype=np.uint8)
+    opening = (skeleton == ord("{")) | (skeleton == ord("["))
+    closing = (skeleton == ord("}")) | (skeleton == ord("]"))
+    steps = opening.astype(np.int64) - closing.astype(np.int64)
+    return int(np.cumsum(steps).max(initial=0))
 
 
 def check_json_objects(text: Text) -> np.ndarray:
@@ -59,5 +101,5 @@ def _all_parse_as_lines(values: pa.Array) -> bool:
 def _is_json_object(value: str) -> bool:
     try:
         return isinstance(json.loads(value), dict)
-    except ValueError:
-        return False
+    except (ValueError, RecursionError):
+        return False  # a value too deep to decode is refused earlier (too_deeply_nested)

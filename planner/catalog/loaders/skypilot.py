@@ -41,6 +41,8 @@ REQUIRED_COLUMNS = (
     "Price",
     "Region",
 )
+# Every column read (a repeated one of these in the header is an error).
+READ_COLUMNS = (*REQUIRED_COLUMNS, "GpuInfo", "SpotPrice")
 # SkyPilot directory names that differ from gpuhunt's provider names.
 PROVIDER_OF_DIRECTORY = {"lambda": "lambdalabs", "vast": "vastai"}
 # gpuhunt converts Lambda's GiB with this factor; the same instance gets the same memory here.
@@ -64,7 +66,7 @@ def load_vms_csv(path: Path, gpus: GpuTable) -> Part:
 
 
 def load_vms_bytes(data: bytes, name: str, provider: str, gpus: GpuTable) -> Part:
-    text = read_text_table(data, name)
+    text = read_text_table(data, name, READ_COLUMNS)
     missing = [column for column in REQUIRED_COLUMNS if column not in text.header]
     if missing:
         raise CatalogError(f"{name}: not a SkyPilot vms.csv: the header lacks {', '.join(missing)}")

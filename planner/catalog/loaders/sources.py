@@ -15,7 +15,7 @@ from pathlib import Path
 
 from planner.catalog.gpus import GpuTable
 from planner.catalog.loaders import gpuhunt, skypilot
-from planner.catalog.loaders.detect import SKYPILOT_VMS_FILE, Format, detect
+from planner.catalog.loaders.detect import SKYPILOT_VMS_FILE, Format, detect, skypilot_files_of
 from planner.catalog.loaders.part import LoadedSource, Part
 from planner.catalog.provenance import CatalogSource
 from planner.errors import CatalogError
@@ -51,7 +51,16 @@ def load_source(source: str | os.PathLike[str], *, cache_dir: Path | None = None
 
 
 def load_path(path: Path, *, location: str) -> LoadedSource:
-    if not path.exists():
+    try:
+        return _load_path(path, location=location)
+    except OSError as error:
+        # A file that changed or vanished while being read (each reader names its own errors).
+        where = error.filename or location
+        raise CatalogError(f"{where}: cannot read: {error.strerror or error}") from error
+
+
+def _load_path(path: Path, *, location: str) -> LoadedSource:
+    if not path.exists() and not path.is_symlink():
         raise CatalogError(f"{location}: no such file or directory")
     found = detect(path)
     parts: list[Part]
@@ -66,11 +75,7 @@ def load_path(path: Path, *, location: str) -> LoadedSource:
         parts = [skypilot.load_vms_csv(vms, GpuTable.load())]
     elif found is Format.SKYPILOT_DIR:
         gpus = GpuTable.load()
-        parts = [
-            skypilot.load_vms_csv(child / SKYPILOT_VMS_FILE, gpus)
-            for child in sorted(path.iterdir(), key=lambda child: child.name)
-            if (child / SKYPILOT_VMS_FILE).is_file()
-        ]
+        parts = [skypilot.load_vms_csv(vms, gpus) for vms in skypilot_files_of(path)]
     else:
         return _load_arrow(path)
     as_of, as_of_from, version, description = _provenance(path, found)
