@@ -1,8 +1,13 @@
 """The offer table: ``Catalog`` (columnar, price-sorted, read-only) and its Arrow IPC cache.
 
 Every way of building a Catalog (loaders, ``from_frame``, ``read_table``) ends in the same Arrow
-→ pandas conversion, so dtypes are identical whatever the source: category columns with ``str``
+table (price-sorted, dictionary-encoded strings, ``row_id``) and the same Arrow → pandas
+conversion, so dtypes are identical whatever the source: category columns with ``str``
 categories, compact numeric columns, ``NaN`` for unknown, and ``row_id`` = position.
+
+The pandas frame is built from the Arrow table on first use (``.frame``): the matcher reads
+numpy columns and categories, which come straight from Arrow with the dtypes pandas would give
+them, so ``planner offers`` never imports pandas (~0.3 s of start-up).
 """
 
 from __future__ import annotations
@@ -13,17 +18,20 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as pa_ipc
 
 from planner.catalog.columns import COLUMNS, ROW_ID
-from planner.catalog.loaders.part import ARROW_TYPES, LoadedSource, table_from_frame
 from planner.catalog.provenance import CatalogSource, RowIssue
 from planner.errors import CatalogError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from planner.catalog.loaders.part import LoadedSource
 
 T = TypeVar("T")
 # Schema metadata key of the Arrow cache, and its layout version.
@@ -31,6 +39,8 @@ _METADATA_KEY = b"planner.catalog"
 _CACHE_FORMAT = 1
 # How many malformed rows a strict-mode error lists before summarizing.
 _STRICT_SHOWN_ISSUES = 20
+# The source keyword of the bundled snapshot (as in planner.catalog.loaders.sources).
+_BUNDLED = "bundled"
 
 
 class Catalog:
@@ -38,18 +48,41 @@ class Catalog:
 
     def __init__(
         self,
-        frame: pd.DataFrame,
+        frame: pd.DataFrame | None,
         sources: Sequence[CatalogSource],
         issues: Sequence[RowIssue] = (),
         warnings: Sequence[str] = (),
     ) -> None:
-        # Use load/bundled/from_frame/read_table: they guarantee the frame's layout.
-        self._frame = frame
+        # Use load/bundled/from_frame/read_table: they guarantee the frame's layout (None: the
+        # rows are an Arrow table set by _of_table).
+        self._frame: pd.DataFrame | None = frame
+        # The Arrow rows the frame is (or will be) converted from; None when given a frame.
+        self._table: pa.Table | None = None
         self._sources: tuple[CatalogSource, ...] = tuple(sources)
         self._issues: tuple[RowIssue, ...] = tuple(issues)
         self._warnings: tuple[str, ...] = tuple(warnings)
         self._arrays: dict[str, np.ndarray] = {}
         self._derived: dict[str, Any] = {}
+
+    @classmethod
+    def _of_table(
+        cls,
+        table: pa.Table,
+        sources: Sequence[CatalogSource],
+        issues: Sequence[RowIssue] = (),
+        warnings: Sequence[str] = (),
+    ) -> Catalog:
+        """A catalog of a sorted, encoded table (``_sorted_table`` or a cache); frame built lazily."""
+        catalog = cls(None, sources, issues, warnings)
+        catalog._table = table
+        return catalog
+
+    def _pandas(self) -> pd.DataFrame:
+        """The frame itself (not a copy), converted from the Arrow table on first use."""
+        if self._frame is None:
+            assert self._table is not None
+            self._frame = _frame_of(self._table)
+        return self._frame
 
     @property
     def sources(self) -> tuple[CatalogSource, ...]:
@@ -82,14 +115,22 @@ class Catalog:
         Malformed rows are left out and reported in ``issues``/``warnings``; ``strict=True``
         raises CatalogError instead.
         """
+        if len(sources) <= 1 and os.fspath(sources[0] if sources else _BUNDLED) == _BUNDLED:
+            from planner.catalog.bundled import prebuilt_snapshot
+
+            prebuilt = prebuilt_snapshot()
+            if prebuilt is not None:
+                if strict and prebuilt.issues:
+                    raise CatalogError(_strict_problems(prebuilt.issues))
+                return prebuilt
         from planner.catalog.loaders.sources import load_source
 
-        loaded = [load_source(source, cache_dir=cache_dir) for source in (sources or ("bundled",))]
+        loaded = [load_source(source, cache_dir=cache_dir) for source in (sources or (_BUNDLED,))]
         return cls._assemble(loaded, strict=strict)
 
     @classmethod
     def bundled(cls) -> Catalog:
-        return cls.load("bundled")
+        return cls.load(_BUNDLED)
 
     @classmethod
     def from_frame(
@@ -103,6 +144,8 @@ class Catalog:
         Optional columns default as in a gpuhunt file (NaN, "" flags/provider_data, x86).
         Values a gpuhunt loader would reject raise CatalogError.
         """
+        from planner.catalog.loaders.part import table_from_frame
+
         table = table_from_frame(frame)
         rows = table.num_rows
         providers = tuple(
@@ -117,8 +160,9 @@ class Catalog:
             rows=rows,
             dropped=0,
         )
-        frame_out = _to_frame(table)
-        return cls(frame_out, tuple(sources) if sources is not None else (source,))
+        return cls._of_table(
+            _sorted_table(table), tuple(sources) if sources is not None else (source,)
+        )
 
     @classmethod
     def _assemble(cls, loaded: Iterable[LoadedSource], *, strict: bool) -> Catalog:
@@ -132,7 +176,7 @@ class Catalog:
         tables = [table for source in loaded for table in source.tables()]
         table = pa.concat_tables(tables) if tables else _empty_table()
         sources = [item for source in loaded for item in source.sources]
-        return cls(_to_frame(table), sources, issues, warnings)
+        return cls._of_table(_sorted_table(table), sources, issues, warnings)
 
     def with_provenance(
         self,
@@ -158,6 +202,7 @@ class Catalog:
             for source in self.sources
         ]
         catalog = Catalog(self._frame, restated, self.issues, self.warnings)
+        catalog._table = self._table
         catalog._arrays = self._arrays
         catalog._derived = self._derived
         return catalog
@@ -166,10 +211,12 @@ class Catalog:
     @property
     def frame(self) -> pd.DataFrame:
         """The rows (a shallow copy: changing it never changes the catalog)."""
-        return self._frame.copy(deep=False)
+        return self._pandas().copy(deep=False)
 
     def __len__(self) -> int:
-        return len(self._frame)
+        if self._frame is None and self._table is not None:
+            return int(self._table.num_rows)
+        return len(self._pandas())
 
     def __repr__(self) -> str:
         providers = ", ".join(self.providers)
@@ -177,7 +224,11 @@ class Catalog:
 
     @property
     def providers(self) -> tuple[str, ...]:
-        return tuple(sorted(str(name) for name in self._frame["provider"].unique()))
+        if self._frame is None and _arrow_column(self._table, "provider") is not None:
+            names = self.categories("provider")
+            present = np.unique(self.array("provider"))
+            return tuple(sorted(names[code] if code >= 0 else "nan" for code in present))
+        return tuple(sorted(str(name) for name in self._pandas()["provider"].unique()))
 
     @property
     def as_of(self) -> str | None:
@@ -193,20 +244,29 @@ class Catalog:
         cached = self._arrays.get(name)
         if cached is not None:
             return cached
-        if name not in self._frame.columns:
-            raise KeyError(
-                f"no column {name!r} in the catalog (columns: {', '.join(self._frame.columns)})"
-            )
-        column = self._frame[name]
-        values = (
-            column.cat.codes.to_numpy()
-            if isinstance(column.dtype, pd.CategoricalDtype)
-            else column.to_numpy()
-        )
+        values = None if self._frame is not None else _arrow_values(self._table, name)
+        if values is None:
+            values = self._pandas_values(name)
         view = values.view()
         view.flags.writeable = False
         self._arrays[name] = view
         return view
+
+    def _pandas_values(self, name: str) -> np.ndarray:
+        import pandas as pd
+
+        frame = self._pandas()
+        if name not in frame.columns:
+            raise KeyError(
+                f"no column {name!r} in the catalog (columns: {', '.join(frame.columns)})"
+            )
+        column = frame[name]
+        values: np.ndarray = (
+            column.cat.codes.to_numpy()
+            if isinstance(column.dtype, pd.CategoricalDtype)
+            else column.to_numpy()
+        )
+        return values
 
     def derived(self, key: str, build: Callable[[], T]) -> T:
         """``build()``, computed once per catalog under ``key`` (e.g. a matcher's lookup table).
@@ -221,7 +281,12 @@ class Catalog:
 
     def categories(self, name: str) -> tuple[str, ...]:
         """The strings that a category column's codes stand for."""
-        column = self._frame[name]
+        import_free = None if self._frame is not None else _arrow_column(self._table, name)
+        if import_free is not None and pa.types.is_dictionary(import_free.type):
+            return tuple(str(value) for value in import_free.dictionary.to_pylist())
+        import pandas as pd
+
+        column = self._pandas()[name]
         if not isinstance(column.dtype, pd.CategoricalDtype):
             raise KeyError(f"column {name!r} is not a category column")
         return tuple(str(value) for value in column.cat.categories)
@@ -229,14 +294,18 @@ class Catalog:
 
 # ----- building frames ----------------------------------------------------------------------
 def _empty_table() -> pa.Table:
+    from planner.catalog.loaders.part import ARROW_TYPES
+
     return pa.Table.from_arrays(
         [pa.array([], type=arrow_type) for arrow_type in ARROW_TYPES.values()],
         names=list(ARROW_TYPES),
     )
 
 
-def _to_frame(table: pa.Table) -> pd.DataFrame:
-    """Typed Arrow rows → the catalog frame: stable price sort, categories, row_id."""
+def _sorted_table(table: pa.Table) -> pa.Table:
+    """Typed Arrow rows → the catalog's table: stable price sort, dictionary strings, row_id."""
+    from planner.catalog.loaders.part import ARROW_TYPES
+
     price = np.asarray(table.column("price").to_numpy())
     order = np.argsort(price, kind="stable")
     if not np.array_equal(order, np.arange(len(order))):
@@ -248,10 +317,12 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
             column = column.combine_chunks().dictionary_encode()
         arrays.append(column)
     arrays.append(pa.array(np.arange(table.num_rows, dtype=np.int64)))
-    return _frame_of(pa.Table.from_arrays(arrays, names=[*ARROW_TYPES, ROW_ID]))
+    return pa.Table.from_arrays(arrays, names=[*ARROW_TYPES, ROW_ID])
 
 
 def _frame_of(table: pa.Table) -> pd.DataFrame:
+    import pandas as pd
+
     frame = table.to_pandas(split_blocks=True)
     for name, dtype in COLUMNS.items():
         column = frame[name]
@@ -263,6 +334,100 @@ def _frame_of(table: pa.Table) -> pd.DataFrame:
             categories = pd.Index([str(value) for value in column.cat.categories], dtype="str")
             frame[name] = pd.Categorical.from_codes(column.cat.codes, categories=categories)
     return frame
+
+
+def _arrow_column(table: pa.Table | None, name: str) -> pa.Array | None:
+    """One column of a catalog table as a single Arrow array (None: absent or chunked)."""
+    if table is None or name not in table.column_names:
+        return None
+    column = table.column(name)
+    if column.num_chunks != 1:
+        return None
+    chunk: pa.Array = column.chunk(0)
+    if pa.types.is_dictionary(chunk.type) and chunk.dictionary.null_count:
+        return None
+    return chunk
+
+
+def _code_dtype(categories: int) -> np.dtype:
+    """pandas' dtype for the codes of that many categories (``coerce_indexer_dtype``)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if categories < np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
+# Arrow primitive types → numpy dtypes, for reading buffers directly.
+_NUMPY_TYPES = {
+    "bool": np.dtype(np.bool_),
+    "int8": np.dtype(np.int8),
+    "int16": np.dtype(np.int16),
+    "int32": np.dtype(np.int32),
+    "int64": np.dtype(np.int64),
+    "float": np.dtype(np.float32),
+    "double": np.dtype(np.float64),
+}
+
+
+def _bits(buffer: pa.Buffer, offset: int, length: int) -> np.ndarray:
+    """An Arrow bitmap (validity or bool values) as one numpy bool per element."""
+    packed = np.frombuffer(buffer, dtype=np.uint8)
+    return np.unpackbits(packed, bitorder="little")[offset : offset + length].astype(bool)
+
+
+def _primitive(array: pa.Array) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """(values, validity or None) of a primitive array, from its buffers.
+
+    pyarrow's own ``to_numpy`` converts nullable and bool arrays through pandas; reading the
+    buffers keeps pandas unimported. None for a type this does not handle.
+    """
+    dtype = _NUMPY_TYPES.get(str(array.type))
+    if dtype is None:
+        return None
+    length, offset = len(array), array.offset
+    if length == 0:
+        return np.empty(0, dtype=dtype), None
+    validity, data = array.buffers()[:2]
+    if dtype == np.bool_:
+        values = _bits(data, offset, length)
+    else:
+        values = np.frombuffer(data, dtype=dtype, count=offset + length)[offset:]
+    valid = _bits(validity, offset, length) if array.null_count else None
+    return values, valid
+
+
+def _arrow_values(table: pa.Table | None, name: str) -> np.ndarray | None:
+    """What ``Catalog.array`` gives for the pandas frame, read from Arrow without pandas.
+
+    None when the column is not exactly as the frame conversion would keep it (then the frame
+    is built and read instead): only the common, exactly reproducible cases are handled here.
+    """
+    chunk = _arrow_column(table, name)
+    expected = COLUMNS.get(name, "int64" if name == ROW_ID else None)
+    if chunk is None or expected is None:
+        return None
+    if expected == "category":
+        if not pa.types.is_dictionary(chunk.type):
+            return None
+        read = _primitive(chunk.indices)
+        if read is None:
+            return None
+        codes, valid = read
+        dtype = _code_dtype(len(chunk.dictionary))
+        if valid is None:
+            return codes.astype(dtype, copy=False)
+        return np.where(valid, codes, -1).astype(dtype, copy=False)  # pandas: -1 = NaN
+    read = _primitive(chunk)
+    if read is None:
+        return None
+    values, valid = read
+    if values.dtype != np.dtype(expected):
+        return None
+    if valid is not None:
+        if values.dtype.kind != "f":
+            return None  # e.g. an integer column with nulls: let the frame conversion decide
+        values = np.where(valid, values, np.nan)
+    return values
 
 
 def _strict_problems(issues: Sequence[RowIssue]) -> list[Problem]:
@@ -288,7 +453,7 @@ def _strict_problems(issues: Sequence[RowIssue]) -> list[Problem]:
 def write_table(catalog: Catalog, path: str | os.PathLike[str]) -> Path:
     """Write ``catalog`` (rows, categories, provenance, issues) as an Arrow IPC file, atomically."""
     target = Path(path)
-    table = pa.Table.from_pandas(catalog._frame, preserve_index=False)
+    table = pa.Table.from_pandas(catalog._pandas(), preserve_index=False)
     metadata = {
         "format": _CACHE_FORMAT,
         "sources": [source.to_json() for source in catalog.sources],
@@ -335,4 +500,4 @@ def read_table(path: str | os.PathLike[str]) -> Catalog:
         raise CatalogError(
             f"{source}: the catalog cache's provenance is unreadable: {error}"
         ) from error
-    return Catalog(_frame_of(table), sources, issues, warnings)
+    return Catalog._of_table(table, sources, issues, warnings)

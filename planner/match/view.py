@@ -1,7 +1,7 @@
 """The matcher's read-only view of a catalog: numpy columns and per-category lookups.
 
-Every string column of the offer table is a pandas category; the matcher never compares strings
-per row. It decides per *category* (a few to a few tens of thousands of values) and then selects
+Every string column of the offer table is a category (Arrow dictionary / pandas category); the
+matcher never compares strings per row. It decides per *category* (a few to a few tens of thousands of values) and then selects
 rows by their integer codes, so the per-row work is a handful of integer comparisons.
 
 Lookups derived from a catalog (lower-cased names, compute capability per GPU name) are memoized
@@ -12,14 +12,11 @@ catalog pay for them once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from planner.catalog import Catalog
 
 T = TypeVar("T")
@@ -27,7 +24,7 @@ T = TypeVar("T")
 # Category codes: at most this many codes are compared one by one; beyond it a lookup table indexed
 # by the codes is cheaper (one gather instead of many comparisons over the whole column).
 _MAX_CODE_COMPARISONS = 6
-# Up to this many categories a plain loop over them is cheaper than pandas' vectorized strings.
+# Up to this many categories a plain loop over them is cheaper than a vectorized comparison.
 _PYTHON_CATEGORY_LIMIT = 512
 
 
@@ -57,13 +54,9 @@ class CatalogView:
         """The column's categories as Python strings (for the small category columns)."""
         return self.memo(f"categories:{column}", lambda: tuple(self.catalog.categories(column)))
 
-    def category_index(self, column: str) -> pd.Index:
-        """The column's categories as a pandas Index (vectorized string operations)."""
-        return self.memo(f"index:{column}", lambda: self._frame[column].cat.categories)
-
-    @cached_property
-    def _frame(self) -> pd.DataFrame:
-        return self.catalog.frame  # a shallow copy per access: take it once per view
+    def category_array(self, column: str) -> np.ndarray:
+        """The column's categories as a numpy array of Python strings (vectorized gathers)."""
+        return self.memo(f"objects:{column}", lambda: _object_array(self.categories(column)))
 
     def accepted_categories(self, column: str, accept: Callable[[str], bool]) -> np.ndarray:
         """One bool per category: ``accept(category)`` (runs per category, never per row)."""
@@ -72,20 +65,28 @@ class CatalogView:
     def accepted_lower_names(self, column: str, wanted: tuple[str, ...]) -> np.ndarray:
         """One bool per category: equal to one of ``wanted``, ignoring case."""
         wanted_lower = {value.lower() for value in wanted}
-        index = self.category_index(column)
-        if len(index) <= _PYTHON_CATEGORY_LIMIT:
+        if len(self.categories(column)) <= _PYTHON_CATEGORY_LIMIT:
             return self.accepted_categories(column, lambda c: c.lower() in wanted_lower)
-        lowered = self.memo(f"lower:{column}", lambda: index.str.lower())
-        return np.asarray(lowered.isin(list(wanted_lower)), dtype=bool)
+        lowered = self.memo(
+            f"lower:{column}",
+            lambda: _object_array(tuple(c.lower() for c in self.categories(column))),
+        )
+        return np.isin(lowered, _object_array(tuple(wanted_lower)))
 
     def strings(self, column: str, rows: np.ndarray) -> list[str | None]:
         """The column's values at the given row positions (None where missing)."""
         codes = self.codes(column)[rows]
         result = np.full(len(codes), None, dtype=object)
         known = codes >= 0
-        result[known] = self.category_index(column).take(codes[known]).to_numpy(dtype=object)
+        result[known] = self.category_array(column)[codes[known]]
         values: list[str | None] = result.tolist()
         return values
+
+
+def _object_array(values: tuple[str, ...]) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 class CodeSelector:
