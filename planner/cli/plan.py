@@ -51,8 +51,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="K",
         type=_positive_int,
         default=None,
-        help="at most K spot replicas per failure domain (default: half the replicas, rounded "
-        "up, when retrying on interruption; otherwise no limit)",
+        help="at most K spot replicas per failure domain, in addition to wave survival "
+        "(default: no limit; with --no-wave-survival, half the replicas, rounded up, when "
+        "retrying on interruption)",
+    )
+    parser.add_argument(
+        "--no-wave-survival",
+        action="store_true",
+        help="do not require that losing every spot replica of one failure domain leaves the "
+        "replica target (on by default when retrying on interruption with spot allowed)",
     )
     parser.add_argument(
         "--failure-domain",
@@ -170,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
     options = PlanOptions(
         availability_target=args.availability_target,
         max_per_domain=args.max_per_domain,
+        wave_survival=not args.no_wave_survival,
         failure_domain=args.failure_domain,
         on_demand_floor=args.on_demand_floor,
         budget_hourly=args.budget_hourly,

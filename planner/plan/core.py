@@ -81,9 +81,17 @@ def model_spec(
     """The constraints the service and the options impose on a plan of ``replicas`` replicas."""
     spot_possible = service.spot_policy != "on-demand"
     interruption_retry = retries_on_interruption(service)
+    wave_survival = spot_possible and interruption_retry and options.wave_survival
     max_per_domain = options.max_per_domain
-    if max_per_domain is None and spot_possible and interruption_retry and replicas > 1:
-        # Default spread: one preemption wave takes at most half the replicas (rounded up).
+    if (
+        max_per_domain is None
+        and spot_possible
+        and interruption_retry
+        and not wave_survival
+        and replicas > 1
+    ):
+        # Without wave survival, the default spread: one preemption wave takes at most half
+        # the replicas (rounded up). Wave survival is stronger: one wave takes only spares.
         max_per_domain = math.ceil(replicas / 2)
     return ModelSpec(
         replicas=replicas,
@@ -96,6 +104,7 @@ def model_spec(
         availability_target=options.availability_target,
         on_demand_floor=options.on_demand_floor,
         budget_hourly=options.budget_hourly,
+        wave_survival=wave_survival,
     )
 
 
@@ -309,6 +318,7 @@ def _settings(
         "budget_hourly": options.budget_hourly,
         "time_limit_seconds": options.time_limit_seconds,
         "hedge": spec.hedge,
+        "wave_survival": spec.wave_survival,
         "creation_policy": service.creation_policy,
         "reservation": service.reservation,
     }

@@ -31,6 +31,10 @@ def _tight(name: str, arrays: PoolArrays, counts: np.ndarray, spec: ModelSpec) -
     if name == "failure_domain_spread" and spec.max_per_domain is not None:
         spot_counts = pd.Series(counts * arrays.spot).groupby(arrays.domain).sum()
         return bool((spot_counts >= spec.max_per_domain).any())
+    if name == "wave_survival":
+        spot_counts = pd.Series(counts * arrays.spot).groupby(arrays.domain).sum()
+        largest = int(spot_counts.max()) if len(spot_counts) else 0
+        return largest > 0 and int(counts.sum()) - largest <= spec.replicas
     if name == "availability_hedge":
         surviving = int(np.dot(counts, arrays.survival_units))
         return surviving - hedge_needed_units(spec) < RATE_SCALE
@@ -162,6 +166,11 @@ def _culprit_sentence(name: str, arrays: PoolArrays, spec: ModelSpec) -> str:
         return "capacity: the obtainable counts in the capacity file are too small"
     if name == "failure_domain_spread":
         return f"failure_domain_spread: at most {spec.max_per_domain} spot replicas per failure domain leaves too few domains"
+    if name == "wave_survival":
+        return (
+            f"wave_survival: no plan keeps {spec.replicas} replicas after losing every spot "
+            "replica of any one failure domain"
+        )
     if name == "availability_hedge":
         return (
             f"availability_hedge: the expected surviving replicas cannot reach "

@@ -2,7 +2,7 @@
 
 - ``no-capacity`` / ``error``: the next cheapest other pools that could take one more replica
   while every constraint of the plan still holds (capacity, spot policy, failure-domain spread,
-  hedge, on-demand floor, budget).
+  wave survival, hedge, on-demand floor, budget).
 - ``interruption`` (spot placements only): spot pools in a *different* failure domain (a
   preemption wave hits the whole domain), then — with ``spot_policy: auto`` — the cheapest
   on-demand pool.
@@ -50,6 +50,7 @@ def fallback_chains(
     spot_in_domain = pd.Series(counts * arrays.spot).groupby(arrays.domain).sum()
     domain_count = spot_in_domain.reindex(arrays.domain).to_numpy(dtype=np.int64)
     steady_total = int(counts[~arrays.spot].sum())
+    total = int(counts.sum())
     surviving = int(np.dot(counts, arrays.survival_units))
     cost_units = int(np.dot(counts, arrays.price_units))
 
@@ -66,6 +67,14 @@ def fallback_chains(
                 | (domain_count < spec.max_per_domain)
             )
             base &= domain_ok
+        if spec.wave_survival:
+            # The candidate's domain must still leave N replicas after its own wave.
+            same_domain = arrays.domain == arrays.domain[index]
+            base &= (
+                ~arrays.spot
+                | (same_domain & arrays.spot[index])
+                | (domain_count + 1 <= total - spec.replicas)
+            )
         floor_tight = steady_total - 1 < spec.on_demand_floor
         if spec.on_demand_floor > 0 and not arrays.spot[index] and floor_tight:
             base &= ~arrays.spot

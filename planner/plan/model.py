@@ -11,7 +11,10 @@ Before the model is built, pools that cannot be in an optimal plan are pruned (s
 within a class of interchangeable pools (same capacity type, spot flag and interruption rate), only
 the cheapest whose combined capacity — each failure domain counted at most up to its spread limit —
 reaches the largest number of replicas any optimal plan can use. An exchange argument shows a plan
-using a pruned pool can move those replicas to a kept pool without raising the cost.
+using a pruned pool can move those replicas to a kept pool without raising the cost. With wave
+survival (for every spot failure domain d: Σ x − x_d ≥ N, modelled with one variable for the
+largest domain) or with a spread over domains that mix classes, the kept spot pools must cover
+the stronger requirement of ``_domain_requirements``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ RELAXABLE: Final[dict[str, str]] = {
     "creation_policy": "creation_policy: reuse allows only idle fleet instances",
     "capacity": "obtainable instances per pool (capacity file)",
     "failure_domain_spread": "at most k spot replicas per failure domain",
+    "wave_survival": "losing every spot replica of any one failure domain leaves ≥ the target",
     "availability_hedge": "expected surviving replicas ≥ availability target × replicas",
     "on_demand_floor": "at least this many replicas on capacity that is never interrupted",
     "budget": "hourly cost ≤ the budget",
@@ -62,6 +66,8 @@ class ModelSpec:
     availability_target: float
     on_demand_floor: int
     budget_hourly: float | None
+    # For every spot failure domain d: Σ x − x_d ≥ replicas (one wave in d keeps the target).
+    wave_survival: bool = False
 
     def relax(self, name: str) -> ModelSpec:
         if name == "spot_policy":
@@ -74,6 +80,8 @@ class ModelSpec:
             return replace(self, capacity=False)
         if name == "failure_domain_spread":
             return replace(self, max_per_domain=None)
+        if name == "wave_survival":
+            return replace(self, wave_survival=False)
         if name == "availability_hedge":
             return replace(self, hedge=False)
         if name == "on_demand_floor":
@@ -95,6 +103,8 @@ class ModelSpec:
             names.append("capacity")
         if self.max_per_domain is not None:
             names.append("failure_domain_spread")
+        if self.wave_survival:
+            names.append("wave_survival")
         if self.hedge:
             names.append("availability_hedge")
         if self.on_demand_floor > 0:
@@ -181,14 +191,32 @@ def _allowed(arrays: PoolArrays, spec: ModelSpec) -> np.ndarray:
 
 
 def max_total_replicas(arrays: PoolArrays, spec: ModelSpec, allowed: np.ndarray) -> int:
-    """No optimal plan uses more replicas: beyond this, dropping one keeps every constraint."""
-    if not spec.hedge:
-        return spec.replicas
-    rates = arrays.rate[allowed & arrays.spot]
-    worst = float(rates.max()) if rates.size else 0.0
-    needed = math.ceil(spec.availability_target * spec.replicas / (1.0 - worst) - 1e-9)
-    # An on-demand floor above the target can only be met by hedge replicas on on-demand.
-    return max(spec.replicas, needed, spec.on_demand_floor)
+    """No optimal plan uses more replicas: beyond this, dropping one keeps every constraint.
+
+    Hedge: above ⌈F·N/(1 − r_max)⌉ any replica can go. Wave survival (x_d ≤ T − N for every
+    spot domain d, M = the largest x_d): if T − M > N any replica can go; if T − M = N and
+    M > N the largest domain is unique and one of its replicas can go. So a plan that cannot
+    shrink has M ≤ min(K, N) and T = N + M ≤ N + min(K, N).
+    """
+    bound = spec.replicas
+    if spec.hedge:
+        rates = arrays.rate[allowed & arrays.spot]
+        worst = float(rates.max()) if rates.size else 0.0
+        needed = math.ceil(spec.availability_target * spec.replicas / (1.0 - worst) - 1e-9)
+        bound = max(bound, needed)
+    wave = wave_active(arrays, spec, allowed)
+    if wave:
+        spread = spec.replicas if spec.max_per_domain is None else spec.max_per_domain
+        bound = max(bound, spec.replicas + min(spread, spec.replicas))
+    if spec.hedge or wave:
+        # An on-demand floor above the target can only be met by extra on-demand replicas.
+        bound = max(bound, spec.on_demand_floor)
+    return bound
+
+
+def wave_active(arrays: PoolArrays, spec: ModelSpec, allowed: np.ndarray) -> bool:
+    """Wave survival restricts this model (it is on and some spot pool may be used)."""
+    return spec.wave_survival and bool(np.any(allowed & arrays.spot))
 
 
 def _upper_bounds(
@@ -203,6 +231,9 @@ def _upper_bounds(
     bounds = np.where(limited, np.minimum(bounds, arrays.capacity), bounds)
     if spec.max_per_domain is not None:
         bounds = np.where(arrays.spot, np.minimum(bounds, spec.max_per_domain), bounds)
+    if wave_active(arrays, spec, allowed):
+        # x_d ≤ T − N ≤ T_max − N for every spot domain.
+        bounds = np.where(arrays.spot, np.minimum(bounds, total_max - spec.replicas), bounds)
     return np.maximum(bounds, 0)
 
 
@@ -240,6 +271,7 @@ def _prune(
     candidates = np.flatnonzero(bounds > 0)
     if candidates.size <= small_model:
         return candidates
+    spot = arrays.spot[candidates]
     frame = pd.DataFrame(
         {
             "index": candidates,
@@ -247,32 +279,123 @@ def _prune(
             "key": arrays.key_rank[candidates],
             "capacity_type": arrays.capacity_type[candidates],
             "rate": arrays.survival_units[candidates],
-            "domain": np.where(arrays.spot[candidates], arrays.domain[candidates], -1 - candidates),
+            "domain": np.where(spot, arrays.domain[candidates], -1 - candidates),
             "bound": bounds[candidates],
             "limit": np.where(
-                arrays.spot[candidates] & (spec.max_per_domain is not None),
+                spot & (spec.max_per_domain is not None),
                 spec.max_per_domain if spec.max_per_domain is not None else total_max,
                 total_max,
             ),
         }
     )
     frame = frame.sort_values(["price", "key"], kind="stable")
-    per_domain_limit = frame["limit"]
-    # A class never holds more replicas than its own bound (see ``class_bound``).
-    class_limit = class_bound(spec, frame["rate"].to_numpy(dtype=np.int64), total_max)
-    # Within a class, each pool adds what its failure domain can still take (capped by k).
+    # Within a class, each pool adds what its failure domain can still take (capped per rule).
     domain_cumulative = frame.groupby(["capacity_type", "rate", "domain"], sort=False)[
         "bound"
     ].cumsum()
     before = domain_cumulative - frame["bound"]
-    gain = np.minimum(domain_cumulative, per_domain_limit) - np.minimum(before, per_domain_limit)
-    frame = frame.assign(gain=gain)
-    reached = frame.groupby(["capacity_type", "rate"], sort=False)["gain"].cumsum()
-    reached_before = reached - frame["gain"]
-    keep = (reached_before.to_numpy() < class_limit) | frame["capacity_type"].isin(
-        ["reserved", "existing"]
-    ).to_numpy()
+    classes = [frame["capacity_type"], frame["rate"]]
+
+    def reached_before(cap: Any) -> np.ndarray:
+        """Per pool: Σ over the class's earlier domains of min(their capacity, cap)."""
+        gain = np.minimum(domain_cumulative, cap) - np.minimum(before, cap)
+        reached = gain.groupby(classes, sort=False).cumsum()
+        return (reached - gain).to_numpy()
+
+    # A class never holds more replicas than its own bound (see ``class_bound``).
+    class_limit = class_bound(spec, frame["rate"].to_numpy(dtype=np.int64), total_max)
+    keep = reached_before(frame["limit"]) < class_limit
+    points = _domain_requirements(arrays, spec, total_max, candidates)
+    if points is not None:
+        spot_keep = np.zeros(len(frame), dtype=bool)
+        for cap, required in points:
+            spot_keep |= reached_before(cap) < required
+        keep = np.where((frame["capacity_type"] == "spot").to_numpy(), spot_keep, keep)
+    keep |= frame["capacity_type"].isin(["reserved", "existing"]).to_numpy()
     return np.sort(frame.loc[keep, "index"].to_numpy(dtype=np.int64))
+
+
+def _domain_requirements(
+    arrays: PoolArrays, spec: ModelSpec, total_max: int, candidates: np.ndarray
+) -> list[tuple[int, int]] | None:
+    """What the kept spot pools of each class must cover when per-domain limits apply.
+
+    ``None``: the class-bound rule is exact (no wave survival; the spread k, if any, applies
+    to domains that hold one class only). Otherwise a list of (C, R): the kept pools of each
+    spot class must reach f(C) = Σ over their domains of min(capacity, C) ≥ R.
+
+    Why: let an optimal plan use a pruned pool Q (class c, domain d_Q). Moving one replica of Q
+    to a kept pool P of class c (cheaper or equal, same survival) keeps every constraint unless
+    P is full or P's domain holds x_d ≥ C = min(k, T − N) spot replicas (k: the spread; T − N:
+    the wave-survival limit; all classes counted). If no move is possible, every kept domain
+    is full or holds ≥ C, so the plan's spot replicas are S ≥ 1 + f(C). With the hedge,
+    S · r_min ≤ T − F·N. Two cases: T − N ≤ k (then C = T − N and T = N + C: the kept pools
+    must reach f(C) ≥ min(N + C, ((N + C) − F·N)/r_min) for each C in 1..min(k, T_max − N));
+    or k < T − N (C = k: f(k) ≥ min(T_max, (T_max − F·N)/r_min)). f is concave in C and each
+    right-hand side is linear on two pieces, so checking the ends of each piece suffices.
+    """
+    spot = arrays.spot[candidates]
+    if not spot.any():
+        return None
+    allowed = np.zeros(len(arrays), dtype=bool)
+    allowed[candidates] = True
+    wave = wave_active(arrays, spec, allowed)
+    if not wave:
+        if spec.max_per_domain is None:
+            return None
+        kinds = pd.DataFrame(
+            {
+                "domain": arrays.domain[candidates][spot],
+                "kind": pd.factorize(
+                    pd.Series(arrays.capacity_type[candidates][spot]).astype(str)
+                    + ":"
+                    + pd.Series(arrays.survival_units[candidates][spot]).astype(str)
+                )[0],
+            }
+        )
+        if (kinds.groupby("domain")["kind"].nunique() <= 1).all():
+            return None
+    n = spec.replicas
+    needed = hedge_needed_units(spec)
+    best_survival = int(arrays.survival_units[candidates][spot].max())
+    r_min = RATE_SCALE - best_survival  # the lowest spot interruption rate, in RATE_SCALE units
+    hedged = spec.hedge and r_min > 0
+
+    def spot_cap(total: float) -> float:
+        """The most spot replicas a plan of ``total`` replicas can hold under the hedge."""
+        if not hedged:
+            return total
+        return min(total, (total * RATE_SCALE - needed) / r_min)
+
+    points: list[tuple[int, int]] = []
+
+    def require(cap: int, value: float) -> None:
+        required = math.ceil(value - 1e-9)
+        if cap >= 1 and required > 0:
+            points.append((cap, required))
+
+    k = spec.max_per_domain
+    if wave:
+        top = total_max - n if k is None else min(k, total_max - n)
+        if top >= 1:
+            # On 1..crossing the hedge's line is the smaller bound; beyond it, N + C.
+            if hedged and best_survival > 0:
+                crossing = needed / best_survival - n
+            else:
+                crossing = math.inf if hedged else -math.inf
+            if math.isinf(crossing):
+                low_end, high_start = (top, top + 1) if crossing > 0 else (0, 1)
+            else:
+                low_end, high_start = min(top, math.floor(crossing)), max(1, math.ceil(crossing))
+            if low_end >= 1:
+                require(1, spot_cap(n + 1))
+                require(low_end, spot_cap(n + low_end))
+            if high_start <= top:
+                require(high_start, n + high_start)
+                require(top, n + top)
+    if k is not None and (not wave or k < total_max - n):
+        require(k, spot_cap(total_max))
+    return points
 
 
 def solve(
@@ -310,15 +433,21 @@ def solve(
     else:
         model.add(total == spec.replicas).with_name("replica_total")
 
-    if spec.max_per_domain is not None:
-        spot = arrays.spot[chosen]
-        domains = arrays.domain[chosen]
-        for domain in np.unique(domains[spot]):
-            members = np.flatnonzero(spot & (domains == domain))
-            if members.size > 1:
-                model.add(
-                    cp_model.LinearExpr.sum([variables[i] for i in members]) <= spec.max_per_domain
-                ).with_name(f"failure_domain_spread[{domain}]")
+    spot = arrays.spot[chosen]
+    wave = spec.wave_survival and bool(spot.any())
+    if spec.max_per_domain is not None or wave:
+        groups = _spot_domains(arrays.domain[chosen], spot)
+        spread = spec.max_per_domain
+        if wave:
+            # largest = the most spot replicas in one failure domain; T − largest ≥ N.
+            largest = model.new_int_var(0, total_max - spec.replicas, "largest_domain")
+            model.add(total - largest >= spec.replicas).with_name("wave_survival")
+        for domain, members in groups:
+            in_domain = cp_model.LinearExpr.sum([variables[i] for i in members])
+            if spread is not None and members.size > 1:
+                model.add(in_domain <= spread).with_name(f"failure_domain_spread[{domain}]")
+            if wave:
+                model.add(in_domain <= largest).with_name(f"wave_survival[{domain}]")
     if spec.hedge:
         survival = arrays.survival_units[chosen]
         needed = hedge_needed_units(spec)
@@ -378,6 +507,19 @@ def solve(
         time.perf_counter() - started,
         int(chosen.size),
     )
+
+
+def _spot_domains(domains: np.ndarray, spot: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(domain id, positions of its spot pools) for every domain holding a spot pool."""
+    positions = np.flatnonzero(spot)
+    if positions.size == 0:
+        return []
+    order = positions[np.argsort(domains[positions], kind="stable")]
+    ids, starts = np.unique(domains[order], return_index=True)
+    return [
+        (int(domain), members)
+        for domain, members in zip(ids, np.split(order, starts[1:]), strict=True)
+    ]
 
 
 def _tie_break(

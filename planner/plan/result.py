@@ -22,8 +22,13 @@ class PlanOptions:
 
     ``availability_target``: the fraction of the replica target that must survive a preemption
     wave *in expectation* when ``retry.on_events`` includes ``interruption`` (the hedge).
-    ``max_per_domain``: at most this many spot replicas per failure domain; ``None`` means the
-    default (half the replicas, rounded up, when retrying on interruption; otherwise no limit).
+    ``wave_survival``: when ``retry.on_events`` includes ``interruption`` and spot may be used,
+    losing every spot replica of any one failure domain (one preemption wave) must leave at
+    least the replica target: for every spot domain d, Σ x − x_d ≥ N. On by default; ``False``
+    restores the default spread of half the replicas per domain.
+    ``max_per_domain``: at most this many spot replicas per failure domain, in addition to wave
+    survival; ``None`` means no limit (or, with ``wave_survival=False`` and retry on
+    interruption, half the replicas, rounded up).
     ``failure_domain``: what one failure domain is: a spot market (backend, region/zone, instance
     type), or a whole (backend, region/zone).
     ``on_demand_floor``: at least this many replicas on capacity that is never interrupted.
@@ -37,6 +42,7 @@ class PlanOptions:
 
     availability_target: float = 1.0
     max_per_domain: int | None = None
+    wave_survival: bool = True
     failure_domain: FailureDomain = "instance-type"
     on_demand_floor: int = 0
     budget_hourly: float | None = None

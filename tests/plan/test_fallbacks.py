@@ -28,10 +28,13 @@ def test_interruption_goes_to_another_domain_then_on_demand_under_auto() -> None
     result = plan_offers(
         offer_frame(OFFERS),
         service(2, spot_policy="auto", retry_events=("no-capacity", "interruption")),
-        options=PlanOptions(explain=False, max_fallbacks=2, availability_target=0.5),
+        options=PlanOptions(
+            explain=False, max_fallbacks=2, availability_target=0.5, wave_survival=False
+        ),
     )
     assert result.status == "optimal"
-    # Spread K = 1 (half of 2): the two cheapest spot markets, one replica each.
+    # Without wave survival, the default spread K = 1 (half of 2): the two cheapest spot
+    # markets, one replica each.
     first, second = result.placements
     assert (first.offer["region"], first.count) == ("us-east-1", 1)
     assert (second.offer["region"], second.count) == ("us-east-2", 1)
@@ -51,16 +54,48 @@ def test_interruption_goes_to_another_domain_then_on_demand_under_auto() -> None
     assert deltas == [0.2, 0.3, 1.5]
 
 
+def test_wave_survival_plans_a_spare_and_keeps_it_in_the_fallbacks() -> None:
+    result = plan_offers(
+        offer_frame(OFFERS),
+        service(2, spot_policy="auto", retry_events=("no-capacity", "interruption")),
+        options=PlanOptions(explain=False, max_fallbacks=2, availability_target=0.5),
+    )
+    assert result.status == "optimal"
+    assert result.settings["wave_survival"] is True
+    assert result.settings["max_per_domain"] is None
+    # Losing any one domain must leave 2 replicas: three spot domains, one replica each
+    # ($3.30/h), is cheaper than two spot + one on-demand ($4.60/h) or two on-demand ($5.50/h).
+    assert [(p.offer["region"], p.count) for p in result.placements] == [
+        ("us-east-1", 1),
+        ("us-east-2", 1),
+        ("us-central1", 1),
+    ]
+    assert result.hourly_cost == 3.3 and result.hedge_replicas == 1
+    first = result.placements[0]
+    # A fallback may not put a second replica into a used domain (a wave there would then
+    # take two of the three): the empty europe-west4 domain, then on-demand.
+    assert _chain(first, "interruption") == [
+        ("gcp", "europe-west4", True),
+        ("gcp", "us-central1", False),
+    ]
+    assert _chain(first, "no-capacity") == [
+        ("gcp", "europe-west4", True),
+        ("gcp", "us-central1", False),
+    ]
+
+
 def test_spot_policy_spot_never_falls_back_to_on_demand() -> None:
     result = plan_offers(
         offer_frame(OFFERS),
         service(1, spot_policy="spot", retry_events=("interruption",)),
         options=PlanOptions(explain=False, availability_target=0.5),
     )
-    [placement] = result.placements
-    chain = placement.fallbacks_for("interruption")
-    assert chain and all(f.capacity_type == "spot" for f in chain)
-    assert placement.fallbacks_for("no-capacity") == ()  # not a configured retry event
+    # One replica survives a wave in either domain only with a spare in another domain.
+    assert [p.count for p in result.placements] == [1, 1]
+    for placement in result.placements:
+        chain = placement.fallbacks_for("interruption")
+        assert chain and all(f.capacity_type == "spot" for f in chain)
+        assert placement.fallbacks_for("no-capacity") == ()  # not a configured retry event
 
 
 def test_fallbacks_keep_the_on_demand_floor_and_capacity() -> None:

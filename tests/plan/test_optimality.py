@@ -1,8 +1,9 @@
 """Optimality is proven, not assumed: random small instances against exhaustive enumeration.
 
 Each instance has a few pools (spot and on-demand, capacities, interruption buckets, shared
-failure domains), a replica count, a spot policy, and some of: retry on interruption (hedge and
-default spread), an explicit spread limit, an on-demand floor, an hourly budget. The test
+failure domains), a replica count, a spot policy, and some of: retry on interruption (hedge, and
+wave survival or — with it turned off — the default spread), an explicit spread limit, an
+on-demand floor, an hourly budget. The test
 enumerates every count vector (numpy, no solver) under the constraints as docs/planning.md
 defines them and checks that the plan's cost is the minimum, that every constraint holds in the
 returned plan, and that "infeasible" is returned exactly when nothing is feasible.
@@ -21,7 +22,7 @@ from plan_frames import offer_frame, service
 from planner.plan import CapacityData, PlanOptions, plan_offers
 from planner.plan.inputs import INTERRUPTION_BUCKETS, CapacityRule
 
-INSTANCES = 300
+INSTANCES = 400
 
 
 def _instance(seed: int) -> dict:
@@ -41,7 +42,7 @@ def _instance(seed: int) -> dict:
             }
         )
     replicas = rng.randint(1, 4)
-    retry = rng.random() < 0.5
+    retry = rng.random() < 0.6
     budget = None
     if rng.random() < 0.25:
         budget = round(rng.uniform(2, 30), 4)
@@ -59,23 +60,30 @@ def _instance(seed: int) -> dict:
         ),
         "budget": budget,
         "availability_target": rng.choice([1.0, 1.0, 0.8]),
+        "wave_survival": rng.random() < 0.75,
     }
 
 
 def _enumerate(instance: dict) -> tuple[int | None, dict]:
-    """The minimum cost in 1e-4 USD units by brute force, and the constraint parameters used."""
+    """The minimum cost in 1e-4 USD units by brute force, and the constraint parameters used.
+
+    Wave survival: for every spot failure domain d, (all replicas) − (spot replicas in d) ≥ N.
+    """
     pools = instance["pools"]
     replicas = instance["replicas"]
     policy = instance["spot_policy"]
     spot = np.array([pool["spot"] for pool in pools])
     spot_possible = policy != "on-demand"
     hedge = spot_possible and instance["retry"]
+    wave = hedge and instance["wave_survival"]
     spread = instance["max_per_domain"]
-    if spread is None and hedge and replicas > 1:
+    if spread is None and hedge and not wave and replicas > 1:
         spread = math.ceil(replicas / 2)
     if not spot_possible:
         spread = None
-    upper = math.ceil(replicas / 0.7) + 1  # more than any plan can use (worst rate is 30%)
+    # More than any optimal plan uses: the worst rate is 30%, and wave survival can need two
+    # full copies (two domains of N each).
+    upper = max(math.ceil(replicas / 0.7), 2 * replicas) + 1
     allowed = np.where(spot, policy != "on-demand", policy != "spot")
     bounds = [
         (0 if not allowed[i] else upper if pool["capacity"] is None else pool["capacity"])
@@ -94,22 +102,26 @@ def _enumerate(instance: dict) -> tuple[int | None, dict]:
     if hedge:
         needed = math.ceil(instance["availability_target"] * replicas * 10_000 - 1e-6)
         ok &= grid @ survival >= needed
-    if spread is not None:
-        domain_of = [
-            (pool["provider"], pool["region"])
-            + ((pool["instance_type"],) if instance["failure_domain"] == "instance-type" else ())
-            for pool in pools
-        ]
-        for domain in set(domain_of):
-            members = [i for i, d in enumerate(domain_of) if d == domain and pools[i]["spot"]]
-            if members:
-                ok &= grid[:, members].sum(axis=1) <= spread
+    domain_of = [
+        (pool["provider"], pool["region"])
+        + ((pool["instance_type"],) if instance["failure_domain"] == "instance-type" else ())
+        for pool in pools
+    ]
+    for domain in set(domain_of):
+        members = [i for i, d in enumerate(domain_of) if d == domain and pools[i]["spot"]]
+        if not members:
+            continue
+        in_domain = grid[:, members].sum(axis=1)
+        if spread is not None:
+            ok &= in_domain <= spread
+        if wave:
+            ok &= total - in_domain >= replicas
     ok &= grid[:, ~spot].sum(axis=1) >= instance["on_demand_floor"]
     cost = grid @ price_units
     if instance["budget"] is not None:
         ok &= cost <= math.floor(instance["budget"] * 10_000 + 1e-6)
     best = int(cost[ok].min()) if ok.any() else None
-    return best, {"hedge": hedge, "spread": spread, "survival": survival}
+    return best, {"hedge": hedge, "spread": spread, "wave": wave, "survival": survival}
 
 
 def _plan(instance: dict):
@@ -138,6 +150,7 @@ def _plan(instance: dict):
         failure_domain=instance["failure_domain"],
         on_demand_floor=instance["on_demand_floor"],
         budget_hourly=instance["budget"],
+        wave_survival=instance["wave_survival"],
         explain=False,
         num_workers=1,
     )
@@ -190,14 +203,17 @@ def test_plan_cost_equals_enumerated_optimum(seed: int) -> None:
     if derived["hedge"]:
         surviving = counts @ derived["survival"]
         assert surviving >= math.ceil(instance["availability_target"] * replicas * 10_000 - 1e-6)
+    per_domain: dict[str, int] = {}
+    for placement in result.placements:
+        if placement.offer["spot"]:
+            per_domain[placement.failure_domain] = (
+                per_domain.get(placement.failure_domain, 0) + placement.count
+            )
     if derived["spread"] is not None:
-        per_domain: dict[str, int] = {}
-        for placement in result.placements:
-            if placement.offer["spot"]:
-                per_domain[placement.failure_domain] = (
-                    per_domain.get(placement.failure_domain, 0) + placement.count
-                )
         assert all(count <= derived["spread"] for count in per_domain.values())
+    if derived["wave"]:
+        # One wave (every spot replica of one domain) leaves at least the target.
+        assert all(counts.sum() - count >= replicas for count in per_domain.values())
     on_demand = sum(p.count for p in result.placements if not p.offer["spot"])
     assert on_demand >= instance["on_demand_floor"]
     if instance["budget"] is not None:
@@ -211,8 +227,13 @@ def test_enough_instances_exercise_every_constraint() -> None:
     instances = [_instance(seed) for seed in range(INSTANCES)]
     results = [_enumerate(instance) for instance in instances]
     assert sum(best is None for best, _ in results) >= 30
-    assert sum(best is not None for best, _ in results) >= 200
+    assert sum(best is not None for best, _ in results) >= 250
     assert sum(derived["hedge"] for _, derived in results) >= 40
     assert sum(derived["spread"] is not None for _, derived in results) >= 60
+    waves = [i for i, (_, derived) in enumerate(results) if derived["wave"]]
+    assert len(waves) >= 100
+    # Wave survival changes the answer (cost or feasibility) in many of them.
+    without = [_enumerate({**instances[i], "wave_survival": False})[0] for i in waves]
+    assert sum(results[i][0] != other for i, other in zip(waves, without, strict=True)) >= 20
     assert sum(instance["on_demand_floor"] > 0 for instance in instances) >= 40
     assert sum(instance["budget"] is not None for instance in instances) >= 30

@@ -81,19 +81,25 @@ retry:
     result = plan(path, catalog)
     assert result.status == "optimal"
     assert all(p.capacity_type == "spot" for p in result.placements)
-    # Default spread: at most half of the 4 replicas per failure domain.
+    # Wave survival: losing every replica of any one failure domain leaves 4.
     per_domain: Counter[str] = Counter()
     for placement in result.placements:
         per_domain[placement.failure_domain] += placement.count
-    assert len(per_domain) >= 2 and max(per_domain.values()) <= 2
-    assert result.settings["max_per_domain"] == 2
-    # Hedge: spot pools without data are assumed 30%/month, so 4 / 0.7 → 6 replicas.
+    assert result.settings["wave_survival"] is True
+    assert result.settings["max_per_domain"] is None
+    assert result.planned_replicas - max(per_domain.values()) >= 4
+    # Hedge: spot pools without data are assumed 30%/month, so 4 / 0.7 → 6 replicas (which
+    # also leave 4 after a wave when no domain holds more than 2).
     assert result.planned_replicas == 6 and result.hedge_replicas == 2
+    assert len(per_domain) >= 3 and max(per_domain.values()) <= 2
     surviving = sum(p.count * (1 - p.interruption_rate) for p in result.placements)
     assert surviving >= 4 - 1e-9
     hedge = _constraint(result, "availability_hedge")
     assert hedge.binding and hedge.saving_hourly > 0
     assert result.hourly_cost - hedge.saving_hourly == pytest.approx(hedge.relaxed_hourly_cost)
+    # Without the hedge, wave survival alone still needs spares: 4 + the largest domain.
+    wave = _constraint(result, "wave_survival")
+    assert wave.relaxed_status == "optimal" and wave.tight
     # Interruption moves a replica to another failure domain, never to on-demand (policy spot).
     for placement in result.placements:
         assert {f.event for f in placement.fallbacks} <= {"no-capacity", "interruption"}

@@ -1,0 +1,114 @@
+"""Wave survival: losing every spot replica of any one failure domain leaves the replica target.
+
+Small hand-made offer tables where every plan can be priced by hand: two cheap, low-risk spot
+domains and a pricier on-demand pool, 4 replicas. Exhaustive optimality over random instances
+(wave survival included) is test_optimality.py; the CLI flag is checked last.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from plan_frames import offer_frame, service
+
+from planner.plan import CapacityData, Plan, PlanOptions, plan_offers
+from planner.plan.inputs import CapacityRule
+
+OFFERS = [
+    {"provider": "aws", "region": "r1", "instance_type": "t", "spot": True, "price": 1.0},
+    {"provider": "aws", "region": "r2", "instance_type": "t", "spot": True, "price": 1.0},
+    {"provider": "aws", "region": "r1", "instance_type": "t", "spot": False, "price": 3.0},
+]
+LOW_RISK = CapacityData(rules=(CapacityRule("aws", "*", "t", True, None, 0.05, "test:1"),))
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _plan(policy: str = "auto", **options: Any) -> Plan:
+    return plan_offers(
+        offer_frame(OFFERS),
+        service(4, spot_policy=policy, retry_events=("no-capacity", "interruption")),
+        capacity=LOW_RISK,
+        options=PlanOptions(**options),
+    )
+
+
+def _counts(result: Plan) -> list[tuple[str, str, int]]:
+    return [(p.capacity_type, p.offer["region"], p.count) for p in result.placements]
+
+
+def _report(result: Plan, name: str) -> Any:
+    return next(report for report in result.constraints if report.name == name)
+
+
+def test_each_domain_alone_must_hold_the_target() -> None:
+    result = _plan()
+    # Σ x − x_d ≥ 4 for both spot domains: 4 + 4 spot ($8) beats 3 + 3 spot + 1 on-demand
+    # ($9), 2 + 2 + 2 ($10) and 4 on-demand ($12).
+    assert result.status == "optimal"
+    assert _counts(result) == [("spot", "r1", 4), ("spot", "r2", 4)]
+    assert result.hourly_cost == pytest.approx(8.0)
+    assert result.hedge_replicas == 4
+    # Explain prices it by relax-and-resolve: without it, 5 spot replicas carry the hedge
+    # (4 / 0.95 → 5) for $5.
+    wave = _report(result, "wave_survival")
+    assert wave.binding and wave.tight
+    assert wave.relaxed_hourly_cost == pytest.approx(5.0)
+    assert wave.saving_hourly == pytest.approx(3.0)
+    # Both guarantees hold: without the expected-survival hedge the plan is the same.
+    hedge = _report(result, "availability_hedge")
+    assert hedge.relaxed_hourly_cost == pytest.approx(8.0) and not hedge.binding
+
+
+def test_turning_it_off_restores_the_half_spread() -> None:
+    result = _plan(wave_survival=False)
+    # The previous default: at most ⌈4/2⌉ = 2 spot per domain, the hedge needs 5 replicas.
+    assert result.settings["wave_survival"] is False
+    assert result.settings["max_per_domain"] == 2
+    assert "wave_survival" not in {report.name for report in result.constraints}
+    assert _counts(result) == [("spot", "r1", 2), ("spot", "r2", 2), ("on-demand", "r1", 1)]
+    assert result.hourly_cost == pytest.approx(7.0)
+
+
+def test_an_explicit_spread_applies_on_top() -> None:
+    result = _plan(max_per_domain=2)
+    # x_d ≤ 2 and Σ x − x_d ≥ 4: 2 + 2 spot need 2 on-demand replicas beside them.
+    assert _counts(result) == [("spot", "r1", 2), ("spot", "r2", 2), ("on-demand", "r1", 2)]
+    assert result.hourly_cost == pytest.approx(10.0)
+    assert {"failure_domain_spread", "wave_survival"} <= {r.name for r in result.constraints}
+
+
+def test_spot_only_in_one_domain_is_infeasible_because_of_it() -> None:
+    result = plan_offers(
+        offer_frame(OFFERS[:1]),
+        service(2, spot_policy="spot", retry_events=("interruption",)),
+        capacity=LOW_RISK,
+    )
+    assert result.status == "infeasible"
+    assert result.infeasible_constraints == ("wave_survival",)
+    assert "after losing every spot replica of any one failure domain" in (
+        result.infeasible_reason or ""
+    )
+
+
+def test_without_retry_on_interruption_it_does_not_apply() -> None:
+    result = plan_offers(
+        offer_frame(OFFERS),
+        service(4, spot_policy="auto", retry_events=("no-capacity",)),
+        capacity=LOW_RISK,
+    )
+    assert result.settings["wave_survival"] is False
+    assert _counts(result) == [("spot", "r1", 4)]
+
+
+def test_cli_flag_turns_it_off(run_cli: Any) -> None:
+    path = str(EXAMPLES / "spot-retry.yml")
+    on = run_cli("plan", path, "--no-explain", "--format", "json")
+    off = run_cli("plan", path, "--no-explain", "--no-wave-survival", "--format", "json")
+    assert on.returncode == 0 and off.returncode == 0, (on.stderr, off.stderr)
+    settings_on = json.loads(on.stdout)["settings"]
+    settings_off = json.loads(off.stdout)["settings"]
+    assert settings_on["wave_survival"] is True and settings_on["max_per_domain"] is None
+    assert settings_off["wave_survival"] is False and settings_off["max_per_domain"] == 1
