@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import zipfile
 from collections.abc import Callable
@@ -322,3 +323,253 @@ def test_a_directory_mixing_a_skypilot_file_with_others_is_ambiguous(tmp_path: P
         "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,Region\n"
     )
     _raises(tmp_path, "aws.csv, vms.csv", "separate sources")
+
+
+# ---------------------------------------------------------------- raw bytes, as gpuhunt reads them
+
+_HEADER = ",".join(GPUHUNT_FIELDS).encode()
+_ROW = b"a,r,1.0,8,16.0,0,,,False,,,,x86,"  # the differential tester's minimal row
+
+
+def _gpuhunt_reads(data: bytes) -> list[tuple[object, ...]]:
+    """What gpuhunt's loader keeps of a file (it opens catalogs with io.TextIOWrapper(f, 'utf-8'))."""
+    items = gpuhunt_storage.load(io.TextIOWrapper(io.BytesIO(data), "utf-8"), provider="aws")
+    return [
+        (item.instance_name, item.location, item.price, item.cpu, item.memory, " ".join(item.flags))
+        for item in items
+    ]
+
+
+def _planner_reads(path: Path) -> list[tuple[object, ...]]:
+    frame = Catalog.load(path).frame.sort_values("row_id")
+    columns = ["instance_type", "region", "price", "cpu", "memory_gb", "flags"]
+    return [tuple(values) for values in frame[columns].astype(object).itertuples(index=False)]
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+RAW_FILES = {
+    "old Mac line endings": _HEADER + b"\r" + _ROW + b"\r",
+    "old Mac, no final line end": _HEADER + b"\r" + _ROW + b"\r" + _ROW.replace(b"a,", b"b,"),
+    "mixed line endings": _HEADER + b"\r\n" + _ROW + b"\r" + _ROW.replace(b"a,", b"b,") + b"\n",
+    "CRLF inside quotes": _HEADER + b"\r\n" + _ROW.replace(b"a,", b'"a\r\nb",') + b"\r\n",
+    "CR inside quotes": _HEADER + b"\r" + _ROW.replace(b"a,", b'"a\rb",') + b"\r",
+    "CR inside an unquoted field": _HEADER + b"\n" + _ROW.replace(b"a,", b"x\ra,") + b"\n",
+    "NUL bytes": _HEADER + b"\r\n" + _ROW.replace(b"a,", b"a\x00b,") + b"\r\n",
+    "quote never closed": _HEADER + b"\n" + _ROW + b"\n" + b'"b,r,1.0' + b"\n" + _ROW + b"\n",
+    "stray quotes": _HEADER + b"\n" + _ROW.replace(b"a,", b'a"b,') + b"\n" + _ROW + b"\n",
+    "text after a closing quote": _HEADER + b"\n" + _ROW.replace(b"a,", b'"a"b"c",') + b"\n",
+    "quoted header over two lines": _HEADER.replace(b"cpu_arch", b'"cpu_arch\r\nx"')
+    + b"\r\n"
+    + _ROW
+    + b"\r\n",
+    "unread column twice": _HEADER + b",,\r\n" + _ROW + b",1,2\r\n",
+    "whitespace-only provider_data": _HEADER + b"\r\n" + _ROW + b" \r\n" + _ROW + b"{}\r\n",
+    "a line longer than a parse block": _HEADER
+    + b"\n"
+    + _ROW
+    + b","
+    + b",".join(b"%d" % n for n in range(1_000_000))
+    + b"\n"
+    + _ROW
+    + b"\n",
+}
+
+
+@pytest.mark.parametrize("name", list(RAW_FILES))
+def test_raw_oddities_load_as_gpuhunt_reads_them(tmp_path: Path, name: str) -> None:
+    data = RAW_FILES[name]
+    assert _planner_reads(_write(tmp_path / "aws.csv", data)) == _gpuhunt_reads(data)
+
+
+def test_old_mac_line_endings_keep_line_numbers(tmp_path: Path) -> None:
+    data = _HEADER + b"\r" + _ROW + b"\r" + _ROW.replace(b",8,", b",8.0,") + b"\r\r" + _ROW + b"\r"
+    catalog = Catalog.load(_write(tmp_path / "aws.csv", data))
+    assert len(catalog) == 2
+    assert [(issue.line, issue.reason) for issue in catalog.issues] == [
+        (3, "cpu is not an integer")
+    ]
+
+
+def test_cli_reads_an_old_mac_catalog_directory(run_cli: RunCli, tmp_path: Path) -> None:
+    _write(tmp_path / "catalog" / "aws.csv", _HEADER + b"\r" + _ROW + b"\r")
+    result = run_cli("offers", str(_service(tmp_path)), "--catalog", str(tmp_path / "catalog"))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and " a " in result.stdout
+
+
+# gpuhunt fails the whole file on these (csv.Error, RecursionError, UnicodeDecodeError); so do
+# we, with a CatalogError naming the file and line.
+_LIMIT = 131072  # Python's default csv.field_size_limit()
+_DEEP = b'"' + b'{""a"":' * 2000 + b"1" + b"}" * 2000 + b'"'
+UNREADABLE = {
+    "field over the csv limit": (
+        _HEADER + b"\n" + _ROW + b"\n" + b"x" * (_LIMIT + 1) + _ROW[1:] + b"\n",
+        3,
+        "longer than 131,072 characters",
+    ),
+    "quoted field over the limit": (
+        _HEADER + b"\n" + b'"' + b"x\n" * _LIMIT + b'"' + _ROW[1:] + b"\n",
+        2,
+        "longer than 131,072 characters",
+    ),
+    "extra field over the limit": (
+        _HEADER + b"\n" + _ROW + b"," + b"x" * (_LIMIT + 1) + b"\n",
+        2,
+        "field larger than field limit",
+    ),
+    "header field over the limit": (
+        _HEADER + b"," + b"x" * (_LIMIT + 1) + b"\n" + _ROW + b"\n",
+        1,
+        "field larger than field limit",
+    ),
+    "not UTF-8 below the header": (
+        _HEADER + b"\r\n" + _ROW + b"\r\n" + _ROW.replace(b"r,", b"S\xe3o Paulo,") + b"\r\n",
+        3,
+        "not a UTF-8 CSV file",
+    ),
+    "provider_data nested too deeply": (
+        _HEADER + b"\n" + _ROW + b"\n" + _ROW + _DEEP + b"\n",
+        3,
+        "nested too deeply",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(UNREADABLE))
+def test_what_gpuhunt_cannot_read_is_a_catalog_error_naming_the_line(
+    tmp_path: Path, name: str
+) -> None:
+    data, line, fragment = UNREADABLE[name]
+    with pytest.raises(Exception) as theirs:  # gpuhunt's own exception types vary
+        _gpuhunt_reads(data)
+    assert not isinstance(theirs.value, CatalogError)
+    path = _write(tmp_path / "aws.csv", data)
+    _raises(path, f"{path}:{line}:", fragment)
+
+
+def test_a_field_of_exactly_the_csv_limit_loads(tmp_path: Path) -> None:
+    data = _HEADER + b"\n" + b"x" * _LIMIT + _ROW[1:] + b"\n"
+    assert _planner_reads(_write(tmp_path / "aws.csv", data)) == _gpuhunt_reads(data)
+
+
+# ---------------------------------------------------------------- files that are not files
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "aws.csv"
+    os.mkfifo(fifo)
+    _raises(fifo, "not a regular file but a named pipe")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "broken link", "link loop"])
+def test_a_directory_entry_named_csv_that_is_not_a_file_is_an_error(
+    tmp_path: Path, kind: str
+) -> None:
+    directory = tmp_path / "catalog"
+    write_csv(directory / "aws.csv", [row()])
+    odd = directory / "gcp.csv"
+    if kind == "fifo":
+        os.mkfifo(odd)
+    elif kind == "directory":
+        odd.mkdir()
+    elif kind == "broken link":
+        odd.symlink_to(directory / "nowhere.csv")
+    else:
+        odd.symlink_to(odd)
+    with pytest.raises(CatalogError) as raised:
+        Catalog.load(directory)
+    assert str(odd) in str(raised.value)
+
+
+def test_a_symlink_loop_and_a_broken_link_are_named(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    _raises(loop, "symbolic links")
+    broken = tmp_path / "broken.csv"
+    broken.symlink_to(tmp_path / "gone.csv")
+    _raises(broken, "broken symbolic link")
+
+
+def test_a_device_is_refused(tmp_path: Path) -> None:
+    _raises("/dev/null", "not a regular file")
+
+
+def test_a_skypilot_tree_with_an_unusable_vms_csv_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "sky" / "aws").mkdir(parents=True)
+    os.mkfifo(tmp_path / "sky" / "aws" / "vms.csv")
+    with pytest.raises(CatalogError, match="not a regular file"):
+        Catalog.load(tmp_path / "sky")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_an_unreadable_file_or_directory_is_an_error(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "catalog" / "aws.csv", [row()])
+    path.chmod(0)
+    _raises(path, "cannot read")
+    with pytest.raises(CatalogError, match="cannot read"):
+        Catalog.load(tmp_path / "catalog")
+    path.chmod(0o600)
+    (tmp_path / "catalog").chmod(0)
+    try:
+        with pytest.raises(CatalogError):
+            Catalog.load(tmp_path / "catalog")
+    finally:
+        (tmp_path / "catalog").chmod(0o700)
+
+
+def test_cli_refuses_a_fifo_without_a_traceback(run_cli: RunCli, tmp_path: Path) -> None:
+    fifo = tmp_path / "aws.csv"
+    os.mkfifo(fifo)
+    result = run_cli("offers", str(_service(tmp_path)), "--catalog", str(fifo), timeout=60)
+    assert result.returncode == 2
+    assert str(fifo) in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- zip members
+
+
+def _patched_zip(path: Path, compression: int, patch: Callable[[bytearray], None]) -> Path:
+    data = csv_text([row(instance_name=f"i{n}") for n in range(50)]).encode()
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        archive.writestr("aws.csv", data)
+    raw = bytearray(path.read_bytes())
+    patch(raw)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def _encrypt_flag(raw: bytearray) -> None:
+    raw[6] |= 1  # local header flag bits
+    raw[raw.index(b"PK\x01\x02") + 8] |= 1  # central directory flag bits
+
+
+def _flip_data(raw: bytearray) -> None:
+    start = raw.index(b"aws.csv") + len("aws.csv") + 30
+    raw[start : start + 8] = bytes(255 - value for value in raw[start : start + 8])
+
+
+def _zip_version(raw: bytearray) -> None:
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 6] = 156  # "version needed to extract": 15.6, which zipfile does not read
+
+
+@pytest.mark.parametrize(
+    ("compression", "patch", "fragment"),
+    [
+        (zipfile.ZIP_DEFLATED, _encrypt_flag, "is encrypted"),
+        (zipfile.ZIP_STORED, _flip_data, "Bad CRC-32"),
+        (zipfile.ZIP_LZMA, _flip_data, "is corrupt"),
+        (zipfile.ZIP_BZIP2, _flip_data, "is corrupt"),
+        (zipfile.ZIP_DEFLATED, _zip_version, "zip file version"),
+    ],
+    ids=["encrypted", "bad-crc", "lzma", "bzip2", "version"],
+)
+def test_an_unreadable_zip_member_is_a_catalog_error(
+    tmp_path: Path, compression: int, patch: Callable[[bytearray], None], fragment: str
+) -> None:
+    _raises(_patched_zip(tmp_path / "catalog.zip", compression, patch), fragment)
