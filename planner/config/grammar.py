@@ -171,7 +171,14 @@ def parse_range(value: Any, convert: Callable[[Any], T]) -> Range[T]:
             f"invalid empty range {value!r}: give at least one bound (e.g. 1.. or ..8)"
         )
     if low is not None and high is not None and low > high:
-        raise ValueError(f"invalid range order {value!r}: the minimum is greater than the maximum")
+        if isinstance(value, str) and ".." in value:
+            low_text, high_text = value.replace(" ", "").split("..")
+            fix = f"write {high_text}..{low_text}"
+        else:
+            fix = "swap `min` and `max`"
+        raise ValueError(
+            f"invalid range order {value!r}: the minimum is greater than the maximum ({fix})"
+        )
     return Range(low, high)
 
 
@@ -369,7 +376,10 @@ def parse_gpu_spec(value: Any) -> GpuSpecParts:
         elif token[0].isalpha():
             names = tuple(token.split(","))
             if any(not name for name in names):
-                raise ValueError(f"GPU name can not be empty: {text!r}")
+                raise ValueError(
+                    f"GPU name can not be empty: {text!r} has an empty name in its comma-separated "
+                    "list (write e.g. A100,H100:2)"
+                )
             category, parsed = "names", normalize_gpu_names(names)
         elif any(char.isalpha() for char in token):
             category, parsed = "memory", parse_memory_range(token)
@@ -405,7 +415,10 @@ def parse_cpu_spec(value: Any) -> CpuSpecParts:
     count: Range[int] | None = None
     for token in text.replace(" ", "").split(":"):
         if not token:
-            raise ValueError(f"CPU spec contains empty token: {text!r}")
+            raise ValueError(
+                f"CPU spec contains empty token: {text!r} (write a count, an arch or arch:count, "
+                "e.g. 8, arm or arm:8)"
+            )
         if ".." in token or token.isdigit():
             if count is not None:
                 raise ValueError(f"CPU spec count conflict: {text!r} states the count twice")
@@ -457,7 +470,10 @@ def parse_port(value: Any) -> PortMapping:
 
 def check_port(port: int) -> int:
     if not 1 <= port <= MAX_PORT:
-        raise ValueError(f"port {port} is out of range: expected 1..{MAX_PORT}")
+        raise ValueError(
+            f"port {port} is out of range: a port must be greater than 0 and less than or equal "
+            f"to {MAX_PORT} (e.g. 8000)"
+        )
     return port
 
 
@@ -586,7 +602,7 @@ def _kind(value: Any) -> str:
 def normalize_absolute_path(value: Any, what: str) -> str:
     """An absolute POSIX path without ``..`` segments, with ``//`` and a trailing ``/`` removed."""
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{what} is an empty path")
+        raise ValueError(f"{what} is an empty path: give an absolute path such as /data")
     if not value.startswith("/"):
         raise ValueError(f"{what} {value!r} must be absolute (start with /)")
     if ".." in value.split("/"):

@@ -128,6 +128,7 @@ _MEMORY_RANGE_SCHEMA: dict[str, Any] = {
         _range_object_schema(_MEMORY_SCHEMA),
     ]
 }
+_MEMORY_RANGE_TEXT_SCHEMA: dict[str, Any] = {"anyOf": _MEMORY_RANGE_SCHEMA["anyOf"][:2]}
 _DURATION_TEXT = r"^\s*([+-]?\d+|\d+\s*[smhdw])\s*$"
 _DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [{"type": "number"}, {"type": "string", "pattern": _DURATION_TEXT}]
@@ -393,7 +394,8 @@ class Resources(_Model):
         DiskSpec | None,
         BeforeValidator(
             _as_written,
-            json_schema_input_type=Annotated[GBRange, WithJsonSchema(_MEMORY_RANGE_SCHEMA)]
+            # A size or range written directly (not as `{min, max}`: that is `{size: {min, max}}`).
+            json_schema_input_type=Annotated[GBRange, WithJsonSchema(_MEMORY_RANGE_TEXT_SCHEMA)]
             | DiskSpec
             | None,
         ),

@@ -51,7 +51,12 @@ _SHAPE_ERRORS = frozenset(
 # located at the key, and never merged with the value's own errors at the same path.
 _AT_KEY_ERRORS = frozenset({CROSS_FIELD_ERROR, INVALID_KEY_ERROR})
 _YAML11_WORDS = frozenset({"yes", "no", "on", "off"})
+# Numeric bounds (``Field(gt=0)``): pydantic says "Input should be greater than 0".
+_CHOICE_PARTS = frozenset({*_TYPE_NOUNS, "literal_error"})
+_BOUND_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+_SHOULD_BE = "Input should be "
 _SHORT_SECRET = 4
+_FEW_FIELDS = 8  # an unknown field's message lists the known ones when there are this few
 
 
 def is_secret(path: FieldPath) -> bool:
@@ -137,6 +142,9 @@ def problems_from_validation_error(
         useful = [entry for entry in entries if entry["type"] not in _SHAPE_ERRORS]
         if deeper and not useful:
             continue  # another union member reached further into this value: its error is shown
+        if useful and all(entry["type"] == "literal_error" for entry in useful):
+            # `https: maybe`: name the other members' types too ("true or false or `auto`").
+            useful = [entry for entry in entries if entry["type"] in _CHOICE_PARTS]
         message = _message(path, useful or entries, document, schema)
         mark = document.locate(path, key=entries[0]["type"] == "extra_forbidden")
         problems.append(
@@ -190,13 +198,44 @@ def _message(
     if kind == "missing":
         return f"`{path[-1]}` is required" if path else "a required field is missing"
     nouns = [_TYPE_NOUNS[entry["type"]] for entry in entries if entry["type"] in _TYPE_NOUNS]
+    secret = is_secret(path)
     if len(nouns) == len(entries):
         expected = _alternatives(list(dict.fromkeys(nouns)))
-        message = f"expected {expected}, got {_describe(first.get('input'), is_secret(path))}"
+        message = f"expected {expected}, got {_describe(first.get('input'), secret)}"
+    elif all(entry["type"] in _CHOICE_PARTS for entry in entries):
+        words = [word for entry in entries for word in _choices(entry)]
+        value = next(entry for entry in entries if entry["type"] == "literal_error").get("input")
+        message = _choice_message(list(dict.fromkeys(nouns)), words, value, secret)
+    elif kind in _BOUND_ERRORS and first["msg"].startswith(_SHOULD_BE):
+        bound = first["msg"][len(_SHOULD_BE) :]
+        message = f"expected a value {bound}, got {_describe(first.get('input'), secret)}"
     else:
         message = _strip_prefix(first["msg"])
     hint = _yaml_reading_hint(path, document)
     return f"{message} ({hint})" if hint else message
+
+
+def _choices(entry: Mapping[str, Any]) -> list[str]:
+    """The allowed words of a ``literal_error`` (``Input should be 'a', 'b' or 'c'``)."""
+    if entry["type"] != "literal_error":
+        return []
+    return re.findall(r"'([^']*)'", str(entry["msg"]))
+
+
+def _choice_message(nouns: list[str], words: list[str], value: Any, secret: bool) -> str:
+    """The allowed words (and value types), the value given, and a likely correction."""
+    if len(words) == 1 or nouns:
+        expected = _alternatives([*nouns, *(f"`{word}`" for word in words)])
+    else:
+        expected = "one of " + ", ".join(words)
+    if secret or not isinstance(value, str):
+        return f"expected {expected}; got {_describe(value, secret)}"
+    message = f"expected {expected}; got {value!r}"
+    same_word = [word for word in words if word.lower() == value.strip().lower()]
+    close = same_word or difflib.get_close_matches(value, words, n=1, cutoff=0.6)
+    if close:
+        message += f" (did you mean `{close[0]}`?)"
+    return message
 
 
 def _strip_prefix(message: str) -> str:
@@ -255,7 +294,9 @@ def _unknown_field(path: FieldPath, schema: Callable[[], Mapping[str, Any]] | No
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
     if close:
         return f"{message}; did you mean `{close[0]}`?"
-    return message
+    if known and len(known) <= _FEW_FIELDS:
+        return f"{message}; the fields here are: {', '.join(known)}"
+    return f"{message}; remove it or check its spelling"
 
 
 def _sibling_names(schema: Mapping[str, Any], parent: FieldPath) -> set[str]:

@@ -207,7 +207,10 @@ def test_json_reports_every_independent_error_in_one_run(run_cli: RunCli, tmp_pa
         (6, 1, "scaling"),
         (11, 5, "env[1]"),
     ]
-    assert errors[0]["message"] == "port 0 is out of range: expected 1..65535"
+    assert errors[0]["message"] == (
+        "port 0 is out of range: a port must be greater than 0 and less than or equal to 65535 "
+        "(e.g. 8000)"
+    )
     assert errors[1]["message"].startswith("`image` and `python` are mutually exclusive fields")
     assert errors[2]["message"].startswith("to use `scaling`, `replicas` must be set to a range")
     assert errors[3]["message"].startswith("invalid environment variable name '1BAD'")

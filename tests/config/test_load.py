@@ -404,3 +404,96 @@ def test_range_mapping_errors_sit_at_the_bound() -> None:
     assert problems[6].message == (
         "invalid compute capability: the minor version must be a whole number, got 'x' (e.g. [8, 0])"
     )
+
+
+# ----------------------------------------------------------------------------- §10 messages
+
+# Every client-side message of service-config.md §10 (0.22.5 gist → cause), as this planner words
+# it: the gist, then what is expected or how to fix it. Keys that exist only in dstack 0.19+
+# (`docker`, `groups`, `stop_duration`) are rejected as such, so their rules cannot arise.
+SECTION_10 = [
+    ("foo: 1", "foo", "extra inputs are not permitted", "remove it or check its spelling"),
+    ("replica: 2", "replica", "extra inputs are not permitted", "did you mean `replicas`?"),
+    ("resources: {disk: {min: 8}}", "resources.disk.min", "extra inputs are not permitted", "the fields here are: size"),
+    ("resources: {memory: '..'}", "resources.memory", "invalid empty range", "give at least one bound"),
+    ("resources: {cpu: 4..2}", "resources.cpu", "invalid range order", "write 2..4"),
+    ("resources: {memory: 8GB..2GB}", "resources.memory", "invalid range order", "write 2GB..8GB"),
+    ("resources: {memory: {min: 8, max: 2}}", "resources.memory", "invalid range order", "swap `min` and `max`"),
+    ("resources: {gpu: 80GB..40GB}", "resources.gpu", "invalid range order", "write 40GB..80GB"),
+    ("resources: {gpu: {count: 4..2}}", "resources.gpu.count", "invalid range order", "write 2..4"),
+    ("resources: {memory: 80GiB}", "resources.memory", "invalid memory size", "e.g. 16GB"),
+    ("resources: {gpu: 'A100:'}", "resources.gpu", "GPU spec contains empty token", "A100:80GB:2"),
+    ("resources: {gpu: 'A100,:2'}", "resources.gpu", "GPU name can not be empty", "A100,H100:2"),
+    ("resources: {gpu: 'nvidia:amd'}", "resources.gpu", "GPU spec vendor conflict", "twice"),
+    ("resources: {gpu: 'A100:H100'}", "resources.gpu", "GPU spec name conflict", "twice"),
+    ("resources: {gpu: '80GB:40GB'}", "resources.gpu", "GPU spec memory conflict", "twice"),
+    ("resources: {gpu: '2:4'}", "resources.gpu", "GPU spec count conflict", "twice"),
+    ("resources: {cpu: 'arm:'}", "resources.cpu", "CPU spec contains empty token", "arm:8"),
+    ("resources: {cpu: '2:4'}", "resources.cpu", "CPU spec count conflict", "twice"),
+    ("resources: {cpu: 'arm:x86'}", "resources.cpu", "CPU spec arch conflict", "twice"),
+    ("resources: {cpu: 'risc:4'}", "resources.cpu", "invalid CPU architecture", "expected x86 or arm"),
+    ("resources: {gpu: {compute_capability: '8'}}", "resources.gpu.compute_capability", "invalid compute capability", "e.g. 8.0"),
+    ("replicas: 2..\nscaling: {metric: rps, target: 1}", "replicas", "the maximum number of replicas is required", "e.g. 0..4"),
+    ("replicas: -1..2\nscaling: {metric: rps, target: 1}", "replicas", "the minimum number of replicas must be greater than or equal to 0", ""),
+    ("replicas: 1..2", "replicas", "when you set `replicas` to a range, ensure to specify `scaling`", "e.g. scaling:"),
+    ("scaling: {metric: rps, target: 1}", "scaling", "to use `scaling`, `replicas` must be set to a range", "e.g. replicas: 1..4"),
+    ("replicas: 1..2\nscaling: {metric: rps, target: 1, window: 45}", "scaling.window", "window must be one of", "30s, 1m, 5m"),
+    ("image: x\npython: '3.11'", "python", "`image` and `python` are mutually exclusive fields", "remove `python`"),
+    ("image: x\nnvcc: true", "nvcc", "`image` and `nvcc` are mutually exclusive fields", "remove `nvcc`"),
+    ("docker: true", "docker", "exists only in newer dstack versions", "0.18"),
+    ("groups: []", "groups", "exists only in newer dstack versions", "0.18"),
+    ("user: a:b:c", "user", "invalid user format", "expected USER or USER:GROUP"),
+    ("env: [A=1, A=2]", "env[1]", "duplicate environment variable", "keep only one"),
+    ("env: [1A=x]", "env[0]", "invalid environment variable name", "e.g. HF_TOKEN"),
+    ("volumes: ['a:b:c']", "volumes[0]", "invalid mount point format", "NAME:/container/path"),
+    ("volumes: ['v:data']", "volumes[0]", "must be absolute", "start with /"),
+    ("volumes: ['v:/a/../b']", "volumes[0]", "`..` segments are not allowed", ""),
+    ("volumes: ['v:']", "volumes[0]", "empty path", "such as /data"),
+    ("gateway: a/b/c", "gateway", "invalid entity reference", "NAME or PROJECT/NAME"),
+    ("max_duration: 1h30m", "max_duration", "cannot parse the duration", "30s, 5m, 2h"),
+    ("max_duration: -5", "max_duration", "duration cannot be negative", "use `off`"),
+    ("retry: {on_events: []}", "retry.on_events", "`on_events` cannot be empty", "omit it"),
+    ("spot_policy: Spot", "spot_policy", "expected one of spot, on-demand, auto", "did you mean `spot`?"),
+    ("creation_policy: always", "creation_policy", "expected one of reuse, reuse-or-create", "got 'always'"),
+    ("retry: {on_events: [timeout]}", "retry.on_events[0]", "expected one of no-capacity, interruption, error", "got 'timeout'"),
+    ("backends: [lamda]", "backends[0]", "expected one of aws, azure", "did you mean `lambda`?"),
+    ("python: '2.7'", "python", "unsupported python version", "expected one of 3.9"),
+    ("model: {name: m, format: vllm}", "model.format", "unsupported model format", "expected openai or tgi"),
+    ("model: {name: m, format: openai, type: completion}", "model.type", "expected `chat`", "got 'completion'"),
+    ("max_price: 0", "max_price", "greater than 0", "got the number 0"),
+    ("replicas: 1..2\nscaling: {metric: rps, target: 0}", "scaling.target", "greater than 0", "got the number 0"),
+    ("name: My_Run", "name", "invalid run name", "e.g. llama-chat"),
+    ("retry: {duration: -5}", "retry.duration", "cannot be negative", "got -5"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "path", "gist", "fix"), SECTION_10)
+def test_section_10_messages_say_what_is_expected(
+    body: str, path: str, gist: str, fix: str
+) -> None:
+    problems = problems_of(text=MINIMAL + body + "\n")
+    (problem,) = [problem for problem in problems if problem.path == path]
+    assert problem.line is not None and problem.line >= 4 and problem.column is not None
+    assert gist.lower() in problem.message.lower(), problem.message
+    assert fix in problem.message, problem.message
+
+
+@pytest.mark.parametrize(
+    ("port", "column"), [("0", 7), ("65536", 7), ("'8080:70000'", 7), ("-1", 7)]
+)
+def test_port_out_of_range_says_the_bounds(port: str, column: int) -> None:
+    (problem,) = problems_of(text=f"type: service\nport: {port}\ncommands: [x]\n")
+    assert (problem.line, problem.column, problem.path) == (2, column, "port")
+    assert "must be greater than 0 and less than or equal to 65535" in problem.message
+
+
+def test_port_mapping_bound_names_the_value() -> None:
+    (problem,) = problems_of(text="type: service\nport: {container_port: 0}\ncommands: [x]\n")
+    assert (problem.line, problem.column, problem.path) == (2, 24, "port.container_port")
+    assert problem.message == "expected a value greater than or equal to 1, got the number 0"
+
+
+def test_a_choice_or_a_boolean_names_both() -> None:
+    (problem,) = problems_of(text=MINIMAL + "https: maybe\n")
+    assert (problem.line, problem.column, problem.path) == (4, 8, "https")
+    assert problem.message == "expected true or false or `auto`; got 'maybe'"

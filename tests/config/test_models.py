@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from planner.config.models import (
@@ -18,6 +19,7 @@ from planner.config.models import (
     TGIChatModel,
 )
 from planner.config.normalized import GBRange, IntRange
+from planner.config.schema import json_schema
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BASE = "type: service\nport: 8000\ncommands: [python serve.py]\n"
@@ -681,3 +683,13 @@ def test_retry_forms() -> None:
 def test_retry_errors(text: str, path: str, message: str) -> None:
     found = errors(BASE + f"retry: {text}\n")
     assert message in found[path], found
+
+
+def test_disk_range_mapping_is_refused_by_the_model_and_the_schema_alike() -> None:
+    # dstack reads `disk: {min: 100}` as a DiskSpec with unknown keys; `{size: {min: 100}}` is the form.
+    validator = Draft202012Validator(json_schema())
+    bad = yaml.safe_load(BASE + "resources:\n  disk: {min: 100}\n")
+    good = yaml.safe_load(BASE + "resources:\n  disk: {size: {min: 100}}\n")
+    assert "resources.disk.min" in errors(BASE + "resources:\n  disk: {min: 100}\n")
+    assert not validator.is_valid(bad)
+    assert validator.is_valid(good) and parse(BASE + "resources:\n  disk: {size: {min: 100}}\n")
