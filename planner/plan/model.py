@@ -2,8 +2,9 @@
 
 Stage 1 minimizes the hourly cost (prices scaled to 1e-4 USD, integers as CP-SAT requires) and,
 at equal cost, the replicas on new capacity (idle fleet instances and reservations first).
-Stage 2 fixes that objective and breaks the remaining ties: fewer pools, then pools earlier in key
-order (backend, region, instance type, capacity type, price, catalog row). It runs on one worker
+Stage 2 fixes that objective and breaks the remaining ties: the lowest assumed interruption risk
+(Σ x_p · r_p, expected interruptions per month), then fewer pools, then pools earlier in key order
+(backend, region, instance type, capacity type, price, catalog row). Each step runs on one worker
 with a deterministic work limit, so the same input always gives the same placement. The caller
 recomputes the reported cost exactly from the chosen counts.
 
@@ -532,16 +533,36 @@ def _tie_break(
     chosen: np.ndarray,
     time_limit_seconds: float,
 ) -> np.ndarray:
-    """Among plans of the optimal objective: fewest pools, then earliest keys; one worker."""
+    """Among plans of the optimal objective: the lowest assumed interruption risk, then fewest
+    pools, then earliest keys. One worker and a deterministic work limit per step."""
     from ortools.sat.python import cp_model
 
     size = chosen.size
     if size == 1 or time_limit_seconds <= 0.01:
         return values
+    started = time.perf_counter()
     order = np.argsort(arrays.key_rank[chosen], kind="stable")
     rank = np.empty(size, dtype=np.int64)
     rank[order] = np.arange(size, dtype=np.int64)
     model.add(objective == best_objective)
+    # Expected interruptions per month, in RATE_SCALE units: Σ x_p · r_p (0 off spot).
+    risk_units = (RATE_SCALE - arrays.survival_units[chosen]) * arrays.spot[chosen]
+    if np.unique(risk_units).size > 1:
+        risk = cp_model.LinearExpr.weighted_sum(variables, [int(r) for r in risk_units])
+        model.minimize(risk)
+        _hint(model, variables, values)
+        solver = _tie_break_solver(time_limit_seconds)
+        status = solver.solve(model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            values = np.array([solver.value(v) for v in variables], dtype=np.int64)
+            least = int(np.dot(values, risk_units))
+            if status == cp_model.OPTIMAL:
+                model.add(risk == least)
+            else:
+                model.add(risk <= least)
+        time_limit_seconds -= time.perf_counter() - started
+        if time_limit_seconds <= 0.01:
+            return values
     used = [model.new_bool_var(f"used{i}") for i in range(size)]
     for i in range(size):
         model.add(variables[i] == 0).only_enforce_if(~used[i])
@@ -549,18 +570,29 @@ def _tie_break(
     pool_weight = size * size + 1  # one pool fewer outweighs any difference in ranks
     weights = [int(pool_weight + rank[i]) for i in range(size)]
     model.minimize(cp_model.LinearExpr.weighted_sum(used, weights))
+    _hint(model, variables, values)
+    for flag, value in zip(used, values, strict=True):
+        model.add_hint(flag, bool(value > 0))
+    solver = _tie_break_solver(time_limit_seconds)
+    status = solver.solve(model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return np.array([solver.value(v) for v in variables], dtype=np.int64)
+    return values
+
+
+def _hint(model: Any, variables: list[Any], values: np.ndarray) -> None:
     model.clear_hints()
     for var, value in zip(variables, values, strict=True):
         model.add_hint(var, int(value))
-    for flag, value in zip(used, values, strict=True):
-        model.add_hint(flag, bool(value > 0))
+
+
+def _tie_break_solver(time_limit_seconds: float) -> Any:
+    from ortools.sat.python import cp_model
+
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = time_limit_seconds
     solver.parameters.max_deterministic_time = TIE_BREAK_WORK
     solver.parameters.random_seed = 0
     solver.parameters.cp_model_presolve = False
-    status = solver.solve(model)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return np.array([solver.value(v) for v in variables], dtype=np.int64)
-    return values
+    return solver

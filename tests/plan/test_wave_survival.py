@@ -112,3 +112,30 @@ def test_cli_flag_turns_it_off(run_cli: Any) -> None:
     settings_off = json.loads(off.stdout)["settings"]
     assert settings_on["wave_survival"] is True and settings_on["max_per_domain"] is None
     assert settings_off["wave_survival"] is False and settings_off["max_per_domain"] == 1
+
+
+def test_equal_cost_plans_prefer_the_lower_assumed_risk() -> None:
+    offers = offer_frame(
+        [
+            {"provider": "aws", "region": region, "instance_type": "t", "spot": True, "price": 1.0}
+            for region in ("r1", "r2", "r3")
+        ]
+    )
+    rules = tuple(
+        CapacityRule("aws", region, "t", True, None, rate, f"test:{region}")
+        for region, rate in (("r1", 0.30), ("r2", 0.10), ("r3", 0.05))
+    )
+    results = [
+        plan_offers(
+            offers,
+            service(1, spot_policy="spot", retry_events=("interruption",)),
+            capacity=CapacityData(rules=rules),
+            options=PlanOptions(explain=False, availability_target=0.5),
+        )
+        for _ in range(2)
+    ]
+    # One replica plus a spare in another domain, $2 whichever two domains: the two with the
+    # lowest assumed rates, rather than the first two in key order (r1, r2).
+    for result in results:
+        assert result.hourly_cost == pytest.approx(2.0)
+        assert [(p.offer["region"], p.count) for p in result.placements] == [("r2", 1), ("r3", 1)]
