@@ -79,7 +79,11 @@ REGIMES = {
 
 PLAN_VARIANTS = {
     "planner plan": PlanOptions(explain=False),
-    "planner plan, ≤1 spot/domain": PlanOptions(explain=False, max_per_domain=1),
+    # The default before wave survival: at most half the replicas per failure domain.
+    "planner plan, no wave survival": PlanOptions(explain=False, wave_survival=False),
+    # Wave survival with a whole (provider, region) as the failure domain, as SpotHedge's
+    # locations are.
+    "planner plan, region domains": PlanOptions(explain=False, failure_domain="region"),
     "planner plan, ≤1 spot/region": PlanOptions(
         explain=False, max_per_domain=1, failure_domain="region"
     ),
@@ -126,7 +130,7 @@ def test_policy_comparison(prepared: list[Prepared]) -> None:
     # Spot policies must actually see the interruptions of the stressed regimes.
     stressed = runs[(runs["regime"] == "gpu-stress") & (runs["policy"] != "all on-demand")]
     assert (stressed.groupby(["service", "policy"])["interruptions"].sum() > 0).all()
-    # Fast enough to rerun at will: 3 services × 3 regimes × 20 seeds × 5 policies.
+    # Fast enough to rerun at will: 3 services × 3 regimes × 20 seeds × 7 policies.
     assert seconds < 60.0, f"the comparison took {seconds:.1f} s"
 
     summary = comparison.summary()
