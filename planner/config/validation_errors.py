@@ -51,8 +51,9 @@ _SHAPE_ERRORS = frozenset(
 # located at the key, and never merged with the value's own errors at the same path.
 _AT_KEY_ERRORS = frozenset({CROSS_FIELD_ERROR, INVALID_KEY_ERROR})
 _YAML11_WORDS = frozenset({"yes", "no", "on", "off"})
-# Numeric bounds (``Field(gt=0)``): pydantic says "Input should be greater than 0".
+# A choice of words, maybe among other types (`https`: true, false or `auto`).
 _CHOICE_PARTS = frozenset({*_TYPE_NOUNS, "literal_error"})
+# Numeric bounds (``Field(gt=0)``): pydantic says "Input should be greater than 0".
 _BOUND_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
 _SHOULD_BE = "Input should be "
 _SHORT_SECRET = 4
