@@ -81,6 +81,59 @@ def test_a_malformed_row_is_dropped_and_reported(
     assert catalog.warnings == (f"dropped 1 of 3 rows of {path}: 1 × {reason} (line 3)",)
 
 
+# Where planner differs from gpuhunt on purpose (catalogs/README.md): gpuhunt keeps these rows,
+# we drop each with a RowIssue saying why. (field, value, reason)
+ON_PURPOSE = [
+    ("price", "nan", "price is not finite"),
+    ("price", "-inf", "price is not finite"),
+    ("price", "-0.5", "price is negative"),
+    ("disk_size", "nan", "disk_size is not finite"),
+    ("disk_size", "inf", "disk_size is not finite"),
+    ("disk_size", "-1.0", "disk_size is negative"),
+    ("cpu", "2147483648", "cpu is too large"),  # int32 max + 1
+    ("gpu_count", "99999999999", "gpu_count is too large"),
+    ("provider_data", "[1]", "provider_data is not a JSON object"),
+    ("provider_data", "null", "provider_data is not a JSON object"),
+    ("provider_data", '"text"', "provider_data is not a JSON object"),
+    ("cpu", "\u0668", "cpu is not an integer"),  # ARABIC-INDIC DIGIT EIGHT: int() reads 8
+    ("cpu", "\uff18", "cpu is not an integer"),  # FULLWIDTH DIGIT EIGHT
+    ("price", "\u0661.\u0665", "price is not a number"),  # float() reads 1.5
+    ("memory", "\xa016.0", "memory is not a number"),  # float() strips Unicode spaces
+    ("cpu", "8\x0b", "cpu is not an integer"),  # int() strips a vertical tab too
+]
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), ON_PURPOSE)
+def test_rows_gpuhunt_keeps_and_we_drop_on_purpose_are_reported(
+    tmp_path: Path, field: str, value: str, reason: str
+) -> None:
+    rows = [GOOD[0], row(**{"instance_name": "odd", "price": "1.5", field: value}), GOOD[1]]
+    text = csv_text(rows)
+    kept = [
+        item.instance_name
+        for item in gpuhunt_storage.load(io.StringIO(text, newline=""), provider="aws")
+    ]
+    assert kept == ["good-1", "odd", "good-2"]  # gpuhunt keeps the row
+    catalog = Catalog.load(_write(tmp_path / "aws.csv", text.encode()))
+    assert catalog.frame["instance_type"].astype(str).tolist() == ["good-1", "good-2"]
+    (issue,) = catalog.issues
+    assert (issue.line, issue.column, issue.reason, issue.value) == (3, field, reason, value)
+    assert reason in catalog.warnings[0]
+
+
+def test_int32_max_is_still_a_cpu_count(tmp_path: Path) -> None:
+    catalog = Catalog.load(write_csv(tmp_path / "aws.csv", [row(cpu="2147483647")]))
+    assert catalog.frame["cpu"].tolist() == [2147483647] and not catalog.issues
+
+
+def test_a_utf8_bom_loads_every_row_where_gpuhunt_drops_them_all(tmp_path: Path) -> None:
+    data = b"\xef\xbb\xbf" + csv_text(GOOD).encode()
+    assert _gpuhunt_reads(data) == []  # its header's first name is "\ufeffinstance_name"
+    catalog = Catalog.load(_write(tmp_path / "aws.csv", data))
+    assert catalog.frame["instance_type"].astype(str).tolist() == ["good-1", "good-2"]
+    assert not catalog.issues
+
+
 @pytest.mark.parametrize(("field", "value"), [(f, v) for f, v, _, _ in GPUHUNT_SKIPS])
 def test_gpuhunt_skips_the_same_rows(field: str, value: str) -> None:
     text = csv_text([GOOD[0], row(**{"instance_name": "bad", field: value}), GOOD[1]])
@@ -686,7 +739,7 @@ def _dropped_on_purpose(issue: Any) -> bool:
         return True
     # Python's int()/float() also take Unicode digits and whitespace; ours take ASCII only.
     return issue.reason.endswith(("not an integer", "not a number")) and not (
-        value.isascii() and not any(char in value for char in "\x0b\x1c\x1d\x1e\x1f")
+        value.isascii() and "\x0b" not in value
     )
 
 
