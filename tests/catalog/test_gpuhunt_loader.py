@@ -418,3 +418,21 @@ def test_every_file_names_its_provider_even_when_empty(tmp_path: Path) -> None:
     (source,) = Catalog.load(tmp_path).sources
     assert source.providers == ("aws", "azure", "oci")
     assert (source.rows, source.dropped) == (1, 1)
+
+
+def test_a_header_longer_than_the_detection_window_loads(tmp_path: Path) -> None:
+    # Format detection reads the first 64 KiB; this header is cut there inside a character.
+    header = [*GPUHUNT_FIELDS, "é" * 40_000]
+    rows = [{**row(instance_name="wide"), header[-1]: "ignored"}]
+    catalog = Catalog.load(write_csv(tmp_path / "aws.csv", rows, header=header))
+    assert catalog.frame["instance_type"].astype(str).tolist() == ["wide"]
+
+
+def test_old_mac_line_endings_load_as_gpuhunt_reads_them(tmp_path: Path) -> None:
+    text = csv_text(EDGE_ROWS, line_end="\r")
+    path = tmp_path / "aws.csv"
+    path.write_text(text, newline="")
+    theirs = gpuhunt_tuples(
+        gpuhunt_storage.load(io.TextIOWrapper(io.BytesIO(text.encode()), "utf-8"), provider="aws")
+    )
+    assert offer_tuples(Catalog.load(path)) == theirs

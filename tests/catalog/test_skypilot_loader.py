@@ -336,3 +336,21 @@ def test_the_cli_offers_from_the_real_skypilot_samples(
         ("lambdalabs", "gpu_8x_a100_80gb_sxm4")
     }
     assert len(offers) == 17 and {offer["gpu_memory_gb"] for offer in offers} == {80}
+
+
+@pytest.mark.parametrize("line_end", ["\r", "\n", "\r\n"])
+def test_any_line_ending_reads_the_same(tmp_path: Path, line_end: str) -> None:
+    rows = [vms_row(InstanceType="a", Price="2.0", SpotPrice="0.7"), vms_row(InstanceType="b")]
+    path = write_csv(tmp_path / "aws" / "vms.csv", rows, header=SKYPILOT_HEADER, line_end=line_end)
+    reference = write_csv(tmp_path / "ref" / "aws" / "vms.csv", rows, header=SKYPILOT_HEADER)
+    assert Catalog.load(path).frame.equals(Catalog.load(reference).frame)
+
+
+def test_a_repeated_column_the_loader_reads_is_an_error(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "aws" / "vms.csv",
+        [[*vms_row().values(), "3.0"]],
+        header=[*SKYPILOT_HEADER, "Price"],
+    )
+    with pytest.raises(CatalogError, match=r"duplicate column.*Price"):
+        Catalog.load(path)
