@@ -228,8 +228,18 @@ def plan_offers(
             "per replica count was not computed"
         )
     planned = int(solution.counts.sum())
-    if spec.hedge and planned > low:
-        all_notes.append(f"{planned - low} extra spot replica(s) hedge against interruption")
+    if (spec.hedge or spec.wave_survival) and planned > low:
+        guarantees = " and ".join(
+            name
+            for name, on in (
+                ("expected survival", spec.hedge),
+                ("surviving one preemption wave per failure domain", spec.wave_survival),
+            )
+            if on
+        )
+        all_notes.append(
+            f"{planned - low} extra replica(s) hedge against interruption ({guarantees})"
+        )
     return replace(
         base,
         status=status,

@@ -51,6 +51,7 @@ def test_each_domain_alone_must_hold_the_target() -> None:
     assert _counts(result) == [("spot", "r1", 4), ("spot", "r2", 4)]
     assert result.hourly_cost == pytest.approx(8.0)
     assert result.hedge_replicas == 4
+    assert any("surviving one preemption wave per failure domain" in n for n in result.notes)
     # Explain prices it by relax-and-resolve: without it, 5 spot replicas carry the hedge
     # (4 / 0.95 → 5) for $5.
     wave = _report(result, "wave_survival")
