@@ -473,6 +473,22 @@ def write_table(catalog: Catalog, path: str | os.PathLike[str]) -> Path:
     return target
 
 
+_CACHE_TYPES = {"float64": pa.float64(), "int32": pa.int32(), "bool": pa.bool_()}
+
+
+def _cache_type_ok(field: pa.Field) -> bool:
+    """Whether a cache column has the Arrow type write_table gives it."""
+    if field.name == ROW_ID:
+        return bool(field.type == pa.int64())
+    dtype = COLUMNS[field.name]
+    if dtype == "category":
+        return pa.types.is_dictionary(field.type) and (
+            pa.types.is_string(field.type.value_type)
+            or pa.types.is_large_string(field.type.value_type)
+        )
+    return bool(field.type == _CACHE_TYPES[dtype])
+
+
 def read_table(path: str | os.PathLike[str]) -> Catalog:
     """A Catalog from ``write_table``'s file (memory-mapped: fast, small resident memory)."""
     source = Path(path)
@@ -481,14 +497,31 @@ def read_table(path: str | os.PathLike[str]) -> Catalog:
             table = pa_ipc.open_file(mapped).read_all()
     except FileNotFoundError as error:
         raise CatalogError(f"{source}: no such file") from error
-    except (OSError, pa.ArrowInvalid) as error:
+    except (OSError, pa.ArrowException) as error:  # Arrow's own errors are ArrowException
         raise CatalogError(f"{source}: not a planner catalog cache (Arrow IPC): {error}") from error
     raw = (table.schema.metadata or {}).get(_METADATA_KEY)
     expected = [*COLUMNS, ROW_ID]
-    if raw is None or table.column_names != expected:
+    try:
+        names = table.column_names
+    except UnicodeDecodeError:  # a damaged schema
+        names = []
+    if raw is None or names != expected:
         raise CatalogError(f"{source}: not a planner catalog cache (missing columns or provenance)")
+    wrong = [field.name for field in table.schema if not _cache_type_ok(field)]
+    if wrong:
+        raise CatalogError(
+            f"{source}: not a planner catalog cache (column(s) of the wrong type: {', '.join(wrong)})"
+        )
+    try:
+        # A damaged file can hold offsets or dictionary indices that point outside its buffers;
+        # reading through them would crash the process, not raise (~25 ms per million rows).
+        table.validate(full=True)
+    except pa.ArrowException as error:
+        raise CatalogError(f"{source}: a damaged planner catalog cache: {error}") from error
     try:
         metadata = json.loads(raw)
+        if not isinstance(metadata, dict):
+            raise TypeError("the metadata is not a JSON object")
         if metadata.get("format") != _CACHE_FORMAT:
             raise CatalogError(
                 f"{source}: catalog cache format {metadata.get('format')} is not {_CACHE_FORMAT}; rebuild it"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import subprocess
+import sys
 import tempfile
 import zipfile
 from collections import Counter
@@ -799,3 +801,51 @@ def test_cli_on_fuzzed_catalogs_exits_cleanly(
     result = run_cli("offers", str(repo_dir / "examples" / "cpu-only.yml"), "--catalog", str(path))
     assert result.returncode in (0, 1, 2), result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- a damaged Arrow cache
+
+_LOAD_EACH = """
+import sys
+from planner.catalog import Catalog
+from planner.errors import CatalogError
+for path in sys.argv[1:]:
+    try:
+        catalog = Catalog.load(path)
+        len(catalog), catalog.frame, catalog.array("price"), catalog.providers
+    except CatalogError as error:
+        assert path in str(error), error
+"""
+
+
+def test_a_damaged_arrow_cache_is_a_catalog_error_never_a_crash(
+    run_cli: RunCli, repo_dir: Path, tmp_path: Path
+) -> None:
+    from planner.catalog.table import write_table
+
+    rows = [row(instance_name=f"i{n}", price=f"{n}.5", flags="a b" * (n % 2)) for n in range(40)]
+    good = write_table(Catalog.load(write_csv(tmp_path / "aws.csv", rows)), tmp_path / "c.arrow")
+    data = good.read_bytes()
+    rng = random.Random(7)
+    damaged = []
+    for number in range(60):
+        raw = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            where = rng.randrange(6, len(raw))
+            if rng.random() < 0.7:
+                raw[where : where + rng.randint(1, 8)] = bytes([rng.randrange(256)]) * 8
+            else:
+                del raw[where:]
+        damaged.append(_write(tmp_path / f"damaged-{number}.arrow", bytes(raw)))
+    # In a child process: reading through a bad offset would kill it (SIGBUS), not raise.
+    result = subprocess.run(
+        [sys.executable, "-c", _LOAD_EACH, *map(str, damaged)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    cli = run_cli(
+        "offers", str(repo_dir / "examples" / "cpu-only.yml"), "--catalog", str(damaged[0])
+    )
+    assert cli.returncode in (0, 1, 2) and "Traceback" not in cli.stderr
