@@ -849,3 +849,21 @@ def test_a_damaged_arrow_cache_is_a_catalog_error_never_a_crash(
         "offers", str(repo_dir / "examples" / "cpu-only.yml"), "--catalog", str(damaged[0])
     )
     assert cli.returncode in (0, 1, 2) and "Traceback" not in cli.stderr
+
+
+def test_line_numbers_stay_right_after_a_stray_quote(tmp_path: Path) -> None:
+    # A quote inside an unquoted field is a literal (csv and Arrow agree); a quote-parity count
+    # of the lines would think the rest of the file sits in one quoted value.
+    data = (
+        _HEADER
+        + b"\r\n"
+        + _ROW.replace(b"a,", b'a"b,')
+        + b"\r\n"
+        + _ROW.replace(b",8,", b",8.0,")
+        + b"\r\n\r\n"
+        + _ROW.replace(b",False,", b",maybe,")
+        + b"\r\n"
+    )
+    catalog = Catalog.load(_write(tmp_path / "aws.csv", data))
+    assert catalog.frame["instance_type"].astype(str).tolist() == ['a"b']
+    assert [(issue.line, issue.column) for issue in catalog.issues] == [(3, "cpu"), (5, "spot")]
