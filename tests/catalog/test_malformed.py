@@ -867,3 +867,14 @@ def test_line_numbers_stay_right_after_a_stray_quote(tmp_path: Path) -> None:
     catalog = Catalog.load(_write(tmp_path / "aws.csv", data))
     assert catalog.frame["instance_type"].astype(str).tolist() == ['a"b']
     assert [(issue.line, issue.column) for issue in catalog.issues] == [(3, "cpu"), (5, "spot")]
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc")
+def test_a_file_that_fails_to_read_is_an_error_even_for_root(tmp_path: Path) -> None:
+    # Reading /proc/self/mem from offset 0 fails with EIO: an unreadable file for any user.
+    directory = tmp_path / "catalog"
+    write_csv(directory / "aws.csv", [row()])
+    (directory / "gcp.csv").symlink_to("/proc/self/mem")
+    with pytest.raises(CatalogError, match=r"gcp\.csv: cannot read"):
+        Catalog.load(directory)
+    _raises(directory / "gcp.csv", "cannot read")
