@@ -56,6 +56,9 @@ def open_archive(path: Path, label: str) -> zipfile.ZipFile:
         raise CatalogError(f"{label}: not a valid zip archive ({error})") from error
     except OSError as error:
         raise CatalogError(f"{label}: unreadable zip archive ({error})") from error
+    except (NotImplementedError, ValueError, zipfile.LargeZipFile) as error:
+        # zipfile refuses archives needing a newer extractor or with impossible headers this way.
+        raise CatalogError(f"{label}: unsupported zip archive ({error})") from error
     try:
         for info in archive.infolist():
             reason = unsafe_member_reason(info.filename)

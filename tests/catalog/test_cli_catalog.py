@@ -194,6 +194,13 @@ def _stored_zip_with_bad_crc(provider: str) -> bytes:
     return good[:position] + b"X" + good[position + 1 :]
 
 
+def _zip_needing_a_newer_version(provider: str) -> bytes:
+    """A zip whose central directory asks for extractor version 10.0 (zipfile supports 6.3)."""
+    good = zip_bytes({f"{provider}.csv": _member_bytes(provider)})
+    entry = good.index(b"PK\x01\x02")  # central directory header; "version needed" at +6
+    return good[: entry + 6] + bytes([100, 0]) + good[entry + 8 :]
+
+
 def _zip_bomb(provider: str) -> bytes:
     header = ",".join(GPUHUNT_FIELDS).encode() + b"\r\n"
     return zip_bytes({f"{provider}.csv": header + b"0" * (8 << 20)})
@@ -236,6 +243,10 @@ FAILURES: dict[str, tuple[Callable[[CatalogServer], None], str]] = {
         "expected exactly one member 'gcp.csv', found 'prices.csv'",
     ),
     "zip bomb": (lambda s: s.publish("gcp", V2, archive=_zip_bomb("gcp")), "zip bomb"),
+    "unsupported zip version": (
+        lambda s: s.publish("gcp", V2, archive=_zip_needing_a_newer_version("gcp")),
+        "unsupported zip archive",
+    ),
     "bad crc": (lambda s: s.publish("gcp", V2, archive=_stored_zip_with_bad_crc("gcp")), "corrupt"),
     "wrong header": (
         lambda s: s.publish(
