@@ -8,9 +8,10 @@ Candidate offers are generated in memory with the catalog's columns: 8 providers
 locations each, 40 instance types with fixed resources, spot and on-demand rows, prices per type
 scaled per location with noise (4 decimals, so ties happen), and duplicate rows (another flag or
 provider_data, as real catalogs have). The service is the hard case: ``spot_policy: auto`` with
-retry on interruption (hedge and default spread), capacity limits and interruption buckets from a
-capacity file with wildcard rows, and an on-demand floor. ``explain`` (one re-solve per active
-constraint) is measured separately.
+retry on interruption (the hedge, and wave survival over the default (backend, region) failure
+domains, each holding many instance types), an explicit spread, capacity limits and interruption
+buckets from a capacity file with wildcard rows, and an on-demand floor. ``explain`` (one re-solve
+per active constraint) is measured separately.
 
 Run: ``python3 -m pytest benchmarks/test_bench_plan.py --benchmark-only``.
 """
@@ -124,6 +125,7 @@ def test_bench_plan_100_replicas_10k_offers(benchmark: Any, offers_10k: pd.DataF
     )
     assert result.status == "optimal"
     assert result.planned_replicas >= 100
+    assert result.settings["wave_survival"] and result.settings["failure_domain"] == "region"
     assert _median(benchmark) <= 0.3
 
 
@@ -133,6 +135,7 @@ def test_bench_plan_1000_replicas_100k_offers(benchmark: Any, offers_100k: pd.Da
     )
     assert result.status == "optimal"
     assert result.planned_replicas >= 1000
+    assert result.settings["wave_survival"] and result.settings["failure_domain"] == "region"
     assert _median(benchmark) <= 2.0
 
 

@@ -78,15 +78,15 @@ REGIMES = {
 }
 
 PLAN_VARIANTS = {
+    # The default: wave survival over whole (provider, region/zone) failure domains.
     "planner plan": PlanOptions(explain=False),
-    # The default before wave survival: at most half the replicas per failure domain.
-    "planner plan, no wave survival": PlanOptions(explain=False, wave_survival=False),
-    # Wave survival with a whole (provider, region) as the failure domain, as SpotHedge's
-    # locations are.
-    "planner plan, region domains": PlanOptions(explain=False, failure_domain="region"),
-    "planner plan, ≤1 spot/region": PlanOptions(
-        explain=False, max_per_domain=1, failure_domain="region"
+    # The previous default: wave survival over spot markets (provider, region, instance type).
+    "planner plan, instance-type domains": PlanOptions(
+        explain=False, failure_domain="instance-type"
     ),
+    # --no-wave-survival: at most half the replicas per (provider, region) instead.
+    "planner plan, no wave survival": PlanOptions(explain=False, wave_survival=False),
+    "planner plan, ≤1 spot/region": PlanOptions(explain=False, max_per_domain=1),
 }
 
 

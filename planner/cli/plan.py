@@ -63,10 +63,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--failure-domain",
-        choices=("instance-type", "region"),
-        default="instance-type",
-        help="one failure domain is a spot market (backend, region, instance type; default) or "
-        "a whole (backend, region)",
+        choices=("region", "instance-type"),
+        default="region",
+        help="one failure domain is a whole (backend, region) (default: a region-wide "
+        "preemption wave is one wave) or, finer, one spot market (backend, region, "
+        "instance type)",
     )
     parser.add_argument(
         "--on-demand-floor",

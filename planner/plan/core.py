@@ -34,6 +34,7 @@ from planner.plan.pools import (
 )
 from planner.plan.result import (
     Exclusion,
+    FailureDomain,
     Fallback,
     Placement,
     Plan,
@@ -45,6 +46,13 @@ from planner.plan.result import (
 # Solving every count of a replica range is cheap (pools are few), but a range of thousands
 # would multiply the solve time; beyond this many steps the envelope is not computed.
 MAX_SCALING_STEPS = 256
+
+
+def domain_words(failure_domain: FailureDomain) -> str:
+    """What one failure domain is, in words (the plan's notes)."""
+    if failure_domain == "instance-type":
+        return "(backend, region, instance type)"
+    return "(backend, region)"
 
 
 def validate_options(options: PlanOptions) -> None:
@@ -233,7 +241,11 @@ def plan_offers(
             name
             for name, on in (
                 ("expected survival", spec.hedge),
-                ("surviving one preemption wave per failure domain", spec.wave_survival),
+                (
+                    "surviving one preemption wave per failure domain, a "
+                    + domain_words(options.failure_domain),
+                    spec.wave_survival,
+                ),
             )
             if on
         )

@@ -29,8 +29,9 @@ class PlanOptions:
     ``max_per_domain``: at most this many spot replicas per failure domain, in addition to wave
     survival; ``None`` means no limit (or, with ``wave_survival=False`` and retry on
     interruption, half the replicas, rounded up).
-    ``failure_domain``: what one failure domain is: a spot market (backend, region/zone, instance
-    type), or a whole (backend, region/zone).
+    ``failure_domain``: what one failure domain is: a whole (backend, region/zone) — the default,
+    the spec's spread unit, so a region-wide preemption wave is one wave — or, finer, one spot
+    market (backend, region/zone, instance type).
     ``on_demand_floor``: at least this many replicas on capacity that is never interrupted.
     ``budget_hourly``: an upper bound on the plan's hourly cost.
     ``time_limit_seconds``: per CP-SAT solve; hitting it makes the status ``feasible``.
@@ -43,7 +44,7 @@ class PlanOptions:
     availability_target: float = 1.0
     max_per_domain: int | None = None
     wave_survival: bool = True
-    failure_domain: FailureDomain = "instance-type"
+    failure_domain: FailureDomain = "region"
     on_demand_floor: int = 0
     budget_hourly: float | None = None
     time_limit_seconds: float = 10.0

@@ -2,8 +2,9 @@
 
 A *market* is one (provider, region, instance type, spot flag) pool: the unit a replica is
 launched into. Every spot market is its own failure domain — co-interruptions of one instance type
-in one zone happen within minutes of each other in most cases (the planner makes the same
-assumption, docs/planning.md) — and on-demand markets are never preempted.
+in one zone happen within minutes of each other in most cases — and on-demand markets are never
+preempted; a share of the waves is region-wide (every spot market of a (provider, region)), which
+is why the planner's default failure domain is the whole (provider, region) (docs/planning.md).
 
 A ``Scenario`` is one month (by default) of what the clouds do, independent of any policy, so every
 policy is replayed against exactly the same events:

@@ -81,11 +81,16 @@ retry:
     result = plan(path, catalog)
     assert result.status == "optimal"
     assert all(p.capacity_type == "spot" for p in result.placements)
-    # Wave survival: losing every replica of any one failure domain leaves 4.
+    # Wave survival: losing every replica of any one failure domain — by default a whole
+    # (backend, region) — leaves 4.
     per_domain: Counter[str] = Counter()
     for placement in result.placements:
         per_domain[placement.failure_domain] += placement.count
+        assert (
+            placement.failure_domain == f"{placement.offer['provider']}/{placement.offer['region']}"
+        )
     assert result.settings["wave_survival"] is True
+    assert result.settings["failure_domain"] == "region"
     assert result.settings["max_per_domain"] is None
     assert result.planned_replicas - max(per_domain.values()) >= 4
     # Hedge: spot pools without data are assumed 30%/month, so 4 / 0.7 → 6 replicas (which
@@ -100,13 +105,13 @@ retry:
     # Without the hedge, wave survival alone still needs spares: 4 + the largest domain.
     wave = _constraint(result, "wave_survival")
     assert wave.relaxed_status == "optimal" and wave.tight
-    # Interruption moves a replica to another failure domain, never to on-demand (policy spot).
+    # Interruption moves a replica to another (backend, region), never to on-demand (policy
+    # spot) and never to another instance type of the region that was just hit.
     for placement in result.placements:
         assert {f.event for f in placement.fallbacks} <= {"no-capacity", "interruption"}
         for fallback in placement.fallbacks_for("interruption"):
             offer = fallback.offer
-            domain = "/".join(str(offer[key]) for key in ("provider", "region", "instance_type"))
-            assert domain != placement.failure_domain
+            assert f"{offer['provider']}/{offer['region']}" != placement.failure_domain
             assert fallback.capacity_type == "spot"
             assert fallback.hourly_price_delta == pytest.approx(
                 fallback.hourly_price - placement.hourly_price

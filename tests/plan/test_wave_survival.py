@@ -1,8 +1,9 @@
 """Wave survival: losing every spot replica of any one failure domain leaves the replica target.
 
 Small hand-made offer tables where every plan can be priced by hand: two cheap, low-risk spot
-domains and a pricier on-demand pool, 4 replicas. Exhaustive optimality over random instances
-(wave survival included) is test_optimality.py; the CLI flag is checked last.
+domains and a pricier on-demand pool, 4 replicas; then regions holding several instance types,
+where the default failure domain (backend, region) and the finer instance-type domain differ.
+Exhaustive optimality over random instances (wave survival included) is test_optimality.py.
 """
 
 from __future__ import annotations
@@ -140,3 +141,84 @@ def test_equal_cost_plans_prefer_the_lower_assumed_risk() -> None:
     for result in results:
         assert result.hourly_cost == pytest.approx(2.0)
         assert [(p.offer["region"], p.count) for p in result.placements] == [("r2", 1), ("r3", 1)]
+
+
+# Two instance types in region r1, one in r2 and one in r3: a region-wide wave in r1 takes
+# every spot replica of both r1 types at once.
+REGIONAL = [
+    {"provider": "aws", "region": "r1", "instance_type": "t1", "spot": True, "price": 1.0},
+    {"provider": "aws", "region": "r1", "instance_type": "t2", "spot": True, "price": 1.0},
+    {"provider": "aws", "region": "r2", "instance_type": "t1", "spot": True, "price": 1.5},
+    {"provider": "aws", "region": "r3", "instance_type": "t1", "spot": True, "price": 2.0},
+    {"provider": "aws", "region": "r1", "instance_type": "t1", "spot": False, "price": 5.0},
+]
+REGIONAL_RISK = CapacityData(rules=(CapacityRule("aws", "*", "*", True, None, 0.05, "test:1"),))
+
+
+def _regional(**options: Any) -> Plan:
+    return plan_offers(
+        offer_frame(REGIONAL),
+        service(2, spot_policy="auto", retry_events=("no-capacity", "interruption")),
+        capacity=REGIONAL_RISK,
+        options=PlanOptions(**options),
+    )
+
+
+def _by_region(result: Plan) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for placement in result.placements:
+        if placement.capacity_type == "spot":
+            key = (placement.offer["provider"], placement.offer["region"])
+            counts[key] = counts.get(key, 0) + placement.count
+    return counts
+
+
+def test_default_domain_is_the_region_so_one_regions_wave_leaves_the_target() -> None:
+    result = _regional()
+    assert result.status == "optimal"
+    assert result.settings["failure_domain"] == "region"
+    by_region = _by_region(result)
+    # Losing every spot replica of any one (backend, region) leaves ≥ 2 replicas.
+    assert all(result.planned_replicas - count >= 2 for count in by_region.values())
+    # Cheapest such plan: one replica in each of r1, r2, r3 ($1 + $1.5 + $2), not the two
+    # cheap r1 types together (a wave in r1 would take both).
+    assert by_region == {("aws", "r1"): 1, ("aws", "r2"): 1, ("aws", "r3"): 1}
+    assert result.hourly_cost == pytest.approx(4.5)
+    assert [p.failure_domain for p in result.placements] == ["aws/r1", "aws/r2", "aws/r3"]
+    # An interrupted replica never falls back into its own region, under another type.
+    for placement in result.placements:
+        for fallback in placement.fallbacks_for("interruption"):
+            if fallback.capacity_type == "spot":
+                assert fallback.offer["region"] != placement.offer["region"]
+
+
+def test_instance_type_domains_are_the_finer_opt_in() -> None:
+    result = _regional(failure_domain="instance-type")
+    assert result.settings["failure_domain"] == "instance-type"
+    # Each spot market is its own domain: the two r1 types count as two domains, so the
+    # plan is cheaper ($1 + $1 + $1.5) but a region-wide wave in r1 leaves only 1 of 2.
+    assert [(p.offer["region"], p.offer["instance_type"], p.count) for p in result.placements] == [
+        ("r1", "t1", 1),
+        ("r1", "t2", 1),
+        ("r2", "t1", 1),
+    ]
+    assert result.hourly_cost == pytest.approx(3.5)
+    assert [p.failure_domain for p in result.placements] == ["aws/r1/t1", "aws/r1/t2", "aws/r2/t1"]
+    assert result.planned_replicas - _by_region(result)[("aws", "r1")] < 2
+
+
+def test_cli_failure_domain_default_and_opt_in(run_cli: Any) -> None:
+    path = str(EXAMPLES / "spot-retry.yml")
+    default = run_cli("plan", path, "--no-explain", "--format", "json")
+    finer = run_cli(
+        "plan", path, "--no-explain", "--failure-domain", "instance-type", "--format", "json"
+    )
+    assert default.returncode == 0 and finer.returncode == 0, (default.stderr, finer.stderr)
+    document = json.loads(default.stdout)
+    assert document["settings"]["failure_domain"] == "region"
+    assert json.loads(finer.stdout)["settings"]["failure_domain"] == "instance-type"
+    for placement in document["placements"]:
+        offer = placement["offer"]
+        assert placement["failure_domain"] == f"{offer['provider']}/{offer['region']}"
+    help_text = " ".join(run_cli("plan", "--help").stdout.split())
+    assert "a whole (backend, region) (default" in help_text
