@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from planner.catalog.columns import OFFLINE_PROVIDERS
+from planner.cli import arguments
 from planner.errors import CatalogError, InputError
 
 if TYPE_CHECKING:
@@ -59,14 +60,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     _add_cache_dir(update)
     update.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=arguments.positive_float,
         default=30.0,
         metavar="SECONDS",
         help="connect and read timeout per request (default: 30)",
     )
     update.add_argument(
         "--retries",
-        type=_non_negative_int,
+        type=arguments.non_negative_int,
         default=3,
         metavar="N",
         help="retries on connection errors, timeouts, HTTP 5xx and 429, with backoff (default: 3)",
@@ -239,23 +240,3 @@ def _add_cache_dir(parser: argparse.ArgumentParser) -> None:
         help="the catalog cache (default: $PLANNER_CACHE_DIR, else $XDG_CACHE_HOME/planner, "
         "else ~/.cache/planner)",
     )
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value

@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from planner.cli import arguments
 from planner.errors import InputError
 
 TABLE_DEFAULT_MAX_OFFERS = 50
@@ -25,21 +26,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "prices keep catalog order). Exit 1 with an explanation when nothing matches.",
     )
     parser.add_argument("file", metavar="FILE", help="the service configuration (- reads stdin)")
-    parser.add_argument(
-        "--catalog",
-        metavar="SOURCE",
-        action="append",
-        default=[],
-        help="a gpuhunt zip, directory of <provider>.csv or CSV, a SkyPilot vms.csv, an "
-        "http(s):// URL, 'bundled' or 'cache' (repeatable; default: the bundled snapshot)",
-    )
+    arguments.add_catalog_options(parser)
     parser.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="output format"
     )
     parser.add_argument(
         "--max-offers",
         metavar="N",
-        type=_positive_int,
+        type=arguments.positive_int,
         default=None,
         help=f"list at most N offers (default: {TABLE_DEFAULT_MAX_OFFERS} for the table, all "
         "for json/csv); the total still counts every match",
@@ -52,22 +46,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="group offers by gpu, backend, region, count (comma-separated; must include gpu; "
         "region needs backend), like `dstack offer --group-by`",
     )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="fail (exit 2) on a malformed catalog row instead of dropping it with a warning",
-    )
     return parser
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,9 +7,10 @@ plan is infeasible (the reason is in the output), 2 on bad input.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from typing import Any
+
+from planner.cli import arguments
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -23,14 +24,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "plan exists.",
     )
     parser.add_argument("file", metavar="FILE", help="the service configuration (- reads stdin)")
-    parser.add_argument(
-        "--catalog",
-        metavar="SOURCE",
-        action="append",
-        default=[],
-        help="a gpuhunt zip, directory or CSV, a SkyPilot vms.csv, an http(s):// URL, 'bundled' "
-        "or 'cache' (repeatable; default: the bundled snapshot)",
-    )
+    arguments.add_catalog_options(parser)
     parser.add_argument(
         "--fleet", metavar="FILE", help="existing instances (YAML/JSON inventory), for reuse"
     )
@@ -42,14 +36,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--availability-target",
         metavar="F",
-        type=_fraction,
+        type=arguments.fraction,
         default=1.0,
         help="with retry on interruption: expected surviving replicas ≥ F × replicas (default 1.0)",
     )
     parser.add_argument(
         "--max-per-domain",
         metavar="K",
-        type=_positive_int,
+        type=arguments.positive_int,
         default=None,
         help="at most K spot replicas per failure domain, in addition to wave survival "
         "(default: no limit; with --no-wave-survival, half the replicas, rounded up, when "
@@ -72,21 +66,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--on-demand-floor",
         metavar="N",
-        type=_non_negative_int,
+        type=arguments.non_negative_int,
         default=0,
         help="at least N replicas on capacity that is never interrupted",
     )
     parser.add_argument(
         "--budget-hourly",
         metavar="X",
-        type=_non_negative_float,
+        type=arguments.non_negative_float,
         default=None,
         help="the plan may cost at most X USD per hour",
     )
     parser.add_argument(
         "--time-limit",
         metavar="S",
-        type=_positive_float,
+        type=arguments.positive_float,
         default=10.0,
         help="CP-SAT time limit per solve in seconds (default 10); hitting it gives status "
         "'feasible'",
@@ -102,64 +96,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default="table",
         help="output format",
     )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="fail (exit 2) on a malformed catalog row instead of dropping it with a warning",
-    )
     return parser
-
-
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = _number(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}")
-    return value
-
-
-def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-
-
-def _positive_int(text: str) -> int:
-    value = _integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = _integer(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 0, got {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

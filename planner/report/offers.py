@@ -8,29 +8,13 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from planner.match.offers import OFFER_FIELDS
 from planner.report.table import render_text_table
 
 if TYPE_CHECKING:
     from planner.match import Offers
 
 OFFER_HEADERS = ("#", "BACKEND", "REGION", "INSTANCE", "RESOURCES", "SPOT", "PRICE")
-CSV_FIELDS = (
-    "backend",
-    "provider",
-    "region",
-    "instance_type",
-    "spot",
-    "price",
-    "cpu",
-    "cpu_arch",
-    "memory_gb",
-    "disk_gb",
-    "gpu_vendor",
-    "gpu_name",
-    "gpu_count",
-    "gpu_memory_gb",
-    "flags",
-)
 
 
 def format_price(price: float) -> str:
@@ -117,7 +101,7 @@ def render_offers_json(offers: Offers, limit: int | None) -> str:
 
 def render_offers_csv(offers: Offers, limit: int | None) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=OFFER_FIELDS, lineterminator="\n")
     writer.writeheader()
     for offer in offers.records(limit):
         row = dict(offer)
