@@ -134,6 +134,11 @@ _DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [{"type": "number"}, {"type": "string", "pattern": _DURATION_TEXT}]
 }
 
+# A duration that can also be switched off (`off`, `false`), as max_duration and idle_duration take.
+_OFFABLE_DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [*_DURATION_SCHEMA["anyOf"], {"const": "off"}, {"type": "boolean"}, {"type": "null"}]
+}
+
 
 def _to_int_range(value: Any) -> IntRange:
     if isinstance(value, IntRange):
@@ -894,16 +899,7 @@ class ServiceConfiguration(_Model):
     max_duration: Annotated[
         int | Literal["off"] | None,
         BeforeValidator(grammar.parse_offable_duration),
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    *_DURATION_SCHEMA["anyOf"],
-                    {"const": "off"},
-                    {"type": "boolean"},
-                    {"type": "null"},
-                ]
-            }
-        ),
+        WithJsonSchema(_OFFABLE_DURATION_SCHEMA),
     ] = Field(
         default=None,
         description="The maximum duration of a run (e.g., `2h`, `1d`). After it elapses, the run is "
@@ -920,16 +916,7 @@ class ServiceConfiguration(_Model):
     idle_duration: Annotated[
         int | None,
         BeforeValidator(grammar.parse_idle_duration),
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    *_DURATION_SCHEMA["anyOf"],
-                    {"const": "off"},
-                    {"type": "boolean"},
-                    {"type": "null"},
-                ]
-            }
-        ),
+        WithJsonSchema(_OFFABLE_DURATION_SCHEMA),
     ] = Field(
         default=None,
         description="Time to wait before terminating idle instances. Defaults to `5m`. Use `off` "
