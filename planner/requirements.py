@@ -49,6 +49,9 @@ class Requirements:
     regions: tuple[str, ...] | None = None
     instance_types: tuple[str, ...] | None = None
     reservation: str | None = None
+    # dstack narrows the candidate backends to those with the compute feature a run needs.
+    privileged: bool = False  # `privileged: true`
+    instance_volumes: bool = False  # a non-optional instance volume is mounted
 
     def to_json(self) -> dict[str, object]:
         """The requirements as JSON-ready values (tuples become lists)."""
@@ -97,6 +100,27 @@ _BACKEND_OF_PROVIDER: Final[Mapping[str, str]] = MappingProxyType({"lambdalabs":
 
 # Backends that support `reservation` (dstack 0.22.5: ComputeWithReservationSupport).
 RESERVATION_BACKENDS: Final[tuple[str, ...]] = ("aws", "gcp")
+
+# Catalog providers whose dstack 0.22.5 backend runs privileged containers
+# (ComputeWithPrivilegedSupport) and mounts instance volumes (ComputeWithInstanceVolumesSupport):
+# the two sets are the same in 0.22.5. runpod, vastai and the other container marketplaces are not.
+PRIVILEGED_PROVIDERS: Final[tuple[str, ...]] = (
+    "aws",
+    "azure",
+    "cloudrift",
+    "crusoe",
+    "digitalocean",
+    "gcp",
+    "hotaisle",
+    "jarvislabs",
+    "lambdalabs",
+    "nebius",
+    "oci",
+    "seeweb",
+    "verda",
+    "vultr",
+)
+INSTANCE_VOLUME_PROVIDERS: Final[tuple[str, ...]] = PRIVILEGED_PROVIDERS
 
 # The hide-by-default catalog flags dstack 0.22.5 understands (SUPPORTED_GPUHUNT_FLAGS); rows
 # carrying any other flag (e.g. gcp-g4-preview) are not offered.
@@ -217,6 +241,10 @@ def requirements_from_config(config: LoadedConfig | NormalizedService) -> Requir
         regions=service.regions,
         instance_types=service.instance_types,
         reservation=service.reservation,
+        privileged=service.privileged,
+        instance_volumes=any(
+            volume.kind == "instance" and not volume.optional for volume in service.volumes
+        ),
     )
 
 

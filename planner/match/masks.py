@@ -31,6 +31,8 @@ from planner.errors import InputError, Problem
 from planner.match.view import CatalogView, CodeSelector
 from planner.requirements import (
     DSTACK_BACKENDS,
+    INSTANCE_VOLUME_PROVIDERS,
+    PRIVILEGED_PROVIDERS,
     RESERVATION_BACKENDS,
     Requirements,
     providers_of_backends,
@@ -228,6 +230,18 @@ def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
             f"reservation {r.reservation!r} (backends {_listed(RESERVATION_BACKENDS)} only)",
             q.names_in("provider", RESERVATION_BACKENDS),
         )
+    if r.privileged:
+        add(
+            "privileged",
+            f"privileged (backends {_listed(PRIVILEGED_PROVIDERS)} only)",
+            q.names_in("provider", PRIVILEGED_PROVIDERS),
+        )
+    if r.instance_volumes:
+        add(
+            "instance_volumes",
+            f"instance volumes (backends {_listed(INSTANCE_VOLUME_PROVIDERS)} only)",
+            q.names_in("provider", INSTANCE_VOLUME_PROVIDERS),
+        )
     if r.min_price is not None or r.max_price is not None:
         add(
             "price",
@@ -330,6 +344,8 @@ _ROW_BYTES: Final[Mapping[str, int]] = MappingProxyType(
         "providers": 1,
         "backends": 1,
         "reservation": 1,
+        "privileged": 1,
+        "instance_volumes": 1,
         "regions": 1,
         "compute_capability": 2,
         "instance_types": 2,

@@ -167,3 +167,43 @@ def test_backend_provider_names() -> None:
     assert backend_of_provider("lambdalabs") == "lambda"
     assert backend_of_provider("digitalocean", ("amddevcloud",)) == "amddevcloud"
     assert backend_of_provider("digitalocean", ("amddevcloud", "digitalocean")) == "digitalocean"
+
+
+def test_privileged_keeps_only_backends_that_run_privileged_containers() -> None:
+    from planner import Catalog, find_offers
+    from planner.requirements import PRIVILEGED_PROVIDERS
+
+    requirements = requirements_of("privileged: true\nresources:\n  gpu: A100\n")
+    assert requirements.privileged is True
+    catalog = Catalog.load()
+    privileged = find_offers(requirements, catalog)
+    plain = find_offers(requirements_of("resources:\n  gpu: A100\n"), catalog)
+    providers = {record["provider"] for record in privileged.records()}
+    assert providers and providers <= set(PRIVILEGED_PROVIDERS)
+    assert {"runpod", "vastai"} & {record["provider"] for record in plain.records()}
+    assert 0 < privileged.total < plain.total
+    (exclusion,) = [e for e in privileged.exclusions if e.requirement == "privileged"]
+    assert exclusion.excluded > 0 and "privileged" in exclusion.condition
+
+
+@pytest.mark.parametrize(
+    ("volumes", "needs_instance_volumes"),
+    [
+        ("volumes:\n  - /mnt/models:/models\n", True),
+        ("volumes:\n  - instance_path: /mnt/models\n    path: /models\n", True),
+        ("volumes:\n  - instance_path: /mnt/m\n    path: /models\n    optional: true\n", False),
+        ("volumes:\n  - my-network-volume:/models\n", False),
+        ("", False),
+    ],
+)
+def test_instance_volumes_narrow_the_backends(volumes: str, needs_instance_volumes: bool) -> None:
+    from planner import Catalog, find_offers
+    from planner.requirements import INSTANCE_VOLUME_PROVIDERS
+
+    requirements = requirements_of(volumes + "resources:\n  gpu: A100\n")
+    assert requirements.instance_volumes is needs_instance_volumes
+    providers = {
+        record["provider"] for record in find_offers(requirements, Catalog.load()).records()
+    }
+    assert providers
+    assert (providers <= set(INSTANCE_VOLUME_PROVIDERS)) is needs_instance_volumes
