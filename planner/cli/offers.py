@@ -35,8 +35,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         type=arguments.positive_int,
         default=None,
-        help=f"list at most N offers (default: {TABLE_DEFAULT_MAX_OFFERS} for the table, all "
-        "for json/csv); the total still counts every match",
+        help=f"list at most N offers, or groups with --group-by (default: "
+        f"{TABLE_DEFAULT_MAX_OFFERS} for the table, all for json/csv); the totals still count "
+        "every match",
     )
     parser.add_argument(
         "--group-by",
@@ -79,10 +80,17 @@ def run(args: argparse.Namespace) -> int:
             document = report.offers_document(offers, 0)
             del document["offers"]
             document["group_by"] = list(group_by)
+            document["total_groups"] = len(groups)
             document["groups"] = groups[:limit]
             print(json.dumps(document, indent=2))
-        elif groups:
-            print(report.render_groups_table(groups[:limit]))
+        elif offers.total:
+            # Say how many groups there are: the table's default limit must not hide any silently.
+            shown = groups[:limit]
+            if shown:
+                print(report.render_groups_table(shown))
+                print()
+            offers_text = f"{offers.total} offer{'s' if offers.total != 1 else ''}"
+            print(f"shown {len(shown)} of {len(groups)} groups ({offers_text})")
     elif args.format == "json":
         print(report.render_offers_json(offers, limit))
     elif args.format == "csv":

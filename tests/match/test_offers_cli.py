@@ -253,3 +253,63 @@ def test_json_with_no_match_still_prints_the_document_and_exits_1(
     backends = next(e for e in document["exclusions"] if e["requirement"] == "backends")
     assert backends["excluded"] == 10
     assert "backend in [kubernetes]: excluded 10 offers" in result.stderr
+
+
+def test_group_table_says_how_many_groups_the_limit_left_out(
+    run_cli: RunCli, tmp_path: Path, catalog_dir: Path
+) -> None:
+    """The table's default limit applies to groups too; the footer must say so, not hide them."""
+    service = write_service(tmp_path, SERVICE + "spot_policy: auto\n")
+    args = ("offers", str(service), "--catalog", str(catalog_dir), "--group-by", "gpu,backend")
+    everything = json.loads(run_cli(*args, "--format", "json").stdout)
+    assert everything["total_groups"] == len(everything["groups"]) > 1
+    table = run_cli(*args, "--max-offers", "1")
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[-1] == (
+        f"shown 1 of {everything['total_groups']} groups ({everything['total_offers']} offers)"
+    )
+    assert len(lines) == 4  # header, one group, blank line, footer
+    limited = json.loads(run_cli(*args, "--format", "json", "--max-offers", "1").stdout)
+    assert limited["total_groups"] == everything["total_groups"]
+    assert limited["groups"] == everything["groups"][:1]
+
+
+def test_group_table_with_offers_but_no_gpu_group_is_not_silent(
+    run_cli: RunCli, tmp_path: Path, catalog_dir: Path
+) -> None:
+    """`gpu: 0..1` with only CPU rows matching: GPU groups are empty, and the output says so."""
+    service = write_service(
+        tmp_path,
+        SERVICE.replace("gpu: 24GB..:1", "gpu: 0..1\n  cpu: 8\n  memory: 32GB")
+        + "max_price: 0.4\n",
+    )
+    args = ("offers", str(service), "--catalog", str(catalog_dir), "--group-by", "gpu")
+    offers = json.loads(
+        run_cli("offers", str(service), "--catalog", str(catalog_dir), "--format", "json").stdout
+    )
+    assert [offer["gpu_count"] for offer in offers["offers"]] == [0]
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["shown 0 of 0 groups (1 offer)"]
+
+
+def test_why_not_when_requirements_pass_alone_but_not_together(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """Each row fails two requirements: no near miss to name, and the output says so."""
+    directory = tmp_path / "conflict"
+    directory.mkdir()
+    rows = [
+        "a,us-east-1,3.0,8,32.0,1,A100,40.0,True,,nvidia,,x86,",  # spot, dear
+        "b,us-east-1,3.0,8,32.0,1,H100,80.0,False,,nvidia,,x86,",  # wrong GPU, dear
+        "c,us-east-1,1.0,8,32.0,1,H100,80.0,True,,nvidia,,x86,",  # wrong GPU, spot
+    ]
+    (directory / "aws.csv").write_text("\r\n".join([HEADER, *rows]) + "\r\n", encoding="utf-8")
+    service = write_service(tmp_path, SERVICE.replace("24GB..:1", "A100") + "max_price: 2\n")
+    result = run_cli("offers", str(service), "--catalog", str(directory))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "fail only this requirement" not in result.stderr
+    assert "each requirement alone is met by some offer" in result.stderr
+    assert "relaxing one alone is not enough" in result.stderr
