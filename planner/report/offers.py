@@ -119,6 +119,12 @@ def why_not_text(offers: Offers) -> str:
     excluding.sort(key=lambda exclusion: -exclusion.only_this)
     lines = [f"no offer matches all requirements ({len(offers.catalog)} offers in the catalog):"]
     lines += [f"  {exclusion.sentence()}" for exclusion in excluding]
+    if offers.total == 0 and not any(exclusion.only_this for exclusion in excluding):
+        if all(exclusion.excluded < len(offers.catalog) for exclusion in excluding):
+            lines.append(
+                "each requirement alone is met by some offer, but no offer meets them together"
+            )
+        lines.append("every offer fails two or more requirements: relaxing one alone is not enough")
     return "\n".join(lines)
 
 
