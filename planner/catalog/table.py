@@ -176,6 +176,7 @@ class Catalog:
         tables = [table for source in loaded for table in source.tables()]
         table = pa.concat_tables(tables) if tables else _empty_table()
         sources = [item for source in loaded for item in source.sources]
+        warnings += _overlap_warnings(sources)
         return cls._of_table(_sorted_table(table), sources, issues, warnings)
 
     def with_provenance(
@@ -290,6 +291,24 @@ class Catalog:
         if not isinstance(column.dtype, pd.CategoricalDtype):
             raise KeyError(f"column {name!r} is not a category column")
         return tuple(str(value) for value in column.cat.categories)
+
+
+def _overlap_warnings(sources: Sequence[CatalogSource]) -> list[str]:
+    """One line per provider that more than one source supplies (e.g. a snapshot plus a fresh file).
+
+    Both sets of rows are kept (no dedup, as gpuhunt), so stale and fresh prices of the same
+    instances would compete silently; the warning names the sources.
+    """
+    locations: dict[str, list[str]] = {}
+    for source in sources:
+        for provider in dict.fromkeys(source.providers):
+            locations.setdefault(provider, []).append(source.location)
+    return [
+        f"provider {provider} comes from {len(where)} sources ({', '.join(where)}): the rows "
+        "of all of them are offered, so the same instance may be listed at several prices"
+        for provider, where in sorted(locations.items())
+        if len(where) > 1
+    ]
 
 
 # ----- building frames ----------------------------------------------------------------------

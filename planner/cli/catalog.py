@@ -121,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
     if command == "import":
         return _import(args)
     catalog = _load(args.catalog or [], args.cache_dir)
+    for warning in catalog.warnings:  # dropped rows, a provider given by several sources
+        print(f"warning: {warning}", file=sys.stderr)
     if command == "show":
         from planner.catalog.describe import describe_catalog
 

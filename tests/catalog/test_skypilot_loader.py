@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from catalog_files import write_csv
+from catalog_files import row, write_csv
 
 from planner.catalog import Catalog
 from planner.catalog.columns import COLUMNS, ROW_ID
@@ -354,3 +354,37 @@ def test_a_repeated_column_the_loader_reads_is_an_error(tmp_path: Path) -> None:
     )
     with pytest.raises(CatalogError, match=r"duplicate column.*Price"):
         Catalog.load(path)
+
+
+def test_a_provider_from_two_sources_is_warned_about(tmp_path: Path) -> None:
+    """A gpuhunt dir and a SkyPilot file both holding lambdalabs: both kept, with a warning.
+
+    Ties between the sources keep the order the sources were given in.
+    """
+    directory = tmp_path / "gpuhunt"
+    write_csv(directory / "lambdalabs.csv", [row(instance_name="old", price="1.0")])
+    write_csv(directory / "aws.csv", [row(instance_name="m5", price="1.0")])
+    vms = write_csv(
+        tmp_path / "lambda" / "vms.csv",
+        [vms_row(InstanceType="new", Price="1.0", SpotPrice="")],
+        header=SKYPILOT_HEADER,
+    )
+    catalog = Catalog.load(directory, vms)
+    assert [source.format for source in catalog.sources] == ["gpuhunt-dir", "skypilot"]
+    frame = catalog.frame
+    assert frame["instance_type"].tolist() == ["m5", "old", "new"]  # aws.csv before lambdalabs.csv
+    assert catalog.warnings == (
+        f"provider lambdalabs comes from 2 sources ({directory}, {vms}): the rows of all of them "
+        "are offered, so the same instance may be listed at several prices",
+    )
+    assert Catalog.load(directory).warnings == ()
+    assert Catalog.load(directory, directory).warnings[0].startswith("provider aws comes from 2")
+
+
+def test_catalog_show_warns_about_a_provider_from_two_sources(
+    run_cli: Callable[..., subprocess.CompletedProcess[str]], samples: Path
+) -> None:
+    vms = samples / "lambda" / "vms.csv"
+    result = run_cli("catalog", "show", "--catalog", str(vms), "--catalog", str(vms))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("warning: provider lambdalabs comes from 2 sources")
