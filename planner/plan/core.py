@@ -110,7 +110,9 @@ def model_spec(
         max_per_domain=max_per_domain if spot_possible else None,
         hedge=spot_possible and interruption_retry,
         availability_target=options.availability_target,
-        on_demand_floor=options.on_demand_floor,
+        # A floor above the replica count means every replica (not extra replicas nobody
+        # asked for, nor an infeasible plan at the low end of a range).
+        on_demand_floor=min(options.on_demand_floor, replicas),
         budget_hourly=options.budget_hourly,
         wave_survival=wave_survival,
     )
@@ -163,6 +165,11 @@ def plan_offers(
     )
     spec = model_spec(service, options, low, capacity_limits=limits)
     all_notes = [*notes, *reservation_notes]
+    if options.on_demand_floor > low:
+        all_notes.append(
+            f"the on-demand floor ({options.on_demand_floor}) is above the {low} replica(s) "
+            "planned: every one of them goes on never-interrupted capacity"
+        )
     all_exclusions = (*exclusions, *offer_exclusions(offers, spec))
     time_limit, workers = options.time_limit_seconds, options.num_workers
 
@@ -304,11 +311,7 @@ def _scaling(
         else:
             result = solve(
                 arrays,
-                replace(
-                    spec,
-                    replicas=replicas,
-                    max_per_domain=model_spec(service, options, replicas).max_per_domain,
-                ),
+                model_spec(service, options, replicas, capacity_limits=spec.capacity),
                 time_limit_seconds=options.time_limit_seconds,
                 num_workers=options.num_workers,
                 tie_break=False,

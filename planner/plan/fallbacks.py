@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from planner.plan.model import (
-    PRICE_SCALE,
     ModelSpec,
     PoolArrays,
     bounds_for,
+    budget_units,
     hedge_needed_units,
 )
 from planner.plan.offer import offer_dicts
@@ -52,7 +52,7 @@ def fallback_chains(
     steady_total = int(counts[~arrays.spot].sum())
     total = int(counts.sum())
     surviving = int(np.dot(counts, arrays.survival_units))
-    cost_units = int(np.dot(counts, arrays.price_units))
+    spend_units = int(np.dot(counts, arrays.budget_units))
 
     planned: dict[int, list[tuple[str, int]]] = {}
     for index in (int(position) for position in used):
@@ -82,8 +82,8 @@ def fallback_chains(
             after = surviving - arrays.survival_units[index] + arrays.survival_units
             base &= after >= hedge_needed_units(spec)
         if spec.budget_hourly is not None:
-            after_cost = cost_units - arrays.price_units[index] + arrays.price_units
-            base &= after_cost <= spec.budget_hourly * PRICE_SCALE + 1e-6
+            spend_after = spend_units - arrays.budget_units[index] + arrays.budget_units
+            base &= spend_after <= budget_units(spec.budget_hourly)
         chain: list[tuple[str, int]] = []
         for event in events:
             if event == "interruption":

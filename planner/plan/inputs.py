@@ -152,7 +152,8 @@ class _Located:
 
 def _read_text(path: str | os.PathLike[str]) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        # utf-8-sig: spreadsheet exports start with a byte-order mark, which is not data.
+        return Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(Problem("no such file", file=str(path))) from None
     except (OSError, UnicodeDecodeError) as error:

@@ -1,6 +1,6 @@
 """The CP-SAT model: one integer count per pool, named constraints, a lexicographic objective.
 
-Stage 1 minimizes the hourly cost (prices scaled to 1e-4 USD, integers as CP-SAT requires) and,
+Stage 1 minimizes the hourly cost (prices scaled to 1e-6 USD, integers as CP-SAT requires) and,
 at equal cost, the replicas on new capacity (idle fleet instances and reservations first).
 Stage 2 fixes that objective and breaks the remaining ties: the lowest assumed interruption risk
 (Σ x_p · r_p, expected interruptions per month), then fewer pools, then pools earlier in key order
@@ -30,7 +30,13 @@ import pandas as pd
 
 from planner.plan.inputs import UNLIMITED
 
-PRICE_SCALE: Final = 10_000  # CP-SAT works on integers: 1 unit = 1e-4 USD per hour
+# CP-SAT works on integers: 1 unit = 1e-6 USD per hour. Catalog prices carry at most six
+# decimals (gcp: $0.027193), so on this grid every catalog cost is exact: a coarser unit ties (or
+# even orders wrongly) offers that differ in the last decimals, and makes a budget equal to a
+# price round below it.
+PRICE_SCALE: Final = 1_000_000
+# Float noise allowed when a price or a budget is put on that grid (1e-9 USD).
+UNIT_TOLERANCE: Final = 1e-3
 RATE_SCALE: Final = 10_000
 # Below this many candidate pools, pruning costs more than it saves: the model takes them all.
 SMALL_MODEL: Final = 64
@@ -120,7 +126,8 @@ class PoolArrays:
     """The pool table as numpy arrays (built once per plan; every solve slices it)."""
 
     price: np.ndarray  # float64 USD/hour per replica
-    price_units: np.ndarray  # int64, 1e-4 USD
+    price_units: np.ndarray  # int64, 1e-6 USD (nearest)
+    budget_units: np.ndarray  # int64, 1e-6 USD rounded up: the budget is never exceeded
     spot: np.ndarray  # bool
     capacity_type: np.ndarray  # object: on-demand | spot | reserved | existing
     capacity: np.ndarray  # int64, UNLIMITED = -1
@@ -136,6 +143,7 @@ class PoolArrays:
         return cls(
             price=price,
             price_units=np.rint(price * PRICE_SCALE).astype(np.int64),
+            budget_units=np.ceil(price * PRICE_SCALE - UNIT_TOLERANCE).astype(np.int64),
             spot=pools["spot"].to_numpy(dtype=bool),
             capacity_type=pools["capacity_type"].to_numpy(dtype=object),
             capacity=pools["capacity"].to_numpy(dtype=np.int64),
@@ -258,6 +266,11 @@ def bounds_for(arrays: PoolArrays, spec: ModelSpec) -> tuple[np.ndarray, int]:
     allowed = _allowed(arrays, spec)
     total_max = max_total_replicas(arrays, spec, allowed)
     return _upper_bounds(arrays, spec, allowed, total_max), total_max
+
+
+def budget_units(budget_hourly: float) -> int:
+    """The hourly budget on the price grid, rounded down (compared with ``budget_units``)."""
+    return math.floor(budget_hourly * PRICE_SCALE + UNIT_TOLERANCE)
 
 
 def hedge_needed_units(spec: ModelSpec) -> int:
@@ -462,7 +475,11 @@ def solve(
         ).with_name("on_demand_floor")
     cost = cp_model.LinearExpr.weighted_sum(variables, [int(p) for p in prices])
     if spec.budget_hourly is not None:
-        model.add(cost <= math.floor(spec.budget_hourly * PRICE_SCALE + 1e-6)).with_name("budget")
+        # Inclusive: a plan costing exactly the budget is within it.
+        spend = cp_model.LinearExpr.weighted_sum(
+            variables, [int(p) for p in arrays.budget_units[chosen]]
+        )
+        model.add(spend <= budget_units(spec.budget_hourly)).with_name("budget")
     # At equal cost, prefer capacity that already exists (idle fleet instances, reservations),
     # as dstack lists them ahead of new offers: each new replica adds less than one cost unit.
     fresh = np.flatnonzero(~np.isin(arrays.capacity_type[chosen], ["reserved", "existing"]))
@@ -490,12 +507,15 @@ def solve(
     proven = status == cp_model.OPTIMAL
     if proven and tie_break:
         remaining = time_limit_seconds - (time.perf_counter() - started)
+        # The objective's value in exact integers (the solver reports a double, which cannot
+        # hold every integer beyond 2**53).
+        best = int(np.dot(values, prices)) * (total_max + 1) + int(values[fresh].sum())
         values = _tie_break(
             model,
             variables,
             values,
             objective,
-            round(solver.objective_value),
+            best,
             arrays,
             chosen,
             remaining,

@@ -142,8 +142,14 @@ def reserved_pools(
     Returns the pools and notes about reservations that could not be used, and why.
     """
     notes: list[str] = []
-    if capacity is None or reservation_id is None:
+    if reservation_id is None:
         return pools.iloc[0:0], ()
+    if capacity is None:
+        note = (
+            f"reservation {reservation_id!r}: no capacity file (--capacity) states its count and "
+            "price, so no reserved capacity is planned"
+        )
+        return pools.iloc[0:0], (note,)
     wanted = [
         r for r in capacity.reservations if r.reservation_id.lower() == reservation_id.lower()
     ]

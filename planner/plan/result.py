@@ -118,9 +118,7 @@ class ScalingStep:
             "replicas": self.replicas,
             "status": self.status,
             "hourly_cost": _money(self.hourly_cost),
-            "monthly_cost": _money(
-                None if self.hourly_cost is None else self.hourly_cost * HOURS_PER_MONTH
-            ),
+            "monthly_cost": _monthly(self.hourly_cost),
             "marginal_hourly_cost": _money(self.marginal_hourly_cost),
         }
 
@@ -150,9 +148,7 @@ class ConstraintReport:
             "relaxed_status": self.relaxed_status,
             "relaxed_hourly_cost": _money(self.relaxed_hourly_cost),
             "saving_hourly": _money(self.saving_hourly),
-            "saving_monthly": _money(
-                None if self.saving_hourly is None else self.saving_hourly * HOURS_PER_MONTH
-            ),
+            "saving_monthly": _monthly(self.saving_hourly),
         }
 
 
@@ -237,7 +233,7 @@ class Plan:
         return {
             "status": self.status,
             "hourly_cost": _money(self.hourly_cost if self.feasible else None),
-            "monthly_cost": _money(self.monthly_cost if self.feasible else None),
+            "monthly_cost": _monthly(self.hourly_cost if self.feasible else None),
             "replicas": {"min": self.replicas_min, "max": self.replicas_max},
             "target_replicas": self.target_replicas,
             "planned_replicas": self.planned_replicas,
@@ -262,4 +258,10 @@ class Plan:
 
 
 def _money(value: float | None) -> float | None:
+    """USD in JSON: six decimals, the precision of catalog prices (float noise dropped)."""
     return None if value is None else round(value, 6)
+
+
+def _monthly(hourly: float | None) -> float | None:
+    """730 × the hourly amount *as written* (``_money``), so the JSON's two figures agree."""
+    return None if hourly is None else round(round(hourly, 6) * HOURS_PER_MONTH, 6)

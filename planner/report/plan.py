@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from planner.plan.result import HOURS_PER_MONTH
 from planner.report.table import render_markdown_table, render_text_table
 
 if TYPE_CHECKING:
@@ -24,17 +25,27 @@ PLACEMENT_HEADERS = (
 )
 
 
-def money(value: float | None) -> str:
+def money(value: float | None, *, cents: bool = False) -> str:
+    """USD as printed: hourly amounts exactly (up to six decimals, as catalog prices carry,
+    at least two), so a count × the printed price is the printed cost; ``cents``: rounded to
+    cents (monthly amounts)."""
     if value is None:
         return "-"
-    sign = "-" if value < 0 else ""
-    magnitude = abs(value)
-    text = f"{magnitude:,.2f}" if magnitude >= 1 or magnitude == 0 else f"{magnitude:.4g}"
-    return f"{sign}${text}"
+    rounded = round(value, 2 if cents else 6)
+    sign = "-" if rounded < 0 else ""
+    text = f"{abs(rounded):,.{2 if cents else 6}f}"
+    whole, _, decimals = text.partition(".")
+    decimals = decimals.rstrip("0").ljust(2, "0")
+    return f"{sign}${whole}.{decimals}"
+
+
+def monthly(hourly: float | None) -> str:
+    """730 × the hourly amount as printed, rounded to cents once."""
+    return money(None if hourly is None else round(hourly, 6) * HOURS_PER_MONTH, cents=True)
 
 
 def _delta(value: float) -> str:
-    return ("+" if value >= 0 else "-") + money(abs(value))
+    return ("-" if round(value, 6) < 0 else "+") + money(abs(value))
 
 
 def resources_text(offer: dict[str, Any]) -> str:
@@ -96,7 +107,7 @@ def _summary_lines(plan: Plan) -> list[str]:
         planned += f" ({plan.hedge_replicas} hedge)"
     lines.append(planned)
     lines.append(
-        f"hourly cost: {money(plan.hourly_cost)}    monthly cost (730 h): {money(plan.monthly_cost)}"
+        f"hourly cost: {money(plan.hourly_cost)}    monthly cost (730 h): {monthly(plan.hourly_cost)}"
     )
     if plan.status == "feasible":
         lines.append(
@@ -111,7 +122,7 @@ def _scaling_rows(plan: Plan) -> list[list[str]]:
             str(step.replicas),
             step.status,
             money(step.hourly_cost),
-            money(None if step.hourly_cost is None else step.hourly_cost * 730),
+            monthly(step.hourly_cost),
             "-" if step.marginal_hourly_cost is None else _delta(step.marginal_hourly_cost),
         ]
         for step in plan.scaling

@@ -116,7 +116,8 @@ def _enumerate(instance: dict) -> tuple[int | None, dict]:
             ok &= in_domain <= spread
         if wave:
             ok &= total - in_domain >= replicas
-    ok &= grid[:, ~spot].sum(axis=1) >= instance["on_demand_floor"]
+    # A floor above the replica count means every replica (docs/planning.md).
+    ok &= grid[:, ~spot].sum(axis=1) >= min(instance["on_demand_floor"], replicas)
     cost = grid @ price_units
     if instance["budget"] is not None:
         ok &= cost <= math.floor(instance["budget"] * 10_000 + 1e-6)
@@ -215,7 +216,7 @@ def test_plan_cost_equals_enumerated_optimum(seed: int) -> None:
         # One wave (every spot replica of one domain) leaves at least the target.
         assert all(counts.sum() - count >= replicas for count in per_domain.values())
     on_demand = sum(p.count for p in result.placements if not p.offer["spot"])
-    assert on_demand >= instance["on_demand_floor"]
+    assert on_demand >= min(instance["on_demand_floor"], instance["replicas"])
     if instance["budget"] is not None:
         assert result.hourly_cost <= instance["budget"] + 1e-9
     assert math.isclose(result.hourly_cost, float(counts @ [p["price"] for p in pools]))
