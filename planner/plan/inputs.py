@@ -373,14 +373,29 @@ def interruption_rate(value: Any) -> float:
     return rate
 
 
-def _capacity_record(row: _Row) -> CapacityRule | Reservation:
+def _capacity_key(row: _Row) -> str:
+    """``count`` is another name for ``capacity``; a row stating both must agree."""
+    if row.raw("count") is None:
+        return "capacity"
+    if (
+        row.raw("capacity") is not None
+        and str(row.raw("capacity")).strip() != str(row.raw("count")).strip()
+    ):
+        raise row.error("count", "capacity and count are the same field: give one")
+    return "count"
+
+
+def _capacity_record(row: _Row, *, reservation: bool = False) -> CapacityRule | Reservation:
     row.check_keys(_CAPACITY_FIELDS)
     reservation_id = row.text("reservation")
+    if reservation and reservation_id is None:
+        raise row.error("reservation", "a reservation needs its id (reservation or id)")
+    capacity_key = _capacity_key(row)
     if reservation_id is not None:
         for key in ("backend", "region", "instance_type"):
             if row.text(key) in (None, WILDCARD):
                 raise row.error(key, "a reservation names its backend, region and instance_type")
-        count = row.integer("capacity") if row.raw("count") is None else row.integer("count")
+        count = row.integer(capacity_key)
         if count is None:
             raise row.error("capacity", "a reservation needs its instance count (capacity)")
         price = row.number("price", required=True)
@@ -396,11 +411,11 @@ def _capacity_record(row: _Row) -> CapacityRule | Reservation:
         )
     if row.raw("price") is not None:
         raise row.error("price", "only a reservation row has a price (catalog prices are used)")
-    capacity_text = row.raw("capacity")
+    capacity_text = row.raw(capacity_key)
     capacity = (
         UNLIMITED
         if isinstance(capacity_text, str) and capacity_text.strip().lower() == "unlimited"
-        else row.integer("capacity")
+        else row.integer(capacity_key)
     )
     rate: float | None = None
     if row.raw("interruption") is not None:
@@ -453,23 +468,40 @@ def _csv_rows(text: str, file: str) -> Iterator[_Row]:
         yield _Row(values, {}, line, file, "")
 
 
+def _is_csv(path: str | os.PathLike[str], text: str) -> bool:
+    """A ``.csv`` file, or (other than ``.yml``/``.yaml``/``.json``) one whose first line is a
+    CSV header of capacity columns (``capacity.txt``, a file without a suffix)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return True
+    if suffix in (".yml", ".yaml", ".json"):
+        return False
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            cells = [cell.strip().lower() for cell in line.split(",")]
+            return len(cells) > 1 and all(cell in _CAPACITY_FIELDS for cell in cells)
+    return False
+
+
 def load_capacity(path: str | os.PathLike[str]) -> CapacityData:
     """Read a capacity/risk file (CSV, or YAML/JSON with ``pools`` and ``reservations`` lists)."""
     file = str(path)
     text = _read_text(path)
-    rows: list[_Row] = []
-    if Path(path).suffix.lower() == ".csv":
-        rows = list(_csv_rows(text, file))
+    rows: list[tuple[_Row, bool]] = []
+    if _is_csv(path, text):
+        rows = [(row, False) for row in _csv_rows(text, file)]
     else:
         sections = _top_level(_compose(text, file), file, ("pools", "reservations"))
         for key, node in sections.items():
             for located, item_path in _located_items(node, file, key):
                 row = _Row(located.values, located.lines, located.line, file, item_path)
-                if key == "reservations" and row.text("reservation") is None:
-                    row.values.setdefault("reservation", row.values.pop("id", None))
-                    row.lines.setdefault("reservation", row.lines.get("id", located.line))
-                rows.append(row)
-    records = [_capacity_record(row) for row in rows]
+                if key == "reservations" and "id" in row.values:
+                    if row.text("reservation") is not None:
+                        raise row.error("id", "give the reservation id once (id or reservation)")
+                    row.values["reservation"] = row.values.pop("id")
+                    row.lines["reservation"] = row.lines.get("id", located.line)
+                rows.append((row, key == "reservations"))
+    records = [_capacity_record(row, reservation=reserved) for row, reserved in rows]
     return CapacityData(
         rules=tuple(record for record in records if isinstance(record, CapacityRule)),
         reservations=tuple(record for record in records if isinstance(record, Reservation)),

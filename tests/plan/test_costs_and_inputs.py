@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from plan_frames import offer_frame, service
 
+from planner.errors import InputError
 from planner.plan import PlanOptions, load_capacity, plan_offers
 from planner.plan.inputs import CapacityData, CapacityRule
 from planner.report.plan import render_plan_json, render_plan_markdown, render_plan_table
@@ -138,3 +139,30 @@ def test_a_reservation_without_a_capacity_file_is_noted() -> None:
     result = plan_offers(offer_frame(rows), service(1, reservation="cr-0123"))
     assert result.status == "optimal"
     assert any("reservation 'cr-0123': no capacity file" in note for note in result.notes)
+
+
+def test_count_is_another_name_for_capacity_in_a_pool_row(tmp_path: Path) -> None:
+    path = tmp_path / "capacity.csv"
+    path.write_text("backend,region,instance_type,spot,count\naws,*,g5.xlarge,true,3\n")
+    assert [rule.capacity for rule in load_capacity(path).rules] == [3]
+    path.write_text("backend,instance_type,capacity,count\naws,g5.xlarge,2,3\n")
+    with pytest.raises(InputError, match=r"capacity.csv:2: count: capacity and count"):
+        load_capacity(path)
+
+
+def test_a_yaml_reservation_without_an_id_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "capacity.yml"
+    path.write_text(
+        "reservations:\n"
+        "  - {backend: aws, region: us-east-1, instance_type: g5.xlarge, count: 1, price: 0.5}\n"
+    )
+    with pytest.raises(InputError, match=r"capacity.yml:2: reservations\[0\].reservation: .*id"):
+        load_capacity(path)
+
+
+def test_a_capacity_csv_without_the_csv_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "capacity.txt"
+    path.write_text("# limits\nbackend,instance_type,spot,capacity\naws,g5.xlarge,true,2\n")
+    assert [(rule.instance_type, rule.capacity) for rule in load_capacity(path).rules] == [
+        ("g5.xlarge", 2)
+    ]
