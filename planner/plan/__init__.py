@@ -124,9 +124,16 @@ def plan(
     )
     notes = []
     if fleet is not None and fleet.instances and matched_fleet is not None:
+        busy = sum(instance.count for instance in fleet.instances if not instance.idle)
         notes.append(
             f"fleet: {int(matched_fleet['fleet_count'].sum())} of {fleet.idle_count} idle "
             "instance(s) satisfy the configuration"
+            + (f" ({busy} busy instance(s) are never planned on)" if busy else "")
+        )
+    if service.creation_policy == "reuse" and fleet is None:
+        notes.append(
+            "creation_policy: reuse places replicas only on idle fleet instances, and no fleet "
+            "inventory was given (--fleet)"
         )
     return plan_offers(
         offers.frame,

@@ -179,7 +179,8 @@ def _culprit_sentence(name: str, arrays: PoolArrays, spec: ModelSpec) -> str:
     if name == "on_demand_floor":
         return f"on_demand_floor: {spec.on_demand_floor} replicas on never-interrupted capacity cannot be met"
     if name == "budget":
-        return f"budget: no plan costs at most ${spec.budget_hourly:g}/hour"
+        budget = f"{spec.budget_hourly:,.6f}".rstrip("0").rstrip(".")
+        return f"budget: no plan costs at most ${budget}/hour"
     return name
 
 

@@ -166,3 +166,34 @@ def test_a_capacity_csv_without_the_csv_suffix(tmp_path: Path) -> None:
     assert [(rule.instance_type, rule.capacity) for rule in load_capacity(path).rules] == [
         ("g5.xlarge", 2)
     ]
+
+
+def test_reuse_notes_a_missing_inventory_and_busy_instances(tmp_path: Path) -> None:
+    from planner.catalog import Catalog
+    from planner.plan import plan
+
+    rows = [{"provider": "aws", "region": "a", "instance_type": "g5", "spot": False, "price": 1.0}]
+    catalog = Catalog.from_frame(offer_frame(rows))
+    reuse = service(2, creation_policy="reuse")
+    alone = plan(reuse, catalog)
+    assert alone.status == "infeasible" and alone.infeasible_constraints == ("creation_policy",)
+    assert any("no fleet inventory was given (--fleet)" in note for note in alone.notes)
+    fleet = tmp_path / "fleet.yml"
+    fleet.write_text(
+        "instances:\n"
+        "  - {backend: aws, region: a, instance_type: g5, price: 1.0, status: busy, count: 3,\n"
+        "     resources: {cpu: 12, memory_gb: 85, gpu_count: 1, gpu_name: A100,"
+        " gpu_memory_gb: 80}}\n"
+    )
+    busy = plan(reuse, catalog, fleet=fleet)
+    assert busy.status == "infeasible" and busy.infeasible_constraints == ("creation_policy",)
+    assert "no idle fleet instance satisfies" in (busy.infeasible_reason or "")
+    assert any("3 busy instance(s) are never planned on" in note for note in busy.notes)
+
+
+def test_an_infeasible_budget_is_written_out_in_full() -> None:
+    rows = [{"provider": "aws", "region": "a", "instance_type": "g5", "spot": False, "price": 2000}]
+    result = plan_offers(
+        offer_frame(rows), service(1), options=PlanOptions(budget_hourly=1234.5678)
+    )
+    assert result.infeasible_reason == "budget: no plan costs at most $1,234.5678/hour"
