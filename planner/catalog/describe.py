@@ -19,6 +19,26 @@ if TYPE_CHECKING:
 _EXAMPLES_PER_REASON = 5
 
 
+def printable(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped (``\\x1b``, ``\\n``).
+
+    Catalog strings can come from any URL: a newline would break the table's rows and an escape
+    sequence would reach the terminal. Machine formats (json, csv) keep the values as they are.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
+def _table(headers: list[str], rows: list[list[str]], right_aligned: tuple[int, ...]) -> str:
+    """``render_text_table`` with every cell printable (catalog strings can be anything)."""
+    cells = [[printable(cell) for cell in row] for row in rows]
+    return render_text_table(headers, cells, right_aligned=right_aligned)
+
+
 def describe_catalog(catalog: Catalog) -> dict[str, Any]:
     """Sources, as-of date, rows per provider, GPU models (``planner catalog show``)."""
     frame = catalog.frame
@@ -129,7 +149,7 @@ def render_summary(summary: dict[str, Any]) -> str:
 
 
 def _render_show(summary: dict[str, Any]) -> str:
-    sources = render_text_table(
+    sources = _table(
         ["SOURCE", "FORMAT", "VERSION", "AS OF", "ROWS", "DROPPED", "PROVIDERS"],
         [
             [
@@ -145,12 +165,12 @@ def _render_show(summary: dict[str, Any]) -> str:
         ],
         right_aligned=(4, 5),
     )
-    providers = render_text_table(
+    providers = _table(
         ["PROVIDER", "ROWS"],
         [[p["provider"], f"{p['rows']:,}"] for p in summary["providers"]],
         right_aligned=(1,),
     )
-    gpus = render_text_table(
+    gpus = _table(
         ["VENDOR", "GPU", "ROWS"],
         [[g["vendor"], g["name"], f"{g['rows']:,}"] for g in summary["gpus"]],
         right_aligned=(2,),
@@ -163,7 +183,7 @@ def _render_show(summary: dict[str, Any]) -> str:
 
 
 def _render_stats(summary: dict[str, Any]) -> str:
-    providers = render_text_table(
+    providers = _table(
         ["PROVIDER", "ON-DEMAND", "SPOT", "TOTAL"],
         [
             [p["provider"], f"{p['on_demand']:,}", f"{p['spot']:,}", f"{p['total']:,}"]
@@ -171,7 +191,7 @@ def _render_stats(summary: dict[str, Any]) -> str:
         ],
         right_aligned=(1, 2, 3),
     )
-    gpus = render_text_table(
+    gpus = _table(
         ["VENDOR", "GPU", "ROWS", "SPOT", "COUNTS", "PRICE $/H", "PER GPU $/H"],
         [
             [

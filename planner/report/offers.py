@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from planner.catalog.describe import printable
 from planner.match.offers import OFFER_FIELDS
 from planner.report.table import render_text_table
 
@@ -15,6 +16,10 @@ if TYPE_CHECKING:
     from planner.match import Offers
 
 OFFER_HEADERS = ("#", "BACKEND", "REGION", "INSTANCE", "RESOURCES", "SPOT", "PRICE")
+
+
+def _printable_rows(rows: Sequence[Sequence[str]]) -> list[list[str]]:
+    return [[printable(cell) for cell in row] for row in rows]
 
 
 def format_price(price: float) -> str:
@@ -76,7 +81,7 @@ def render_offers_table(offers: Offers, limit: int | None) -> str:
         )
         for number, offer in enumerate(records, start=1)
     ]
-    table = render_text_table(OFFER_HEADERS, rows, right_aligned=(0, 6))
+    table = render_text_table(OFFER_HEADERS, _printable_rows(rows), right_aligned=(0, 6))
     return f"{table}\n\nshown {len(records)} of {offers.total} offers"
 
 
@@ -158,7 +163,7 @@ def render_groups_table(groups: Sequence[dict[str, Any]]) -> str:
                 or (", ".join(regions) if len(regions) <= 3 else f"{len(regions)} regions")
             )
         rows.append(row)
-    return render_text_table(headers, rows, right_aligned=(0,))
+    return render_text_table(headers, _printable_rows(rows), right_aligned=(0,))
 
 
 def _render_cpu_groups(groups: Sequence[dict[str, Any]]) -> str:
@@ -173,4 +178,4 @@ def _render_cpu_groups(groups: Sequence[dict[str, Any]]) -> str:
         if group["region"]:
             where += f" ({group['region']})"
         rows.append([str(number), f"{arch}:{cpus}", memory, ", ".join(group["spot"]), price, where])
-    return render_text_table(headers, rows, right_aligned=(0,))
+    return render_text_table(headers, _printable_rows(rows), right_aligned=(0,))

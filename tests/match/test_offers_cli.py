@@ -313,3 +313,30 @@ def test_why_not_when_requirements_pass_alone_but_not_together(
     assert "fail only this requirement" not in result.stderr
     assert "each requirement alone is met by some offer" in result.stderr
     assert "relaxing one alone is not enough" in result.stderr
+
+
+def test_control_characters_in_catalog_strings_are_escaped_in_tables(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """A catalog from anywhere: a newline must not break the table, ESC must not reach the tty."""
+    directory = tmp_path / "odd"
+    directory.mkdir()
+    name = "evil\x1b[31mred\nline"
+    rows = [f'"{name}",us-east-1,1.0,8,32.0,1,A10G,24.0,False,,nvidia,,x86,']
+    (directory / "aws.csv").write_text("\r\n".join([HEADER, *rows]) + "\r\n", encoding="utf-8")
+    service = write_service(tmp_path)
+    table = run_cli("offers", str(service), "--catalog", str(directory))
+    assert table.returncode == 0, table.stderr
+    assert "\x1b" not in table.stdout
+    assert table.stdout.splitlines()[1].split()[3] == "evil\\x1b[31mred\\nline"
+    groups = run_cli("offers", str(service), "--catalog", str(directory), "--group-by", "gpu")
+    assert groups.returncode == 0 and "\x1b" not in groups.stdout
+    shown = run_cli("catalog", "show", "--catalog", str(directory))
+    assert shown.returncode == 0 and "\x1b" not in shown.stdout
+    # Machine formats keep the value as the catalog has it.
+    document = json.loads(
+        run_cli("offers", str(service), "--catalog", str(directory), "--format", "json").stdout
+    )
+    assert document["offers"][0]["instance_type"] == name
+    csv_out = run_cli("offers", str(service), "--catalog", str(directory), "--format", "csv").stdout
+    assert next(csv.DictReader(io.StringIO(csv_out)))["instance_type"] == name
