@@ -29,14 +29,21 @@ def _instance(seed: int) -> dict:
     rng = random.Random(seed)
     keys = list(itertools.product(["aws", "gcp"], ["r1", "r2"], ["t1", "t2"], [False, True]))
     pools = []
-    for provider, region, instance_type, spot in rng.sample(keys, rng.randint(2, 5)):
+    base = 0.0
+    for number, (provider, region, instance_type, spot) in enumerate(
+        rng.sample(keys, rng.randint(2, 5))
+    ):
+        drawn = rng.randint(1, 60_000) / 10_000
+        # Every second pool is priced like the one before but for the sixth decimal (as gcp
+        # prices differ): on a 1e-4 USD grid they would tie and the dearer could be chosen.
+        base = base if number % 2 else drawn
         pools.append(
             {
                 "provider": provider,
                 "region": region,
                 "instance_type": instance_type,
                 "spot": spot,
-                "price": rng.randint(1, 60_000) / 10_000,
+                "price": round(base + (number * 37 % 100 + 1) / 1e6, 6),
                 "capacity": rng.choice([None, None, 0, 1, 2, 3, 4]),
                 "bucket": rng.choice(list(INTERRUPTION_BUCKETS)),
             }
@@ -65,7 +72,7 @@ def _instance(seed: int) -> dict:
 
 
 def _enumerate(instance: dict) -> tuple[int | None, dict]:
-    """The minimum cost in 1e-4 USD units by brute force, and the constraint parameters used.
+    """The minimum cost in 1e-6 USD units by brute force, and the constraint parameters used.
 
     Wave survival: for every spot failure domain d, (all replicas) − (spot replicas in d) ≥ N.
     """
@@ -90,7 +97,7 @@ def _enumerate(instance: dict) -> tuple[int | None, dict]:
         for i, pool in enumerate(pools)
     ]
     grid = np.array(list(itertools.product(*(range(b + 1) for b in bounds))), dtype=np.int64)
-    price_units = np.array([round(pool["price"] * 10_000) for pool in pools])
+    price_units = np.array([round(pool["price"] * 1_000_000) for pool in pools])
     survival = np.array(
         [
             round((1 - INTERRUPTION_BUCKETS[pool["bucket"]]) * 10_000) if pool["spot"] else 10_000
@@ -120,7 +127,7 @@ def _enumerate(instance: dict) -> tuple[int | None, dict]:
     ok &= grid[:, ~spot].sum(axis=1) >= min(instance["on_demand_floor"], replicas)
     cost = grid @ price_units
     if instance["budget"] is not None:
-        ok &= cost <= math.floor(instance["budget"] * 10_000 + 1e-6)
+        ok &= cost <= math.floor(instance["budget"] * 1_000_000 + 1e-3)
     best = int(cost[ok].min()) if ok.any() else None
     return best, {"hedge": hedge, "spread": spread, "wave": wave, "survival": survival}
 
@@ -177,7 +184,7 @@ def test_plan_cost_equals_enumerated_optimum(seed: int) -> None:
         assert result.infeasible_reason
         return
     assert result.status == "optimal", (instance, result.infeasible_reason)
-    assert round(result.hourly_cost * 10_000) == best, instance
+    assert round(result.hourly_cost * 1_000_000) == best, instance
 
     # Every constraint holds in the returned plan (checked on the plan, not on the model).
     pools = instance["pools"]
