@@ -294,7 +294,8 @@ class Catalog:
 
 
 def _overlap_warnings(sources: Sequence[CatalogSource]) -> list[str]:
-    """One line per provider that more than one source supplies (e.g. a snapshot plus a fresh file).
+    """One line per provider gpuhunt does not know (never offered), and per provider that more
+    than one source supplies (e.g. a snapshot plus a fresh file).
 
     Both sets of rows are kept (no dedup, as gpuhunt), so stale and fresh prices of the same
     instances would compete silently; the warning names the sources.
@@ -303,7 +304,17 @@ def _overlap_warnings(sources: Sequence[CatalogSource]) -> list[str]:
     for source in sources:
         for provider in dict.fromkeys(source.providers):
             locations.setdefault(provider, []).append(source.location)
-    return [
+    from planner.catalog.columns import OFFLINE_PROVIDERS, ONLINE_PROVIDERS
+
+    known = OFFLINE_PROVIDERS + ONLINE_PROVIDERS
+    unknown = [
+        f"provider {provider!r} ({', '.join(where)}) is not one gpuhunt knows: its rows are "
+        "loaded but never offered (name the file or its directory after the provider, e.g. "
+        "lambdalabs.csv or lambda/vms.csv)"
+        for provider, where in sorted(locations.items())
+        if provider.lower() not in known
+    ]
+    return unknown + [
         f"provider {provider} comes from {len(where)} sources ({', '.join(where)}): the rows "
         "of all of them are offered, so the same instance may be listed at several prices"
         for provider, where in sorted(locations.items())

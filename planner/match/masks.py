@@ -218,6 +218,18 @@ def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
     }
     if r.providers is not None and not same_as_backends:
         add("providers", f"provider in {_listed(r.providers)}", q.names_in("provider", r.providers))
+    elif r.providers is None and r.backends is None:
+        # gpuhunt's provider=None is every provider it knows; a catalog file of any other name
+        # (cudo.csv, a SkyPilot vms.csv in a directory not named after its cloud) is never queried.
+        unknown = [
+            name for name in view.categories("provider") if name.lower() not in ALL_PROVIDERS
+        ]
+        if unknown:
+            add(
+                "providers",
+                f"provider known to gpuhunt (not {', '.join(unknown)})",
+                q.names_in("provider", ALL_PROVIDERS),
+            )
     if r.backends is not None and backend_providers is not None:
         add(
             "backends",

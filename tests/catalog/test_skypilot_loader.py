@@ -388,3 +388,15 @@ def test_catalog_show_warns_about_a_provider_from_two_sources(
     result = run_cli("catalog", "show", "--catalog", str(vms), "--catalog", str(vms))
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith("warning: provider lambdalabs comes from 2 sources")
+
+
+def test_a_vms_csv_outside_a_cloud_directory_is_warned_about(tmp_path: Path) -> None:
+    """The provider comes from the directory name: ~/Downloads/vms.csv is provider 'downloads'."""
+    vms = write_csv(tmp_path / "Downloads" / "vms.csv", [vms_row()], header=SKYPILOT_HEADER)
+    catalog = Catalog.load(vms)
+    assert catalog.providers == ("downloads",)
+    assert catalog.warnings == (
+        f"provider 'downloads' ({vms}) is not one gpuhunt knows: its rows are loaded but never "
+        "offered (name the file or its directory after the provider, e.g. lambdalabs.csv or "
+        "lambda/vms.csv)",
+    )

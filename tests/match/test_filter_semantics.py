@@ -423,3 +423,25 @@ def test_many_wanted_regions_select_exactly_those_rows(wanted: int) -> None:
         "cpu",
         *(f"i{i}" for i in range(wanted)),
     ]
+
+
+def test_rows_of_a_provider_gpuhunt_does_not_know_are_never_offered() -> None:
+    """gpuhunt's provider=None means the providers it knows: a cudo.csv is never queried.
+
+    Without this, such rows were offered under a made-up backend when no backend was named, and
+    dropped when one was (``backends: [cudo]``): the same catalog answered differently.
+    """
+    catalog = make_catalog(
+        [
+            {"instance_type": "old", "provider": "cudo", "price": 0.1},
+            {"instance_type": "m5", "provider": "aws", "price": 1.0},
+        ]
+    )
+    offers = find_offers(Requirements(), catalog)
+    assert [r["instance_type"] for r in offers.records()] == ["m5"]
+    providers = next(e for e in offers.exclusions if e.requirement == "providers")
+    assert (providers.condition, providers.excluded) == ("provider known to gpuhunt (not cudo)", 1)
+    assert find_offers(Requirements(backends=("cudo",), providers=()), catalog).total == 0
+    known_only = make_catalog([{"instance_type": "m5", "provider": "aws", "price": 1.0}])
+    requirements = find_offers(Requirements(), known_only).exclusions
+    assert [e.requirement for e in requirements] == []  # no clause when every provider is known
