@@ -400,3 +400,13 @@ def test_a_vms_csv_outside_a_cloud_directory_is_warned_about(tmp_path: Path) -> 
         "offered (name the file or its directory after the provider, e.g. lambdalabs.csv or "
         "lambda/vms.csv)",
     )
+
+
+def test_gpuhunt_csvs_next_to_skypilot_cloud_directories_are_refused(tmp_path: Path) -> None:
+    """Reading the directory as gpuhunt's would silently leave lambda/vms.csv out."""
+    write_csv(tmp_path / "aws.csv", [row()])
+    vms = write_csv(tmp_path / "lambda" / "vms.csv", [vms_row()], header=SKYPILOT_HEADER)
+    with pytest.raises(CatalogError, match=r"SkyPilot lambda/vms.csv next to gpuhunt CSV files"):
+        Catalog.load(tmp_path)
+    both = Catalog.load(tmp_path / "aws.csv", vms)
+    assert both.providers == ("aws", "lambdalabs")

@@ -130,9 +130,17 @@ def _detect_directory(path: Path) -> Format:
                 "pass the files as separate sources"
             )
         return Format.SKYPILOT
+    skypilot_files = skypilot_files_of(path)
+    if csv_files and skypilot_files:
+        # As above: reading the <provider>.csv files would silently leave the clouds out.
+        clouds = ", ".join(f"{vms.parent.name}/{vms.name}" for vms in skypilot_files)
+        raise CatalogError(
+            f"{path}: SkyPilot {clouds} next to gpuhunt CSV files ({', '.join(csv_files)}); "
+            "pass them as separate sources"
+        )
     if csv_files:
         return Format.GPUHUNT_DIR
-    if skypilot_files_of(path):
+    if skypilot_files:
         return Format.SKYPILOT_DIR
     raise CatalogError(
         f"{path}: no catalog in this directory (expected <provider>.csv files, a SkyPilot "
