@@ -502,9 +502,9 @@ def _listed(values: tuple[str, ...]) -> str:
 
 
 def _number(value: object, unit: str) -> str:
+    if unit == "$" and isinstance(value, int | float):
+        return "$" + f"{float(value):f}".rstrip("0").rstrip(".")  # not 1.23457e+06
     text = f"{value:g}" if isinstance(value, float) else str(value)
-    if unit == "$":
-        return f"${text}"
     return f"{text}{unit}"
 
 

@@ -174,3 +174,24 @@ def test_cpu_only_requirements_give_cpu_groups() -> None:
 def test_invalid_group_by(keys: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         grouped(keys)
+
+
+def test_why_not_prices_keep_every_digit_the_table_shows() -> None:
+    """Was ``$3.67339`` for a $3.673385 offer and ``price ≤ $1.23457e+06`` for a bound."""
+    catalog = make_catalog(
+        [
+            {"instance_type": "a", "price": 3.673385},
+            {"instance_type": "b", "price": 2_000_000.25},
+        ]
+    )
+    offers = find_offers(Requirements(max_price=1_234_567.5, max_cpu=4), catalog)
+    price = next(e for e in offers.exclusions if e.requirement == "price")
+    assert price.condition == "price ≤ $1234567.5"
+    assert price.sentence() == (
+        "price ≤ $1234567.5: excluded 1 offer; the cheapest was $2000000.25/h"
+    )
+    cpu = next(e for e in offers.exclusions if e.requirement == "cpu")
+    assert cpu.sentence() == (
+        "cpus ≤ 4: excluded 2 offers; the cheapest was $3.673385/h; "
+        "1 fail only this requirement (cheapest $3.673385/h)"
+    )
