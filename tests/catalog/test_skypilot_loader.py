@@ -410,3 +410,17 @@ def test_gpuhunt_csvs_next_to_skypilot_cloud_directories_are_refused(tmp_path: P
         Catalog.load(tmp_path)
     both = Catalog.load(tmp_path / "aws.csv", vms)
     assert both.providers == ("aws", "lambdalabs")
+
+
+def test_the_provider_of_a_symlinked_vms_csv_is_its_directory_as_given(tmp_path: Path) -> None:
+    """lambda/vms.csv linking into a store (another directory name) is still lambdalabs."""
+    stored = write_csv(
+        tmp_path / "store" / "0a1b2c" / "vms.csv", [vms_row()], header=SKYPILOT_HEADER
+    )
+    (tmp_path / "lambda").mkdir()
+    (tmp_path / "lambda" / "vms.csv").symlink_to(stored)
+    assert Catalog.load(tmp_path / "lambda" / "vms.csv").providers == ("lambdalabs",)
+    assert Catalog.load(tmp_path / "lambda").providers == ("lambdalabs",)
+    # A link named after no provider, to a cloud directory: the target's name is used.
+    (tmp_path / "current").symlink_to(tmp_path / "lambda")
+    assert Catalog.load(tmp_path / "current").providers == ("lambdalabs",)

@@ -53,8 +53,18 @@ _MANUFACTURER_VENDOR = {"nvidia": "nvidia", "amd": "amd", "intel": "intel", "hab
 
 
 def provider_of(vms_csv: Path) -> str:
-    directory = vms_csv.resolve().parent.name.lower()
-    return PROVIDER_OF_DIRECTORY.get(directory, directory)
+    """The provider named by the file's directory: as given, else after following symlinks.
+
+    ``lambda/vms.csv`` may be a link into a store whose directory has another name, and a link
+    named ``lambda`` may point at a directory of another name: the first known name wins.
+    """
+    from planner.catalog.columns import OFFLINE_PROVIDERS, ONLINE_PROVIDERS
+
+    directories = (vms_csv.absolute().parent, vms_csv.parent.resolve(), vms_csv.resolve().parent)
+    names = [directory.name.lower() for directory in directories]
+    providers = [PROVIDER_OF_DIRECTORY.get(name, name) for name in names]
+    known = [name for name in providers if name in OFFLINE_PROVIDERS + ONLINE_PROVIDERS]
+    return known[0] if known else providers[0]
 
 
 def load_vms_csv(path: Path, gpus: GpuTable) -> Part:
