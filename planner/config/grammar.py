@@ -35,9 +35,10 @@ CPU_ARCH_WORDS: Mapping[str, CpuArch] = {"x86": "x86", "arm": "arm"}
 
 MEMORY_UNITS: Mapping[str, float] = {"tb": 1024.0, "gb": 1.0, "mb": 1.0 / 1024.0}
 DURATION_UNITS: Mapping[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION_WITH_UNIT = re.compile(r"^(\d+)\s*([smhdw])$")
+# dstack's Duration: digits, optional spaces (not tabs), a lower-case unit; nothing before or after.
+_DURATION_WITH_UNIT = re.compile(r"(\d+) *([smhdw])")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PORT_PAIR = re.compile(r"^(\d+):(\d+)$")
+_PORT_PAIR = re.compile(r"([0-9]+):([0-9]+)")  # as written: no spaces
 MAX_PORT = 65535
 
 
@@ -103,8 +104,16 @@ class EntryErrors(ValueError):
 # Numbers, memory, ranges
 
 
+# An integer as text, read as dstack's pydantic reads one: ASCII digits with an optional sign,
+# single `_` between digits, an all-zero fraction, surrounding whitespace (" 8 ", "1_000", "2.0").
+_INT_TEXT = re.compile(r"\s*([+-]?[0-9]+(?:_[0-9]+)*)(?:\.0+)?\s*", re.ASCII)
+
+
 def parse_int(value: Any) -> int:
-    """An integer: an int, an integral float, or a string of an integer (``"8"``, ``"-1"``)."""
+    """An integer: an int, an integral float, or a string of an integer (``"8"``, ``"-1"``).
+
+    Only ASCII digits: ``"２"`` (a full-width digit) is an error, as in dstack.
+    """
     if isinstance(value, bool):
         raise ValueError(f"expected an integer, got the boolean {value}")
     if isinstance(value, int):
@@ -114,9 +123,9 @@ def parse_int(value: Any) -> int:
             return int(value)
         raise ValueError(f"expected an integer, got {value}")
     if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"[+-]?\d+", text):
-            return int(text)
+        match = _INT_TEXT.fullmatch(value)
+        if match:
+            return int(match.group(1))
         raise ValueError(f"expected an integer, got {value!r}")
     raise ValueError(f"expected an integer, got {type(value).__name__}")
 
@@ -249,10 +258,13 @@ def parse_duration(value: Any) -> int:
             raise ValueError(f"expected a finite duration, got {value}")
         return int(value)
     if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"[+-]?\d+", text):
-            return int(text)
-        match = _DURATION_WITH_UNIT.match(text)
+        # As dstack: whatever Python's int() reads (" 90 ", "+90", "1_000"), else the whole string
+        # is <digits><spaces><unit>: " 5m" and "5m " are errors.
+        try:
+            return int(value)
+        except ValueError:
+            pass
+        match = _DURATION_WITH_UNIT.fullmatch(value)
         if match:
             return int(match.group(1)) * DURATION_UNITS[match.group(2)]
         raise ValueError(
@@ -266,7 +278,7 @@ def parse_offable_duration(value: Any) -> int | Literal["off"] | None:
     """``max_duration``: ``off``/``false`` → ``"off"``; ``true``/null → unset; else seconds ≥ 0."""
     if value is None or value is True:
         return None
-    if value is False or (isinstance(value, str) and value.strip() == "off"):
+    if value is False or value == "off":  # exactly `off`, as dstack (' off ' is an error)
         return "off"
     seconds = parse_duration(value)
     if seconds < 0:
@@ -278,7 +290,7 @@ def parse_idle_duration(value: Any) -> int | None:
     """``idle_duration``: ``off``/``false``/any negative → -1 (never); ``true``/null → unset."""
     if value is None or value is True:
         return None
-    if value is False or (isinstance(value, str) and value.strip() == "off"):
+    if value is False or value == "off":
         return -1
     seconds = parse_duration(value)
     return -1 if seconds < 0 else seconds
@@ -332,8 +344,12 @@ def parse_name_list(value: Any, what: str, hint: str) -> tuple[str, ...]:
     """A name or a non-empty list of names (``A100`` or ``[A10G, L4]``), each a non-empty string.
 
     ``what`` names one item in messages (``GPU name``), ``hint`` says how to write the value; a bad
-    item of a list is reported at its own index.
+    item of a list is reported at its own index. A number is a name too (``name: 4090`` is
+    ``"4090"``): numbers reaching string fields become strings, as in dstack (spec §1.4).
     """
+    value = _number_as_text(value)
+    if isinstance(value, list | tuple):
+        value = [_number_as_text(item) for item in value]
     if isinstance(value, str):
         if not value.strip():
             raise ValueError(f"{what} can not be empty: {hint}")
@@ -352,6 +368,10 @@ def parse_name_list(value: Any, what: str, hint: str) -> tuple[str, ...]:
     if problems:
         raise EntryErrors(problems)
     return tuple(value)
+
+
+def _number_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 def normalize_gpu_names(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -450,13 +470,14 @@ def parse_port(value: Any) -> PortMapping:
     """``8000``, ``"8000"`` (local port 80) or ``"8080:8000"`` (local:container)."""
     if isinstance(value, bool):
         raise ValueError(f"expected a port number 1..{MAX_PORT}, got {value}")
-    if isinstance(value, int):
-        return PortMapping(container_port=check_port(value), local_port=80)
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"expected a port number 1..{MAX_PORT}, got {value}")
+    if isinstance(value, int | float):
+        return PortMapping(container_port=check_port(parse_int(value)), local_port=80)
     if isinstance(value, str):
-        text = value.strip()
-        if text.isdigit():
-            return PortMapping(container_port=check_port(int(text)), local_port=80)
-        match = _PORT_PAIR.match(text)
+        if _INT_TEXT.fullmatch(value):
+            return PortMapping(container_port=check_port(parse_int(value)), local_port=80)
+        match = _PORT_PAIR.fullmatch(value)
         if match:
             return PortMapping(
                 local_port=check_port(int(match.group(1))),
@@ -650,7 +671,7 @@ def parse_python_version(value: Any) -> str:
     if isinstance(value, float):
         text = "3.10" if value == 3.1 else repr(value)
     elif isinstance(value, str):
-        text = value.strip()
+        text = value  # exactly as written, as dstack (" 3.11" is an error)
     else:
         raise ValueError(f"python must be a version string such as '3.11', got {value!r}")
     if text not in PYTHON_VERSIONS:

@@ -81,7 +81,7 @@ class _Model(BaseModel):
 # Grammar-backed leaf types. Each carries its JSON Schema (editors validate the string forms).
 
 _RANGE_SEPARATOR = r"\s*\.\.\s*"
-_INT_TEXT = r"\s*[+-]?\d+\s*"
+_INT_TEXT = r"\s*[+-]?[0-9]+(_[0-9]+)*(\.0+)?\s*"  # grammar.parse_int
 _MEMORY_TEXT = r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*([tTgGmM]\s*[bB])?\s*"
 
 
@@ -129,7 +129,7 @@ _MEMORY_RANGE_SCHEMA: dict[str, Any] = {
     ]
 }
 _MEMORY_RANGE_TEXT_SCHEMA: dict[str, Any] = {"anyOf": _MEMORY_RANGE_SCHEMA["anyOf"][:2]}
-_DURATION_TEXT = r"^\s*([+-]?\d+|\d+\s*[smhdw])\s*$"
+_DURATION_TEXT = r"^(\s*[+-]?\d+(_\d+)*\s*|\d+ *[smhdw])$"
 _DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [{"type": "number"}, {"type": "string", "pattern": _DURATION_TEXT}]
 }
@@ -195,11 +195,9 @@ DurationField = Annotated[
 ]
 
 
+_NAME_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}]}
 _NAMES_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "string", "minLength": 1},
-        {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-    ]
+    "anyOf": [*_NAME_SCHEMA["anyOf"], {"type": "array", "items": _NAME_SCHEMA, "minItems": 1}]
 }
 
 
@@ -218,7 +216,7 @@ _CPU_TEXT = rf"^\s*({_COUNT_TOKEN}|{_ARCH_TOKEN}|{_ARCH_TOKEN}\s*:\s*{_COUNT_TOK
 CpuText = Annotated[str, Field(pattern=_CPU_TEXT)]
 # Tokens (vendor, names, memory, count) are order-free; the schema checks only their shape.
 GpuText = Annotated[str, Field(pattern=r"^\s*[^:\s][^:]*(:\s*[^:\s][^:]*)*$")]
-PortText = Annotated[str, Field(pattern=r"^\s*\d+\s*$|^\d+:\d+$")]
+PortText = Annotated[str, Field(pattern=rf"^{_INT_TEXT}$|^[0-9]+:[0-9]+$")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,7 +429,7 @@ class PortMappingSpec(_Model):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
-        if isinstance(value, int | str):
+        if isinstance(value, int | float | str):  # 8000.0 is the port 8000, as in dstack
             parsed = grammar.parse_port(value)
             return {"local_port": parsed.local_port, "container_port": parsed.container_port}
         return value
@@ -664,8 +662,7 @@ def _to_replicas(value: Any) -> IntRange:
 
 
 def _to_env(value: Any) -> dict[str, str | None]:
-    if value is None:
-        return {}
+    # `env: null` is an error as in dstack (a mapping or a list; omit the key for no variables).
     try:
         return grammar.parse_env(value)
     except grammar.EntryErrors as error:
@@ -678,10 +675,12 @@ def _to_max_price(value: Any) -> Any:
     return value
 
 
+# dstack 0.22.5's BackendType values (the seed names no list; `local` of 0.18 is gone).
 Backend = Literal[
-    "aws", "azure", "gcp", "lambda", "runpod", "vastai", "oci", "nebius", "datacrunch", "verda",
-    "kubernetes", "tensordock", "cudo", "vultr", "digitalocean", "amddevcloud", "cloudrift",
-    "hotaisle", "remote", "local", "dstack",
+    "amddevcloud", "aws", "azure", "cloudrift", "crusoe", "cudo", "datacrunch", "daytona",
+    "digitalocean", "dstack", "gcp", "hotaisle", "jarvislabs", "kubernetes", "lambda", "lium",
+    "remote", "nebius", "oci", "runpod", "seeweb", "tensordock", "vastai", "verda", "vultr",
+    "slurm",
 ]  # fmt: skip
 
 RUN_NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")

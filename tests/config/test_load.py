@@ -456,7 +456,7 @@ SECTION_10 = [
     ("spot_policy: Spot", "spot_policy", "expected one of spot, on-demand, auto", "did you mean `spot`?"),
     ("creation_policy: always", "creation_policy", "expected one of reuse, reuse-or-create", "got 'always'"),
     ("retry: {on_events: [timeout]}", "retry.on_events[0]", "expected one of no-capacity, interruption, error", "got 'timeout'"),
-    ("backends: [lamda]", "backends[0]", "expected one of aws, azure", "did you mean `lambda`?"),
+    ("backends: [lamda]", "backends[0]", "expected one of amddevcloud, aws, azure", "did you mean `lambda`?"),
     ("python: '2.7'", "python", "unsupported python version", "expected one of 3.9"),
     ("model: {name: m, format: vllm}", "model.format", "unsupported model format", "expected openai or tgi"),
     ("model: {name: m, format: openai, type: completion}", "model.type", "expected `chat`", "got 'completion'"),

@@ -456,7 +456,7 @@ def test_gpu_object_names_list_and_default_count() -> None:
         ("{compute_capability: '8'}", "resources.gpu.compute_capability", "MAJOR.MINOR"),
         ("{name: []}", "resources.gpu.name", "can not be empty"),
         ("{name: [A100, ' ']}", "resources.gpu.name.1", "GPU name can not be empty"),
-        ("{name: [A100, 3]}", "resources.gpu.name.1", "expected a GPU name (a string)"),
+        ("{name: [A100, true]}", "resources.gpu.name.1", "expected a GPU name (a string)"),
         ("{count: 1.5}", "resources.gpu.count", "integer"),
     ],
 )
@@ -693,3 +693,72 @@ def test_disk_range_mapping_is_refused_by_the_model_and_the_schema_alike() -> No
     assert "resources.disk.min" in errors(BASE + "resources:\n  disk: {min: 100}\n")
     assert not validator.is_valid(bad)
     assert validator.is_valid(good) and parse(BASE + "resources:\n  disk: {size: {min: 100}}\n")
+
+
+# ------------------------------------------------- found by the dstack differential test
+# Each input below was read differently by dstack 0.22.5 (tests/config/test_dstack_differential.py).
+
+
+@pytest.mark.parametrize("backend", ["crusoe", "jarvislabs", "seeweb", "daytona", "lium", "slurm"])
+def test_every_dstack_backend_is_accepted(backend: str) -> None:
+    assert parse(BASE + f"backends: [{backend}]\n").backends == (backend,)
+
+
+def test_a_backend_dstack_removed_is_refused() -> None:
+    assert "backends.0" in errors(BASE + "backends: [local]\n")
+
+
+@pytest.mark.parametrize("text", ["' 5m'", "'5m '", '"5\\tm"', "' off'", "'off '"])
+def test_durations_take_no_space_around_the_unit_form(text: str) -> None:
+    assert "max_duration" in errors(BASE + f"max_duration: {text}\n")
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("'1_0'", 10), ("' 90 '", 90), ("'+90'", 90)])
+def test_durations_read_integer_text_as_python_int_does(text: str, seconds: int) -> None:
+    assert parse(BASE + f"max_duration: {text}\n").max_duration == seconds
+
+
+def test_env_null_is_refused() -> None:
+    assert "env" in errors(BASE + "env:\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("resources: {gpu: 'A100:\uff12'}", "resources.gpu"),
+        ("resources: {cpu: '\uff12'}", "resources.cpu"),
+        ("port: '\uff18\uff10'", "port"),
+        ("port: ' 8080:8000'", "port"),
+        ("python: ' 3.11'", "python"),
+    ],
+)
+def test_text_dstack_refuses_is_refused(text: str, path: str) -> None:
+    # Full-width digits, spaces around a LOCAL:CONTAINER port, a padded python version.
+    port = "" if path == "port" else "port: 8000\n"
+    assert path in errors(f"type: service\ncommands: [x]\n{port}{text}\n")
+
+
+def test_integer_text_is_read_as_dstack_reads_it() -> None:
+    configuration = parse(
+        BASE + "replicas: '0..2.0'\nscaling: {metric: rps, target: 1}\n"
+        "resources: {gpu: 'A100:2.0', cpu: {min: '1_0'}}\n"
+    )
+    assert configuration.replicas == IntRange(min=0, max=2)
+    assert configuration.resources.gpu is not None
+    assert configuration.resources.gpu.count == IntRange(min=2, max=2)
+    assert configuration.resources.cpu.count == IntRange(min=10)
+
+
+@pytest.mark.parametrize("port", ["8000.0", "'8000.0'", "'+8000'"])
+def test_integral_ports_are_accepted(port: str) -> None:
+    configuration = parse(BASE.replace("port: 8000", f"port: {port}"))
+    assert configuration.port.container_port == 8000
+
+
+def test_numbers_are_names_as_they_are_strings_elsewhere() -> None:
+    configuration = parse(
+        BASE + "resources: {gpu: {name: [4090, L4]}}\nvolumes: [{name: 1, path: /data}]\n"
+    )
+    assert configuration.resources.gpu is not None
+    assert configuration.resources.gpu.name == ("4090", "L4")
+    assert configuration.volumes[0] == NetworkVolumeSpec(name=("1",), path="/data")
