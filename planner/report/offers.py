@@ -122,7 +122,10 @@ def why_not_text(offers: Offers) -> str:
     if not excluding:
         return "the catalog is empty" if len(offers.catalog) == 0 else "every offer matched"
     excluding.sort(key=lambda exclusion: -exclusion.only_this)
-    lines = [f"no offer matches all requirements ({len(offers.catalog)} offers in the catalog):"]
+    rows = len(offers.catalog)
+    lines = [
+        f"no offer matches all requirements ({rows} offer{'s' if rows != 1 else ''} in the catalog):"
+    ]
     lines += [f"  {exclusion.sentence()}" for exclusion in excluding]
     if offers.total == 0 and not any(exclusion.only_this for exclusion in excluding):
         if all(exclusion.excluded < len(offers.catalog) for exclusion in excluding):

@@ -195,3 +195,12 @@ def test_why_not_prices_keep_every_digit_the_table_shows() -> None:
         "cpus ≤ 4: excluded 2 offers; the cheapest was $3.673385/h; "
         "1 fail only this requirement (cheapest $3.673385/h)"
     )
+
+
+def test_why_not_text_counts_one_offer_in_the_singular() -> None:
+    from planner.report.offers import why_not_text
+
+    offers = find_offers(Requirements(max_cpu=4), make_catalog([{"instance_type": "a"}]))
+    assert why_not_text(offers).splitlines()[0] == (
+        "no offer matches all requirements (1 offer in the catalog):"
+    )
