@@ -555,7 +555,8 @@ def parse_env(value: Any) -> dict[str, str | None]:
                     )
                 )
             else:
-                result[str(key)] = item if isinstance(item, str) else render_number(item)
+                # A number becomes the text Python (and dstack) writes for it: 2.0 -> "2.0".
+                result[str(key)] = item if isinstance(item, str) else str(item)
     elif isinstance(value, list):
         first_index: dict[str, int] = {}
         for index, item in enumerate(value):

@@ -1014,8 +1014,11 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str], str,
     def written(key: str) -> bool:
         return data.get(key) is not None
 
+    # As dstack: an empty `image` is no image (it neither excludes `python` nor replaces `commands`).
+    has_image = written("image") and data["image"] != ""
+
     problems: list[tuple[tuple[str], str, Any]] = []
-    if written("image") and written("python"):
+    if has_image and written("python"):
         problems.append(
             (
                 ("python",),
@@ -1025,7 +1028,7 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str], str,
                 data["python"],
             )
         )
-    if written("image") and written("nvcc"):
+    if has_image and written("nvcc"):
         problems.append(
             (
                 ("nvcc",),
@@ -1036,7 +1039,7 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str], str,
             )
         )
     commands = data.get("commands", ())
-    if not written("image") and isinstance(commands, list | tuple) and not commands:
+    if not has_image and isinstance(commands, list | tuple) and not commands:
         problems.append(
             (
                 ("commands",),

@@ -101,7 +101,10 @@ PORTS = Pool(
     ],
 )  # fmt: skip
 ENVS = Pool(
-    valid=[{"A": "1", "B_2": "x"}, {"PORT": 8080, "F": 1.5}, ["A=1", "B=", "C", "D=x=y"], [], {}],
+    valid=[
+        {"A": "1", "B_2": "x"}, {"PORT": 8080, "F": 1.5}, {"R": 2.0, "B": 1e20, "Z": -0.0},
+        ["A=1", "B=", "C", "D=x=y"], [], {},
+    ],
     edge=[["A=1", "A=2"], ["1A=x"], ["A B=1"], [1], {"A": None}, {"A": True}, {"1A": "x"},
           "A=1", None, {"A": ["x"]}],
 )  # fmt: skip
@@ -163,7 +166,7 @@ ROOT_POOLS: dict[str, Pool] = {
     "replicas": REPLICAS,
     "scaling": SCALINGS,
     "name": Pool(["llama-chat", "ab", None], ["a", "Llama", "1abc", "x" * 42]),
-    "image": Pool(["ghcr.io/org/app:1.0", None], [1]),
+    "image": Pool(["ghcr.io/org/app:1.0", None], [1, ""]),
     "user": Pool(["ubuntu", "1000:1000", "root:root", 1000], ["a:b:c", ":1", "-1", "1000:", "-x"]),
     "privileged": Pool([True, False], ["true", 0]),
     "entrypoint": Pool(["/bin/sh -c", None], [["sh"]]),
@@ -175,7 +178,7 @@ ROOT_POOLS: dict[str, Pool] = {
     "nvcc": Pool([True, False, None], ["yes"]),
     "env": ENVS,
     "volumes": VOLUMES,
-    "commands": Pool([["python app.py"], ["a", "b"]], [[], None, "python app.py", [1]]),
+    "commands": Pool([["python app.py"], ["a", "b"]], [[], [], None, "python app.py", [1]]),
     "backends": Pool(
         [
             ["aws"],
@@ -597,6 +600,28 @@ def compare_values(document: Mapping[str, Any], ours: NormalizedService, theirs:
         (volume.kind, volume.path, volume.names, volume.instance_path, volume.optional)
         for volume in ours.volumes
     ] == [their_volume(volume) for volume in theirs.volumes]
+    model = theirs.model
+    if model is None:
+        assert ours.model is None
+    else:
+        assert ours.model is not None
+        assert (ours.model.type, ours.model.name, ours.model.format) == (
+            model.type,
+            model.name,
+            model.format,
+        )
+        assert ours.model.prefix == getattr(model, "prefix", None)
+        assert ours.model.chat_template == getattr(model, "chat_template", None)
+        assert ours.model.eos_token == getattr(model, "eos_token", None)
+    auth = theirs.registry_auth
+    assert (ours.registry_auth and ours.registry_auth.username) == (auth and auth.username)
+    python = theirs.python
+    assert ours.python == (python and python.value)
+    for key in ("name", "image", "user", "entrypoint", "privileged", "nvcc", "reservation"):
+        assert getattr(ours, key) == getattr(theirs, key), key
+    for key in ("regions", "instance_types"):
+        value = getattr(theirs, key)
+        assert getattr(ours, key) == (None if value is None else tuple(value)), key
     assert ours.creation_policy == (
         theirs.creation_policy.value if theirs.creation_policy else "reuse-or-create"
     )

@@ -762,3 +762,15 @@ def test_numbers_are_names_as_they_are_strings_elsewhere() -> None:
     assert configuration.resources.gpu is not None
     assert configuration.resources.gpu.name == ("4090", "L4")
     assert configuration.volumes[0] == NetworkVolumeSpec(name=("1",), path="/data")
+
+
+def test_env_numbers_keep_the_text_dstack_gives_them() -> None:
+    configuration = parse(BASE + "env: {RATIO: 2.0, BIG: 1e+20, PORT: 8080, F: 0.5}\n")
+    assert configuration.env == {"RATIO": "2.0", "BIG": "1e+20", "PORT": "8080", "F": "0.5"}
+
+
+def test_an_empty_image_is_no_image() -> None:
+    # dstack: `image: ""` neither replaces `commands` nor excludes `python`.
+    no_commands = "type: service\nport: 8000\nimage: ''\ncommands: []\n"
+    assert "commands" in errors(no_commands)
+    assert parse(BASE + "image: ''\npython: '3.11'\n").python == "3.11"
