@@ -420,8 +420,10 @@ class _Builder:
                 return f"YAML reads this leading-zero value as an octal number; quote it: {quoted}"
             octal = int(text.replace("_", ""), 8)
             decimal = text.replace("_", "").lstrip("+-").lstrip("0") or "0"
+            # `07`, `00`: octal and decimal agree; offer the one number once.
+            meant = f"{octal}" if str(octal) == decimal else f"{octal} or {decimal}"
             return (
-                f"YAML reads {text} as the octal number {octal}; write {octal} or {decimal} "
+                f"YAML reads {text} as the octal number {octal}; write {meant} "
                 f"without the leading zero, or quote it: {quoted}"
             )
         return None

@@ -112,6 +112,11 @@ def test_leading_zero_octal_is_refused_with_both_readings() -> None:
     assert 'replicas: "010"' in problem.message
 
 
+def test_leading_zero_octal_equal_to_its_decimal_offers_one_number() -> None:
+    problem = single_problem("type: service\nreplicas: 07\n")
+    assert "write 7 without the leading zero" in problem.message
+
+
 @pytest.mark.parametrize(
     ("text", "value"),
     [("0", 0), ("10", 10), ("0x1F", 31), ("1_000", 1000), ('"010"', "010"), ("08", "08")],
