@@ -49,6 +49,7 @@ from planner.catalog.cache import (
     publish_file,
 )
 from planner.catalog.columns import GPUHUNT_FIELDS, OFFLINE_PROVIDERS, ONLINE_PROVIDERS
+from planner.catalog.urls import redact_url
 from planner.errors import CatalogError, InputError, Problem
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class ProviderUpdate:
     status: Status
     version: str | None  # the published (or requested) version, when it is known
     previous: str | None  # the version cached before the update
-    url: str  # the last URL fetched for this provider
+    url: str  # the last URL fetched for this provider (redacted: no credentials, query values)
     rows: int | None = None  # usable rows in the file (downloaded or unchanged)
     dropped: int = 0  # malformed rows skipped
     error: str | None = None
@@ -85,7 +86,7 @@ class ProviderUpdate:
 
 @dataclass(frozen=True)
 class UpdateReport:
-    base_url: str
+    base_url: str  # redacted (see planner.catalog.urls)
     cache_dir: Path
     results: tuple[ProviderUpdate, ...]
     table: Path | None  # the combined table the ``cache`` keyword loads, if any provider is cached
@@ -160,7 +161,7 @@ def update_catalog(
         cache.remove_partials()
         results = job.run(names)
     return UpdateReport(
-        base_url=base,
+        base_url=redact_url(base),
         cache_dir=cache.root,
         results=results,
         table=cache.combined_table if cache.combined_table.is_file() else None,
@@ -173,7 +174,9 @@ def fetch_source(url: str, cache_dir: Path | None = None) -> Path:
     A URL whose path ends in ``.zip`` or ``.csv`` is one file: it is downloaded (a conditional
     request when it was fetched before), checked, and kept under ``sources/`` in the cache. Any other
     URL is a v3 base URL: the cache is updated from it and the combined cached table returned;
-    a provider failing there is an error.
+    a provider failing there is an error. Credentials in ``url`` (``user:password@``, a presigned
+    query) are sent with the request only: messages, provenance and cache paths use
+    ``planner.catalog.urls.redact_url(url)``.
     """
     _check_base_url(url)
     suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
@@ -240,9 +243,11 @@ class _UpdateJob:
                 if version is None:
                     version = download_text(session, url, self.policy).strip()
                     if not is_safe_version(version):
-                        raise CatalogError(f"GET {url}: not a catalog version: {version[:80]!r}")
+                        raise CatalogError(
+                            f"GET {redact_url(url)}: not a catalog version: {version[:80]!r}"
+                        )
                 if version == previous:
-                    return ProviderUpdate(provider, "unchanged", version, previous, url)
+                    return ProviderUpdate(provider, "unchanged", version, previous, redact_url(url))
                 url = f"{self.base_url}/{provider}/{version}/catalog.zip"
                 directory = staging / provider
                 directory.mkdir()
@@ -251,15 +256,17 @@ class _UpdateJob:
                     download(session, url, sink, self.policy, self.progress)
             self.progress.file_done()
             csv_path = directory / f"{provider}.csv"
-            extract_only_member(zip_path, f"{provider}.csv", csv_path, self.limits, url)
+            shown = redact_url(url)
+            extract_only_member(zip_path, f"{provider}.csv", csv_path, self.limits, shown)
             zip_path.unlink()
-            return self._check_and_stage(provider, version, url, csv_path)
+            return self._check_and_stage(provider, version, shown, csv_path)
         except CatalogError as error:
             return _failure(provider, version, previous, url, str(error))
         except OSError as error:
             return _failure(provider, version, previous, url, f"cannot write the cache: {error}")
 
     def _check_and_stage(self, provider: str, version: str, url: str, csv_path: Path) -> _Staged:
+        """``url``: the redacted URL, as messages, provenance and ``source.json`` record it."""
         from planner.catalog.table import write_table
 
         check_gpuhunt_header(csv_path, url)
@@ -329,7 +336,7 @@ class _UpdateJob:
             "downloaded",
             version,
             self.previous[provider],
-            url,
+            redact_url(url),
             rows=outcome.rows,
             dropped=outcome.dropped,
             warnings=outcome.warnings,
@@ -341,7 +348,8 @@ def _failure(
 ) -> ProviderUpdate:
     kept = f"; keeping cached version {previous}" if previous else "; nothing cached for it"
     message = reason if reason.startswith("provider ") else f"provider {provider}: {reason}"
-    return ProviderUpdate(provider, "failed", version, previous, url, error=message + kept)
+    shown = redact_url(url)
+    return ProviderUpdate(provider, "failed", version, previous, shown, error=message + kept)
 
 
 # --- checks and helpers ---------------------------------------------------------------------
@@ -370,7 +378,8 @@ def _load_with_provenance(path: Path, url: str, version: str | None, display: st
     """Parse a staged file with the project's loader, then name where it really came from.
 
     The loader sees a file in the staging directory; ``display`` (the URL, plus the zip member)
-    replaces that path in the sources, issues and warnings users will read.
+    replaces that path in the sources, issues and warnings users will read. ``url`` and
+    ``display`` must already be redacted (``redact_url``): they are shown and persisted.
     """
     from planner.catalog.table import Catalog
 
@@ -442,12 +451,15 @@ def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
     from planner.catalog.transfer import TransferPolicy, download, open_session
 
     parts = PurePosixPath(urlsplit(url).path)
-    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    shown = redact_url(url)
+    # Named after the redacted URL: no credential reaches a path name (not even hashed), and a
+    # presigned URL signed anew is the same entry, revalidated rather than stored again.
+    digest = hashlib.sha256(shown.encode()).hexdigest()[:16]
     # The parent folder is kept: a SkyPilot vms.csv takes its provider from it.
     parent = re.sub(r"[^A-Za-z0-9._-]", "_", parts.parent.name) or "source"
     target = cache.root / "sources" / digest / parent / parts.name
     meta_path = target.parent / f".{parts.name}.http.json"
-    headers = _conditional_headers(meta_path) if target.is_file() else {}
+    headers = _conditional_headers(meta_path, bool(urlsplit(url).query)) if target.is_file() else {}
     with cache.staging_dir() as staging:
         staged = staging / parent / parts.name
         staged.parent.mkdir()
@@ -456,8 +468,8 @@ def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
         if answer is None:  # 304 Not Modified: the cached copy is current
             return target
         if parts.suffix.lower() == ".zip":
-            verify_archive(staged, limits, url)
-        _load_with_provenance(staged, url, None, url)
+            verify_archive(staged, limits, shown)
+        _load_with_provenance(staged, shown, None, shown)
         fsync_file(staged)
         publish_file(staged, target)
     validators = {k: answer[k] for k in ("ETag", "Last-Modified") if k in answer}
@@ -465,7 +477,13 @@ def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
     return target
 
 
-def _conditional_headers(meta_path: Path) -> dict[str, str]:
+def _conditional_headers(meta_path: Path, has_query: bool) -> dict[str, str]:
+    """Validators from the last fetch of this entry, to send with the next request.
+
+    URLs differing only in query values share an entry (it is named after the redacted URL), so
+    with a query only ``If-None-Match`` is sent: an ETag names the content the server has for
+    this very URL, whereas ``If-Modified-Since`` could be answered 304 for a different file.
+    """
     try:
         validators = json.loads(meta_path.read_text())
     except (OSError, ValueError):
@@ -473,7 +491,7 @@ def _conditional_headers(meta_path: Path) -> dict[str, str]:
     headers = {}
     if isinstance(validators.get("ETag"), str):
         headers["If-None-Match"] = validators["ETag"]
-    if isinstance(validators.get("Last-Modified"), str):
+    if isinstance(validators.get("Last-Modified"), str) and not has_query:
         headers["If-Modified-Since"] = validators["Last-Modified"]
     return headers
 
@@ -481,7 +499,7 @@ def _conditional_headers(meta_path: Path) -> dict[str, str]:
 def _check_base_url(url: str) -> str:
     scheme = urlsplit(url).scheme.lower()
     if scheme not in ("http", "https") or not urlsplit(url).netloc:
-        raise InputError(f"{url!r} is not an http(s):// URL")
+        raise InputError(f"{redact_url(url)!r} is not an http(s):// URL")
     return url.rstrip("/")
 
 

@@ -18,6 +18,7 @@ from typing import BinaryIO, TextIO
 import requests
 
 from planner import __version__
+from planner.catalog.urls import redact_text, redact_url
 from planner.errors import CatalogError, InputError
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -103,8 +104,10 @@ def download(
     """Write the body of ``GET url`` to ``sink`` (rewound on each attempt).
 
     Returns the response headers, or ``None`` when the server answered 304 Not Modified to a
-    conditional request (``sink`` is then left empty). Raises ``CatalogError`` naming the URL.
+    conditional request (``sink`` is then left empty). Raises ``CatalogError`` naming the URL
+    (redacted: credentials in it are used for the request, never shown).
     """
+    shown = redact_url(url)
     started = time.monotonic()
     connect_timeout = min(policy.timeout, _MAX_CONNECT_TIMEOUT_SECONDS)
     failure = "no attempt made"
@@ -135,7 +138,7 @@ def download(
                     retry_after = _retry_after_seconds(response)
                     continue
                 if response.status_code >= 400:
-                    raise CatalogError(f"GET {url}: {_status_text(response)}")
+                    raise CatalogError(f"GET {shown}: {_status_text(response)}")
                 failure = _receive(response, sink, policy, started, progress)
                 if not failure:
                     return response.headers
@@ -144,17 +147,19 @@ def download(
         except requests.exceptions.ChunkedEncodingError:
             failure = "the connection was closed before the whole body arrived"
         except requests.ConnectionError as error:
-            failure = _connection_failure(error, policy)
+            failure = redact_text(_connection_failure(error, policy), url)
         except (
             requests.exceptions.InvalidURL,
             requests.exceptions.MissingSchema,
             requests.exceptions.InvalidSchema,
         ) as error:
-            raise CatalogError(f"GET {url}: invalid URL: {error}") from error
+            raise CatalogError(
+                f"GET {shown}: invalid URL: {redact_text(str(error), url)}"
+            ) from None
         except requests.RequestException as error:
-            failure = f"{type(error).__name__}: {error}"
+            failure = redact_text(f"{type(error).__name__}: {error}", url)
     tries = f"{attempts} attempt" + ("s" if attempts != 1 else "")
-    raise CatalogError(f"GET {url}: {failure} (gave up after {tries})")
+    raise CatalogError(f"GET {shown}: {failure} (gave up after {tries})")
 
 
 def download_text(
@@ -166,7 +171,7 @@ def download_text(
     try:
         return buffer.getvalue().decode("utf-8")
     except UnicodeDecodeError as error:
-        raise CatalogError(f"GET {url}: the body is not UTF-8 text: {error}") from error
+        raise CatalogError(f"GET {redact_url(url)}: the body is not UTF-8 text: {error}") from error
 
 
 def _receive(
@@ -181,7 +186,7 @@ def _receive(
     expected = int(declared) if declared and declared.isdigit() else None
     if expected is not None and expected > policy.max_bytes:
         raise CatalogError(
-            f"GET {response.url}: the body is {expected} bytes, more than the "
+            f"GET {redact_url(response.url)}: the body is {expected} bytes, more than the "
             f"{policy.max_bytes} allowed"
         )
     received = 0
@@ -189,7 +194,7 @@ def _receive(
         received += len(chunk)
         if received > policy.max_bytes:
             raise CatalogError(
-                f"GET {response.url}: the body exceeds the {policy.max_bytes} bytes allowed"
+                f"GET {redact_url(response.url)}: the body exceeds the {policy.max_bytes} bytes allowed"
             )
         if time.monotonic() - started > policy.max_seconds:
             return f"the transfer took longer than {policy.max_seconds:g} s"

@@ -209,7 +209,9 @@ def _import(args: argparse.Namespace) -> int:
         raise InputError(f"{output}: is a directory (--to {to} writes a file)")
     catalog = _load([args.source], args.cache_dir)
     if len(catalog) == 0:
-        raise CatalogError(f"{args.source}: no usable rows to import")
+        from planner.catalog.urls import redact_url
+
+        raise CatalogError(f"{redact_url(args.source)}: no usable rows to import")
     try:
         providers = export_catalog(catalog, output, to)
     except OSError as error:

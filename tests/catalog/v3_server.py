@@ -126,6 +126,8 @@ class CatalogServer:
     root: Path
     base_url: str = ""
     hits: list[str] = field(default_factory=list)
+    # Each request as received: the target with its query, and the Authorization header.
+    requests: list[tuple[str, str | None]] = field(default_factory=list)
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -173,13 +175,15 @@ def handler_for(server: CatalogServer) -> type[BaseHTTPRequestHandler]:
                 self._serve()
 
         def _serve(self) -> None:
+            with server.lock:
+                server.requests.append((self.path, self.headers.get("Authorization")))
             path = self.path.split("?", 1)[0]
             fault = server.next_fault(path)
             if fault is not None and fault.delay:
                 server.stopping.wait(min(fault.delay, _MAX_FAULT_DELAY_SECONDS))
             if fault is not None and fault.status is not None:
-                body = f"injected {fault.status}\n".encode()
-                self._answer(fault.status, body, dict(fault.headers))
+                injected = f"injected {fault.status}\n".encode()
+                self._answer(fault.status, injected, dict(fault.headers))
                 return
             body = fault.body if fault is not None and fault.body is not None else self._read(path)
             if body is None:

@@ -45,8 +45,10 @@ def load_source(source: str | os.PathLike[str], *, cache_dir: Path | None = None
         return load_path(cached_catalog_path(cache_dir), location=CACHE)
     if re.match(r"(?i)^https?://", text):
         from planner.catalog.download import fetch_source
+        from planner.catalog.urls import redact_url
 
-        return load_path(fetch_source(text, cache_dir), location=text)
+        # The real URL is for the request only; provenance and messages get the redacted one.
+        return load_path(fetch_source(text, cache_dir), location=redact_url(text))
     return load_path(Path(text), location=text)
 
 
