@@ -332,8 +332,9 @@ def parse_compute_capability(value: Any) -> tuple[int, int]:
 
 
 def parse_vendor(value: Any) -> Vendor:
-    if isinstance(value, str) and value.strip().lower() in VENDOR_WORDS:
-        return VENDOR_WORDS[value.strip().lower()]
+    # Any letter case, but no surrounding spaces: dstack refuses ' nvidia '.
+    if isinstance(value, str) and value.lower() in VENDOR_WORDS:
+        return VENDOR_WORDS[value.lower()]
     raise ValueError(
         f"unknown GPU vendor {value!r}: expected one of nvidia, amd, google (alias tpu), intel, "
         "tenstorrent (alias tt)"

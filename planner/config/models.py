@@ -337,7 +337,19 @@ class GPUSpec(_Model):
             )
         except grammar.EntryErrors as error:
             raise entry_errors("name", error) from None
-        return grammar.normalize_gpu_names(tuple(name.strip() for name in names))
+        padded = [
+            grammar.EntryProblem(
+                (index,) if isinstance(value, list | tuple) else (),
+                f"GPU name {name!r} has surrounding spaces: dstack compares names exactly, so it "
+                f"would match no GPU; write {name.strip()!r}",
+                name,
+            )
+            for index, name in enumerate(names)
+            if name != name.strip()
+        ]
+        if padded:
+            raise entry_errors("name", grammar.EntryErrors(padded))
+        return grammar.normalize_gpu_names(names)
 
     @field_validator("compute_capability", mode="before")
     @classmethod

@@ -237,8 +237,11 @@ def gpu_values(draw: st.DrawFn) -> Any:
         return drawn(draw, Pool([0, 1, 2, 8, None, {}], [1.5, -1, True]))
     mapping: dict[str, Any] = {}
     choices: dict[str, Pool] = {
-        "vendor": Pool(GPU_VENDORS, ["ibm", 1]),
-        "name": Pool([*GPU_NAMES, ["A10G", "L4"], 4090, ["L4", 1.5]], [[], [""], "", " ", True]),
+        "vendor": Pool(GPU_VENDORS, ["ibm", 1, " nvidia "]),
+        "name": Pool(
+            [*GPU_NAMES, ["A10G", "L4"], 4090, ["L4", 1.5]],
+            [[], [""], "", " ", True, " A100", ["L4", "A100 "]],
+        ),
         "count": INT_RANGES,
         "memory": MEMORY_RANGES,
         "total_memory": MEMORY_RANGES,
@@ -423,6 +426,11 @@ def deliberate_differences(document: Mapping[str, Any]) -> list[Difference]:
         # An empty GPU name (`name: ""`, `[]`, `[""]`): dstack keeps it and it matches nothing.
         if isinstance(gpu, Mapping) and gpu.get("name") in ("", " ", [], [""]):
             add("empty GPU name")
+        # A GPU name with surrounding spaces (`name: " A100"`): dstack keeps it and it matches
+        # nothing; refused here with the fix.
+        names = gpu.get("name") if isinstance(gpu, Mapping) else None
+        if any(isinstance(n, str) and n != n.strip() for n in _walk(names)):
+            add("padded GPU name")
     # Compute capability written with a sign, inner spaces or a fractional list item: dstack's
     # int() reads "+8.0", "8.-1" (minor -1) and [8.5, 0] (as 8.0); spec §2.4 wants MAJOR.MINOR.
     if isinstance(gpu_mapping, Mapping) and _odd_capability(gpu_mapping.get("compute_capability")):

@@ -774,3 +774,15 @@ def test_an_empty_image_is_no_image() -> None:
     no_commands = "type: service\nport: 8000\nimage: ''\ncommands: []\n"
     assert "commands" in errors(no_commands)
     assert parse(BASE + "image: ''\npython: '3.11'\n").python == "3.11"
+
+
+def test_a_padded_gpu_name_or_vendor_is_refused() -> None:
+    # dstack keeps ' A100' (which then matches no GPU) and refuses ' nvidia '.
+    assert (
+        "surrounding spaces"
+        in errors(BASE + "resources: {gpu: {name: ' A100'}}\n")["resources.gpu.name"]
+    )
+    assert "resources.gpu.name.1" in errors(BASE + "resources: {gpu: {name: [L4, 'A100 ']}}\n")
+    assert "resources.gpu.vendor" in errors(BASE + "resources: {gpu: {vendor: ' nvidia '}}\n")
+    gpu = parse(BASE + "resources: {gpu: ' A100 : 2 '}\n").resources.gpu  # spaces removed first
+    assert gpu is not None and gpu.name == ("A100",)
