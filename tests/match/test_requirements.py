@@ -207,3 +207,9 @@ def test_instance_volumes_narrow_the_backends(volumes: str, needs_instance_volum
     }
     assert providers
     assert (providers <= set(INSTANCE_VOLUME_PROVIDERS)) is needs_instance_volumes
+
+
+def test_every_backend_the_configuration_accepts_is_known_to_the_matcher() -> None:
+    # Backends without catalog offers (remote, slurm, dstack, kubernetes) are valid and offer nothing.
+    requirements = requirements_of("backends: [slurm, remote, dstack, aws]\n")
+    assert requirements.providers == ("aws",)
