@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from planner.catalog.columns import COLUMNS
 from planner.plan.inputs import (
     DEFAULT_SPOT_INTERRUPTION_RATE,
     UNLIMITED,
@@ -218,38 +219,11 @@ def fleet_frame(instances: tuple[FleetInstance, ...]) -> pd.DataFrame:
     ]
     frame = pd.DataFrame.from_records(
         records,
-        columns=[
-            "provider",
-            "instance_type",
-            "region",
-            "price",
-            "cpu",
-            "memory_gb",
-            "gpu_count",
-            "gpu_name",
-            "gpu_memory_gb",
-            "spot",
-            "disk_gb",
-            "gpu_vendor",
-            "flags",
-            "cpu_arch",
-            "provider_data",
-            "fleet_count",
-            "fleet_source",
-        ],
+        columns=[*COLUMNS, "fleet_count", "fleet_source"],
     )
-    return frame.astype(
-        {
-            "price": "float64",
-            "cpu": "int32",
-            "memory_gb": "float64",
-            "gpu_count": "int32",
-            "gpu_memory_gb": "float64",
-            "spot": "bool",
-            "disk_gb": "float64",
-            "fleet_count": "int64",
-        }
-    )
+    # The catalog's numeric dtypes (strings stay plain: Catalog.from_frame makes them categories).
+    numeric = {name: dtype for name, dtype in COLUMNS.items() if dtype != "category"}
+    return frame.astype({**numeric, "fleet_count": "int64"})
 
 
 def existing_pools(matched_fleet: pd.DataFrame) -> pd.DataFrame:
