@@ -28,25 +28,13 @@ import random
 import sys
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-FIELDS: tuple[str, ...] = (
-    "instance_name",
-    "location",
-    "price",
-    "cpu",
-    "memory",
-    "gpu_count",
-    "gpu_name",
-    "gpu_memory",
-    "spot",
-    "disk_size",
-    "gpu_vendor",
-    "flags",
-    "cpu_arch",
-    "provider_data",
-)
+from planner.catalog.columns import GPUHUNT_FIELDS
+
+# gpuhunt's CSV header (storage.CATALOG_V2_FIELDS): gpuhunt's own loader is the oracle that checks it.
+FIELDS: tuple[str, ...] = GPUHUNT_FIELDS
 LAYOUTS: tuple[str, ...] = ("dir", "zip", "v3")
 DEFAULT_VERSION = "20260101-1"
 
@@ -570,41 +558,27 @@ def _provider_shapes(p: Provider, rng: random.Random) -> tuple[list[Shape], list
                 gpu.append(shape)
                 if p.name == "gcp" and key == "RTXPRO6000":
                     # gcp publishes every g4 offer twice: once per flag
-                    gpu[-1] = Shape(**{**shape.__dict__, "flags": "gcp-g4"})
-                    gpu.append(Shape(**{**shape.__dict__, "flags": "gcp-g4-preview"}))
+                    gpu[-1] = replace(shape, flags="gcp-g4")
+                    gpu.append(replace(shape, flags="gcp-g4-preview"))
                 if p.name == "gcp" and key == "H100" and count == 8:
                     calendar = json.dumps({"is_dws_calendar_mode": True})
                     gpu.append(
-                        Shape(
-                            name,
-                            cpu,
-                            memory,
-                            acc.name,
-                            count,
-                            acc.memory_gb,
-                            acc.vendor,
-                            price * 0.8,
-                            arch,
-                            "gcp-dws-calendar-mode",
-                            calendar,
+                        replace(
+                            shape,
+                            list_price=price * 0.8,
+                            flags="gcp-dws-calendar-mode",
+                            provider_data=calendar,
+                            shared_prices=(),
                         )
                     )
                 if p.name == "runpod" and count > 1:
                     pods = json.dumps({"pod_counts": list(range(2, 9))})
                     gpu.append(
-                        Shape(
-                            name,
-                            cpu,
-                            memory,
-                            acc.name,
-                            count,
-                            acc.memory_gb,
-                            acc.vendor,
-                            price * 1.1,
-                            arch,
-                            "runpod-cluster",
-                            pods,
-                            shared,
+                        replace(
+                            shape,
+                            list_price=price * 1.1,
+                            flags="runpod-cluster",
+                            provider_data=pods,
                         )
                     )
     cpu_shapes: list[Shape] = []

@@ -33,27 +33,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from planner.catalog.columns import GPUHUNT_FIELDS
+
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent.parent
 DEFAULT_OUT = REPOSITORY / "catalogs" / "snapshot"
 
-# gpuhunt's storage.CATALOG_V2_FIELDS, in order.
-FIELDS = (
-    "instance_name",
-    "location",
-    "price",
-    "cpu",
-    "memory",
-    "gpu_count",
-    "gpu_name",
-    "gpu_memory",
-    "spot",
-    "disk_size",
-    "gpu_vendor",
-    "flags",
-    "cpu_arch",
-    "provider_data",
-)
+# gpuhunt's storage.CATALOG_V2_FIELDS, in order (the one copy is planner's column contract).
+FIELDS = GPUHUNT_FIELDS
 
 # Decimals each provider's collector keeps in prices (aws 4, gcp 6, vastai 5, lambda cents).
 PRICE_DECIMALS = {
