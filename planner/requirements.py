@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, get_args
+from typing import TYPE_CHECKING, Final
 
-from planner.config.models import Backend
+from planner.backend_names import DSTACK_BACKENDS
 from planner.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
@@ -64,8 +64,6 @@ class Requirements:
 
 
 # dstack 0.22.5's backend types (BackendType values a configuration may name).
-# The one list of backend names is the configuration model's (dstack 0.22.5's BackendType values).
-DSTACK_BACKENDS: Final[tuple[str, ...]] = get_args(Backend)
 
 # Backends whose gpuhunt provider has another name (dstack's get_catalog_offers). A backend that is
 # not here and not a gpuhunt provider (kubernetes, cudo, tensordock) has no catalog offers at all.

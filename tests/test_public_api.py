@@ -38,3 +38,14 @@ def test_library_pipeline_end_to_end(repo_dir) -> None:  # type: ignore[no-untyp
     placement = planner.plan(config, catalog)
     assert placement.status == "optimal"
     assert placement.hourly_cost == min(prices)
+
+
+def test_the_matcher_alone_does_not_import_pydantic() -> None:
+    # A scheduler that builds Requirements itself pays for the catalog and the filter only.
+    script = (
+        "import sys, planner.catalog.table, planner.match, planner.requirements\n"
+        "print('pydantic' in sys.modules, 'ortools' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]

@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from planner.backend_names import DSTACK_BACKENDS
 from planner.config import grammar
 from planner.config.normalized import GBRange, IntRange
 
@@ -688,12 +689,8 @@ def _to_max_price(value: Any) -> Any:
 
 
 # dstack 0.22.5's BackendType values (the seed names no list; `local` of 0.18 is gone).
-Backend = Literal[
-    "amddevcloud", "aws", "azure", "cloudrift", "crusoe", "cudo", "datacrunch", "daytona",
-    "digitalocean", "dstack", "gcp", "hotaisle", "jarvislabs", "kubernetes", "lambda", "lium",
-    "remote", "nebius", "oci", "runpod", "seeweb", "tensordock", "vastai", "verda", "vultr",
-    "slurm",
-]  # fmt: skip
+# Literal[tuple] expands to the tuple's values at run time; mypy cannot follow it.
+Backend = Literal[DSTACK_BACKENDS]  # type: ignore[valid-type]
 
 RUN_NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 
