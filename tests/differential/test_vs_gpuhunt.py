@@ -226,7 +226,7 @@ def _planner_keys(frame: Any) -> list[Key]:
     return keys
 
 
-# (id, gpuhunt Catalog.query kwargs). Every edge case of catalog-format.md §3 and §5.
+# (id, gpuhunt Catalog.query kwargs). Every edge case of docs/catalog-format.md §3 and §5.
 QUERIES: list[tuple[str, dict[str, Any]]] = [
     ("everything", {}),
     ("a100-with-min-gpu-count-0-adds-cpu-rows", {"gpu_name": "A100", "min_gpu_count": 0}),
