@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 @pytest.fixture(scope="session")
@@ -20,11 +20,12 @@ def repo_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The read-only ../shared folder (real catalogs, host captures); absent in a user's clone."""
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent (a user's clone has no ../shared); real-data test skipped")
-    return SHARED
+def fixtures_dir() -> Path:
+    """tests/fixtures: small excerpts of real data (SkyPilot catalogs, a host capture, dstack's docs).
+
+    Where each file comes from is in tests/fixtures/README.md.
+    """
+    return FIXTURES
 
 
 @pytest.fixture

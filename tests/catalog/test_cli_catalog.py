@@ -429,14 +429,14 @@ def test_stats_counts_capacity_types_and_price_ranges(run_cli: RunCli, cached_v1
 
 
 def test_import_skypilot_to_a_gpuhunt_zip_gpuhunt_can_read(
-    run_cli: RunCli, shared_dir: Path, tmp_path: Path
+    run_cli: RunCli, fixtures_dir: Path, tmp_path: Path
 ) -> None:
     """The real SkyPilot samples (lambda, vast) become one gpuhunt CSV per provider."""
     import io
 
     import gpuhunt._internal.storage as gpuhunt_storage
 
-    source = shared_dir / "data/skypilot-catalog-v7"
+    source = fixtures_dir / "skypilot-catalog-v7"
     output = tmp_path / "out" / "skypilot.zip"
     result = run_cli("catalog", "import", str(source), "--output", str(output))
     assert result.returncode == 0, result.stderr

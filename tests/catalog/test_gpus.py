@@ -156,8 +156,8 @@ def test_every_canonical_name_resolves_to_itself(table: GpuTable) -> None:
             assert table.canonical_name(alias) == entry.name, alias
 
 
-def test_the_real_h100_host_capture(table: GpuTable, shared_dir: Path) -> None:
-    capture = shared_dir / "data" / "hosts" / "h100-x1" / "nvidia-smi-query.csv"
+def test_the_real_h100_host_capture(table: GpuTable, fixtures_dir: Path) -> None:
+    capture = fixtures_dir / "hosts" / "h100-x1" / "nvidia-smi-query.csv"
     with capture.open(newline="") as handle:
         rows = list(csv.DictReader(handle, skipinitialspace=True))
     assert len(rows) == 1
@@ -171,8 +171,8 @@ def test_the_real_h100_host_capture(table: GpuTable, shared_dir: Path) -> None:
     )
 
 
-def test_skypilot_accelerator_names(table: GpuTable, shared_dir: Path) -> None:
-    listing = shared_dir / "data" / "skypilot-catalog-v7" / "common" / "accelerators.csv"
+def test_skypilot_accelerator_names(table: GpuTable, fixtures_dir: Path) -> None:
+    listing = fixtures_dir / "skypilot-catalog-v7" / "common" / "accelerators.csv"
     with listing.open(newline="") as handle:
         names = [row["AcceleratorName"] for row in csv.DictReader(handle)]
     unresolved = sorted(name for name in names if table.resolve(name) is None)

@@ -55,9 +55,17 @@ def vms_row(**fields: str) -> dict[str, str]:
     return {**base, **fields}
 
 
+# The Lambda sample is an excerpt: its 19 instance types in 3 of upstream's 17 regions
+# (tests/fixtures/README.md). The Vast sample is the complete upstream file.
+LAMBDA_TYPES = 19
+LAMBDA_REGIONS = 3
+LAMBDA_ROWS = LAMBDA_TYPES * LAMBDA_REGIONS
+VAST_ROWS = 61
+
+
 @pytest.fixture(scope="module")
-def samples(shared_dir: Path) -> Path:
-    return shared_dir / "data" / "skypilot-catalog-v7"
+def samples(fixtures_dir: Path) -> Path:
+    return fixtures_dir / "skypilot-catalog-v7"
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +88,7 @@ def _by_type(frame: pd.DataFrame, instance_type: str) -> pd.DataFrame:
 
 def test_vast_sample_counts_and_columns(vast: pd.DataFrame) -> None:
     # 61 lines, every SpotPrice "0.00": no spot rows.
-    assert len(vast) == 61
+    assert len(vast) == VAST_ROWS
     assert set(vast["provider"]) == {"vastai"}
     assert not vast["spot"].any()
     assert set(vast["gpu_vendor"]) == {"nvidia"}
@@ -139,12 +147,13 @@ def test_vast_48gb_rtx4090_boards_are_not_snapped_to_24(vast: pd.DataFrame) -> N
 
 def test_lambda_sample(lambda_frame: pd.DataFrame) -> None:
     frame = lambda_frame
-    assert len(frame) == 323
+    assert len(frame) == LAMBDA_ROWS
     assert set(frame["provider"]) == {"lambdalabs"}
-    assert frame["instance_type"].nunique() == 19 and frame["region"].nunique() == 17
+    assert frame["instance_type"].nunique() == LAMBDA_TYPES
+    assert frame["region"].nunique() == LAMBDA_REGIONS
     assert not frame["spot"].any()
     cpu = _by_type(frame, "cpu_4x_general")
-    assert len(cpu) == 17 and (cpu["gpu_count"] == 0).all()
+    assert len(cpu) == LAMBDA_REGIONS and (cpu["gpu_count"] == 0).all()
     assert cpu["gpu_name"].isna().all() and cpu["gpu_vendor"].isna().all()
     assert cpu["gpu_memory_gb"].isna().all()
     assert set(cpu["cpu"]) == {4} and set(cpu["price"]) == {0.2}
@@ -173,7 +182,7 @@ def test_lambda_values(
     price: float,
 ) -> None:
     rows = _by_type(lambda_frame, instance_type)
-    assert len(rows) == 17
+    assert len(rows) == LAMBDA_REGIONS
     first = rows.iloc[0]
     assert (first["gpu_name"], first["gpu_count"], first["gpu_memory_gb"]) == (name, count, memory)
     assert (first["cpu"], first["price"], first["gpu_vendor"]) == (cpu, price, "nvidia")
@@ -182,7 +191,7 @@ def test_lambda_values(
 
 def test_lambda_gh200_is_arm_and_flagged_as_gpuhunt_does(lambda_frame: pd.DataFrame) -> None:
     arm = lambda_frame[lambda_frame["cpu_arch"] == "arm"]
-    assert set(arm["instance_type"]) == {"gpu_1x_gh200"} and len(arm) == 17
+    assert set(arm["instance_type"]) == {"gpu_1x_gh200"} and len(arm) == LAMBDA_REGIONS
     assert set(arm["flags"]) == {"lambda-arm"}
     assert set(lambda_frame[lambda_frame["cpu_arch"] == "x86"]["flags"]) == {""}
 
@@ -191,7 +200,7 @@ def test_the_skypilot_tree_loads_every_cloud(samples: Path) -> None:
     catalog = Catalog.load(samples)
     (source,) = catalog.sources
     assert (source.format, source.providers) == ("skypilot-dir", ("lambdalabs", "vastai"))
-    assert len(catalog) == 323 + 61 and source.rows == 384 and source.dropped == 0
+    assert len(catalog) == source.rows == LAMBDA_ROWS + VAST_ROWS and source.dropped == 0
 
 
 # ---------------------------------------------------------------- corner cases
@@ -335,7 +344,7 @@ def test_the_cli_offers_from_the_real_skypilot_samples(
     assert {(offer["provider"], offer["instance_type"]) for offer in offers} == {
         ("lambdalabs", "gpu_8x_a100_80gb_sxm4")
     }
-    assert len(offers) == 17 and {offer["gpu_memory_gb"] for offer in offers} == {80}
+    assert len(offers) == LAMBDA_REGIONS and {offer["gpu_memory_gb"] for offer in offers} == {80}
 
 
 @pytest.mark.parametrize("line_end", ["\r", "\n", "\r\n"])

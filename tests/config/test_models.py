@@ -63,9 +63,9 @@ def test_examples_are_all_present() -> None:
     }
 
 
-def test_seed_example_is_verbatim(shared_dir: Path) -> None:
-    seed = (shared_dir / "seed" / "000_f5d42546177aa782.txt").read_text()
-    assert (EXAMPLES / "service.yml").read_text().strip() in seed
+def test_service_example_is_dstacks_verbatim(fixtures_dir: Path) -> None:
+    reference = (fixtures_dir / "dstack-docs" / "service-reference-chat-template.txt").read_text()
+    assert (EXAMPLES / "service.yml").read_text().strip() in reference
 
 
 # ----------------------------------------------------------------------------- root

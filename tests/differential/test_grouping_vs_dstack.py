@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+# Module-level on purpose: every test here compares against dstack's grouping and builds dstack
+# offer models (gpuhunt's vendor enum), so without the oracles the whole module has nothing to run.
 dstack = pytest.importorskip("dstack")
 gpuhunt = pytest.importorskip("gpuhunt")
 
@@ -63,8 +65,8 @@ def grouping() -> types.ModuleType:
 
 
 @pytest.fixture(scope="module")
-def catalog(shared_dir: Path) -> Catalog:
-    return Catalog.load("bundled", shared_dir / "data" / "skypilot-catalog-v7")
+def catalog(fixtures_dir: Path) -> Catalog:
+    return Catalog.load("bundled", fixtures_dir / "skypilot-catalog-v7")
 
 
 def _dstack_offer(offer: dict[str, Any]) -> InstanceOfferWithAvailability:

@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
-gpuhunt = pytest.importorskip("gpuhunt")
-from gpuhunt._internal import storage as gpuhunt_storage  # noqa: E402
+from planner import Catalog, find_offers
+from planner.errors import PlannerError
 
 ROWS = 10_000
 MALFORMED = 12
@@ -66,6 +66,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="session")
 def gpuhunt_catalog(written: Any) -> Any:
+    # The oracle: only the tests that compare against gpuhunt skip when it is not installed.
+    pytest.importorskip("gpuhunt")
     return oracle.load_gpuhunt_catalog(written.v3_base, written.directory, written.providers)
 
 
@@ -87,6 +89,9 @@ def test_generator_is_deterministic_and_seeded(tmp_path: Path) -> None:
 
 
 def test_generated_files_follow_the_published_format(written: Any) -> None:
+    gpuhunt = pytest.importorskip("gpuhunt")
+    from gpuhunt._internal import storage as gpuhunt_storage
+
     assert len(written.providers) >= 10
     assert set(gpuhunt._internal.catalog.OFFLINE_PROVIDERS) <= set(written.providers)
     for name in written.providers:
@@ -221,7 +226,7 @@ def _planner_keys(frame: Any) -> list[Key]:
     return keys
 
 
-# (id, gpuhunt Catalog.query kwargs). Every edge case of catalog-format.md §3 and §5.
+# (id, gpuhunt Catalog.query kwargs). Every edge case of docs/catalog-format.md §3 and §5.
 QUERIES: list[tuple[str, dict[str, Any]]] = [
     ("everything", {}),
     ("a100-with-min-gpu-count-0-adds-cpu-rows", {"gpu_name": "A100", "min_gpu_count": 0}),
@@ -293,12 +298,8 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
 
 
 @pytest.fixture(scope="session")
-def planner_side(written: Any) -> tuple[Any, Any]:
-    try:
-        from planner import Catalog, find_offers
-    except ImportError as error:  # the catalog core and the matcher are written in parallel
-        pytest.skip(f"planner.Catalog / planner.find_offers not importable yet: {error}")
-    return Catalog.load(written.directory), find_offers
+def planner_catalog(written: Any) -> Catalog:
+    return Catalog.load(written.directory)
 
 
 def _resolve(kwargs: dict[str, Any], gpuhunt_catalog: Any) -> dict[str, Any]:
@@ -312,12 +313,11 @@ def _resolve(kwargs: dict[str, Any], gpuhunt_catalog: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("kwargs", [q for _, q in QUERIES], ids=[name for name, _ in QUERIES])
 def test_same_offers_as_gpuhunt(
-    kwargs: dict[str, Any], gpuhunt_catalog: Any, planner_side: tuple[Any, Any]
+    kwargs: dict[str, Any], gpuhunt_catalog: Any, planner_catalog: Catalog
 ) -> None:
-    catalog, find_offers = planner_side
     kwargs = _resolve(kwargs, gpuhunt_catalog)
     expected = [_gpuhunt_key(item) for item in gpuhunt_catalog.query(**kwargs)]
-    offers = find_offers(oracle.requirements_from_query(kwargs), catalog)
+    offers = find_offers(oracle.requirements_from_query(kwargs), planner_catalog)
     actual = _planner_keys(offers.frame)
 
     assert offers.total == len(actual)
@@ -346,30 +346,23 @@ def test_bounds_hit_existing_prices(gpuhunt_catalog: Any) -> None:
 
 
 def test_unknown_provider_is_an_error_in_both(
-    gpuhunt_catalog: Any, planner_side: tuple[Any, Any]
+    gpuhunt_catalog: Any, planner_catalog: Catalog
 ) -> None:
-    from planner.errors import PlannerError
-
-    catalog, find_offers = planner_side
     with pytest.raises(ValueError, match="Unknown provider"):
         gpuhunt_catalog.query(provider=["aws", "cudo"])
     with pytest.raises(PlannerError, match="cudo"):
-        find_offers(oracle.requirements_from_query({"provider": ["aws", "cudo"]}), catalog)
+        find_offers(oracle.requirements_from_query({"provider": ["aws", "cudo"]}), planner_catalog)
 
 
-def test_malformed_rows_are_dropped_and_reported(planner_side: tuple[Any, Any]) -> None:
-    catalog, _ = planner_side
-    assert len(catalog) == ROWS
-    assert len(catalog.issues) == MALFORMED
+def test_malformed_rows_are_dropped_and_reported(planner_catalog: Catalog) -> None:
+    assert len(planner_catalog) == ROWS
+    assert len(planner_catalog.issues) == MALFORMED
 
 
-def test_zip_and_directory_load_the_same_table(written: Any, planner_side: tuple[Any, Any]) -> None:
-    from planner import Catalog
-
-    catalog, _ = planner_side
+def test_zip_and_directory_load_the_same_table(written: Any, planner_catalog: Catalog) -> None:
     from_zip = Catalog.load(written.zip_path)
-    columns = [column for column in catalog.frame.columns if column != "row_id"]
-    assert from_zip.frame[columns].astype(str).equals(catalog.frame[columns].astype(str))
+    columns = [column for column in planner_catalog.frame.columns if column != "row_id"]
+    assert from_zip.frame[columns].astype(str).equals(planner_catalog.frame[columns].astype(str))
 
 
 def test_generator_command_line(tmp_path: Path) -> None:
@@ -471,15 +464,15 @@ def _random_query(rng: random.Random) -> dict[str, Any]:
 
 
 def test_seeded_random_queries_match_gpuhunt(
-    gpuhunt_catalog: Any, planner_side: tuple[Any, Any]
+    gpuhunt_catalog: Any, planner_catalog: Catalog
 ) -> None:
-    catalog, find_offers = planner_side
     rng = random.Random(SEED)
     mismatches = []
     for _ in range(RANDOM_QUERIES):
         kwargs = _random_query(rng)
         expected = [_gpuhunt_key(item) for item in gpuhunt_catalog.query(**kwargs)]
-        actual = _planner_keys(find_offers(oracle.requirements_from_query(kwargs), catalog).frame)
+        requirements = oracle.requirements_from_query(kwargs)
+        actual = _planner_keys(find_offers(requirements, planner_catalog).frame)
         same_rows = collections.Counter(expected) == collections.Counter(actual)
         if not same_rows or [k[3] for k in expected] != [k[3] for k in actual]:
             mismatches.append(f"{kwargs}: gpuhunt {len(expected)} rows, planner {len(actual)}")
