@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from planner.errors import InputError
-from planner.plan import load_capacity, load_fleet
-from planner.plan.inputs import DEFAULT_SPOT_INTERRUPTION_RATE, UNLIMITED
+from planner.placement import load_capacity, load_fleet
+from planner.placement.inputs import DEFAULT_SPOT_INTERRUPTION_RATE, UNLIMITED
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
