@@ -18,14 +18,8 @@ frame of already-matching offers with the catalog columns.
 from __future__ import annotations
 
 from planner.placement.core import plan_offers
-from planner.placement.inputs import (
-    CapacityData,
-    FleetInstance,
-    FleetInventory,
-    Reservation,
-    load_capacity,
-    load_fleet,
-)
+from planner.placement.input_files import load_capacity, load_fleet
+from planner.placement.inputs import CapacityData, FleetInstance, FleetInventory, Reservation
 from planner.placement.notes import PlanNote
 from planner.placement.result import (
     HOURS_PER_MONTH,

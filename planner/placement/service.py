@@ -15,7 +15,8 @@ from planner.config import LoadedConfig, load_config
 from planner.config.normalized import NormalizedService
 from planner.match import find_offers
 from planner.placement.core import plan_offers
-from planner.placement.inputs import CapacityData, FleetInventory, load_capacity, load_fleet
+from planner.placement.input_files import load_capacity, load_fleet
+from planner.placement.inputs import CapacityData, FleetInventory
 from planner.placement.notes import FleetMatched, PlanNote, ReuseWithoutFleet
 from planner.placement.pools import fleet_frame
 from planner.placement.result import Exclusion, Plan, PlanOptions

@@ -101,7 +101,7 @@ def test_bad_fleet_and_capacity_files_exit_2_with_file_line_field(
     capacity.write_text("backend,capacity\naws,some\n")
     service = str(EXAMPLES / "service.yml")
     for args, message in (
-        (("--fleet", str(fleet)), f"{fleet}:5: instances[0].price: must be a number"),
+        (("--fleet", str(fleet)), f"{fleet}:5:12: instances[0].price: must be a number"),
         (("--capacity", str(capacity)), f"{capacity}:2: capacity: must be an integer"),
     ):
         result = run_cli("plan", service, *args)

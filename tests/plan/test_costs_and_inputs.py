@@ -163,7 +163,7 @@ def test_a_yaml_reservation_without_an_id_is_an_error(tmp_path: Path) -> None:
         "reservations:\n"
         "  - {backend: aws, region: us-east-1, instance_type: g5.xlarge, count: 1, price: 0.5}\n"
     )
-    with pytest.raises(InputError, match=r"capacity.yml:2: reservations\[0\].reservation: .*id"):
+    with pytest.raises(InputError, match=r"capacity.yml:2:5: reservations\[0\].reservation: .*id"):
         load_capacity(path)
 
 
