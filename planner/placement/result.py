@@ -44,8 +44,8 @@ class PlanOptions:
     survival; ``None`` means no limit (or, with ``wave_survival=False`` and retry on
     interruption, half the replicas, rounded up).
     ``failure_domain``: what one failure domain is: a whole (backend, region/zone) — the default,
-    the spec's spread unit, so a region-wide preemption wave is one wave — or, finer, one spot
-    market (backend, region/zone, instance type).
+    so a region-wide preemption wave is one wave (docs/planning.md, "The model") — or, finer, one
+    spot market (backend, region/zone, instance type).
     ``on_demand_floor``: at least this many replicas on capacity that is never interrupted.
     ``budget_hourly``: an upper bound on the plan's hourly cost.
     ``time_limit_seconds``: per CP-SAT solve; hitting it makes the status ``feasible``.

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from planner.placement.result import HOURS_PER_MONTH
+from planner.placement.result import HOURS_PER_MONTH, Placement, Plan
 from planner.report.plan_notes import render_notes
 from planner.report.table import render_markdown_table, render_text_table
-
-if TYPE_CHECKING:
-    from planner.placement import Placement, Plan
 
 PLACEMENT_HEADERS = (
     "#",

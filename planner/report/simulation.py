@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from planner.placement import Plan
+from planner.placement.result import Plan
 from planner.report.table import render_markdown_table
 
 

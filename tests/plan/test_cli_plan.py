@@ -1,7 +1,7 @@
 """`planner plan` as a user runs it: real subprocesses, example files, the bundled catalog.
 
 Scenario semantics are tested through the library in test_scenarios.py; this file checks what
-only the CLI does: the JSON contract of cli.md, the formats, exit codes 0/1/2 with located errors.
+only the CLI does: the JSON contract of docs/cli.md, the formats, exit codes 0/1/2 with located errors.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Realistic planning scenarios through the library (`planner.plan`) on the bundled catalog.
 
-Assertions are about properties the planning spec promises (capacity types, spread, hedge,
+Assertions are about properties docs/planning.md promises (capacity types, spread, hedge,
 reservation first, reuse only, filters honoured, scaling costs), cross-checked against the offer
 matcher where a number is involved, so a catalog refresh does not break them. The CLI itself is
 tested in test_cli_plan.py.
