@@ -88,7 +88,6 @@ def plan(
 
 def _matched_fleet(fleet: FleetInventory, service: NormalizedService) -> pd.DataFrame:
     """The fleet's instance records that satisfy the configuration, via the offer matcher."""
-
     frame = fleet_frame(fleet.instances)
     if frame.empty:
         return frame
