@@ -27,8 +27,8 @@ import pytest
 
 from planner.catalog.columns import COLUMNS
 from planner.config.normalized import IntRange, NormalizedPort, NormalizedRetry, NormalizedService
-from planner.plan import CapacityData, PlanOptions, plan_offers
-from planner.plan.inputs import CapacityRule
+from planner.placement import CapacityData, PlanOptions, plan_offers
+from planner.placement.inputs import CapacityRule
 
 PROVIDERS = ("aws", "gcp", "azure", "oci", "nebius", "runpod", "lambdalabs", "verda")
 
@@ -153,7 +153,7 @@ def test_bench_plan_explain_100_replicas_10k_offers(
 def test_bench_plan_end_to_end_from_catalog_100k(benchmark: Any, offers_100k: pd.DataFrame) -> None:
     """Not a separate target: ``planner.plan`` on a 100k-row Catalog, matching included."""
     from planner.catalog import Catalog
-    from planner.plan import plan
+    from planner.placement import plan
 
     catalog = Catalog.from_frame(offers_100k.drop(columns=["row_id"]))
     service = hard_service(1000)

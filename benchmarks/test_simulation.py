@@ -17,9 +17,10 @@ import pytest
 
 from planner.catalog import Catalog
 from planner.config import load_config
-from planner.plan import PlanOptions
+from planner.placement import PlanOptions
+from planner.report.simulation import describe_plan, render_overall, render_summary
 from planner.simulate import Prepared, ScenarioParams, compare, prepare
-from planner.simulate.compare import describe_plan, overall, render_overall, render_summary
+from planner.simulate.compare import overall
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "simulation.md"

@@ -25,9 +25,9 @@ _EXPORTS = {
     "Catalog": "planner.catalog",
     "find_offers": "planner.match",
     "Offers": "planner.match",
-    "plan": "planner.plan",
-    "Plan": "planner.plan",
-    "PlanOptions": "planner.plan",
+    "plan": "planner.placement",
+    "Plan": "planner.placement",
+    "PlanOptions": "planner.placement",
     "PlannerError": "planner.errors",
     "ConfigError": "planner.errors",
     "CatalogError": "planner.errors",
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from planner.config.normalized import NormalizedService
     from planner.errors import CatalogError, ConfigError, InputError, PlannerError, Problem
     from planner.match import Offers, find_offers
-    from planner.plan import Plan, PlanOptions, plan
+    from planner.placement import Plan, PlanOptions, plan
     from planner.requirements import Requirements, requirements_from_config
 
 

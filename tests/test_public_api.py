@@ -2,15 +2,62 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import subprocess
 import sys
 
+import pytest
+
 import planner
+import planner.placement
+
+# Each public name, the package whose code defines it and what kind of object it is.
+EXPORTS = {
+    "load_config": ("planner.config", "function"),
+    "LoadedConfig": ("planner.config", "class"),
+    "ServiceConfiguration": ("planner.config", "class"),
+    "NormalizedService": ("planner.config", "class"),
+    "Requirements": ("planner.requirements", "class"),
+    "requirements_from_config": ("planner.requirements", "function"),
+    "Catalog": ("planner.catalog", "class"),
+    "find_offers": ("planner.match", "function"),
+    "Offers": ("planner.match", "class"),
+    "plan": ("planner.placement", "function"),
+    "Plan": ("planner.placement", "class"),
+    "PlanOptions": ("planner.placement", "class"),
+    "PlannerError": ("planner.errors", "class"),
+    "ConfigError": ("planner.errors", "class"),
+    "CatalogError": ("planner.errors", "class"),
+    "InputError": ("planner.errors", "class"),
+    "Problem": ("planner.errors", "class"),
+}
 
 
-def test_every_exported_name_resolves() -> None:
-    for name in planner.__all__:
-        assert getattr(planner, name) is not None, name
+def test_every_exported_name_is_the_object_it_names() -> None:
+    assert sorted(planner.__all__) == sorted([*EXPORTS, "__version__"])
+    assert re.fullmatch(r"\d+\.\d+\.\d+", planner.__version__)
+    for name, (package, kind) in EXPORTS.items():
+        value = getattr(planner, name)
+        assert value.__name__ == name, name
+        module = value.__module__
+        assert module == package or module.startswith(package + "."), (name, module)
+        assert inspect.isfunction(value) if kind == "function" else inspect.isclass(value), name
+    assert issubclass(planner.ConfigError, planner.PlannerError)
+    assert issubclass(planner.CatalogError, planner.PlannerError)
+    assert issubclass(planner.InputError, planner.PlannerError)
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        _ = planner.nonexistent  # type: ignore[attr-defined]
+
+
+def test_planner_plan_is_the_placement_function() -> None:
+    from planner import plan
+
+    assert inspect.isfunction(planner.plan)
+    assert plan is planner.plan is planner.placement.plan
 
 
 def test_import_planner_stays_light() -> None:

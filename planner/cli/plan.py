@@ -100,9 +100,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, lazily for start-up time: `planner --help` and the other commands do not
+    # pay for pandas, ortools and pydantic.
     from planner.catalog import Catalog
     from planner.config import load_config
-    from planner.plan import PlanOptions, load_capacity, load_fleet, plan
+    from planner.placement import PlanOptions, load_capacity, load_fleet, plan
     from planner.report import plan as report
 
     # Input files are read before the catalog, so a bad file fails fast (exit 2).

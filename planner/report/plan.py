@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from planner.plan.result import HOURS_PER_MONTH
+from planner.placement.result import HOURS_PER_MONTH, Placement, Plan
+from planner.report.plan_notes import render_notes
 from planner.report.table import render_markdown_table, render_text_table
-
-if TYPE_CHECKING:
-    from planner.plan import Placement, Plan
 
 PLACEMENT_HEADERS = (
     "#",
@@ -190,7 +188,9 @@ def _render(
             )
         )
     if plan.notes:
-        blocks.append(heading("Notes") + "\n".join(bullet + note for note in plan.notes))
+        blocks.append(
+            heading("Notes") + "\n".join(bullet + note for note in render_notes(plan.notes))
+        )
     return "\n\n".join(blocks)
 
 
@@ -204,8 +204,10 @@ def render_plan_markdown(plan: Plan) -> str:
 
 
 def plan_document(plan: Plan, catalog: Any | None = None) -> dict[str, Any]:
-    """The JSON document of ``planner plan --format json`` (spec cli.md)."""
+    """The JSON document of ``planner plan --format json`` (docs/cli.md): the plan's values, its
+    notes in words."""
     document = plan.to_json()
+    document["notes"] = render_notes(plan.notes)
     if catalog is not None:
         document["catalog"] = {
             "sources": [source.to_json() for source in catalog.sources],

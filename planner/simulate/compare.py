@@ -12,10 +12,16 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
+from planner.catalog import Catalog
+from planner.config import LoadedConfig, load_config
+from planner.config.normalized import NormalizedService
+from planner.match import find_offers
+from planner.placement import CapacityData, Plan, PlanOptions
+from planner.placement import plan as plan_service
+from planner.placement.inputs import INTERRUPTION_BUCKETS, CapacityRule
 from planner.simulate.engine import Policy, SimulationResult, simulate
 from planner.simulate.policies import AllOnDemand, PlanFallback, SpotHedge
 from planner.simulate.scenario import (
@@ -32,48 +38,39 @@ class Prepared:
     name: str
     markets: tuple[Market, ...]
     target: int
-    plans: dict[str, Any]  # policy name -> planner.plan.Plan
+    plans: dict[str, Plan]  # policy name -> its plan
     policies: tuple[Policy, ...]
 
     @property
-    def plan(self) -> Any:
+    def plan(self) -> Plan:
         """The first plan variant's ``Plan``."""
         return next(iter(self.plans.values()))
 
 
 def prepare(
-    service: object,
-    catalog: object | None = None,
+    service: LoadedConfig | NormalizedService | str | os.PathLike[str],
+    catalog: Catalog | None = None,
     *,
     name: str | None = None,
     risk_seed: int = 0,
     spot_hedge_extra: Sequence[int] = (1,),
-    plan_variants: Mapping[str, Any] | None = None,
+    plan_variants: Mapping[str, PlanOptions] | None = None,
 ) -> Prepared:
     """Markets, risk map, the plan(s) and the policies for ``service``.
 
-    ``service``: a path, ``LoadedConfig`` or ``NormalizedService`` (as ``planner.plan.plan``).
+    ``service``: a path, ``LoadedConfig`` or ``NormalizedService`` (as ``planner.plan``).
     ``spot_hedge_extra``: one SpotHedge policy per over-provisioning count N_extra.
     ``plan_variants``: policy name -> ``PlanOptions``, one plan-fallback policy each
     (default: ``{"planner plan": PlanOptions(explain=False)}``).
     """
-    from planner.catalog import Catalog
-    from planner.config import load_config
-    from planner.config.normalized import NormalizedService
-    from planner.match import find_offers
-    from planner.plan import CapacityData, PlanOptions
-    from planner.plan import plan as plan_service
-    from planner.plan.inputs import INTERRUPTION_BUCKETS, CapacityRule
-
     if isinstance(service, str | os.PathLike):
         normalized = load_config(service).normalized
     elif isinstance(service, NormalizedService):
         normalized = service
     else:
-        normalized = service.normalized  # type: ignore[attr-defined]
+        normalized = service.normalized
     if catalog is None:
         catalog = Catalog.load()
-    assert isinstance(catalog, Catalog)
     # Every policy sees the same markets: what matches the service with spot allowed.
     relaxed = normalized.model_copy(update={"spot_policy": "auto"})
     markets = assign_risk(markets_from_offers(find_offers(relaxed, catalog).frame), risk_seed)
@@ -157,31 +154,6 @@ def overall(summary: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
-def render_overall(table: pd.DataFrame) -> str:
-    from planner.report.table import render_markdown_table
-
-    headers = [
-        "policy",
-        "cells",
-        "cost vs all on-demand",
-        "saving",
-        "availability (mean)",
-        "availability (worst seed)",
-    ]
-    rows = [
-        [
-            str(row["policy"]),
-            str(row["cells"]),
-            f"{row['relative_cost']:.3f}",
-            f"{1.0 - row['relative_cost']:+.1%}",
-            f"{row['availability']:.4%}",
-            f"{row['worst_availability']:.4%}",
-        ]
-        for row in table.to_dict("records")
-    ]
-    return render_markdown_table(headers, rows, right_aligned=range(1, len(headers)))
-
-
 def run_prepared(
     prepared: Prepared, params: ScenarioParams, seeds: Sequence[int], regime: str
 ) -> list[dict[str, object]]:
@@ -224,48 +196,3 @@ def _row(service: str, regime: str, result: SimulationResult) -> dict[str, objec
         "failed_launches": result.failed_launches,
         "events": result.events,
     }
-
-
-def render_summary(summary: pd.DataFrame) -> str:
-    """The summary as a markdown table: cost relative to all on-demand, availability."""
-    from planner.report.table import render_markdown_table
-
-    headers = [
-        "service",
-        "regime",
-        "policy",
-        "$/h (mean)",
-        "cost vs all on-demand",
-        "saving",
-        "availability (mean)",
-        "availability (worst seed)",
-        "spot share",
-        "interruptions",
-    ]
-    rows = [
-        [
-            str(row["service"]),
-            str(row["regime"]),
-            str(row["policy"]),
-            f"{row['hourly_cost']:.3f}",
-            f"{row['relative_cost']:.3f}",
-            f"{1.0 - row['relative_cost']:+.1%}",
-            f"{row['availability']:.4%}",
-            f"{row['worst_availability']:.4%}",
-            f"{row['spot_share']:.1%}",
-            f"{row['interruptions']:.1f}",
-        ]
-        for row in summary.to_dict("records")
-    ]
-    return render_markdown_table(headers, rows, right_aligned=range(3, len(headers)))
-
-
-def describe_plan(plan: Any) -> str:
-    """One line per placement: count, capacity type, pool, price, assumed interruption rate."""
-    lines = [
-        f"{p.count} × {p.capacity_type} {p.offer['provider']}/{p.offer['region']}/"
-        f"{p.offer['instance_type']} at ${p.hourly_price:.4f}/h"
-        + (f" (assumed {p.interruption_rate:.0%}/month)" if p.capacity_type == "spot" else "")
-        for p in plan.placements
-    ]
-    return "; ".join(lines) + f" — ${plan.hourly_cost:.4f}/h, {plan.hedge_replicas} hedge"

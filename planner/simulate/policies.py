@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from planner.placement import Plan
 from planner.simulate.engine import Replica, Simulation
 from planner.simulate.scenario import Market, MarketIndex
 
@@ -217,11 +218,9 @@ class PlanFallback:
     def from_plan(
         cls, plan: object, markets: Sequence[Market], *, name: str = "planner plan"
     ) -> PlanFallback:
-        """Slots from a ``planner.plan.Plan``; every placement and fallback must be a market."""
-        from planner.plan import Plan
-
+        """Slots from a ``planner.Plan``; every placement and fallback must be a market."""
         if not isinstance(plan, Plan):
-            raise TypeError("from_plan takes a planner.plan.Plan")
+            raise TypeError("from_plan takes a planner.Plan")
         if not plan.feasible:
             raise ValueError(f"the plan is {plan.status}: {plan.infeasible_reason}")
         index = MarketIndex.of(markets)

@@ -1,7 +1,7 @@
 """`planner plan` as a user runs it: real subprocesses, example files, the bundled catalog.
 
 Scenario semantics are tested through the library in test_scenarios.py; this file checks what
-only the CLI does: the JSON contract of cli.md, the formats, exit codes 0/1/2 with located errors.
+only the CLI does: the JSON contract of docs/cli.md, the formats, exit codes 0/1/2 with located errors.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def test_bad_fleet_and_capacity_files_exit_2_with_file_line_field(
     capacity.write_text("backend,capacity\naws,some\n")
     service = str(EXAMPLES / "service.yml")
     for args, message in (
-        (("--fleet", str(fleet)), f"{fleet}:5: instances[0].price: must be a number"),
+        (("--fleet", str(fleet)), f"{fleet}:5:12: instances[0].price: must be a number"),
         (("--capacity", str(capacity)), f"{capacity}:2: capacity: must be an integer"),
     ):
         result = run_cli("plan", service, *args)

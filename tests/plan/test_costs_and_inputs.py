@@ -12,9 +12,16 @@ from pathlib import Path
 import pytest
 from plan_frames import offer_frame, service
 
+from planner.catalog import Catalog
 from planner.errors import InputError
-from planner.plan import PlanOptions, load_capacity, plan_offers
-from planner.plan.inputs import CapacityData, CapacityRule
+from planner.placement import PlanOptions, load_capacity, plan, plan_offers
+from planner.placement.inputs import CapacityData, CapacityRule
+from planner.placement.notes import (
+    FleetMatched,
+    OnDemandFloorAboveReplicas,
+    ReservationWithoutCapacityFile,
+    ReuseWithoutFleet,
+)
 from planner.report.plan import render_plan_json, render_plan_markdown, render_plan_table
 
 # gcp prices carry six decimals; these two round to the same 1e-4 USD.
@@ -103,7 +110,7 @@ def test_an_on_demand_floor_above_the_replicas_puts_every_replica_on_demand(
     assert result.status == "optimal"
     assert [(p.capacity_type, p.count) for p in result.placements] == [("on-demand", 2)]
     assert result.hedge_replicas == 0 and result.hourly_cost == pytest.approx(2.0)
-    assert any("on-demand floor (3) is above the 2 replica(s)" in note for note in result.notes)
+    assert result.notes == (OnDemandFloorAboveReplicas(floor=3, replicas=2),)
 
 
 def test_a_floor_inside_a_replica_range_applies_at_every_count() -> None:
@@ -138,7 +145,7 @@ def test_a_reservation_without_a_capacity_file_is_noted() -> None:
     rows = [{"provider": "aws", "region": "a", "instance_type": "g5", "spot": False, "price": 1.0}]
     result = plan_offers(offer_frame(rows), service(1, reservation="cr-0123"))
     assert result.status == "optimal"
-    assert any("reservation 'cr-0123': no capacity file" in note for note in result.notes)
+    assert result.notes == (ReservationWithoutCapacityFile("cr-0123"),)
 
 
 def test_count_is_another_name_for_capacity_in_a_pool_row(tmp_path: Path) -> None:
@@ -156,7 +163,7 @@ def test_a_yaml_reservation_without_an_id_is_an_error(tmp_path: Path) -> None:
         "reservations:\n"
         "  - {backend: aws, region: us-east-1, instance_type: g5.xlarge, count: 1, price: 0.5}\n"
     )
-    with pytest.raises(InputError, match=r"capacity.yml:2: reservations\[0\].reservation: .*id"):
+    with pytest.raises(InputError, match=r"capacity.yml:2:5: reservations\[0\].reservation: .*id"):
         load_capacity(path)
 
 
@@ -169,15 +176,12 @@ def test_a_capacity_csv_without_the_csv_suffix(tmp_path: Path) -> None:
 
 
 def test_reuse_notes_a_missing_inventory_and_busy_instances(tmp_path: Path) -> None:
-    from planner.catalog import Catalog
-    from planner.plan import plan
-
     rows = [{"provider": "aws", "region": "a", "instance_type": "g5", "spot": False, "price": 1.0}]
     catalog = Catalog.from_frame(offer_frame(rows))
     reuse = service(2, creation_policy="reuse")
     alone = plan(reuse, catalog)
     assert alone.status == "infeasible" and alone.infeasible_constraints == ("creation_policy",)
-    assert any("no fleet inventory was given (--fleet)" in note for note in alone.notes)
+    assert alone.notes == (ReuseWithoutFleet(),)
     fleet = tmp_path / "fleet.yml"
     fleet.write_text(
         "instances:\n"
@@ -188,7 +192,7 @@ def test_reuse_notes_a_missing_inventory_and_busy_instances(tmp_path: Path) -> N
     busy = plan(reuse, catalog, fleet=fleet)
     assert busy.status == "infeasible" and busy.infeasible_constraints == ("creation_policy",)
     assert "no idle fleet instance satisfies" in (busy.infeasible_reason or "")
-    assert any("3 busy instance(s) are never planned on" in note for note in busy.notes)
+    assert busy.notes == (FleetMatched(matched=0, idle=0, busy=3),)
 
 
 def test_an_infeasible_budget_is_written_out_in_full() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from plan_frames import offer_frame, service
 
-from planner.plan import CapacityData, PlanOptions, plan_offers
-from planner.plan.inputs import CapacityRule
+from planner.placement import CapacityData, PlanOptions, plan_offers
+from planner.placement.inputs import CapacityRule
 
 OFFERS = [
     {"provider": "aws", "region": "us-east-1", "instance_type": "p", "spot": True, "price": 1.0},

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from planner.errors import InputError
-from planner.plan import load_capacity, load_fleet
-from planner.plan.inputs import DEFAULT_SPOT_INTERRUPTION_RATE, UNLIMITED
+from planner.placement import load_capacity, load_fleet
+from planner.placement.inputs import DEFAULT_SPOT_INTERRUPTION_RATE, UNLIMITED
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -130,7 +130,7 @@ def test_bad_capacity_csv_names_file_line_and_field(
             "instances[0].resources.gpu_name",
             "is required when gpu_count > 0",
         ),
-        ("instances:\n  - {backend: aws\n", 3, None, "not valid YAML/JSON"),
+        ("instances:\n  - {backend: aws\n", 3, None, "YAML syntax error"),
         ("machines: []\n", 1, "machines", "unknown key"),
         ("instances: {a: 1}\n", 1, "instances", "must be a list"),
     ],
@@ -164,3 +164,97 @@ def test_fleet_json_is_accepted(tmp_path: Path) -> None:
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         load_fleet(tmp_path / "absent.yml")
+
+
+FLEET_ROW = (
+    "  - backend: aws\n    region: us-east-1\n    instance_type: g5.xlarge\n    price: 1\n"
+    "    resources: {cpu: 4, memory_gb: 16, gpu_count: 0}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "field", "message"),
+    [
+        # Planned silently with the second value before fleet files shared the service reader.
+        (
+            "fleet.yml",
+            "instances:\n" + FLEET_ROW + "    price: 2\n",
+            7,
+            "instances[0].price",
+            "duplicated key `price` (first written at line 5)",
+        ),
+        ("fleet.yml", "instances: []\ninstances: []\n", 2, "instances", "duplicated key"),
+        (
+            "fleet.yml",
+            "instances:\n" + FLEET_ROW + "    count: 010\n",
+            7,
+            "instances[0].count",
+            "octal number 8",
+        ),
+        (
+            "fleet.json",
+            '{"instances": [], "instances": []}',
+            1,
+            "instances",
+            "duplicated key",
+        ),
+        (
+            "capacity.yml",
+            "pools:\n  - {backend: aws, capacity: 2, capacity: 5}\n",
+            2,
+            "pools[0].capacity",
+            "duplicated key `capacity`",
+        ),
+        (
+            "capacity.yml",
+            "pools:\n  - {backend: aws, instance_type: g5.xlarge, capacity: 1:30}\n",
+            2,
+            "pools[0].capacity",
+            "base-60 number 90",
+        ),
+        (
+            "capacity.yml",
+            "pools:\n  - !!python/object:os.system {backend: aws}\n",
+            2,
+            "pools[0]",
+            "is not allowed",
+        ),
+    ],
+)
+def test_fleet_and_capacity_yaml_refuse_what_a_service_file_refuses(
+    tmp_path: Path, name: str, text: str, line: int, field: str, message: str
+) -> None:
+    path = _write(tmp_path, name, text)
+    load = load_fleet if name.startswith("fleet") else load_capacity
+    with pytest.raises(InputError) as error:
+        load(path)
+    problem = error.value.problems[0]
+    assert (problem.file, problem.line, problem.path) == (str(path), line, field)
+    assert message in problem.message
+    assert str(error.value).startswith(f"{path}:{line}:")
+
+
+def test_an_alias_bomb_in_a_fleet_file_is_refused(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 6)]
+    path = _write(tmp_path, "fleet.yml", "\n".join(lines) + "\ninstances: []\n")
+    with pytest.raises(InputError, match="expands to more than"):
+        load_fleet(path)
+
+
+def test_a_fleet_row_and_a_capacity_row_locate_each_field(tmp_path: Path) -> None:
+    fleet = _write(tmp_path, "fleet.yml", "instances:\n" + FLEET_ROW + FLEET_ROW)
+    assert [instance.source for instance in load_fleet(fleet).instances] == [
+        f"{fleet}:2",
+        f"{fleet}:7",
+    ]
+    capacity = _write(
+        tmp_path,
+        "capacity.yml",
+        "pools:\n  - backend: aws\n    spot: true\n    interruption: sometimes\n",
+    )
+    with pytest.raises(InputError) as error:
+        load_capacity(capacity)
+    [problem] = error.value.problems
+    assert (problem.line, problem.column, problem.path) == (4, 19, "pools[0].interruption")
+    assert problem.message.startswith("not an interruption bucket")

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from plan_frames import offer_frame, service
 
-from planner.plan import CapacityData, PlanOptions, plan_offers
-from planner.plan.inputs import INTERRUPTION_BUCKETS, CapacityRule
+from planner.placement import CapacityData, PlanOptions, plan_offers
+from planner.placement.inputs import INTERRUPTION_BUCKETS, CapacityRule
 
 INSTANCES = 400
 

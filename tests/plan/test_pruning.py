@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from plan_frames import offer_frame, service
 
-from planner.plan import CapacityData, PlanOptions, plan_offers
-from planner.plan.inputs import CapacityRule
-from planner.plan.model import ModelSpec, PoolArrays, solve
-from planner.plan.pools import apply_capacity, catalog_pools, failure_domains
-from planner.plan.result import FailureDomain
+from planner.placement import CapacityData, PlanOptions, plan_offers
+from planner.placement.inputs import CapacityRule
+from planner.placement.model import ModelSpec, PoolArrays, solve
+from planner.placement.pools import apply_capacity, catalog_pools, failure_domains
+from planner.placement.result import FailureDomain
 
 
 def _arrays(

@@ -1,6 +1,6 @@
 """Realistic planning scenarios through the library (`planner.plan`) on the bundled catalog.
 
-Assertions are about properties the planning spec promises (capacity types, spread, hedge,
+Assertions are about properties docs/planning.md promises (capacity types, spread, hedge,
 reservation first, reuse only, filters honoured, scaling costs), cross-checked against the offer
 matcher where a number is involved, so a catalog refresh does not break them. The CLI itself is
 tested in test_cli_plan.py.
@@ -17,7 +17,8 @@ import pytest
 
 import planner
 from planner.config import load_config
-from planner.plan import Plan, PlanOptions, plan
+from planner.placement import Plan, PlanOptions, plan
+from planner.placement.notes import FleetMatched, ReservationNotInCapacityFile
 
 SERVICE_HEADER = """type: service
 image: vllm/vllm-openai:v0.6.3
@@ -211,7 +212,7 @@ reservation: RESERVATION
     other = _config(tmp_path, body.replace("RESERVATION", "cr-unknown"), "other.yml")
     unreserved = plan(other, catalog, capacity=examples / "planning" / "capacity.csv")
     assert "reserved" not in _count_by_type(unreserved)
-    assert any("cr-unknown" in note for note in unreserved.notes)
+    assert unreserved.notes == (ReservationNotInCapacityFile("cr-unknown"),)
 
 
 def test_creation_policy_reuse_uses_only_idle_inventory(
@@ -259,7 +260,7 @@ backends: [lambda]
     result = plan(path, catalog, fleet=examples / "planning" / "fleet.yml")
     # The idle Lambda A10 costs what a new one costs: one replica reuses it, one is created.
     assert _count_by_type(result) == Counter({"existing": 1, "on-demand": 1})
-    assert any("1 of 3 idle" in note for note in result.notes)
+    assert result.notes == (FleetMatched(matched=1, idle=3, busy=1),)
 
 
 def test_max_price_backends_and_regions_are_honoured(catalog: Any, tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from plan_frames import offer_frame, service
 
-from planner.plan import CapacityData, Plan, PlanOptions, plan_offers
-from planner.plan.inputs import CapacityRule
+from planner.placement import CapacityData, Plan, PlanOptions, plan_offers
+from planner.placement.inputs import CapacityRule
+from planner.placement.notes import HedgeReplicas
 
 OFFERS = [
     {"provider": "aws", "region": "r1", "instance_type": "t", "spot": True, "price": 1.0},
@@ -52,7 +53,7 @@ def test_each_domain_alone_must_hold_the_target() -> None:
     assert _counts(result) == [("spot", "r1", 4), ("spot", "r2", 4)]
     assert result.hourly_cost == pytest.approx(8.0)
     assert result.hedge_replicas == 4
-    assert any("surviving one preemption wave per failure domain" in n for n in result.notes)
+    assert result.notes == (HedgeReplicas(extra=4, expected_survival=True, wave_domain="region"),)
     # Explain prices it by relax-and-resolve: without it, 5 spot replicas carry the hedge
     # (4 / 0.95 → 5) for $5.
     wave = _report(result, "wave_survival")

@@ -10,13 +10,13 @@ failure domain and assumed interruption rate.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from planner.catalog.columns import COLUMNS
-from planner.plan.inputs import (
+from planner.placement.inputs import (
     DEFAULT_SPOT_INTERRUPTION_RATE,
     UNLIMITED,
     WILDCARD,
@@ -24,9 +24,13 @@ from planner.plan.inputs import (
     CapacityRule,
     FleetInstance,
 )
-
-if TYPE_CHECKING:
-    from planner.plan.result import FailureDomain
+from planner.placement.kinds import FailureDomain
+from planner.placement.notes import (
+    PlanNote,
+    ReservationMatchesNoOffer,
+    ReservationNotInCapacityFile,
+    ReservationWithoutCapacityFile,
+)
 
 # Offers differing only outside these columns are interchangeable for planning.
 POOL_KEY: Final[tuple[str, ...]] = (
@@ -136,29 +140,22 @@ def apply_capacity(pools: pd.DataFrame, capacity: CapacityData | None) -> pd.Dat
 
 def reserved_pools(
     pools: pd.DataFrame, capacity: CapacityData | None, reservation_id: str | None
-) -> tuple[pd.DataFrame, tuple[str, ...]]:
+) -> tuple[pd.DataFrame, tuple[PlanNote, ...]]:
     """One pool per usable reservation: the matching on-demand offer at the reservation's price.
 
     Only reservations named by the configuration's ``reservation`` are used (as dstack does).
     Returns the pools and notes about reservations that could not be used, and why.
     """
-    notes: list[str] = []
+    notes: list[PlanNote] = []
     if reservation_id is None:
         return pools.iloc[0:0], ()
     if capacity is None:
-        note = (
-            f"reservation {reservation_id!r}: no capacity file (--capacity) states its count and "
-            "price, so no reserved capacity is planned"
-        )
-        return pools.iloc[0:0], (note,)
+        return pools.iloc[0:0], (ReservationWithoutCapacityFile(reservation_id),)
     wanted = [
         r for r in capacity.reservations if r.reservation_id.lower() == reservation_id.lower()
     ]
     if not wanted:
-        notes.append(
-            f"reservation {reservation_id!r}: not in the capacity file, so no reserved capacity is planned"
-        )
-        return pools.iloc[0:0], tuple(notes)
+        return pools.iloc[0:0], (ReservationNotInCapacityFile(reservation_id),)
     on_demand = pools[pools["capacity_type"] == "on-demand"]
     lowered = {
         column: _lower_values(on_demand, column)
@@ -174,9 +171,13 @@ def reserved_pools(
         matches = on_demand[mask]
         if matches.empty:
             notes.append(
-                f"reservation {reservation.reservation_id!r} ({reservation.source}): "
-                f"{reservation.provider}/{reservation.region}/{reservation.instance_type} matches "
-                "no offer that satisfies the configuration, so it is not used"
+                ReservationMatchesNoOffer(
+                    reservation_id=reservation.reservation_id,
+                    source=reservation.source,
+                    provider=reservation.provider,
+                    region=reservation.region,
+                    instance_type=reservation.instance_type,
+                )
             )
             continue
         row = matches.iloc[[0]].assign(

@@ -1,19 +1,33 @@
 """The typed result of planning: `Plan`, its `Placement`s, fallbacks, scaling costs and explanations.
 
 Everything here is plain, immutable data with a ``to_json()`` that follows docs/contracts.md and
-the CLI contract (spec cli.md, ``planner plan --format json``). Money is USD; a month is 730 hours.
+the CLI contract (docs/cli.md, ``planner plan --format json``, which prints each note's words
+rather than its values). Money is USD; a month is 730 hours.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
+
+from planner.placement.kinds import CapacityType, FailureDomain, PlanStatus
+from planner.placement.notes import PlanNote
+
+__all__ = [
+    "HOURS_PER_MONTH",
+    "CapacityType",
+    "ConstraintReport",
+    "Exclusion",
+    "FailureDomain",
+    "Fallback",
+    "Placement",
+    "Plan",
+    "PlanOptions",
+    "PlanStatus",
+    "ScalingStep",
+]
 
 HOURS_PER_MONTH = 730
-
-PlanStatus = Literal["optimal", "feasible", "infeasible"]
-CapacityType = Literal["spot", "on-demand", "reserved", "existing"]
-FailureDomain = Literal["instance-type", "region"]
 
 
 @dataclass(frozen=True)
@@ -30,8 +44,8 @@ class PlanOptions:
     survival; ``None`` means no limit (or, with ``wave_survival=False`` and retry on
     interruption, half the replicas, rounded up).
     ``failure_domain``: what one failure domain is: a whole (backend, region/zone) — the default,
-    the spec's spread unit, so a region-wide preemption wave is one wave — or, finer, one spot
-    market (backend, region/zone, instance type).
+    so a region-wide preemption wave is one wave (docs/planning.md, "The model") — or, finer, one
+    spot market (backend, region/zone, instance type).
     ``on_demand_floor``: at least this many replicas on capacity that is never interrupted.
     ``budget_hourly``: an upper bound on the plan's hourly cost.
     ``time_limit_seconds``: per CP-SAT solve; hitting it makes the status ``feasible``.
@@ -192,7 +206,7 @@ class Plan:
     exclusions: tuple[Exclusion, ...] = ()
     infeasible_reason: str | None = None
     infeasible_constraints: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[PlanNote, ...] = ()  # typed; planner/report/plan_notes.py words them
     candidate_offers: int = 0
     candidate_pools: int = 0
     solve_seconds: float = 0.0
@@ -249,7 +263,7 @@ class Plan:
                 *(exclusion.to_json() for exclusion in self.exclusions),
                 *(report.to_json() for report in self.constraints),
             ],
-            "notes": list(self.notes),
+            "notes": [note.to_json() for note in self.notes],
             "candidate_offers": self.candidate_offers,
             "candidate_pools": self.candidate_pools,
             "solve_seconds": round(self.solve_seconds, 4),

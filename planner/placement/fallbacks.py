@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from planner.plan.model import (
+from planner.placement.model import (
     ModelSpec,
     PoolArrays,
     bounds_for,
     budget_units,
     hedge_needed_units,
 )
-from planner.plan.offer import offer_dicts
-from planner.plan.result import CapacityType, Fallback
+from planner.placement.offer import offer_dicts
+from planner.placement.result import CapacityType, Fallback
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

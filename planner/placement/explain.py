@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.plan.model import (
+from planner.placement.model import (
     RATE_SCALE,
     RELAXABLE,
     ModelSpec,
@@ -20,7 +20,7 @@ from planner.plan.model import (
     hedge_needed_units,
     solve,
 )
-from planner.plan.result import ConstraintReport, Exclusion
+from planner.placement.result import ConstraintReport, Exclusion
 
 
 def _tight(name: str, arrays: PoolArrays, counts: np.ndarray, spec: ModelSpec) -> bool:

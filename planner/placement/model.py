@@ -28,7 +28,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from planner.plan.inputs import UNLIMITED
+from planner.placement.inputs import UNLIMITED
 
 # CP-SAT works on integers: 1 unit = 1e-6 USD per hour. Catalog prices carry at most six
 # decimals (gcp: $0.027193), so on this grid every catalog cost is exact: a coarser unit ties (or

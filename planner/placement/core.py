@@ -1,0 +1,377 @@
+"""Plan replicas over already-matched offers: pools → model → solve → placements, fallbacks, explain.
+
+``plan_offers`` is the core the public ``planner.plan()`` wraps; it takes plain data (a frame of
+offers with the catalog columns, the normalized service, optional fleet/capacity data), so
+libraries and tests can plan over any offer table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.config.normalized import NormalizedService
+from planner.placement.explain import constraint_reports, diagnose_infeasible, offer_exclusions
+from planner.placement.fallbacks import fallback_chains
+from planner.placement.inputs import UNLIMITED, CapacityData
+from planner.placement.model import ModelSpec, PoolArrays, Solution, solve
+from planner.placement.notes import (
+    HedgeReplicas,
+    OnDemandFloorAboveReplicas,
+    PlanNote,
+    ScalingNotComputed,
+    TimeLimitReached,
+)
+from planner.placement.offer import offer_dicts
+from planner.placement.pools import (
+    apply_capacity,
+    catalog_pools,
+    combine,
+    domain_label,
+    existing_pools,
+    failure_domains,
+    reserved_pools,
+)
+from planner.placement.result import (
+    Exclusion,
+    Fallback,
+    Placement,
+    Plan,
+    PlanOptions,
+    PlanStatus,
+    ScalingStep,
+)
+from planner.placement.spec import model_spec, validate_options
+
+# Solving every count of a replica range is cheap (pools are few), but a range of thousands
+# would multiply the solve time; beyond this many steps the envelope is not computed.
+MAX_SCALING_STEPS = 256
+
+
+def build_pools(
+    offers: pd.DataFrame,
+    service: NormalizedService,
+    *,
+    matched_fleet: pd.DataFrame | None,
+    capacity: CapacityData | None,
+) -> tuple[pd.DataFrame, tuple[PlanNote, ...]]:
+    """Every pool the plan may use (catalog, reserved, existing), with capacity data applied."""
+    catalog = catalog_pools(offers)
+    reserved, notes = reserved_pools(catalog, capacity, service.reservation)
+    existing = existing_pools(matched_fleet) if matched_fleet is not None else catalog.iloc[0:0]
+    pools = combine([reserved, existing, catalog])
+    return apply_capacity(pools, capacity), notes
+
+
+@dataclass(frozen=True)
+class PlanningProblem:
+    """What the solver is given: the pools, as arrays, and the constraints on the minimum count."""
+
+    pools: pd.DataFrame
+    arrays: PoolArrays
+    spec: ModelSpec  # at the minimum of the replica range
+    replicas_min: int
+    replicas_max: int
+    exclusions: tuple[Exclusion, ...]
+    notes: tuple[PlanNote, ...]  # known before solving
+
+
+def prepare_problem(
+    offers: pd.DataFrame,
+    service: NormalizedService,
+    options: PlanOptions,
+    *,
+    matched_fleet: pd.DataFrame | None,
+    capacity: CapacityData | None,
+    exclusions: Sequence[Exclusion],
+    notes: Sequence[PlanNote],
+) -> PlanningProblem:
+    """Step 1: pools from the offers, fleet and capacity data; the model's constraints."""
+    pools, reservation_notes = build_pools(
+        offers, service, matched_fleet=matched_fleet, capacity=capacity
+    )
+    arrays = PoolArrays.from_frame(pools, failure_domains(pools, options.failure_domain))
+    low, high = service.replicas.min or 0, service.replicas.max
+    high = low if high is None else high
+    limits = bool(
+        np.any(
+            (arrays.capacity != UNLIMITED) & np.isin(arrays.capacity_type, ["spot", "on-demand"])
+        )
+    )
+    spec = model_spec(service, options, low, capacity_limits=limits)
+    floor_note = (
+        (OnDemandFloorAboveReplicas(floor=options.on_demand_floor, replicas=low),)
+        if options.on_demand_floor > low
+        else ()
+    )
+    return PlanningProblem(
+        pools=pools,
+        arrays=arrays,
+        spec=spec,
+        replicas_min=low,
+        replicas_max=high,
+        exclusions=(*exclusions, *offer_exclusions(offers, spec)),
+        notes=(*notes, *reservation_notes, *floor_note),
+    )
+
+
+def plan_offers(
+    offers: pd.DataFrame,
+    service: NormalizedService,
+    *,
+    matched_fleet: pd.DataFrame | None = None,
+    capacity: CapacityData | None = None,
+    options: PlanOptions | None = None,
+    exclusions: Sequence[Exclusion] = (),
+    notes: Sequence[PlanNote] = (),
+) -> Plan:
+    """Plan ``service``'s replicas over ``offers`` (rows already matching its requirements).
+
+    ``offers`` may still contain offers of the wrong spot type or above ``max_price``: the model
+    applies those two filters itself, so ``explain`` can say what relaxing them would save.
+    ``matched_fleet``: ``pools.fleet_frame(...)`` rows that satisfy the configuration.
+    """
+    options = options or PlanOptions()
+    validate_options(options)
+    started = time.perf_counter()
+    problem = prepare_problem(
+        offers,
+        service,
+        options,
+        matched_fleet=matched_fleet,
+        capacity=capacity,
+        exclusions=exclusions,
+        notes=notes,
+    )
+    solution = solve(
+        problem.arrays,
+        problem.spec,
+        time_limit_seconds=options.time_limit_seconds,
+        num_workers=options.num_workers,
+    )
+    unsolved = _unsolved_plan(problem, len(offers), service, options)
+    if solution.status == "timeout":
+        result = _timed_out_plan(unsolved, options)
+    elif solution.status == "infeasible":
+        result = _infeasible_plan(unsolved, problem, service, options, solution)
+    else:
+        result = _solved_plan(unsolved, problem, service, options, solution)
+    return replace(result, solve_seconds=time.perf_counter() - started)
+
+
+def _unsolved_plan(
+    problem: PlanningProblem,
+    candidate_offers: int,
+    service: NormalizedService,
+    options: PlanOptions,
+) -> Plan:
+    """The plan's fields known before solving, with the status ``infeasible`` until solved."""
+    return Plan(
+        status="infeasible",
+        replicas_min=problem.replicas_min,
+        replicas_max=problem.replicas_max,
+        target_replicas=problem.replicas_min,
+        placements=(),
+        hourly_cost=0.0,
+        exclusions=problem.exclusions,
+        notes=problem.notes,
+        candidate_offers=candidate_offers,
+        candidate_pools=len(problem.pools),
+        spot_policy=service.spot_policy,
+        settings=_settings(problem.spec, options, service),
+    )
+
+
+def _timed_out_plan(unsolved: Plan, options: PlanOptions) -> Plan:
+    """Step 2a: no plan within the time limit."""
+    return replace(
+        unsolved,
+        infeasible_reason=(
+            f"no plan was found within the time limit ({options.time_limit_seconds:g} s): "
+            "raise --time-limit"
+        ),
+    )
+
+
+def _infeasible_plan(
+    unsolved: Plan,
+    problem: PlanningProblem,
+    service: NormalizedService,
+    options: PlanOptions,
+    solution: Solution,
+) -> Plan:
+    """Step 2b: no plan exists; name the constraints that make it so."""
+    reason, culprits, reports = diagnose_infeasible(
+        problem.arrays,
+        problem.spec,
+        time_limit_seconds=options.time_limit_seconds,
+        num_workers=options.num_workers,
+    )
+    return replace(
+        unsolved,
+        scaling=_scaling(problem, service, options, solution),
+        constraints=reports,
+        infeasible_reason=reason,
+        infeasible_constraints=culprits,
+    )
+
+
+def _solved_plan(
+    unsolved: Plan,
+    problem: PlanningProblem,
+    service: NormalizedService,
+    options: PlanOptions,
+    solution: Solution,
+) -> Plan:
+    """Step 2c: placements with their fallback chains, cost per replica count, explanations."""
+    scaling = _scaling(problem, service, options, solution)
+    reports = (
+        constraint_reports(
+            problem.arrays,
+            problem.spec,
+            solution,
+            time_limit_seconds=options.time_limit_seconds,
+            num_workers=options.num_workers,
+        )
+        if options.explain
+        else ()
+    )
+    status: PlanStatus = "optimal" if solution.status == "optimal" else "feasible"
+    return replace(
+        unsolved,
+        status=status,
+        placements=_placements(problem, service, options, solution),
+        hourly_cost=float(solution.hourly_cost or 0.0),
+        scaling=scaling,
+        constraints=reports,
+        notes=(*unsolved.notes, *_solution_notes(problem, options, solution, status, scaling)),
+    )
+
+
+def _placements(
+    problem: PlanningProblem, service: NormalizedService, options: PlanOptions, solution: Solution
+) -> tuple[Placement, ...]:
+    """The pools the solution uses, cheapest first, each with its fallback chains."""
+    pools, arrays = problem.pools, problem.arrays
+    events = service.retry.on_events if service.retry is not None else ()
+    chains = fallback_chains(
+        pools, arrays, solution.counts, problem.spec, events, options.max_fallbacks
+    )
+    used = [int(index) for index in np.flatnonzero(solution.counts > 0)]
+    offers_used = offer_dicts(pools, used)
+    placements = sorted(
+        (
+            _placement(
+                pools, arrays, solution.counts, index, offers_used[index], chains[index], options
+            )
+            for index in used
+        ),
+        key=lambda placement: (placement.hourly_price, placement.failure_domain),
+    )
+    return tuple(placements)
+
+
+def _solution_notes(
+    problem: PlanningProblem,
+    options: PlanOptions,
+    solution: Solution,
+    status: PlanStatus,
+    scaling: tuple[ScalingStep, ...],
+) -> tuple[PlanNote, ...]:
+    """What the user should know about a solved plan: time limit, scaling range, hedge replicas."""
+    low, high, spec = problem.replicas_min, problem.replicas_max, problem.spec
+    notes: list[PlanNote] = []
+    if status == "feasible" or any(step.status == "feasible" for step in scaling):
+        notes.append(TimeLimitReached(time_limit_seconds=options.time_limit_seconds))
+    if high - low + 1 > MAX_SCALING_STEPS:
+        notes.append(
+            ScalingNotComputed(replicas_min=low, replicas_max=high, max_steps=MAX_SCALING_STEPS)
+        )
+    planned = int(solution.counts.sum())
+    if (spec.hedge or spec.wave_survival) and planned > low:
+        notes.append(
+            HedgeReplicas(
+                extra=planned - low,
+                expected_survival=spec.hedge,
+                wave_domain=options.failure_domain if spec.wave_survival else None,
+            )
+        )
+    return tuple(notes)
+
+
+def _placement(
+    pools: pd.DataFrame,
+    arrays: PoolArrays,
+    counts: np.ndarray,
+    index: int,
+    offer: dict[str, Any],
+    fallbacks: tuple[Fallback, ...],
+    options: PlanOptions,
+) -> Placement:
+    return Placement(
+        offer=offer,
+        count=int(counts[index]),
+        capacity_type=arrays.capacity_type[index],
+        hourly_price=float(arrays.price[index]),
+        failure_domain=domain_label(offer, options.failure_domain),
+        interruption_rate=float(arrays.rate[index]),
+        fallbacks=fallbacks,
+    )
+
+
+def _scaling(
+    problem: PlanningProblem, service: NormalizedService, options: PlanOptions, at_low: Solution
+) -> tuple[ScalingStep, ...]:
+    """The optimal cost at every replica count of the range, and each step's marginal cost."""
+    low, high = problem.replicas_min, problem.replicas_max
+    if high == low or high - low + 1 > MAX_SCALING_STEPS:
+        return ()
+    steps = []
+    previous: float | None = None
+    for replicas in range(low, high + 1):
+        if replicas == low:
+            result = at_low
+        else:
+            result = solve(
+                problem.arrays,
+                model_spec(service, options, replicas, capacity_limits=problem.spec.capacity),
+                time_limit_seconds=options.time_limit_seconds,
+                num_workers=options.num_workers,
+                tie_break=False,
+            )
+        feasible = result.status in ("optimal", "feasible")
+        cost = result.hourly_cost if feasible else None
+        steps.append(
+            ScalingStep(
+                replicas=replicas,
+                status=result.status if feasible else "infeasible",  # type: ignore[arg-type]
+                hourly_cost=cost,
+                marginal_hourly_cost=None
+                if replicas == low or cost is None or previous is None
+                else cost - previous,
+            )
+        )
+        previous = cost
+    return tuple(steps)
+
+
+def _settings(
+    spec: ModelSpec, options: PlanOptions, service: NormalizedService
+) -> dict[str, object]:
+    return {
+        "availability_target": options.availability_target,
+        "max_per_domain": spec.max_per_domain,
+        "failure_domain": options.failure_domain,
+        "on_demand_floor": options.on_demand_floor,
+        "budget_hourly": options.budget_hourly,
+        "time_limit_seconds": options.time_limit_seconds,
+        "hedge": spec.hedge,
+        "wave_survival": spec.wave_survival,
+        "creation_policy": service.creation_policy,
+        "reservation": service.reservation,
+    }

@@ -1,0 +1,120 @@
+"""What the planner tells the user beside the plan, as typed values: what happened, with its numbers.
+
+A ``Plan`` carries these in ``notes``; ``planner/report/plan_notes.py`` words them (the text table,
+Markdown and the CLI's JSON print the words), and ``to_json()`` gives the values with a ``kind``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+from planner.placement.kinds import FailureDomain
+
+
+@dataclass(frozen=True)
+class _Note:
+    kind: ClassVar[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class FleetMatched(_Note):
+    """``matched`` of the fleet's ``idle`` idle instances satisfy the configuration; ``busy``
+    instances exist but are never planned on."""
+
+    kind: ClassVar[str] = "fleet-matched"
+    matched: int
+    idle: int
+    busy: int
+
+
+@dataclass(frozen=True)
+class ReuseWithoutFleet(_Note):
+    """``creation_policy: reuse`` with no fleet inventory: nothing can be placed."""
+
+    kind: ClassVar[str] = "reuse-without-fleet"
+
+
+@dataclass(frozen=True)
+class ReservationWithoutCapacityFile(_Note):
+    """The configuration names a reservation but no capacity file states its count and price."""
+
+    kind: ClassVar[str] = "reservation-without-capacity-file"
+    reservation_id: str
+
+
+@dataclass(frozen=True)
+class ReservationNotInCapacityFile(_Note):
+    """The configuration's reservation is not in the capacity file."""
+
+    kind: ClassVar[str] = "reservation-not-in-capacity-file"
+    reservation_id: str
+
+
+@dataclass(frozen=True)
+class ReservationMatchesNoOffer(_Note):
+    """A reservation of the capacity file names a place with no offer satisfying the configuration."""
+
+    kind: ClassVar[str] = "reservation-matches-no-offer"
+    reservation_id: str
+    source: str  # FILE:LINE of the reservation
+    provider: str
+    region: str
+    instance_type: str
+
+
+@dataclass(frozen=True)
+class OnDemandFloorAboveReplicas(_Note):
+    """The on-demand floor exceeds the replicas planned: every replica is never-interrupted."""
+
+    kind: ClassVar[str] = "on-demand-floor-above-replicas"
+    floor: int
+    replicas: int
+
+
+@dataclass(frozen=True)
+class TimeLimitReached(_Note):
+    """A solve hit its time limit: the plan is valid but not proven the cheapest."""
+
+    kind: ClassVar[str] = "time-limit-reached"
+    time_limit_seconds: float
+
+
+@dataclass(frozen=True)
+class ScalingNotComputed(_Note):
+    """The replica range has more counts than ``max_steps``: no cost per replica count."""
+
+    kind: ClassVar[str] = "scaling-not-computed"
+    replicas_min: int
+    replicas_max: int
+    max_steps: int
+
+
+@dataclass(frozen=True)
+class HedgeReplicas(_Note):
+    """``extra`` replicas beyond the target hedge against interruption.
+
+    ``expected_survival``: the availability hedge asked for them; ``wave_domain``: the failure
+    domain of wave survival when it asked for them, else ``None``.
+    """
+
+    kind: ClassVar[str] = "hedge-replicas"
+    extra: int
+    expected_survival: bool
+    wave_domain: FailureDomain | None
+
+
+PlanNote = (
+    FleetMatched
+    | ReuseWithoutFleet
+    | ReservationWithoutCapacityFile
+    | ReservationNotInCapacityFile
+    | ReservationMatchesNoOffer
+    | OnDemandFloorAboveReplicas
+    | TimeLimitReached
+    | ScalingNotComputed
+    | HedgeReplicas
+)

@@ -1,0 +1,99 @@
+"""``plan(config, catalog, ...)``: a service's configuration, fleet and capacity files → ``Plan``.
+
+Matches the catalog (and the fleet) against the configuration, then plans over the matching
+offers with ``plan_offers``. See docs/planning.md.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from planner.catalog import Catalog
+from planner.config import LoadedConfig, load_config
+from planner.config.normalized import NormalizedService
+from planner.match import find_offers
+from planner.placement.core import plan_offers
+from planner.placement.input_files import load_capacity, load_fleet
+from planner.placement.inputs import CapacityData, FleetInventory
+from planner.placement.notes import FleetMatched, PlanNote, ReuseWithoutFleet
+from planner.placement.pools import fleet_frame
+from planner.placement.result import Exclusion, Plan, PlanOptions
+
+
+def _service(
+    config: LoadedConfig | NormalizedService | str | os.PathLike[str],
+) -> NormalizedService:
+    if isinstance(config, NormalizedService):
+        return config
+    if isinstance(config, str | os.PathLike):
+        return load_config(config).normalized
+    return config.normalized
+
+
+def plan(
+    config: LoadedConfig | NormalizedService | str | os.PathLike[str],
+    catalog: Catalog | None = None,
+    *,
+    fleet: FleetInventory | str | os.PathLike[str] | None = None,
+    capacity: CapacityData | str | os.PathLike[str] | None = None,
+    options: PlanOptions | None = None,
+) -> Plan:
+    """The cheapest placement of ``config``'s replicas over ``catalog`` (default: bundled).
+
+    ``fleet``: existing instances (a ``FleetInventory`` or a YAML/JSON file path).
+    ``capacity``: obtainable counts, spot interruption buckets and reservations (a
+    ``CapacityData`` or a CSV/YAML file path). Bad files raise ``InputError`` (file:line: field).
+    A plan that cannot exist is returned with ``status == "infeasible"`` and the reason; it is not
+    an exception.
+    """
+    service = _service(config)
+    if catalog is None:
+        catalog = Catalog.load()
+    if isinstance(capacity, str | os.PathLike):
+        capacity = load_capacity(capacity)
+    if isinstance(fleet, str | os.PathLike):
+        fleet = load_fleet(fleet)
+    # The model applies spot_policy and max_price itself, so explain can price relaxing them.
+    relaxed = service.model_copy(update={"spot_policy": "auto", "max_price": None})
+    offers = find_offers(relaxed, catalog)
+    matched_fleet = _matched_fleet(fleet, relaxed) if fleet is not None else None
+    exclusions = tuple(
+        Exclusion(
+            reason=item.requirement,
+            excluded=item.excluded,
+            cheapest_excluded_price=item.cheapest_excluded_price,
+        )
+        for item in offers.exclusions
+        if item.excluded
+    )
+    notes: list[PlanNote] = []
+    if fleet is not None and fleet.instances and matched_fleet is not None:
+        busy = sum(instance.count for instance in fleet.instances if not instance.idle)
+        matched = int(matched_fleet["fleet_count"].sum())
+        notes.append(FleetMatched(matched=matched, idle=fleet.idle_count, busy=busy))
+    if service.creation_policy == "reuse" and fleet is None:
+        notes.append(ReuseWithoutFleet())
+    return plan_offers(
+        offers.frame,
+        service,
+        matched_fleet=matched_fleet,
+        capacity=capacity,
+        options=options,
+        exclusions=exclusions,
+        notes=notes,
+    )
+
+
+def _matched_fleet(fleet: FleetInventory, service: NormalizedService) -> pd.DataFrame:
+    """The fleet's instance records that satisfy the configuration, via the offer matcher."""
+    frame = fleet_frame(fleet.instances)
+    if frame.empty:
+        return frame
+    # A stable price sort first, so the catalog's row order (row_id) is this frame's order.
+    frame = frame.sort_values("price", kind="stable").reset_index(drop=True)
+    fleet_catalog = Catalog.from_frame(frame.drop(columns=["fleet_count", "fleet_source"]))
+    matched = find_offers(service, fleet_catalog)
+    row_ids = matched.frame["row_id"].to_numpy()
+    return frame.iloc[row_ids].reset_index(drop=True)

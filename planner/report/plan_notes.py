@@ -1,0 +1,85 @@
+"""A plan's notes in words: one English sentence per typed note (``planner.placement.notes``)."""
+
+from __future__ import annotations
+
+from planner.placement.kinds import FailureDomain
+from planner.placement.notes import (
+    FleetMatched,
+    HedgeReplicas,
+    OnDemandFloorAboveReplicas,
+    PlanNote,
+    ReservationMatchesNoOffer,
+    ReservationNotInCapacityFile,
+    ReservationWithoutCapacityFile,
+    ReuseWithoutFleet,
+    ScalingNotComputed,
+    TimeLimitReached,
+)
+
+
+def domain_words(failure_domain: FailureDomain) -> str:
+    """What one failure domain is, in words."""
+    if failure_domain == "instance-type":
+        return "(backend, region, instance type)"
+    return "(backend, region)"
+
+
+def render_note(note: PlanNote) -> str:
+    """The sentence the plan's Notes section (and the CLI's JSON ``notes``) prints for ``note``."""
+    match note:
+        case FleetMatched(matched=matched, idle=idle, busy=busy):
+            return f"fleet: {matched} of {idle} idle instance(s) satisfy the configuration" + (
+                f" ({busy} busy instance(s) are never planned on)" if busy else ""
+            )
+        case ReuseWithoutFleet():
+            return (
+                "creation_policy: reuse places replicas only on idle fleet instances, and no fleet "
+                "inventory was given (--fleet)"
+            )
+        case ReservationWithoutCapacityFile(reservation_id=reservation_id):
+            return (
+                f"reservation {reservation_id!r}: no capacity file (--capacity) states its count "
+                "and price, so no reserved capacity is planned"
+            )
+        case ReservationNotInCapacityFile(reservation_id=reservation_id):
+            return (
+                f"reservation {reservation_id!r}: not in the capacity file, so no reserved "
+                "capacity is planned"
+            )
+        case ReservationMatchesNoOffer():
+            return (
+                f"reservation {note.reservation_id!r} ({note.source}): "
+                f"{note.provider}/{note.region}/{note.instance_type} matches no offer that "
+                "satisfies the configuration, so it is not used"
+            )
+        case OnDemandFloorAboveReplicas(floor=floor, replicas=replicas):
+            return (
+                f"the on-demand floor ({floor}) is above the {replicas} replica(s) planned: "
+                "every one of them goes on never-interrupted capacity"
+            )
+        case TimeLimitReached(time_limit_seconds=seconds):
+            return (
+                f"the time limit ({seconds:g} s) was reached before optimality was proven: the "
+                "plan is valid but may not be the cheapest"
+            )
+        case ScalingNotComputed(replicas_min=low, replicas_max=high, max_steps=max_steps):
+            return (
+                f"the replica range {low}..{high} has more than {max_steps} counts: the cost per "
+                "replica count was not computed"
+            )
+        case HedgeReplicas(extra=extra, expected_survival=expected, wave_domain=domain):
+            guarantees = []
+            if expected:
+                guarantees.append("expected survival")
+            if domain is not None:
+                guarantees.append(
+                    "surviving one preemption wave per failure domain, a " + domain_words(domain)
+                )
+            return (
+                f"{extra} extra replica(s) hedge against interruption ({' and '.join(guarantees)})"
+            )
+    raise AssertionError(f"a plan note without words: {note!r}")
+
+
+def render_notes(notes: tuple[PlanNote, ...]) -> list[str]:
+    return [render_note(note) for note in notes]

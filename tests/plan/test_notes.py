@@ -1,0 +1,111 @@
+"""A plan's notes are typed values; `planner/report/` words them, and the CLI's JSON prints words."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from plan_frames import offer_frame, service
+
+from planner.placement import PlanOptions, plan_offers
+from planner.placement.notes import (
+    FleetMatched,
+    HedgeReplicas,
+    OnDemandFloorAboveReplicas,
+    PlanNote,
+    ReservationMatchesNoOffer,
+    ReservationNotInCapacityFile,
+    ReservationWithoutCapacityFile,
+    ReuseWithoutFleet,
+    ScalingNotComputed,
+    TimeLimitReached,
+)
+from planner.report.plan import render_plan_json, render_plan_markdown, render_plan_table
+from planner.report.plan_notes import render_note
+
+WORDS: list[tuple[PlanNote, str]] = [
+    (
+        FleetMatched(matched=1, idle=3, busy=0),
+        "fleet: 1 of 3 idle instance(s) satisfy the configuration",
+    ),
+    (
+        FleetMatched(matched=0, idle=0, busy=3),
+        "fleet: 0 of 0 idle instance(s) satisfy the configuration "
+        "(3 busy instance(s) are never planned on)",
+    ),
+    (
+        ReuseWithoutFleet(),
+        "creation_policy: reuse places replicas only on idle fleet instances, and no fleet "
+        "inventory was given (--fleet)",
+    ),
+    (
+        ReservationWithoutCapacityFile("cr-1"),
+        "reservation 'cr-1': no capacity file (--capacity) states its count and price, so no "
+        "reserved capacity is planned",
+    ),
+    (
+        ReservationNotInCapacityFile("cr-1"),
+        "reservation 'cr-1': not in the capacity file, so no reserved capacity is planned",
+    ),
+    (
+        ReservationMatchesNoOffer("cr-1", "capacity.csv:4", "aws", "us-east-1", "p4d.24xlarge"),
+        "reservation 'cr-1' (capacity.csv:4): aws/us-east-1/p4d.24xlarge matches no offer that "
+        "satisfies the configuration, so it is not used",
+    ),
+    (
+        OnDemandFloorAboveReplicas(floor=3, replicas=2),
+        "the on-demand floor (3) is above the 2 replica(s) planned: every one of them goes on "
+        "never-interrupted capacity",
+    ),
+    (
+        TimeLimitReached(time_limit_seconds=0.5),
+        "the time limit (0.5 s) was reached before optimality was proven: the plan is valid but "
+        "may not be the cheapest",
+    ),
+    (
+        ScalingNotComputed(replicas_min=1, replicas_max=1000, max_steps=256),
+        "the replica range 1..1000 has more than 256 counts: the cost per replica count was not "
+        "computed",
+    ),
+    (
+        HedgeReplicas(extra=2, expected_survival=True, wave_domain=None),
+        "2 extra replica(s) hedge against interruption (expected survival)",
+    ),
+    (
+        HedgeReplicas(extra=4, expected_survival=True, wave_domain="instance-type"),
+        "4 extra replica(s) hedge against interruption (expected survival and surviving one "
+        "preemption wave per failure domain, a (backend, region, instance type))",
+    ),
+    (
+        HedgeReplicas(extra=1, expected_survival=False, wave_domain="region"),
+        "1 extra replica(s) hedge against interruption (surviving one preemption wave per "
+        "failure domain, a (backend, region))",
+    ),
+]
+
+
+@pytest.mark.parametrize(("note", "words"), WORDS, ids=lambda value: getattr(value, "kind", ""))
+def test_each_note_reads_as_its_sentence(note: PlanNote, words: str) -> None:
+    assert render_note(note) == words
+
+
+def test_every_kind_of_note_has_words() -> None:
+    assert {type(note) for note, _ in WORDS} == set(PlanNote.__args__)  # type: ignore[attr-defined]
+
+
+def test_the_outputs_word_the_notes_and_the_plan_keeps_their_values() -> None:
+    rows = [
+        {"provider": "aws", "region": "a", "instance_type": "g5", "spot": False, "price": 1.0},
+    ]
+    result = plan_offers(
+        offer_frame(rows), service(2), options=PlanOptions(on_demand_floor=3, explain=False)
+    )
+    note = OnDemandFloorAboveReplicas(floor=3, replicas=2)
+    assert result.notes == (note,)
+    assert result.to_json()["notes"] == [
+        {"kind": "on-demand-floor-above-replicas", "floor": 3, "replicas": 2}
+    ]
+    words = render_note(note)
+    assert json.loads(render_plan_json(result))["notes"] == [words]
+    assert render_plan_table(result).endswith(f"Notes:\n{words}")
+    assert render_plan_markdown(result).endswith(f"### Notes\n\n- {words}")
