@@ -300,7 +300,7 @@ def _capability_condition(r: Requirements, _: CatalogView) -> str:
 CLAUSE_RULES: Final[tuple[ClauseRule, ...]] = (
     ClauseRule(
         "providers",
-        1,
+        row_bytes=1,
         applies=lambda r, view: (
             _explicit_providers(r) or bool(_providers_unknown_to_gpuhunt(r, view))
         ),
@@ -311,14 +311,14 @@ CLAUSE_RULES: Final[tuple[ClauseRule, ...]] = (
     ),
     ClauseRule(
         "backends",
-        1,
+        row_bytes=1,
         applies=lambda r, _: r.backends is not None,
         condition=lambda r, _: f"backend in {_listed(r.backends or ())}",
         mask=lambda q, r: q.names_in("provider", providers_of_backends(r.backends or ())),
     ),
     ClauseRule(
         "reservation",
-        1,
+        row_bytes=1,
         applies=lambda r, _: r.reservation is not None,
         condition=lambda r, _: (
             f"reservation {r.reservation!r} (backends {_listed(RESERVATION_BACKENDS)} only)"
@@ -327,14 +327,14 @@ CLAUSE_RULES: Final[tuple[ClauseRule, ...]] = (
     ),
     ClauseRule(
         "privileged",
-        1,
+        row_bytes=1,
         applies=lambda r, _: r.privileged,
         condition=lambda r, _: f"privileged (backends {_listed(PRIVILEGED_PROVIDERS)} only)",
         mask=lambda q, _: q.names_in("provider", PRIVILEGED_PROVIDERS),
     ),
     ClauseRule(
         "instance_volumes",
-        1,
+        row_bytes=1,
         applies=lambda r, _: r.instance_volumes,
         condition=lambda r, _: (
             f"instance volumes (backends {_listed(INSTANCE_VOLUME_PROVIDERS)} only)"
@@ -351,14 +351,14 @@ CLAUSE_RULES: Final[tuple[ClauseRule, ...]] = (
     ),
     ClauseRule(
         "spot",
-        1,
+        row_bytes=1,
         applies=lambda r, _: r.spot is not None,
         condition=lambda r, _: "spot" if r.spot else "on-demand",
         mask=lambda q, r: q.equals("spot", bool(r.spot)),
     ),
     ClauseRule(
         "cpu_arch",
-        1,
+        row_bytes=1,
         applies=lambda r, _: bool(r.cpu_arch),
         condition=lambda r, _: f"cpu arch {(r.cpu_arch or '').lower()}",
         mask=lambda q, r: q.names_in("cpu_arch", (r.cpu_arch or "",)),
@@ -380,7 +380,7 @@ CLAUSE_RULES: Final[tuple[ClauseRule, ...]] = (
     ),
     ClauseRule(
         "gpu_vendor",
-        1,
+        row_bytes=1,
         applies=lambda r, _: bool(r.gpu_vendor),
         condition=lambda r, _: f"gpu vendor {(r.gpu_vendor or '').lower()}",
         mask=lambda q, r: q.names_in("gpu_vendor", (r.gpu_vendor or "",)),
@@ -396,7 +396,7 @@ CLAUSE_RULES: Final[tuple[ClauseRule, ...]] = (
     ),
     ClauseRule(
         "gpu_names",
-        1,
+        row_bytes=1,
         applies=lambda r, _: r.gpu_names is not None,
         condition=lambda r, _: f"gpu name in {_listed(r.gpu_names or ())}",
         mask=lambda q, r: q.names_in("gpu_name", r.gpu_names or ()),
@@ -404,7 +404,7 @@ CLAUSE_RULES: Final[tuple[ClauseRule, ...]] = (
     ),
     ClauseRule(
         "compute_capability",
-        2,
+        row_bytes=2,
         applies=lambda r, _: _capability_bounds(r) != (None, None),
         condition=_capability_condition,
         mask=lambda q, _: q.compute_capability(),
@@ -430,7 +430,7 @@ CLAUSE_RULES: Final[tuple[ClauseRule, ...]] = (
     ),
     ClauseRule(
         "disk",
-        8,
+        row_bytes=8,
         applies=lambda r, _: (r.min_disk_gb, r.max_disk_gb) != (None, None),
         condition=lambda r, _: (
             _bounds_text("disk", r.min_disk_gb, r.max_disk_gb, unit="GB") + " (when stated)"
@@ -439,21 +439,21 @@ CLAUSE_RULES: Final[tuple[ClauseRule, ...]] = (
     ),
     ClauseRule(
         "flags",
-        1,
+        row_bytes=1,
         applies=lambda r, _: r.allowed_flags is not None,
         condition=lambda r, _: f"flags within {_listed(r.allowed_flags or ())}",
         mask=lambda q, r: q.flags_allowed(r.allowed_flags or ()),
     ),
     ClauseRule(
         "regions",
-        1,
+        row_bytes=1,
         applies=lambda r, _: r.regions is not None,
         condition=lambda r, _: f"region in {_listed(r.regions or ())}",
         mask=lambda q, r: q.names_in("region", r.regions or ()),
     ),
     ClauseRule(
         "instance_types",
-        2,
+        row_bytes=2,
         applies=lambda r, _: r.instance_types is not None,
         condition=lambda r, _: f"instance type in {_listed(r.instance_types or ())}",
         mask=lambda q, r: q.names_in("instance_type", r.instance_types or ()),
