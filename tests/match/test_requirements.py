@@ -41,6 +41,16 @@ def test_a_normalized_service_is_accepted_directly() -> None:
     assert requirements_from_config(service) == requirements_of("")
 
 
+def test_an_unknown_backend_of_a_normalized_service_is_a_config_error() -> None:
+    # A loaded file cannot name one (the model refuses it); a service built in code can.
+    service = NormalizedService(port=NormalizedPort(container_port=80), backends=("aws", "nope"))
+    with pytest.raises(ConfigError) as raised:
+        requirements_from_config(service)
+    (problem,) = raised.value.problems
+    assert problem.path == "backends"
+    assert problem.message.startswith("unknown backend 'nope'; known backends: amddevcloud, aws,")
+
+
 def test_ranges_and_units_reach_the_query() -> None:
     requirements = requirements_of(
         "resources:\n"
