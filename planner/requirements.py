@@ -159,8 +159,8 @@ def backend_of_provider(provider: str, backends: tuple[str, ...] | None = None) 
 def requirements_from_config(config: LoadedConfig | NormalizedService) -> Requirements:
     """The catalog query and offer filters dstack 0.22.5 derives from a service configuration.
 
-    Applies the server's GPU-vendor inference and image rules, the spot policy and the backend ->
-    provider mapping (docs/configuration.md). Raises ``ConfigError`` for a configuration the server
+    Applies the server's GPU-vendor inference and image rules (docs/configuration.md §5.6), the
+    spot policy (§6.2) and the backend -> provider mapping (§7). Raises ``ConfigError`` for a configuration the server
     would refuse (a non-NVIDIA accelerator or an ARM CPU without image, an unknown backend).
     """
     # Lazy for start-up time: the normalized view is a pydantic model, and a caller that builds

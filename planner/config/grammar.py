@@ -5,7 +5,7 @@ Every parser takes the value as YAML produced it and either returns a plain Pyth
 validation error located at the field. Nothing here knows about pydantic or files.
 
 Grammar rules follow docs of the format (seed page) and, where it is silent, dstack 0.22.5; see
-docs/configuration.md. Deliberate departures are stated where they occur.
+docs/configuration.md §2–§5. Deliberate departures are stated where they occur.
 """
 
 from __future__ import annotations
@@ -349,7 +349,8 @@ def parse_name_list(value: Any, what: str, hint: str) -> tuple[str, ...]:
 
     ``what`` names one item in messages (``GPU name``), ``hint`` says how to write the value; a bad
     item of a list is reported at its own index. A number is a name too (``name: 4090`` is
-    ``"4090"``): numbers reaching string fields become strings, as in dstack (docs/configuration.md).
+    ``"4090"``): numbers reaching string fields become strings, as in dstack
+    (docs/configuration.md §1).
     """
     value = _number_as_text(value)
     if isinstance(value, list | tuple):

@@ -120,7 +120,10 @@ def _check_kind(document: YamlDocument | None, source: str) -> None:
     data = document.data
     start = document.start
     if not isinstance(data, dict):
-        message = f"a service configuration is a mapping of `key: value` lines, not {describe_value(data)}"
+        message = (
+            "a service configuration is a mapping of `key: value` lines, "
+            f"not {describe_value(data)}"
+        )
         raise ConfigError(Problem(message, source, start.line, start.column))
     if "type" not in data:
         message = "`type` is missing; a service configuration starts with `type: service`"

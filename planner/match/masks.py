@@ -2,7 +2,7 @@
 
 Each requirement (a "clause") ANDs its verdict for a block of catalog rows into a caller's buffer, so
 the fast path can combine them in place and the why-not report can keep them apart. The semantics are
-gpuhunt's ``constraints.matches`` (docs/catalog-format.md), in particular:
+gpuhunt's ``constraints.matches`` (docs/catalog-format.md §3), in particular:
 
 - bounds are inclusive, ``None`` skips a bound, ``min > max`` simply matches nothing;
 - the GPU clauses are skipped for a CPU-only row when ``min_gpu_count == 0``; with the count

@@ -41,9 +41,9 @@ from planner.errors import ConfigError
 dstack_configurations = pytest.importorskip("dstack._internal.core.models.configurations")
 
 # --------------------------------------------------------------------------------------------
-# Value pools (the grammars of docs/configuration.md): per grammar, valid forms, then edge cases and invalid forms. A document
-# takes most keys from the valid pools, so that accepted documents are common and their values get
-# compared, and mixes in a few edge values to compare accept/reject.
+# Value pools (docs/configuration.md §2–§6): per grammar, valid forms, then edge cases and invalid
+# forms. A document takes most keys from the valid pools, so that accepted documents are common and
+# their values get compared, and mixes in a few edge values to compare accept/reject.
 
 
 @dataclass(frozen=True)
@@ -397,10 +397,11 @@ def deliberate_differences(document: Mapping[str, Any]) -> list[Difference]:
     if isinstance(name, str) and not RUN_NAME.fullmatch(name):
         add("run name pattern (dstack checks it on the server)")
     # `scaling` with `replicas` omitted passes dstack's parser, fails when the service is expanded
-    # into its replica group (docs/configuration.md: treated as invalid).
+    # into its replica group (docs/configuration.md §3.5: treat as invalid).
     if document.get("scaling") is not None and document.get("replicas") is None:
         add("scaling without replicas (dstack fails at expansion)")
-    # A negative retry duration parses in dstack and is refused by its server (docs/configuration.md).
+    # A negative retry duration parses in dstack and is refused by its server
+    # (docs/configuration.md §6.3).
     retry = document.get("retry")
     if isinstance(retry, Mapping) and _negative(retry.get("duration")):
         add("negative retry duration (dstack refuses it on the server)")
@@ -434,7 +435,8 @@ def deliberate_differences(document: Mapping[str, Any]) -> list[Difference]:
         if any(isinstance(n, str) and n != n.strip() for n in _walk(names)):
             add("padded GPU name")
     # Compute capability written with a sign, inner spaces or a fractional list item: dstack's
-    # int() reads "+8.0", "8.-1" (minor -1) and [8.5, 0] (as 8.0); docs/configuration.md wants MAJOR.MINOR.
+    # int() reads "+8.0", "8.-1" (minor -1) and [8.5, 0] (as 8.0); docs/configuration.md §2.4
+    # wants MAJOR.MINOR.
     if isinstance(gpu_mapping, Mapping) and _odd_capability(gpu_mapping.get("compute_capability")):
         add("compute capability outside MAJOR.MINOR")
     # A negative scaling delay: dstack parses it (a delay can only be >= 0).
@@ -515,7 +517,7 @@ def gpu_count_as_seed(document: Mapping[str, Any]) -> bool:
     gpu = resources_value.get("gpu") if isinstance(resources_value, Mapping) else None
     if isinstance(gpu, Mapping):
         return "count" not in gpu  # `gpu: {}` too: a GPU of the default count
-    if isinstance(gpu, str):  # a count token has no letter (docs/configuration.md)
+    if isinstance(gpu, str):  # a count token has no letter (docs/configuration.md §5.4)
         tokens = gpu.replace(" ", "").split(":")
         return not any(token and not any(c.isalpha() for c in token) for token in tokens)
     return False
@@ -523,7 +525,8 @@ def gpu_count_as_seed(document: Mapping[str, Any]) -> bool:
 
 def _one_leading_slash(path: str) -> str:
     """dstack keeps POSIX's implementation-defined leading ``//`` (``str(PurePosixPath("//d"))``);
-    the normalized view writes ``/d``, the same directory on Linux (docs/configuration.md: normalised)."""
+    the normalized view writes ``/d``, the same directory on Linux (docs/configuration.md §4.1:
+    normalised)."""
     return "/" + path.lstrip("/")
 
 
@@ -547,7 +550,7 @@ def compare_values(document: Mapping[str, Any], ours: NormalizedService, theirs:
     assert ours.resources.shm_size_gb == (None if shm is None else float(shm))
     gpu = resources_value.gpu
     ours_gpu = ours.resources.gpu
-    if gpu is None:  # `gpu: null`: the default (docs/configuration.md)
+    if gpu is None:  # `gpu: null`: the default (docs/configuration.md §5.5)
         assert our_range(ours_gpu.count) == (0, None)
         assert ours_gpu.names is None and ours_gpu.vendor is None
     else:

@@ -1,4 +1,4 @@
-"""The value grammars of the service configuration (docs/configuration.md), parser by parser."""
+"""The value grammars of the service configuration (docs/configuration.md §2–§5), parser by parser."""
 
 from __future__ import annotations
 

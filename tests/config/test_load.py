@@ -408,7 +408,7 @@ def test_range_mapping_errors_sit_at_the_bound() -> None:
 
 # ------------------------------------------------------------------------ dstack's messages
 
-# Every client-side message of dstack 0.22.5 (its gist → the cause; docs/configuration.md), as this planner words
+# Every client-side message of docs/configuration.md §10 (0.22.5 gist → cause), as this planner words
 # it: the gist, then what is expected or how to fix it. Keys that exist only in dstack 0.19+
 # (`docker`, `groups`, `stop_duration`) are rejected as such, so their rules cannot arise.
 DSTACK_MESSAGES = [
