@@ -7,16 +7,18 @@ offer filters applied after the query (backends, regions, instance_types, reserv
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from planner.backend_names import DSTACK_BACKENDS
-from planner.errors import ConfigError, Problem
+from planner.catalog.columns import CPU_ARCHS, GPU_VENDORS, OFFLINE_PROVIDERS, ONLINE_PROVIDERS
+from planner.catalog.gpus import GpuTable
+from planner.config.backend_names import DSTACK_BACKENDS
+from planner.config.grammar import parse_compute_capability
+from planner.errors import ConfigError, InputError, Problem
 
 if TYPE_CHECKING:
-    from planner.catalog.gpus import GpuTable
-    from planner.config import LoadedConfig
+    from planner.config.load import LoadedConfig
     from planner.config.normalized import NormalizedService
 
 
@@ -62,8 +64,6 @@ class Requirements:
             result[name] = list(value) if isinstance(value, tuple) else value
         return result
 
-
-# dstack 0.22.5's backend types (BackendType values a configuration may name).
 
 # Backends whose gpuhunt provider has another name (dstack's get_catalog_offers). A backend that is
 # not here and not a gpuhunt provider (kubernetes, cudo, tensordock) has no catalog offers at all.
@@ -118,13 +118,15 @@ IMAGE_FOR_ACCELERATOR_MESSAGE: Final = (
 IMAGE_FOR_ARM_MESSAGE: Final = "`image` must be set when ARM CPU requested"
 
 
+# Every provider gpuhunt knows: what ``providers=None`` queries.
+ALL_PROVIDERS: Final[tuple[str, ...]] = OFFLINE_PROVIDERS + ONLINE_PROVIDERS
+
+
 def provider_of_backend(backend: str) -> str | None:
     """The gpuhunt provider whose catalog rows a dstack backend offers; None when it has none."""
-    from planner.catalog.columns import OFFLINE_PROVIDERS, ONLINE_PROVIDERS
-
     name = backend.lower()
     provider = _PROVIDER_OF_BACKEND.get(name, name)
-    return provider if provider in OFFLINE_PROVIDERS + ONLINE_PROVIDERS else None
+    return provider if provider in ALL_PROVIDERS else None
 
 
 def providers_of_backends(backends: tuple[str, ...]) -> tuple[str, ...]:
@@ -157,10 +159,12 @@ def backend_of_provider(provider: str, backends: tuple[str, ...] | None = None) 
 def requirements_from_config(config: LoadedConfig | NormalizedService) -> Requirements:
     """The catalog query and offer filters dstack 0.22.5 derives from a service configuration.
 
-    Applies the server's GPU-vendor inference and image rules (service-config.md §5.6), the spot
-    policy (§6.2) and the backend -> provider mapping (§7). Raises ``ConfigError`` for a
-    configuration the server would refuse (a non-NVIDIA accelerator or an ARM CPU without image).
+    Applies the server's GPU-vendor inference and image rules (docs/configuration.md §5.6), the
+    spot policy (§6.2) and the backend -> provider mapping (§7). Raises ``ConfigError`` for a configuration the server
+    would refuse (a non-NVIDIA accelerator or an ARM CPU without image, an unknown backend).
     """
+    # Lazy for start-up time: the normalized view is a pydantic model, and a caller that builds
+    # Requirements itself must not pay for pydantic when importing this module.
     from planner.config.normalized import NormalizedService
 
     source: str | None = None
@@ -190,7 +194,9 @@ def requirements_from_config(config: LoadedConfig | NormalizedService) -> Requir
     backends = None
     if service.backends is not None:
         backends = tuple(backend.lower() for backend in service.backends)
-    _check_backends(backends, source)
+    unknown_backends = backend_problems(backends)
+    if unknown_backends:
+        raise ConfigError([replace(problem, file=source) for problem in unknown_backends])
 
     return Requirements(
         providers=providers_of_backends(backends) if backends is not None else None,
@@ -239,8 +245,6 @@ def _inferred_vendor(service: NormalizedService) -> str | None:
     if not gpu.names:
         # The default image is built for NVIDIA/CUDA; a custom image may suit any vendor.
         return "nvidia" if service.image is None else None
-    from planner.catalog.gpus import GpuTable
-
     table = GpuTable.load()
     vendors = {vendor_of_gpu_name(table, name) for name in gpu.names}
     # {None}: every name unknown; several entries: mixed vendors or some name unknown.
@@ -282,8 +286,6 @@ def _check_image_rules(
         if vendor is not None:
             requested.add(vendor)
         elif gpu.names:
-            from planner.catalog.gpus import GpuTable
-
             table = GpuTable.load()
             requested = {v for v in (vendor_of_gpu_name(table, n) for n in gpu.names) if v}
         needing = sorted(requested & _VENDORS_NEEDING_IMAGE)
@@ -309,14 +311,58 @@ def _check_image_rules(
         )
 
 
-def _check_backends(backends: tuple[str, ...] | None, source: str | None) -> None:
-    unknown = [backend for backend in backends or () if backend not in DSTACK_BACKENDS]
-    if unknown:
-        raise ConfigError(
+def backend_problems(backends: tuple[str, ...] | None) -> list[Problem]:
+    """One problem per name that is not a dstack backend (any letter case)."""
+    return [
+        Problem(
+            f"unknown backend {backend!r}; known backends: {', '.join(DSTACK_BACKENDS)}",
+            path="backends",
+        )
+        for backend in backends or ()
+        if backend.lower() not in DSTACK_BACKENDS
+    ]
+
+
+def check_requirements(requirements: Requirements) -> None:
+    """Raise ``InputError`` listing every value of ``requirements`` the matcher cannot use."""
+    r = requirements
+    problems: list[Problem] = [
+        Problem(
+            f"unknown provider {provider!r}; known providers: {', '.join(ALL_PROVIDERS)}",
+            path="providers",
+        )
+        for provider in r.providers or ()
+        if provider.lower() not in ALL_PROVIDERS
+    ]
+    problems += backend_problems(r.backends)
+    if r.cpu_arch and r.cpu_arch.lower() not in CPU_ARCHS:
+        problems.append(
             Problem(
-                f"unknown backend {', '.join(map(repr, unknown))}; "
-                f"expected one of: {', '.join(DSTACK_BACKENDS)}",
-                file=source,
-                path="backends",
+                f"unknown cpu arch {r.cpu_arch!r}; expected one of {CPU_ARCHS}", path="cpu_arch"
             )
         )
+    if r.gpu_vendor and r.gpu_vendor.lower() not in GPU_VENDORS:
+        problems.append(
+            Problem(
+                f"unknown gpu vendor {r.gpu_vendor!r}; expected one of {GPU_VENDORS}",
+                path="gpu_vendor",
+            )
+        )
+    for name, value in (
+        ("min_compute_capability", r.min_compute_capability),
+        ("max_compute_capability", r.max_compute_capability),
+    ):
+        if value is not None:
+            try:
+                parse_compute_capability(value)
+            except ValueError:
+                problems.append(
+                    Problem(f"expected a (major, minor) pair or 'M.m', got {value!r}", path=name)
+                )
+    if problems:
+        raise InputError(problems)
+
+
+def compute_capability_bound(value: object) -> tuple[int, int] | None:
+    """A compute-capability bound as an integer pair; ``(8, 0)``, ``[8, 0]`` and ``"8.0"`` alike."""
+    return None if value is None else parse_compute_capability(value)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.catalog.columns import GPU_VENDORS
+from planner.config.grammar import parse_compute_capability
 from planner.errors import CatalogError, Problem
 
 GPU_TABLE_FIELDS = ("vendor", "name", "memory_gb", "compute_capability", "architecture", "aliases")
@@ -226,10 +227,7 @@ def _entry_from_row(row: dict[str, str]) -> GpuInfo:
         raise ValueError("name is empty")
     memory = float(row.get("memory_gb") or "")
     capability_text = (row.get("compute_capability") or "").strip()
-    capability: tuple[int, int] | None = None
-    if capability_text:
-        major, _, minor = capability_text.partition(".")
-        capability = (int(major), int(minor))
+    capability = parse_compute_capability(capability_text) if capability_text else None
     if (capability is None) != (vendor != "nvidia"):
         raise ValueError("compute_capability is required for NVIDIA GPUs and only for them")
     aliases = tuple(alias.strip() for alias in (row.get("aliases") or "").split("|") if alias)

@@ -51,16 +51,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Lazy for start-up time: only the command that runs pays for the catalog, pydantic and pandas.
     from planner.catalog import Catalog
     from planner.config import load_config
     from planner.match import find_offers
+    from planner.match.grouping import parse_group_by
     from planner.report import offers as report
 
-    group_by: tuple[str, ...] = ()
-    if args.group_by:
-        from planner.match.grouping import parse_group_by
-
-        group_by = parse_group_by(args.group_by)
+    group_by = parse_group_by(args.group_by) if args.group_by else ()
     if group_by and args.format == "csv":
         raise InputError("--group-by: the csv format lists offers; use table or json for groups")
     config = load_config(args.file)

@@ -26,6 +26,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Lazy for start-up time: the other commands do not pay for pydantic and the models.
     from planner.config.schema import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"

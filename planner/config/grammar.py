@@ -5,7 +5,7 @@ Every parser takes the value as YAML produced it and either returns a plain Pyth
 validation error located at the field. Nothing here knows about pydantic or files.
 
 Grammar rules follow docs of the format (seed page) and, where it is silent, dstack 0.22.5; see
-/work/shared/spec/service-config.md §2–§5. Deliberate departures are stated where they occur.
+docs/configuration.md §2–§5. Deliberate departures are stated where they occur.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
+
+from planner.config.value_kinds import describe_value
 
 T = TypeVar("T", int, float)
 
@@ -40,6 +42,8 @@ _DURATION_WITH_UNIT = re.compile(r"(\d+) *([smhdw])")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PORT_PAIR = re.compile(r"([0-9]+):([0-9]+)")  # as written: no spaces
 MAX_PORT = 65535
+# A compute capability as text: "8.0", "12.1".
+_CAPABILITY_TEXT = re.compile(r"(\d+)\.(\d+)")
 
 
 @dataclass(frozen=True)
@@ -324,11 +328,10 @@ def parse_compute_capability(value: Any) -> tuple[int, int]:
         return numbers[0], numbers[1]
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"invalid compute capability {value!r}: expected MAJOR.MINOR (e.g. 8.0)")
-    text = str(value).strip()
-    parts = text.split(".")
-    if len(parts) != 2 or not all(re.fullmatch(r"\d+", part) for part in parts):
+    match = _CAPABILITY_TEXT.fullmatch(str(value).strip())
+    if match is None:
         raise ValueError(f"invalid compute capability {value!r}: expected MAJOR.MINOR (e.g. 8.0)")
-    return int(parts[0]), int(parts[1])
+    return int(match.group(1)), int(match.group(2))
 
 
 def parse_vendor(value: Any) -> Vendor:
@@ -346,7 +349,8 @@ def parse_name_list(value: Any, what: str, hint: str) -> tuple[str, ...]:
 
     ``what`` names one item in messages (``GPU name``), ``hint`` says how to write the value; a bad
     item of a list is reported at its own index. A number is a name too (``name: 4090`` is
-    ``"4090"``): numbers reaching string fields become strings, as in dstack (spec §1.4).
+    ``"4090"``): numbers reaching string fields become strings, as in dstack
+    (docs/configuration.md §1).
     """
     value = _number_as_text(value)
     if isinstance(value, list | tuple):
@@ -356,13 +360,17 @@ def parse_name_list(value: Any, what: str, hint: str) -> tuple[str, ...]:
             raise ValueError(f"{what} can not be empty: {hint}")
         return (value,)
     if not isinstance(value, list | tuple):
-        raise ValueError(f"expected a {what} or a list of them, got {_kind(value)}: {hint}")
+        raise ValueError(
+            f"expected a {what} or a list of them, got {describe_value(value)}: {hint}"
+        )
     if not value:
         raise ValueError(f"{what} can not be empty (the list has no items): {hint}")
     problems = [
         EntryProblem((index,), f"{what} can not be empty", item)
         if isinstance(item, str)
-        else EntryProblem((index,), f"expected a {what} (a string), got {_kind(item)}", item)
+        else EntryProblem(
+            (index,), f"expected a {what} (a string), got {describe_value(item)}", item
+        )
         for index, item in enumerate(value)
         if not isinstance(item, str) or not item.strip()
     ]
@@ -551,7 +559,8 @@ def parse_env(value: Any) -> dict[str, str | None]:
                 problems.append(
                     EntryProblem(
                         (key,),
-                        f"env {key}: expected a string or number value, got {_kind(item)}",
+                        f"env {key}: expected a string or number value, got "
+                        f"{describe_value(item, secret=True)}",
                         item,
                     )
                 )
@@ -565,8 +574,8 @@ def parse_env(value: Any) -> dict[str, str | None]:
                 problems.append(
                     EntryProblem(
                         (index,),
-                        f"expected a KEY=value string, got {_kind(item)} (quote the whole entry: "
-                        '- "KEY=value")',
+                        f"expected a KEY=value string, got {describe_value(item, secret=True)} "
+                        '(quote the whole entry: - "KEY=value")',
                         item,
                     )
                 )
@@ -590,7 +599,8 @@ def parse_env(value: Any) -> dict[str, str | None]:
             result[key] = text if separator else None
     else:
         raise ValueError(
-            f"env must be a mapping (KEY: value) or a list of KEY=value strings, not {_kind(value)}"
+            f"env must be a mapping (KEY: value) or a list of KEY=value strings, not "
+            f"{describe_value(value, secret=True)}"
         )
     if problems:
         raise EntryErrors(problems)
@@ -604,22 +614,6 @@ def _env_key_problem(key: Any) -> str | None:
         f"invalid environment variable name {key!r}: use letters, digits and _, "
         "not starting with a digit (e.g. HF_TOKEN)"
     )
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "an empty value (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return type(value).__name__
 
 
 def normalize_absolute_path(value: Any, what: str) -> str:

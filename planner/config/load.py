@@ -16,7 +16,9 @@ from pydantic import ValidationError
 from planner.config.models import ServiceConfiguration
 from planner.config.normalize import normalize
 from planner.config.normalized import NormalizedService
+from planner.config.schema import json_schema
 from planner.config.validation_errors import SECRET_PATHS, problems_from_validation_error
+from planner.config.value_kinds import describe_value
 from planner.config.yaml_loader import Mark, YamlDocument, decode_yaml_bytes, parse_yaml
 from planner.errors import ConfigError, Problem
 
@@ -118,7 +120,10 @@ def _check_kind(document: YamlDocument | None, source: str) -> None:
     data = document.data
     start = document.start
     if not isinstance(data, dict):
-        message = f"a service configuration is a mapping of `key: value` lines, not {_kind(data)}"
+        message = (
+            "a service configuration is a mapping of `key: value` lines, "
+            f"not {describe_value(data)}"
+        )
         raise ConfigError(Problem(message, source, start.line, start.column))
     if "type" not in data:
         message = "`type` is missing; a service configuration starts with `type: service`"
@@ -139,31 +144,15 @@ def _check_kind(document: YamlDocument | None, source: str) -> None:
             "(`type: service`)"
         )
     else:
-        message = f"`type` must be `service`, not {_kind(kind)}"
+        message = f"`type` must be `service`, not {describe_value(kind)}"
     mark = document.locate(("type",))
     raise ConfigError(Problem(message, source, mark.line, mark.column, "type"))
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "an empty value"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a single string"
-    return "a mapping"
 
 
 def _validate(document: YamlDocument) -> ServiceConfiguration:
     try:
         return ServiceConfiguration.model_validate(document.data)
     except ValidationError as error:
-        from planner.config.schema import json_schema
-
         raise ConfigError(
             problems_from_validation_error(error, document, schema=json_schema)
         ) from None

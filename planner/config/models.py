@@ -1,7 +1,7 @@
 """The pydantic v2 models of a dstack ``service`` configuration, as written by the user.
 
 The format is the one of the reference page (dstack ~0.18.3x, "the seed"); where the seed is silent
-the behaviour of dstack 0.22.5 is followed (see /work/shared/spec/service-config.md). Every model
+the behaviour of dstack 0.22.5 is followed (see docs/configuration.md). Every model
 forbids unknown keys. Keys that exist only in dstack 0.22 are rejected with a message saying so.
 
 Values written in a shorthand (``gpu: A100:80GB:2``, ``port: 8080:8000``, volume short syntax, ...)
@@ -31,8 +31,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from planner.backend_names import DSTACK_BACKENDS
-from planner.config import grammar
+import planner.config.grammar as grammar
+from planner.config.backend_names import DSTACK_BACKENDS
 from planner.config.normalized import GBRange, IntRange
 
 # --------------------------------------------------------------------------------------------

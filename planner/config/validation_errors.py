@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from planner.config.models import CROSS_FIELD_ERROR, INVALID_KEY_ERROR
 from planner.config.normalized import REDACTED
+from planner.config.value_kinds import describe_value
 from planner.config.yaml_loader import FieldPath, YamlDocument, format_path
 from planner.errors import Problem
 
@@ -202,14 +203,16 @@ def _message(
     secret = is_secret(path)
     if len(nouns) == len(entries):
         expected = _alternatives(list(dict.fromkeys(nouns)))
-        message = f"expected {expected}, got {_describe(first.get('input'), secret)}"
+        message = f"expected {expected}, got {describe_value(first.get('input'), secret=secret)}"
     elif all(entry["type"] in _CHOICE_PARTS for entry in entries):
         words = [word for entry in entries for word in _choices(entry)]
         value = next(entry for entry in entries if entry["type"] == "literal_error").get("input")
         message = _choice_message(list(dict.fromkeys(nouns)), words, value, secret)
     elif kind in _BOUND_ERRORS and first["msg"].startswith(_SHOULD_BE):
         bound = first["msg"][len(_SHOULD_BE) :]
-        message = f"expected a value {bound}, got {_describe(first.get('input'), secret)}"
+        message = (
+            f"expected a value {bound}, got {describe_value(first.get('input'), secret=secret)}"
+        )
     else:
         message = _strip_prefix(first["msg"])
     hint = _yaml_reading_hint(path, document)
@@ -230,7 +233,7 @@ def _choice_message(nouns: list[str], words: list[str], value: Any, secret: bool
     else:
         expected = "one of " + ", ".join(words)
     if secret or not isinstance(value, str):
-        return f"expected {expected}; got {_describe(value, secret)}"
+        return f"expected {expected}; got {describe_value(value, secret=secret)}"
     message = f"expected {expected}; got {value!r}"
     same_word = [word for word in words if word.lower() == value.strip().lower()]
     close = same_word or difflib.get_close_matches(value, words, n=1, cutoff=0.6)
@@ -250,22 +253,6 @@ def _alternatives(nouns: list[str]) -> str:
     if len(nouns) == 1:
         return nouns[0]
     return ", ".join(nouns[:-1]) + " or " + nouns[-1]
-
-
-def _describe(value: Any, secret: bool) -> str:
-    if value is None:
-        return "an empty value (null)"
-    if isinstance(value, bool):
-        return "a boolean" if secret else f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return "a number" if secret else f"the number {value}"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return type(value).__name__
 
 
 def _yaml_reading_hint(path: FieldPath, document: YamlDocument) -> str | None:

@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from planner.errors import InputError
+from planner.requirements import Requirements, backend_of_provider
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from planner.match.offers import Offers
 
 GROUP_KEYS = ("gpu", "backend", "region", "count")
 
@@ -51,22 +50,23 @@ def parse_group_by(keys: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(parsed)
 
 
-def group_offers(offers: Offers, keys: str | Sequence[str]) -> list[dict[str, Any]]:
+def group_offers(
+    offers: pd.DataFrame, requirements: Requirements, keys: str | Sequence[str]
+) -> list[dict[str, Any]]:
+    """Groups of the matching ``offers`` (catalog rows, cheapest first) found for ``requirements``."""
     group_by = parse_group_by(keys)
-    table = _offer_table(offers)
-    if offers.requirements.max_gpu_count == 0:
+    table = _offer_table(offers, requirements)
+    if requirements.max_gpu_count == 0:
         return _cpu_groups(table, group_by)
     return _gpu_groups(table, group_by)
 
 
-def _offer_table(offers: Offers) -> pd.DataFrame:
+def _offer_table(offers: pd.DataFrame, requirements: Requirements) -> pd.DataFrame:
     """The matching offers' grouping columns (vectorized; string columns stay categorical)."""
-    from planner.requirements import backend_of_provider
-
     columns = ["provider", "region", "spot", "price", "cpu", "cpu_arch", "memory_gb"]
     columns += ["gpu_vendor", "gpu_name", "gpu_count", "gpu_memory_gb"]
-    table = offers.frame[columns].reset_index(drop=True)
-    chosen = offers.requirements.backends
+    table = offers[columns].reset_index(drop=True)
+    chosen = requirements.backends
     # Mapped per category, not per row.
     table["backend"] = table["provider"].map(
         {

@@ -2,7 +2,7 @@
 
 Each requirement (a "clause") ANDs its verdict for a block of catalog rows into a caller's buffer, so
 the fast path can combine them in place and the why-not report can keep them apart. The semantics are
-gpuhunt's ``constraints.matches`` (catalog-format.md §3), in particular:
+gpuhunt's ``constraints.matches`` (docs/catalog-format.md §3), in particular:
 
 - bounds are inclusive, ``None`` skips a bound, ``min > max`` simply matches nothing;
 - the GPU clauses are skipped for a CPU-only row when ``min_gpu_count == 0``; with the count
@@ -15,26 +15,30 @@ gpuhunt's ``constraints.matches`` (catalog-format.md §3), in particular:
 
 Then dstack's own filters on the offers: backends (through their gpuhunt providers), regions,
 instance types and the reservation (only backends that support one).
+
+``CLAUSE_RULES`` is the table of requirements: each row holds a clause's name, when it is set, its
+condition text (what why-not reports) and how it marks rows, so nothing about a clause is keyed by
+its name anywhere else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Final
 
 import numpy as np
 
-from planner.catalog.columns import CPU_ARCHS, GPU_VENDORS, OFFLINE_PROVIDERS, ONLINE_PROVIDERS
-from planner.errors import InputError, Problem
+from planner.catalog.gpus import GpuTable
 from planner.match.view import CatalogView, CodeSelector
 from planner.requirements import (
-    DSTACK_BACKENDS,
+    ALL_PROVIDERS,
     INSTANCE_VOLUME_PROVIDERS,
     PRIVILEGED_PROVIDERS,
     RESERVATION_BACKENDS,
     Requirements,
+    check_requirements,
+    compute_capability_bound,
     providers_of_backends,
 )
 
@@ -50,12 +54,13 @@ BLOCK_ROWS = 1 << 16
 
 @dataclass(frozen=True)
 class Clause:
-    """One requirement: its name, a human-readable condition and how it marks rows."""
+    """One set requirement over one catalog: its name, its condition text and how it marks rows."""
 
     name: str
     condition: str
     apply: Apply
     gpu_block: bool = False  # part of gpuhunt's GPU block (skippable for CPU-only rows)
+    row_bytes: int = 8  # roughly the bytes per row ``apply`` reads: narrow clauses run first
 
 
 class _Query:
@@ -134,8 +139,7 @@ class _Query:
         )
 
     def compute_capability(self) -> Apply:
-        low = _capability(self.requirements.min_compute_capability)
-        high = _capability(self.requirements.max_compute_capability)
+        low, high = _capability_bounds(self.requirements)
         capabilities = self.view.memo("capability:gpu_name", self._capabilities)
         within = np.fromiter(
             (
@@ -160,8 +164,6 @@ class _Query:
 
     def _capabilities(self) -> tuple[tuple[int, int] | None, ...]:
         """Compute capability per gpu_name category (gpuhunt: first NVIDIA entry, any case)."""
-        from planner.catalog.gpus import GpuTable
-
         table = GpuTable.load()
         return tuple(
             table.compute_capability(name) if name else None
@@ -199,181 +201,281 @@ class _Query:
         return apply
 
 
-def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
-    """The requirements that are set, in gpuhunt's evaluation order, then dstack's filters."""
-    _validate(requirements)
-    q = _Query(requirements, view)
-    r = requirements
-    result: list[Clause] = []
-
-    def add(name: str, condition: str, apply: Apply, gpu_block: bool = False) -> None:
-        result.append(Clause(name, condition, apply, gpu_block))
-
-    backend_providers = providers_of_backends(r.backends) if r.backends is not None else None
-    # requirements_from_config sets both to the same providers: report it once, as the backends
-    # the user wrote.
-    same_as_backends = backend_providers is not None and r.providers is not None
-    same_as_backends = same_as_backends and set(backend_providers or ()) == {
-        provider.lower() for provider in r.providers or ()
-    }
-    if r.providers is not None and not same_as_backends:
-        add("providers", f"provider in {_listed(r.providers)}", q.names_in("provider", r.providers))
-    elif r.providers is None and r.backends is None:
-        # gpuhunt's provider=None is every provider it knows; a catalog file of any other name
-        # (cudo.csv, a SkyPilot vms.csv in a directory not named after its cloud) is never queried.
-        unknown = [
-            name for name in view.categories("provider") if name.lower() not in ALL_PROVIDERS
-        ]
-        if unknown:
-            add(
-                "providers",
-                f"provider known to gpuhunt (not {', '.join(unknown)})",
-                q.names_in("provider", ALL_PROVIDERS),
-            )
-    if r.backends is not None and backend_providers is not None:
-        add(
-            "backends",
-            f"backend in {_listed(r.backends)}",
-            q.names_in("provider", backend_providers),
-        )
-    if r.reservation is not None:
-        add(
-            "reservation",
-            f"reservation {r.reservation!r} (backends {_listed(RESERVATION_BACKENDS)} only)",
-            q.names_in("provider", RESERVATION_BACKENDS),
-        )
-    if r.privileged:
-        add(
-            "privileged",
-            f"privileged (backends {_listed(PRIVILEGED_PROVIDERS)} only)",
-            q.names_in("provider", PRIVILEGED_PROVIDERS),
-        )
-    if r.instance_volumes:
-        add(
-            "instance_volumes",
-            f"instance volumes (backends {_listed(INSTANCE_VOLUME_PROVIDERS)} only)",
-            q.names_in("provider", INSTANCE_VOLUME_PROVIDERS),
-        )
-    if r.min_price is not None or r.max_price is not None:
-        add(
-            "price",
-            _bounds_text("price", r.min_price, r.max_price, "$"),
-            q.bounds("price", r.min_price, r.max_price),
-        )
-    if r.spot is not None:
-        add("spot", "spot" if r.spot else "on-demand", q.equals("spot", bool(r.spot)))
-    if r.cpu_arch:
-        add("cpu_arch", f"cpu arch {r.cpu_arch.lower()}", q.names_in("cpu_arch", (r.cpu_arch,)))
-    if r.min_cpu is not None or r.max_cpu is not None:
-        add(
-            "cpu", _bounds_text("cpus", r.min_cpu, r.max_cpu), q.bounds("cpu", r.min_cpu, r.max_cpu)
-        )
-    if r.min_memory_gb is not None or r.max_memory_gb is not None:
-        add(
-            "memory",
-            _bounds_text("memory", r.min_memory_gb, r.max_memory_gb, unit="GB"),
-            q.bounds("memory_gb", r.min_memory_gb, r.max_memory_gb),
-        )
-    if r.gpu_vendor:
-        add(
-            "gpu_vendor",
-            f"gpu vendor {r.gpu_vendor.lower()}",
-            q.names_in("gpu_vendor", (r.gpu_vendor,)),
-            gpu_block=True,
-        )
-    if r.min_gpu_count is not None or r.max_gpu_count is not None:
-        add(
-            "gpu_count",
-            _bounds_text("gpu count", r.min_gpu_count, r.max_gpu_count),
-            q.bounds("gpu_count", r.min_gpu_count, r.max_gpu_count),
-            gpu_block=True,
-        )
-    if r.gpu_names is not None:
-        add(
-            "gpu_names",
-            f"gpu name in {_listed(r.gpu_names)}",
-            q.names_in("gpu_name", r.gpu_names),
-            gpu_block=True,
-        )
-    if r.min_compute_capability is not None or r.max_compute_capability is not None:
-        low, high = _capability(r.min_compute_capability), _capability(r.max_compute_capability)
-        add(
-            "compute_capability",
-            _bounds_text(
-                "compute capability",
-                None if low is None else f"{low[0]}.{low[1]}",
-                None if high is None else f"{high[0]}.{high[1]}",
-            ),
-            q.compute_capability(),
-            gpu_block=True,
-        )
-    if r.min_gpu_memory_gb is not None or r.max_gpu_memory_gb is not None:
-        add(
-            "gpu_memory",
-            _bounds_text("gpu memory", r.min_gpu_memory_gb, r.max_gpu_memory_gb, unit="GB"),
-            q.gpu_memory_bounds(
-                view.values("gpu_memory_gb"), r.min_gpu_memory_gb, r.max_gpu_memory_gb
-            ),
-            gpu_block=True,
-        )
-    if r.min_total_gpu_memory_gb is not None or r.max_total_gpu_memory_gb is not None:
-        add(
-            "total_gpu_memory",
-            _bounds_text(
-                "total gpu memory", r.min_total_gpu_memory_gb, r.max_total_gpu_memory_gb, unit="GB"
-            ),
-            q.total_gpu_memory_bounds(r.min_total_gpu_memory_gb, r.max_total_gpu_memory_gb),
-            gpu_block=True,
-        )
-    if r.min_disk_gb is not None or r.max_disk_gb is not None:
-        add(
-            "disk",
-            _bounds_text("disk", r.min_disk_gb, r.max_disk_gb, unit="GB") + " (when stated)",
-            q.disk_bounds(r.min_disk_gb, r.max_disk_gb),
-        )
-    if r.allowed_flags is not None:
-        add("flags", f"flags within {_listed(r.allowed_flags)}", q.flags_allowed(r.allowed_flags))
-    if r.regions is not None:
-        add("regions", f"region in {_listed(r.regions)}", q.names_in("region", r.regions))
-    if r.instance_types is not None:
-        add(
-            "instance_types",
-            f"instance type in {_listed(r.instance_types)}",
-            q.names_in("instance_type", r.instance_types),
-        )
-    return result
+# --------------------------------------------------------------------------------------------
+# The clause table
 
 
-# Roughly the bytes per row a clause reads. The fast path runs narrow clauses first and skips the
-# rest of a block once no row in it survives, so wide float columns are often never touched.
-_ROW_BYTES: Final[Mapping[str, int]] = MappingProxyType(
-    {
-        "spot": 1,
-        "cpu_arch": 1,
-        "gpu_vendor": 1,
-        "gpu_names": 1,
-        "flags": 1,
-        "providers": 1,
-        "backends": 1,
-        "reservation": 1,
-        "privileged": 1,
-        "instance_volumes": 1,
-        "regions": 1,
-        "compute_capability": 2,
-        "instance_types": 2,
-        "cpu": 4,
-        "gpu_count": 4,
-        "price": 8,
-        "memory": 8,
-        "disk": 8,
-        "gpu_memory": 12,
-        "total_gpu_memory": 12,
-    }
+@dataclass(frozen=True)
+class ClauseRule:
+    """One row of the clause table: everything about one requirement, in one place."""
+
+    name: str
+    row_bytes: int  # roughly the bytes per row the mask reads (see ``Clause.row_bytes``)
+    applies: Callable[[Requirements, CatalogView], bool]  # is the requirement set?
+    condition: Callable[[Requirements, CatalogView], str]  # why-not's text, e.g. "price ≤ $2"
+    mask: Callable[[_Query, Requirements], Apply]
+    gpu_block: bool = False
+
+    def clause(self, query: _Query) -> Clause:
+        requirements, view = query.requirements, query.view
+        return Clause(
+            self.name,
+            self.condition(requirements, view),
+            self.mask(query, requirements),
+            self.gpu_block,
+            self.row_bytes,
+        )
+
+
+# A requirement's (low, high) pair; either end None when unset.
+Bounds = Callable[[Requirements], tuple[float | None, float | None]]
+
+
+def _bounds_rule(
+    name: str,
+    label: str,
+    bounds: Bounds,
+    mask: Callable[[_Query, float | None, float | None], Apply],
+    *,
+    row_bytes: int,
+    unit: str = "",
+    gpu_block: bool = False,
+) -> ClauseRule:
+    """A requirement that is a pair of inclusive bounds (either may be unset)."""
+    return ClauseRule(
+        name,
+        row_bytes,
+        applies=lambda r, _: bounds(r) != (None, None),
+        condition=lambda r, _: _bounds_text(label, *bounds(r), unit=unit),
+        mask=lambda q, r: mask(q, *bounds(r)),
+        gpu_block=gpu_block,
+    )
+
+
+def _explicit_providers(r: Requirements) -> bool:
+    """``providers`` is set and is not just the providers of ``backends``.
+
+    ``requirements_from_config`` sets both to the same providers: that is reported once, as the
+    backends the user wrote.
+    """
+    if r.providers is None:
+        return False
+    if r.backends is None:
+        return True
+    wanted = {provider.lower() for provider in r.providers}
+    return set(providers_of_backends(r.backends)) != wanted
+
+
+def _providers_unknown_to_gpuhunt(r: Requirements, view: CatalogView) -> list[str]:
+    """gpuhunt's ``provider=None`` is every provider it knows; a catalog file of any other name
+    (cudo.csv, a SkyPilot vms.csv in a directory not named after its cloud) is never queried."""
+    if r.providers is not None or r.backends is not None:
+        return []
+    return [name for name in view.categories("provider") if name.lower() not in ALL_PROVIDERS]
+
+
+def _providers_condition(r: Requirements, view: CatalogView) -> str:
+    if _explicit_providers(r):
+        return f"provider in {_listed(r.providers or ())}"
+    return f"provider known to gpuhunt (not {', '.join(_providers_unknown_to_gpuhunt(r, view))})"
+
+
+def _capability_bounds(r: Requirements) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    return (
+        compute_capability_bound(r.min_compute_capability),
+        compute_capability_bound(r.max_compute_capability),
+    )
+
+
+def _capability_condition(r: Requirements, _: CatalogView) -> str:
+    low, high = _capability_bounds(r)
+    return _bounds_text(
+        "compute capability",
+        None if low is None else f"{low[0]}.{low[1]}",
+        None if high is None else f"{high[0]}.{high[1]}",
+    )
+
+
+# Every requirement, in gpuhunt's evaluation order, then dstack's filters on the offers.
+CLAUSE_RULES: Final[tuple[ClauseRule, ...]] = (
+    ClauseRule(
+        "providers",
+        row_bytes=1,
+        applies=lambda r, view: (
+            _explicit_providers(r) or bool(_providers_unknown_to_gpuhunt(r, view))
+        ),
+        condition=_providers_condition,
+        mask=lambda q, r: q.names_in(
+            "provider", (r.providers or ()) if _explicit_providers(r) else ALL_PROVIDERS
+        ),
+    ),
+    ClauseRule(
+        "backends",
+        row_bytes=1,
+        applies=lambda r, _: r.backends is not None,
+        condition=lambda r, _: f"backend in {_listed(r.backends or ())}",
+        mask=lambda q, r: q.names_in("provider", providers_of_backends(r.backends or ())),
+    ),
+    ClauseRule(
+        "reservation",
+        row_bytes=1,
+        applies=lambda r, _: r.reservation is not None,
+        condition=lambda r, _: (
+            f"reservation {r.reservation!r} (backends {_listed(RESERVATION_BACKENDS)} only)"
+        ),
+        mask=lambda q, _: q.names_in("provider", RESERVATION_BACKENDS),
+    ),
+    ClauseRule(
+        "privileged",
+        row_bytes=1,
+        applies=lambda r, _: r.privileged,
+        condition=lambda r, _: f"privileged (backends {_listed(PRIVILEGED_PROVIDERS)} only)",
+        mask=lambda q, _: q.names_in("provider", PRIVILEGED_PROVIDERS),
+    ),
+    ClauseRule(
+        "instance_volumes",
+        row_bytes=1,
+        applies=lambda r, _: r.instance_volumes,
+        condition=lambda r, _: (
+            f"instance volumes (backends {_listed(INSTANCE_VOLUME_PROVIDERS)} only)"
+        ),
+        mask=lambda q, _: q.names_in("provider", INSTANCE_VOLUME_PROVIDERS),
+    ),
+    _bounds_rule(
+        "price",
+        "price",
+        lambda r: (r.min_price, r.max_price),
+        lambda q, low, high: q.bounds("price", low, high),
+        row_bytes=8,
+        unit="$",
+    ),
+    ClauseRule(
+        "spot",
+        row_bytes=1,
+        applies=lambda r, _: r.spot is not None,
+        condition=lambda r, _: "spot" if r.spot else "on-demand",
+        mask=lambda q, r: q.equals("spot", bool(r.spot)),
+    ),
+    ClauseRule(
+        "cpu_arch",
+        row_bytes=1,
+        applies=lambda r, _: bool(r.cpu_arch),
+        condition=lambda r, _: f"cpu arch {(r.cpu_arch or '').lower()}",
+        mask=lambda q, r: q.names_in("cpu_arch", (r.cpu_arch or "",)),
+    ),
+    _bounds_rule(
+        "cpu",
+        "cpus",
+        lambda r: (r.min_cpu, r.max_cpu),
+        lambda q, low, high: q.bounds("cpu", low, high),
+        row_bytes=4,
+    ),
+    _bounds_rule(
+        "memory",
+        "memory",
+        lambda r: (r.min_memory_gb, r.max_memory_gb),
+        lambda q, low, high: q.bounds("memory_gb", low, high),
+        row_bytes=8,
+        unit="GB",
+    ),
+    ClauseRule(
+        "gpu_vendor",
+        row_bytes=1,
+        applies=lambda r, _: bool(r.gpu_vendor),
+        condition=lambda r, _: f"gpu vendor {(r.gpu_vendor or '').lower()}",
+        mask=lambda q, r: q.names_in("gpu_vendor", (r.gpu_vendor or "",)),
+        gpu_block=True,
+    ),
+    _bounds_rule(
+        "gpu_count",
+        "gpu count",
+        lambda r: (r.min_gpu_count, r.max_gpu_count),
+        lambda q, low, high: q.bounds("gpu_count", low, high),
+        row_bytes=4,
+        gpu_block=True,
+    ),
+    ClauseRule(
+        "gpu_names",
+        row_bytes=1,
+        applies=lambda r, _: r.gpu_names is not None,
+        condition=lambda r, _: f"gpu name in {_listed(r.gpu_names or ())}",
+        mask=lambda q, r: q.names_in("gpu_name", r.gpu_names or ()),
+        gpu_block=True,
+    ),
+    ClauseRule(
+        "compute_capability",
+        row_bytes=2,
+        applies=lambda r, _: _capability_bounds(r) != (None, None),
+        condition=_capability_condition,
+        mask=lambda q, _: q.compute_capability(),
+        gpu_block=True,
+    ),
+    _bounds_rule(
+        "gpu_memory",
+        "gpu memory",
+        lambda r: (r.min_gpu_memory_gb, r.max_gpu_memory_gb),
+        lambda q, low, high: q.gpu_memory_bounds(q.view.values("gpu_memory_gb"), low, high),
+        row_bytes=12,
+        unit="GB",
+        gpu_block=True,
+    ),
+    _bounds_rule(
+        "total_gpu_memory",
+        "total gpu memory",
+        lambda r: (r.min_total_gpu_memory_gb, r.max_total_gpu_memory_gb),
+        lambda q, low, high: q.total_gpu_memory_bounds(low, high),
+        row_bytes=12,
+        unit="GB",
+        gpu_block=True,
+    ),
+    ClauseRule(
+        "disk",
+        row_bytes=8,
+        applies=lambda r, _: (r.min_disk_gb, r.max_disk_gb) != (None, None),
+        condition=lambda r, _: (
+            _bounds_text("disk", r.min_disk_gb, r.max_disk_gb, unit="GB") + " (when stated)"
+        ),
+        mask=lambda q, r: q.disk_bounds(r.min_disk_gb, r.max_disk_gb),
+    ),
+    ClauseRule(
+        "flags",
+        row_bytes=1,
+        applies=lambda r, _: r.allowed_flags is not None,
+        condition=lambda r, _: f"flags within {_listed(r.allowed_flags or ())}",
+        mask=lambda q, r: q.flags_allowed(r.allowed_flags or ()),
+    ),
+    ClauseRule(
+        "regions",
+        row_bytes=1,
+        applies=lambda r, _: r.regions is not None,
+        condition=lambda r, _: f"region in {_listed(r.regions or ())}",
+        mask=lambda q, r: q.names_in("region", r.regions or ()),
+    ),
+    ClauseRule(
+        "instance_types",
+        row_bytes=2,
+        applies=lambda r, _: r.instance_types is not None,
+        condition=lambda r, _: f"instance type in {_listed(r.instance_types or ())}",
+        mask=lambda q, r: q.names_in("instance_type", r.instance_types or ()),
+    ),
 )
 
 
+def clauses(requirements: Requirements, view: CatalogView) -> list[Clause]:
+    """The requirements that are set, in the table's order."""
+    check_requirements(requirements)
+    query = _Query(requirements, view)
+    return [rule.clause(query) for rule in CLAUSE_RULES if rule.applies(requirements, view)]
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+
+
 def _narrow_first(clauses: list[Clause]) -> list[Clause]:
-    return sorted(clauses, key=lambda clause: _ROW_BYTES.get(clause.name, 8))
+    # The fast path runs narrow clauses first and skips the rest of a block once no row in it
+    # survives, so wide float columns are often never touched.
+    return sorted(clauses, key=lambda clause: clause.row_bytes)
 
 
 def _skips_cpu_only_rows(requirements: Requirements) -> bool:
@@ -419,13 +521,15 @@ def combined_mask(requirements: Requirements, view: CatalogView) -> np.ndarray:
     return mask
 
 
-def requirement_masks(requirements: Requirements, view: CatalogView) -> dict[str, np.ndarray]:
-    """Each set requirement's own verdict per row (why-not reports and tests)."""
+def requirement_masks(
+    requirements: Requirements, view: CatalogView
+) -> list[tuple[Clause, np.ndarray]]:
+    """Each set requirement with its own verdict per row (why-not reports and tests)."""
     skip = _skips_cpu_only_rows(requirements)
     cpu_only = np.equal(view.values("gpu_count"), 0) if skip else None
     block = max(1, min(BLOCK_ROWS, view.rows))
     scratch, scratch2 = np.empty(block, dtype=bool), np.empty(block, dtype=bool)
-    masks: dict[str, np.ndarray] = {}
+    masks: list[tuple[Clause, np.ndarray]] = []
     for clause in clauses(requirements, view):
         passed = np.ones(view.rows, dtype=bool)
         for start in range(0, view.rows, block):
@@ -434,67 +538,12 @@ def requirement_masks(requirements: Requirements, view: CatalogView) -> dict[str
             clause.apply(passed[rows], scratch[:size], scratch2[:size], rows)
         if clause.gpu_block and cpu_only is not None:
             passed |= cpu_only
-        masks[clause.name] = passed
+        masks.append((clause, passed))
     return masks
 
 
-ALL_PROVIDERS: Final = OFFLINE_PROVIDERS + ONLINE_PROVIDERS
-
-
-def _validate(r: Requirements) -> None:
-    problems: list[Problem] = []
-    for provider in r.providers or ():
-        if provider.lower() not in ALL_PROVIDERS:
-            problems.append(
-                Problem(
-                    f"unknown provider {provider!r}; known providers: {', '.join(ALL_PROVIDERS)}",
-                    path="providers",
-                )
-            )
-    for backend in r.backends or ():
-        if backend.lower() not in DSTACK_BACKENDS:
-            problems.append(
-                Problem(
-                    f"unknown backend {backend!r}; known backends: {', '.join(DSTACK_BACKENDS)}",
-                    path="backends",
-                )
-            )
-    if r.cpu_arch and r.cpu_arch.lower() not in CPU_ARCHS:
-        problems.append(
-            Problem(
-                f"unknown cpu arch {r.cpu_arch!r}; expected one of {CPU_ARCHS}", path="cpu_arch"
-            )
-        )
-    if r.gpu_vendor and r.gpu_vendor.lower() not in GPU_VENDORS:
-        problems.append(
-            Problem(
-                f"unknown gpu vendor {r.gpu_vendor!r}; expected one of {GPU_VENDORS}",
-                path="gpu_vendor",
-            )
-        )
-    for name in ("min_compute_capability", "max_compute_capability"):
-        value = getattr(r, name)
-        if value is not None:
-            try:
-                _capability(value)
-            except (TypeError, ValueError):
-                problems.append(
-                    Problem(f"expected a (major, minor) pair or 'M.m', got {value!r}", path=name)
-                )
-    if problems:
-        raise InputError(problems)
-
-
-def _capability(value: object) -> tuple[int, int] | None:
-    """A compute capability as an integer pair: ``(8, 0)``, ``[8, 0]`` or ``"8.0"``."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        major, minor = value.split(".")
-        return int(major), int(minor)
-    if isinstance(value, tuple | list) and len(value) == 2:
-        return int(value[0]), int(value[1])
-    raise ValueError(f"not a compute capability: {value!r}")
+# --------------------------------------------------------------------------------------------
+# Condition text
 
 
 def _listed(values: tuple[str, ...]) -> str:

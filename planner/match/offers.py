@@ -14,17 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from planner.match.grouping import group_offers
 from planner.match.masks import combined_mask
 from planner.match.view import CatalogView
+from planner.match.whynot import Exclusion, exclusions
 from planner.requirements import Requirements, backend_of_provider, requirements_from_config
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from planner.catalog import Catalog
-    from planner.config import LoadedConfig
+    from planner.config.load import LoadedConfig
     from planner.config.normalized import NormalizedService
-    from planner.match.whynot import Exclusion
 
 _STRING_FIELDS = ("provider", "region", "instance_type", "cpu_arch", "gpu_vendor", "gpu_name")
 
@@ -76,8 +77,6 @@ class Offers:
     @cached_property
     def exclusions(self) -> tuple[Exclusion, ...]:
         """Per requirement: rows excluded, the cheapest of them, and the near misses."""
-        from planner.match.whynot import exclusions
-
         return exclusions(self.requirements, CatalogView(self.catalog))
 
     def records(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -100,9 +99,7 @@ class Offers:
 
     def grouped(self, keys: tuple[str, ...] | list[str] | str) -> list[dict[str, Any]]:
         """Offers grouped like ``dstack offer --group-by`` (keys: gpu, backend, region, count)."""
-        from planner.match.grouping import group_offers
-
-        return group_offers(self, keys)
+        return group_offers(self.frame, self.requirements, keys)
 
 
 def find_offers(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.match.masks import clauses, requirement_masks
+from planner.match.masks import requirement_masks
 from planner.match.view import CatalogView
 from planner.requirements import Requirements
 
@@ -61,10 +61,9 @@ def exclusions(requirements: Requirements, view: CatalogView) -> tuple[Exclusion
     Relies on the catalog being sorted by price: the first rejected row is the cheapest one.
     """
     price = view.values("price")
-    conditions = {clause.name: clause.condition for clause in clauses(requirements, view)}
     rejected_by = [
-        (name, conditions[name], ~passed)
-        for name, passed in requirement_masks(requirements, view).items()
+        (clause.name, clause.condition, ~passed)
+        for clause, passed in requirement_masks(requirements, view)
     ]
     failures = np.zeros(view.rows, dtype=np.uint8)
     for _, _, rejected in rejected_by:

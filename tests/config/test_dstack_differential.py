@@ -2,7 +2,7 @@
 
 A hypothesis strategy writes service documents from every root key of the seed reference page
 (plus a few keys of newer dstack releases), each key drawing valid, edge-case and invalid values
-from the grammars of /work/shared/spec/service-config.md. Each document is dumped to YAML text and
+from the grammars of docs/configuration.md. Each document is dumped to YAML text and
 read by both sides the way their CLIs read a file: ``load_config(text=...)`` here,
 ``yaml.safe_load`` + ``parse_run_configuration`` in dstack. Then:
 
@@ -36,12 +36,14 @@ from planner.config.models import NEWER_KEYS, RUN_NAME
 from planner.config.normalized import GBRange, IntRange, NormalizedService
 from planner.errors import ConfigError
 
+# Every test here compares the two parsers on generated documents: the whole module needs the
+# oracle, so it is skipped as a whole when dstack is not installed.
 dstack_configurations = pytest.importorskip("dstack._internal.core.models.configurations")
 
 # --------------------------------------------------------------------------------------------
-# Value pools (spec §2-§6): per grammar, valid forms, then edge cases and invalid forms. A document
-# takes most keys from the valid pools, so that accepted documents are common and their values get
-# compared, and mixes in a few edge values to compare accept/reject.
+# Value pools (docs/configuration.md §2–§6): per grammar, valid forms, then edge cases and invalid
+# forms. A document takes most keys from the valid pools, so that accepted documents are common and
+# their values get compared, and mixes in a few edge values to compare accept/reject.
 
 
 @dataclass(frozen=True)
@@ -395,10 +397,11 @@ def deliberate_differences(document: Mapping[str, Any]) -> list[Difference]:
     if isinstance(name, str) and not RUN_NAME.fullmatch(name):
         add("run name pattern (dstack checks it on the server)")
     # `scaling` with `replicas` omitted passes dstack's parser, fails when the service is expanded
-    # into its replica group (spec §3.5: treat as invalid).
+    # into its replica group (docs/configuration.md §3.5: treat as invalid).
     if document.get("scaling") is not None and document.get("replicas") is None:
         add("scaling without replicas (dstack fails at expansion)")
-    # A negative retry duration parses in dstack and is refused by its server (spec §6.3).
+    # A negative retry duration parses in dstack and is refused by its server
+    # (docs/configuration.md §6.3).
     retry = document.get("retry")
     if isinstance(retry, Mapping) and _negative(retry.get("duration")):
         add("negative retry duration (dstack refuses it on the server)")
@@ -432,7 +435,8 @@ def deliberate_differences(document: Mapping[str, Any]) -> list[Difference]:
         if any(isinstance(n, str) and n != n.strip() for n in _walk(names)):
             add("padded GPU name")
     # Compute capability written with a sign, inner spaces or a fractional list item: dstack's
-    # int() reads "+8.0", "8.-1" (minor -1) and [8.5, 0] (as 8.0); spec §2.4 wants MAJOR.MINOR.
+    # int() reads "+8.0", "8.-1" (minor -1) and [8.5, 0] (as 8.0); docs/configuration.md §2.4
+    # wants MAJOR.MINOR.
     if isinstance(gpu_mapping, Mapping) and _odd_capability(gpu_mapping.get("compute_capability")):
         add("compute capability outside MAJOR.MINOR")
     # A negative scaling delay: dstack parses it (a delay can only be >= 0).
@@ -513,7 +517,7 @@ def gpu_count_as_seed(document: Mapping[str, Any]) -> bool:
     gpu = resources_value.get("gpu") if isinstance(resources_value, Mapping) else None
     if isinstance(gpu, Mapping):
         return "count" not in gpu  # `gpu: {}` too: a GPU of the default count
-    if isinstance(gpu, str):  # a count token has no letter (spec §5.4)
+    if isinstance(gpu, str):  # a count token has no letter (docs/configuration.md §5.4)
         tokens = gpu.replace(" ", "").split(":")
         return not any(token and not any(c.isalpha() for c in token) for token in tokens)
     return False
@@ -521,7 +525,8 @@ def gpu_count_as_seed(document: Mapping[str, Any]) -> bool:
 
 def _one_leading_slash(path: str) -> str:
     """dstack keeps POSIX's implementation-defined leading ``//`` (``str(PurePosixPath("//d"))``);
-    the normalized view writes ``/d``, the same directory on Linux (spec §4.1: normalised)."""
+    the normalized view writes ``/d``, the same directory on Linux (docs/configuration.md §4.1:
+    normalised)."""
     return "/" + path.lstrip("/")
 
 
@@ -545,7 +550,7 @@ def compare_values(document: Mapping[str, Any], ours: NormalizedService, theirs:
     assert ours.resources.shm_size_gb == (None if shm is None else float(shm))
     gpu = resources_value.gpu
     ours_gpu = ours.resources.gpu
-    if gpu is None:  # `gpu: null`: the default (spec §5.5)
+    if gpu is None:  # `gpu: null`: the default (docs/configuration.md §5.5)
         assert our_range(ours_gpu.count) == (0, None)
         assert ours_gpu.names is None and ours_gpu.vendor is None
     else:

@@ -1,8 +1,10 @@
-"""The value grammars of the service configuration (service-config.md §2–§5), parser by parser."""
+"""The value grammars of the service configuration (docs/configuration.md §2–§5), parser by parser."""
 
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -11,6 +13,21 @@ from hypothesis import strategies as st
 
 from planner.config import grammar
 from planner.config.grammar import CpuSpecParts, GpuSpecParts, Range
+
+
+def test_the_grammars_load_without_pydantic() -> None:
+    # The matcher and the GPU table read the grammars; they must not pay for pydantic and the
+    # models, while the package still offers load_config by name.
+    script = (
+        "import sys, planner.config.grammar, planner.config.backend_names, planner.catalog.gpus\n"
+        "print('pydantic' in sys.modules)\n"
+        "import planner.config\n"
+        "print(planner.config.load_config.__module__, 'pydantic' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "planner.config.load", "True"]
+
 
 # ----------------------------------------------------------------------------- memory
 

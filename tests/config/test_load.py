@@ -406,12 +406,12 @@ def test_range_mapping_errors_sit_at_the_bound() -> None:
     )
 
 
-# ----------------------------------------------------------------------------- §10 messages
+# ------------------------------------------------------------------------ dstack's messages
 
-# Every client-side message of service-config.md §10 (0.22.5 gist → cause), as this planner words
+# Every client-side message of docs/configuration.md §10 (0.22.5 gist → cause), as this planner words
 # it: the gist, then what is expected or how to fix it. Keys that exist only in dstack 0.19+
 # (`docker`, `groups`, `stop_duration`) are rejected as such, so their rules cannot arise.
-SECTION_10 = [
+DSTACK_MESSAGES = [
     ("foo: 1", "foo", "extra inputs are not permitted", "remove it or check its spelling"),
     ("replica: 2", "replica", "extra inputs are not permitted", "did you mean `replicas`?"),
     ("resources: {disk: {min: 8}}", "resources.disk.min", "extra inputs are not permitted", "the fields here are: size"),
@@ -467,10 +467,8 @@ SECTION_10 = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("body", "path", "gist", "fix"), SECTION_10)
-def test_section_10_messages_say_what_is_expected(
-    body: str, path: str, gist: str, fix: str
-) -> None:
+@pytest.mark.parametrize(("body", "path", "gist", "fix"), DSTACK_MESSAGES)
+def test_dstack_messages_say_what_is_expected(body: str, path: str, gist: str, fix: str) -> None:
     problems = problems_of(text=MINIMAL + body + "\n")
     (problem,) = [problem for problem in problems if problem.path == path]
     assert problem.line is not None and problem.line >= 4 and problem.column is not None

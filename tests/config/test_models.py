@@ -14,6 +14,7 @@ from planner.config.models import (
     InstanceVolumeSpec,
     NetworkVolumeSpec,
     OpenAIChatModel,
+    RegistryAuthSpec,
     RetrySpec,
     ServiceConfiguration,
     TGIChatModel,
@@ -531,7 +532,8 @@ def test_every_bad_env_entry_is_reported() -> None:
 
 
 def test_registry_auth_requires_both_fields() -> None:
-    assert parse(BASE + "registry_auth: {username: u, password: p}\n").registry_auth is not None
+    auth = parse(BASE + "registry_auth: {username: u, password: p}\n").registry_auth
+    assert auth == RegistryAuthSpec(username="u", password="p")
     assert set(errors(BASE + "registry_auth: {username: u}\n")) == {"registry_auth.password"}
 
 

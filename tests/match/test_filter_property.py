@@ -1,6 +1,6 @@
 """Property: the vectorized filter equals a plain per-row reference of gpuhunt's ``matches``.
 
-The reference below loops over rows on purpose: it is the oracle, written from catalog-format.md §3
+The reference below loops over rows on purpose: it is the oracle, written from docs/catalog-format.md §3
 (and dstack's backend/region/instance-type filters), independent of planner.match. Compute
 capabilities come from gpuhunt's own table, not from planner's.
 """

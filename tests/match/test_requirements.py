@@ -41,6 +41,16 @@ def test_a_normalized_service_is_accepted_directly() -> None:
     assert requirements_from_config(service) == requirements_of("")
 
 
+def test_an_unknown_backend_of_a_normalized_service_is_a_config_error() -> None:
+    # A loaded file cannot name one (the model refuses it); a service built in code can.
+    service = NormalizedService(port=NormalizedPort(container_port=80), backends=("aws", "nope"))
+    with pytest.raises(ConfigError) as raised:
+        requirements_from_config(service)
+    (problem,) = raised.value.problems
+    assert problem.path == "backends"
+    assert problem.message.startswith("unknown backend 'nope'; known backends: amddevcloud, aws,")
+
+
 def test_ranges_and_units_reach_the_query() -> None:
     requirements = requirements_of(
         "resources:\n"
@@ -112,9 +122,22 @@ def test_non_nvidia_accelerator_without_image_is_refused(gpu: str) -> None:
         requirements_of(f"resources:\n  gpu: {gpu}\n")
 
 
-@pytest.mark.parametrize("gpu", ["v5litepod-8", "UNKNOWN1000", "A100", "MI300X:0"])
-def test_default_image_accelerators_are_accepted(gpu: str) -> None:
-    requirements_of(f"resources:\n  gpu: {gpu}\n")
+@pytest.mark.parametrize(
+    ("gpu", "vendor", "name", "count"),
+    [
+        ("v5litepod-8", "google", "v5litepod-8", 1),  # a TPU slice runs on the default image
+        ("UNKNOWN1000", None, "UNKNOWN1000", 1),  # unknown: no vendor is inferred, no refusal
+        ("A100", "nvidia", "A100", 1),
+        ("MI300X:0", None, "MI300X", 0),  # no GPU at all: the AMD name needs no image
+    ],
+)
+def test_default_image_accelerators_are_accepted(
+    gpu: str, vendor: str | None, name: str, count: int
+) -> None:
+    requirements = requirements_of(f"resources:\n  gpu: {gpu}\n")
+    assert requirements.gpu_vendor == vendor
+    assert requirements.gpu_names == (name,)
+    assert (requirements.min_gpu_count, requirements.max_gpu_count) == (count, count)
 
 
 def test_image_rule_error_names_the_file_line_and_field() -> None:

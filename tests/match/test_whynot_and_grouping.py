@@ -110,6 +110,49 @@ def test_no_requirements_no_exclusions() -> None:
     assert find_offers(Requirements(), make_catalog(ROWS)).exclusions == ()
 
 
+# Every Requirements field, a value that sets it, and the requirement why-not reports it under.
+EACH_FIELD: dict[str, tuple[Any, str, str]] = {
+    "providers": (("aws",), "providers", "provider in [aws]"),
+    "cpu_arch": ("ARM", "cpu_arch", "cpu arch arm"),
+    "min_cpu": (4, "cpu", "cpus ≥ 4"),
+    "max_cpu": (4, "cpu", "cpus ≤ 4"),
+    "min_memory_gb": (16.0, "memory", "memory ≥ 16GB"),
+    "max_memory_gb": (16.0, "memory", "memory ≤ 16GB"),
+    "min_gpu_count": (1, "gpu_count", "gpu count ≥ 1"),
+    "max_gpu_count": (1, "gpu_count", "gpu count ≤ 1"),
+    "gpu_vendor": ("AMD", "gpu_vendor", "gpu vendor amd"),
+    "gpu_names": (("A10G", "h100"), "gpu_names", "gpu name in [A10G, h100]"),
+    "min_gpu_memory_gb": (24.0, "gpu_memory", "gpu memory ≥ 24GB"),
+    "max_gpu_memory_gb": (24.0, "gpu_memory", "gpu memory ≤ 24GB"),
+    "min_total_gpu_memory_gb": (48.0, "total_gpu_memory", "total gpu memory ≥ 48GB"),
+    "max_total_gpu_memory_gb": (48.0, "total_gpu_memory", "total gpu memory ≤ 48GB"),
+    "min_disk_gb": (100.0, "disk", "disk ≥ 100GB (when stated)"),
+    "max_disk_gb": (100.0, "disk", "disk ≤ 100GB (when stated)"),
+    "min_price": (1.5, "price", "price ≥ $1.5"),
+    "max_price": (1.5, "price", "price ≤ $1.5"),
+    "min_compute_capability": ("8.6", "compute_capability", "compute capability ≥ 8.6"),
+    "max_compute_capability": ([8, 0], "compute_capability", "compute capability ≤ 8.0"),
+    "spot": (True, "spot", "spot"),
+    "allowed_flags": ((), "flags", "flags within []"),
+    "backends": (("lambda",), "backends", "backend in [lambda]"),
+    "regions": (("us-east-1",), "regions", "region in [us-east-1]"),
+    "instance_types": (("cpu",), "instance_types", "instance type in [cpu]"),
+    "reservation": ("r-1", "reservation", "reservation 'r-1' (backends [aws, gcp] only)"),
+    "privileged": (True, "privileged", "privileged (backends [aws, azure, cloudrift, "),
+    "instance_volumes": (True, "instance_volumes", "instance volumes (backends [aws, azure, "),
+}
+
+
+def test_every_requirement_field_is_one_why_not_requirement() -> None:
+    # A field added to Requirements without a clause (or a clause without its text) fails here.
+    assert set(EACH_FIELD) == set(Requirements.__dataclass_fields__)
+    catalog = make_catalog(ROWS)
+    for field, (value, name, condition) in EACH_FIELD.items():
+        exclusions = find_offers(Requirements(**{field: value}), catalog).exclusions
+        assert [exclusion.requirement for exclusion in exclusions] == [name], field
+        assert exclusions[0].condition.startswith(condition), (field, exclusions[0].condition)
+
+
 def grouped(keys: str, **requirements: Any) -> list[dict[str, Any]]:
     return find_offers(Requirements(**requirements), make_catalog(ROWS)).grouped(keys)
 

@@ -1,5 +1,5 @@
 """dstack 0.22.5's backend names (BackendType values): the one list, shared by the configuration
-model and the matcher. A plain module so the matcher does not import pydantic to read it."""
+model, the requirements and the matcher. Free of pydantic so the matcher can read it cheaply."""
 
 from __future__ import annotations
 
