@@ -18,7 +18,7 @@ import pytest
 from planner.catalog import Catalog
 from planner.config import load_config
 from planner.placement import PlanOptions
-from planner.report.simulation import describe_plan, render_overall, render_summary
+from planner.render.simulation import describe_plan, render_overall, render_summary
 from planner.simulate import Prepared, ScenarioParams, compare, prepare
 from planner.simulate.compare import overall
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from planner.report.table import render_text_table
+from planner.render.table import render_text_table
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -176,7 +176,7 @@ def _update(args: argparse.Namespace) -> int:
         }
         print(json.dumps(document, indent=2))
     else:
-        from planner.report.table import render_text_table
+        from planner.render.table import render_text_table
 
         installed = [r for r in report.results if r.status != "failed"]
         if installed:

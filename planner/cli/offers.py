@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from planner.config import load_config
     from planner.match import find_offers
     from planner.match.grouping import parse_group_by
-    from planner.report import offers as report
+    from planner.render import offers as report
 
     group_by = parse_group_by(args.group_by) if args.group_by else ()
     if group_by and args.format == "csv":

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     from planner.catalog import Catalog
     from planner.config import load_config
     from planner.placement import PlanOptions, load_capacity, load_fleet, plan
-    from planner.report import plan as report
+    from planner.render import plan as report
 
     # Input files are read before the catalog, so a bad file fails fast (exit 2).
     config = load_config(args.file)

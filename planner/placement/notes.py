@@ -1,6 +1,6 @@
 """What the planner tells the user beside the plan, as typed values: what happened, with its numbers.
 
-A ``Plan`` carries these in ``notes``; ``planner/report/plan_notes.py`` words them (the text table,
+A ``Plan`` carries these in ``notes``; ``planner/render/plan_notes.py`` words them (the text table,
 Markdown and the CLI's JSON print the words), and ``to_json()`` gives the values with a ``kind``.
 """
 

@@ -206,7 +206,7 @@ class Plan:
     exclusions: tuple[Exclusion, ...] = ()
     infeasible_reason: str | None = None
     infeasible_constraints: tuple[str, ...] = ()
-    notes: tuple[PlanNote, ...] = ()  # typed; planner/report/plan_notes.py words them
+    notes: tuple[PlanNote, ...] = ()  # typed; planner/render/plan_notes.py words them
     candidate_offers: int = 0
     candidate_pools: int = 0
     solve_seconds: float = 0.0

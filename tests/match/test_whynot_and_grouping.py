@@ -241,7 +241,7 @@ def test_why_not_prices_keep_every_digit_the_table_shows() -> None:
 
 
 def test_why_not_text_counts_one_offer_in_the_singular() -> None:
-    from planner.report.offers import why_not_text
+    from planner.render.offers import why_not_text
 
     offers = find_offers(Requirements(max_cpu=4), make_catalog([{"instance_type": "a"}]))
     assert why_not_text(offers).splitlines()[0] == (

@@ -22,7 +22,7 @@ from planner.placement.notes import (
     ReservationWithoutCapacityFile,
     ReuseWithoutFleet,
 )
-from planner.report.plan import render_plan_json, render_plan_markdown, render_plan_table
+from planner.render.plan import render_plan_json, render_plan_markdown, render_plan_table
 
 # gcp prices carry six decimals; these two round to the same 1e-4 USD.
 GCP = [

@@ -1,4 +1,4 @@
-"""A plan's notes are typed values; `planner/report/` words them, and the CLI's JSON prints words."""
+"""A plan's notes are typed values; `planner/render/` words them, and the CLI's JSON prints words."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from planner.placement.notes import (
     ScalingNotComputed,
     TimeLimitReached,
 )
-from planner.report.plan import render_plan_json, render_plan_markdown, render_plan_table
-from planner.report.plan_notes import render_note
+from planner.render.plan import render_plan_json, render_plan_markdown, render_plan_table
+from planner.render.plan_notes import render_note
 
 WORDS: list[tuple[PlanNote, str]] = [
     (

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from planner.catalog.describe import printable
 from planner.match.offers import OFFER_FIELDS
-from planner.report.table import render_text_table
+from planner.render.table import render_text_table
 
 if TYPE_CHECKING:
     from planner.match import Offers

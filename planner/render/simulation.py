@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.placement.result import Plan
-from planner.report.table import render_markdown_table
+from planner.render.table import render_markdown_table
 
 
 def render_overall(table: pd.DataFrame) -> str:

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from planner.placement.result import HOURS_PER_MONTH, Placement, Plan
-from planner.report.plan_notes import render_notes
-from planner.report.table import render_markdown_table, render_text_table
+from planner.render.plan_notes import render_notes
+from planner.render.table import render_markdown_table, render_text_table
 
 PLACEMENT_HEADERS = (
     "#",

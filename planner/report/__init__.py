@@ -1,1 +1,0 @@
-"""Rendering: text tables, Markdown and JSON for offers, plans and reports."""
