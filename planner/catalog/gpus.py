@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from planner.catalog.bundled import gpu_table_path
 from planner.catalog.columns import GPU_VENDORS
 from planner.errors import CatalogError, Problem
 
@@ -119,8 +120,6 @@ class GpuTable:
     def load(cls, path: str | os.PathLike[str] | None = None) -> GpuTable:
         """Read ``gpus.csv`` (the bundled one by default); a malformed file is a CatalogError."""
         if path is None:
-            from planner.catalog.bundled import gpu_table_path
-
             path = gpu_table_path()
         return cls(tuple(_read_entries(Path(path))))
 
