@@ -1,6 +1,6 @@
 """Downloading published gpuhunt catalogs (v3 layout) and remote catalog files into the cache.
 
-v3 layout (docs/catalog-format.md)::
+v3 layout (docs/catalog-format.md §1)::
 
     <base>/<provider>/version                 "20260818-42"
     <base>/<provider>/<version>/catalog.zip   one member, "<provider>.csv"

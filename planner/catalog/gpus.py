@@ -7,7 +7,8 @@ entries in table order, first match wins (a name may appear once per memory size
 
 ``gpus.csv`` columns: vendor (nvidia, amd, google, intel, tenstorrent), name, memory_gb (per GPU;
 0 for TPUs, as gpuhunt), compute_capability ("M.m", NVIDIA only), architecture, aliases
-(``|``-separated marketing and foreign-catalog names; an alias on one memory size's row picks it).
+(``|``-separated marketing and foreign-catalog names; an alias on one memory size's row picks it);
+see docs/catalog-format.md §4.
 
 Deliberately free of pandas: the configuration stage uses it for vendor inference.
 """

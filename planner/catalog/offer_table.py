@@ -8,7 +8,7 @@ of its sources. Nothing here knows where rows come from: loaders build the Arrow
 Readers get numpy arrays straight from the Arrow buffers (``array``), with the dtypes pandas
 would give them, so the matcher never imports pandas (~0.3 s of start-up); ``frame`` converts
 to pandas on first use. The Arrow IPC file (``write_arrow``/``read_arrow``) is the same table with
-the provenance in its schema metadata.
+the provenance in its schema metadata (docs/catalog-format.md §7).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 # A JSON object next to a catalog's files: its "as_of" date, "version" and "description"
-# (docs/catalog-format.md); written by ``planner catalog import``, read by the loaders.
+# (docs/catalog-format.md §8); written by ``planner catalog import``, read by the loaders.
 PROVENANCE_FILE = "provenance.json"
 # How many example line numbers a summary names per reason.
 _EXAMPLE_LINES = 3

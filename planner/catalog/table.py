@@ -3,7 +3,7 @@
 The top of the catalog package: ``Catalog.load`` resolves each source (``sources.py``: a path, a
 URL, ``bundled`` or ``cache``) and assembles their rows (``assembly.py``) into an offer table
 (``offer_table.py``, where the rows, their accessors and the Arrow file format live). The formats
-a source may have are described in docs/catalog-format.md.
+a source may have are described in docs/catalog-format.md (§1, §2, §6, §7).
 """
 
 from __future__ import annotations

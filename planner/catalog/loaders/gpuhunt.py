@@ -3,7 +3,7 @@
 Rows are read as gpuhunt 0.1.34's ``storage.item_from_row`` reads them, with its fix-ups
 (``tpu-`` prefix → google, empty vendor on a GPU row → nvidia, empty cpu_arch → x86, vendor and
 arch lower-cased, spot case-insensitive, extra columns ignored, optional columns defaulted);
-rows it would skip are kept out too, but each is reported as a RowIssue.
+rows it would skip are kept out too, but each is reported as a RowIssue (docs/catalog-format.md §2).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A gpuhunt zip, a directory of ``<provider>.csv``, one gpuhunt CSV, a SkyPilot ``
 directory of ``<cloud>/vms.csv``), or an Arrow file written by ``write_arrow`` (read whole, with
 the provenance it was written with). The as-of date of the other formats comes, in this order,
 from a ``provenance.json`` next to them, a ``version`` file, a gpuhunt version in the file or
-directory name, else the newest file's modification time (docs/catalog-format.md).
+directory name, else the newest file's modification time (docs/catalog-format.md §8).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ table ("A100-80GB" → A100 with 80 GB, "RTXA6000" → A6000); vendor and per-GP
 GpuInfo's ``SizeInMiB`` means per-GPU memory in SkyPilot's AWS-derived files but the whole
 instance's memory in some fetchers (vast). The meaning is decided once per file, from the rows
 where only one reading matches a known size of that GPU, then each row's memory is snapped to
-the table as gpuhunt's ``correct_gpu_memory_gib`` does.
+the table as gpuhunt's ``correct_gpu_memory_gib`` does (docs/catalog-format.md §6).
 """
 
 from __future__ import annotations
