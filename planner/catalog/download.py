@@ -226,11 +226,8 @@ class _UpdateJob:
         return tuple(results)
 
     def _fetch(self, provider: str, staging: Path) -> _Staged | ProviderUpdate:
-        from planner.catalog.transfer import (
-            download,
-            download_text,
-            open_session,
-        )  # lazy: see above
+        # Lazy for start-up time (see update_catalog).
+        from planner.catalog.transfer import download, download_text, open_session
 
         previous = self.previous[provider]
         url = f"{self.base_url}/{provider}/version"
@@ -412,7 +409,8 @@ def _recorded_rows(cache: CatalogCache, provider: str, version: str) -> int | No
 
 
 def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
-    from planner.catalog.transfer import TransferPolicy, download, open_session  # lazy: see above
+    # Lazy for start-up time (see update_catalog).
+    from planner.catalog.transfer import TransferPolicy, download, open_session
 
     parts = PurePosixPath(urlsplit(url).path)
     shown = redact_url(url)

@@ -212,9 +212,17 @@ def sorted_table(table: pa.Table) -> pa.Table:
     arrays = []
     for name in ARROW_TYPES:
         column = table.column(name).combine_chunks()
-        arrays.append(column.dictionary_encode() if name in _CATEGORY_COLUMNS else column)
+        arrays.append(_encoded(column) if name in _CATEGORY_COLUMNS else column)
     arrays.append(pa.array(np.arange(table.num_rows, dtype=np.int64)))
     return pa.Table.from_arrays(arrays, names=[*ARROW_TYPES, ROW_ID])
+
+
+def _encoded(column: pa.Array) -> pa.DictionaryArray:
+    """Dictionary strings whose indices have pandas' code dtype: ``array`` reads them as the
+    codes without a copy, and the Arrow file is as small as the codes allow."""
+    encoded = column.dictionary_encode()
+    index_type = pa.from_numpy_dtype(_code_dtype(len(encoded.dictionary)))
+    return pa.DictionaryArray.from_arrays(encoded.indices.cast(index_type), encoded.dictionary)
 
 
 def decoded_table(offers: OfferTable) -> pa.Table:
