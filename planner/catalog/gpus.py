@@ -193,11 +193,6 @@ class GpuTable:
                 return closest
         return float(round(memory))
 
-    @staticmethod
-    def is_superchip(name: str) -> bool:
-        """GH200/GB200-style parts: the GPU ships with an Arm CPU (gpuhunt's rule)."""
-        return re.match(SUPERCHIP_PATTERN, name) is not None
-
 
 def _read_entries(path: Path) -> Iterator[GpuInfo]:
     try:

@@ -216,11 +216,6 @@ def test_tpu_memory_is_rounded_not_snapped_to_zero(table: GpuTable) -> None:
     assert table.snap_memory_gb("v5litepod", 16 * 1024) == 16
 
 
-def test_superchips(table: GpuTable) -> None:
-    assert table.is_superchip("GH200") and table.is_superchip("gb200")
-    assert not table.is_superchip("H100") and not table.is_superchip("G4")
-
-
 def test_a_malformed_table_is_a_located_error(tmp_path: Path) -> None:
     path = tmp_path / "gpus.csv"
     path.write_text(
