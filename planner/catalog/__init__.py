@@ -1,6 +1,6 @@
 """The offer table and what feeds it: loaders, the GPU knowledge table, provenance.
 
-A one-way stack, each module importing only the ones below it:
+A one-way stack, each module importing only the ones below it (tests/catalog/test_layers.py):
 
 - facts: ``columns``, ``provenance``, ``bundled`` (paths), ``gpus``, and the cache, archive, URL
   and HTTP helpers;

@@ -15,7 +15,6 @@ Only paths here (no pyarrow, no pandas): the GPU table is read by the configurat
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from planner.errors import CatalogError
@@ -56,6 +55,10 @@ def snapshot_dir() -> Path:
 
 def snapshot_digest(directory: Path) -> str:
     """SHA-256 over the directory's files (name, size and bytes of each, in name order)."""
+    # Lazy for start-up memory: hashlib loads OpenSSL (~3 MB), needed only once a catalog is
+    # loaded, not by every module that imports this one.
+    import hashlib
+
     digest = hashlib.sha256()
     for path in sorted((p for p in directory.iterdir() if p.is_file()), key=lambda p: p.name):
         data = path.read_bytes()
