@@ -51,7 +51,7 @@ from planner.catalog.cache import (
 from planner.catalog.columns import OFFLINE_PROVIDERS, ONLINE_PROVIDERS
 from planner.catalog.loaders.detect import Format
 from planner.catalog.loaders.gpuhunt import load_csv_file
-from planner.catalog.loaders.local import load_path, loaded_parts
+from planner.catalog.loaders.local import VERSION_FILE, load_path, loaded_parts
 from planner.catalog.loaders.part import LoadedSource
 from planner.catalog.offer_table import OfferTable, read_arrow, write_arrow
 from planner.catalog.provenance import as_of_from_version
@@ -230,7 +230,7 @@ class _UpdateJob:
         from planner.catalog.transfer import download, download_text, open_session
 
         previous = self.previous[provider]
-        url = f"{self.base_url}/{provider}/version"
+        url = f"{self.base_url}/{provider}/{VERSION_FILE}"
         version = self.version
         try:
             with open_session() as session:

@@ -21,7 +21,8 @@ from planner.catalog.offer_table import read_arrow
 from planner.catalog.provenance import PROVENANCE_FILE, CatalogSource, find_version
 from planner.errors import CatalogError
 
-# A file next to a catalog holding its gpuhunt version ("20260818-42"), as published.
+# The v3 layout's file holding a provider's gpuhunt version ("20260818-42"); next to a local
+# catalog, it dates it.
 VERSION_FILE = "version"
 
 
