@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from planner.version import __version__
 
 # Imported lazily so `import planner` (and the CLI's start-up) does not pull pandas or ortools.
 _EXPORTS = {

@@ -1,5 +1,17 @@
 """The offer table and what feeds it: loaders, the GPU knowledge table, provenance.
 
+A one-way stack, each module importing only the ones below it (tests/catalog/test_layers.py):
+
+- facts: ``columns``, ``provenance``, ``bundled`` (paths), ``gpus``, and the cache, archive, URL
+  and HTTP helpers;
+- ``offer_table``: the rows (one Arrow table), their accessors, the Arrow file format;
+- ``loaders/``: file formats → rows (gpuhunt, SkyPilot, a pandas frame; ``local`` detects which);
+- ``assembly``: loaded sources → one offer table;
+- ``download`` (fetch, verify with the loaders, publish to the cache), ``prebuilt`` (the bundled
+  snapshot's prebuilt table), ``export``, ``describe``;
+- ``sources``: a source name (path, URL, ``bundled``, ``cache``) → loaded rows;
+- ``table``: the public ``Catalog`` facade (``Catalog.load``), ``read_table``, ``write_table``.
+
 Names are imported lazily: ``planner.catalog.gpus`` is used by stages that must not pull pandas.
 """
 

@@ -1,6 +1,6 @@
 """Downloading published gpuhunt catalogs (v3 layout) and remote catalog files into the cache.
 
-v3 layout (catalog-format.md §1)::
+v3 layout (docs/catalog-format.md §1)::
 
     <base>/<provider>/version                 "20260818-42"
     <base>/<provider>/<version>/catalog.zip   one member, "<provider>.csv"
@@ -11,7 +11,7 @@ Policy, in the order it is applied to each provider:
 - Everything is checked in a private staging directory before the cache is touched: the HTTP
   status, the body length, the zip (one member named ``<provider>.csv``, safe member path, size and
   compression-ratio caps, CRC), the CSV header (gpuhunt's required columns), and every row, parsed
-  by the project's loader.
+  by the project's gpuhunt loader.
 - Malformed rows: a file is kept, with a warning counting the skipped rows, as gpuhunt does, unless
   it has no usable row or more malformed rows than good ones; then it is refused as a whole, as a
   sign that the format changed under us.
@@ -24,15 +24,14 @@ Policy, in the order it is applied to each provider:
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import dataclasses
 import datetime
 import hashlib
-import io
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -40,6 +39,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from planner.catalog.archive import ArchiveLimits, extract_only_member, verify_archive
+from planner.catalog.assembly import assemble
 from planner.catalog.cache import (
     CatalogCache,
     atomic_write_bytes,
@@ -48,12 +48,17 @@ from planner.catalog.cache import (
     is_safe_version,
     publish_file,
 )
-from planner.catalog.columns import GPUHUNT_FIELDS, OFFLINE_PROVIDERS, ONLINE_PROVIDERS
+from planner.catalog.columns import OFFLINE_PROVIDERS, ONLINE_PROVIDERS
+from planner.catalog.loaders.detect import Format
+from planner.catalog.loaders.gpuhunt import load_csv_file
+from planner.catalog.loaders.local import VERSION_FILE, load_path, loaded_parts
+from planner.catalog.loaders.part import LoadedSource
+from planner.catalog.offer_table import OfferTable, read_arrow, write_arrow
+from planner.catalog.provenance import as_of_from_version
 from planner.catalog.urls import redact_url
 from planner.errors import CatalogError, InputError, Problem
 
 if TYPE_CHECKING:
-    from planner.catalog.table import Catalog
     from planner.catalog.transfer import Progress, TransferPolicy
 
 DEFAULT_BASE_URL = "https://dstack-gpu-pricing.s3.eu-west-1.amazonaws.com/v3"
@@ -61,9 +66,6 @@ BASE_URL_ENV = "PLANNER_CATALOG_URL"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 
-# Columns gpuhunt cannot build a row without (storage.item_from_row's required fields).
-REQUIRED_COLUMNS = ("instance_name", "location", "price", "cpu", "memory", "gpu_count", "spot")
-_VERSION_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\D|$)")
 _MAX_PARALLEL_DOWNLOADS = 8
 
 Status = Literal["downloaded", "unchanged", "failed"]
@@ -105,17 +107,6 @@ def default_base_url() -> str:
     return (os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
 
 
-def as_of_from_version(version: str) -> str | None:
-    """``20260818-42`` → ``2026-08-18`` (the publication date the version starts with)."""
-    match = _VERSION_DATE.match(version)
-    if not match:
-        return None
-    try:
-        return datetime.date(*(int(part) for part in match.groups())).isoformat()
-    except ValueError:
-        return None
-
-
 def cached_catalog_path(cache_dir: Path | None = None) -> Path:
     """The table the ``cache`` catalog keyword loads (all providers last downloaded)."""
     cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
@@ -148,6 +139,8 @@ def update_catalog(
     Returns a report; failures are in it, not raised (``report.raise_for_failures()``).
     Raises ``InputError`` for bad arguments, ``CatalogError`` when the cache is unusable.
     """
+    # Lazy for start-up time, here and below: the HTTP client (requests, ~0.1 s) is imported
+    # only when something is fetched, not whenever a local catalog is loaded.
     from planner.catalog.transfer import Progress, TransferPolicy
 
     base = _check_base_url(base_url if base_url is not None else default_base_url())
@@ -233,10 +226,11 @@ class _UpdateJob:
         return tuple(results)
 
     def _fetch(self, provider: str, staging: Path) -> _Staged | ProviderUpdate:
+        # Lazy for start-up time (see update_catalog).
         from planner.catalog.transfer import download, download_text, open_session
 
         previous = self.previous[provider]
-        url = f"{self.base_url}/{provider}/version"
+        url = f"{self.base_url}/{provider}/{VERSION_FILE}"
         version = self.version
         try:
             with open_session() as session:
@@ -267,12 +261,8 @@ class _UpdateJob:
 
     def _check_and_stage(self, provider: str, version: str, url: str, csv_path: Path) -> _Staged:
         """``url``: the redacted URL, as messages, provenance and ``source.json`` record it."""
-        from planner.catalog.table import write_table
-
-        check_gpuhunt_header(csv_path, url)
-        display = f"{url}:{provider}.csv"
-        catalog = _load_with_provenance(csv_path, url, version, display)
-        rows, issues = len(catalog), catalog.issues
+        offers = _verified_provider_file(csv_path, provider, url, version)
+        rows, issues = len(offers), offers.issues
         if issues and (rows == 0 or len(issues) > rows):
             raise CatalogError(
                 f"{url}: unusable catalog: {len(issues)} of {rows + len(issues)} rows are "
@@ -285,7 +275,7 @@ class _UpdateJob:
                 f"(first, line {issues[0].line}: {issues[0].reason})",
             )
         directory = csv_path.parent
-        write_table(catalog, directory / f"{provider}.arrow")
+        write_arrow(offers, directory / f"{provider}.arrow")
         record = {
             "provider": provider,
             "version": version,
@@ -355,82 +345,53 @@ def _failure(
 # --- checks and helpers ---------------------------------------------------------------------
 
 
-def check_gpuhunt_header(csv_path: Path, label: str) -> list[str]:
-    """The CSV's header, if it has every column gpuhunt requires; else ``CatalogError``."""
-    with open(csv_path, "rb") as handle:
-        first_line = handle.readline(64 * 1024)
-    try:
-        text = first_line.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise CatalogError(f"{label}: the CSV header is not UTF-8 text ({error})") from error
-    header = next(csv.reader(io.StringIO(text)), [])
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
-        shown = ",".join(header)[:200] or "(empty file)"
-        raise CatalogError(
-            f"{label}: not a gpuhunt catalog CSV: the header lacks {', '.join(missing)} "
-            f"(expected {','.join(GPUHUNT_FIELDS)}; found {shown})"
-        )
-    return header
+def _verified_provider_file(csv_path: Path, provider: str, url: str, version: str) -> OfferTable:
+    """Parse a staged ``<provider>.csv`` with the gpuhunt loader; provenance names the URL.
 
-
-def _load_with_provenance(path: Path, url: str, version: str | None, display: str) -> Catalog:
-    """Parse a staged file with the project's loader, then name where it really came from.
-
-    The loader sees a file in the staging directory; ``display`` (the URL, plus the zip member)
-    replaces that path in the sources, issues and warnings users will read. ``url`` and
-    ``display`` must already be redacted (``redact_url``): they are shown and persisted.
+    ``url`` (redacted) replaces the staging path in the sources; ``<url>:<provider>.csv`` replaces
+    it in messages, issues and warnings, which users read.
     """
-    from planner.catalog.table import Catalog
-
-    staged = str(path)
-    try:
-        catalog = Catalog.load(path)
-    except CatalogError as error:
-        raise CatalogError(str(error).replace(staged, display)) from error
-    as_of = as_of_from_version(version) if version else None
-    sources = [
-        dataclasses.replace(
-            source,
-            location=url,
-            version=version or source.version,
-            as_of=as_of or source.as_of,
-            as_of_from="version file" if as_of else source.as_of_from,
-        )
-        for source in catalog.sources
-    ]
+    display = f"{url}:{provider}.csv"
+    with _shown_as(csv_path, display):
+        part = load_csv_file(csv_path, provider)
+    offers = assemble(
+        [loaded_parts(csv_path, Format.GPUHUNT_CSV, [part], location=url)], strict=False
+    )
+    staged = str(csv_path)
     issues = [
         dataclasses.replace(issue, source=issue.source.replace(staged, display))
-        for issue in catalog.issues
+        for issue in offers.issues
     ]
-    warnings = [warning.replace(staged, display) for warning in catalog.warnings]
-    return Catalog(catalog.frame, sources, issues, warnings)
+    warnings = [warning.replace(staged, display) for warning in offers.warnings]
+    as_of = as_of_from_version(version)
+    return OfferTable(offers.arrow, offers.sources, issues, warnings).with_provenance(
+        version=version, as_of=as_of, as_of_from="version file" if as_of else None
+    )
+
+
+@contextlib.contextmanager
+def _shown_as(path: Path, display: str) -> Iterator[None]:
+    """A CatalogError raised inside names ``display`` (a URL) instead of the staging ``path``."""
+    try:
+        yield
+    except CatalogError as error:
+        raise CatalogError(str(error).replace(str(path), display)) from error
 
 
 def _rebuild_combined_table(cache: CatalogCache) -> None:
     """Write ``current.arrow`` from every provider's current table (atomically, last)."""
-    import pandas as pd
-
-    from planner.catalog.table import Catalog, read_table, write_table
-
     current = cache.current_providers()
     if not current:
         return
-    parts = [read_table(cache.table_path(p, version)) for p, version in current.items()]
-    sources = [source for part in parts for source in part.sources]
-    frame = pd.concat([part.frame for part in parts], ignore_index=True)
-    # from_frame sorts by price (stable: providers in name order, then file order) and numbers
-    # the rows; the constructor then carries over what each provider's table recorded.
-    merged = Catalog.from_frame(frame, sources=sources)
-    combined = Catalog(
-        merged.frame,
-        sources,
-        [issue for part in parts for issue in part.issues],
-        [warning for part in parts for warning in part.warnings],
+    tables = [read_arrow(cache.table_path(p, version)) for p, version in current.items()]
+    # Sorted by price (stable: providers in name order, then file order), each provider's
+    # provenance, issues and warnings carried over.
+    combined = assemble(
+        [LoadedSource(sources=table.sources, prebuilt=table) for table in tables], strict=False
     )
     staged = cache.catalogs_dir / f".partial-{cache.combined_table.name}"
     try:
-        write_table(combined, staged)
+        write_arrow(combined, staged)
         publish_file(staged, cache.combined_table)
     except OSError as error:
         raise CatalogError(f"{cache.combined_table}: cannot write: {error}") from error
@@ -448,6 +409,7 @@ def _recorded_rows(cache: CatalogCache, provider: str, version: str) -> int | No
 
 
 def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
+    # Lazy for start-up time (see update_catalog).
     from planner.catalog.transfer import TransferPolicy, download, open_session
 
     parts = PurePosixPath(urlsplit(url).path)
@@ -469,7 +431,8 @@ def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
             return target
         if parts.suffix.lower() == ".zip":
             verify_archive(staged, limits, shown)
-        _load_with_provenance(staged, shown, None, shown)
+        with _shown_as(staged, shown):
+            load_path(staged, location=shown)  # every row parsed: a bad file is never kept
         fsync_file(staged)
         publish_file(staged, target)
     validators = {k: answer[k] for k in ("ETag", "Last-Modified") if k in answer}

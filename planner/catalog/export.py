@@ -15,16 +15,14 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
+
+import pandas as pd
 
 from planner.catalog.cache import atomic_output, fsync_directory, publish_file
 from planner.catalog.columns import GPUHUNT_FIELDS
-from planner.catalog.loaders.sources import PROVENANCE_FILE
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from planner.catalog.table import Catalog
+from planner.catalog.offer_table import OfferTable, write_arrow
+from planner.catalog.provenance import PROVENANCE_FILE
 
 EXPORT_FORMATS: Final = ("gpuhunt-zip", "gpuhunt-dir", "arrow")
 
@@ -59,8 +57,6 @@ def format_for_path(path: Path) -> str:
 
 def gpuhunt_csv_bytes(frame: pd.DataFrame) -> bytes:
     """One provider's rows as a gpuhunt CSV."""
-    import pandas as pd
-
     out = pd.DataFrame({name: frame[_SOURCE_COLUMNS[name]] for name in GPUHUNT_FIELDS})
     for name in ("gpu_name", "gpu_vendor", "flags", "cpu_arch", "provider_data"):
         out[name] = out[name].astype("string").fillna("")
@@ -71,16 +67,14 @@ def gpuhunt_csv_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def export_catalog(catalog: Catalog, output: Path, to: str) -> list[str]:
+def export_catalog(catalog: OfferTable, output: Path, to: str) -> list[str]:
     """Write ``catalog`` to ``output`` in format ``to``; returns the providers written."""
     frame = catalog.frame
     providers = sorted(str(p) for p in frame["provider"].unique())
     if to == "arrow":
-        from planner.catalog.table import write_table
-
         staged = output.with_name(f".partial-{output.name}")
         try:
-            write_table(catalog, staged)
+            write_arrow(catalog, staged)
             publish_file(staged, output)
         finally:
             staged.unlink(missing_ok=True)
@@ -105,7 +99,7 @@ def export_catalog(catalog: Catalog, output: Path, to: str) -> list[str]:
     return providers
 
 
-def _provenance_json(catalog: Catalog) -> bytes:
+def _provenance_json(catalog: OfferTable) -> bytes:
     locations = ", ".join(source.location for source in catalog.sources)
     versions = sorted({source.version for source in catalog.sources if source.version})
     document = {

@@ -7,7 +7,8 @@ entries in table order, first match wins (a name may appear once per memory size
 
 ``gpus.csv`` columns: vendor (nvidia, amd, google, intel, tenstorrent), name, memory_gb (per GPU;
 0 for TPUs, as gpuhunt), compute_capability ("M.m", NVIDIA only), architecture, aliases
-(``|``-separated marketing and foreign-catalog names; an alias on one memory size's row picks it).
+(``|``-separated marketing and foreign-catalog names; an alias on one memory size's row picks it);
+see docs/catalog-format.md §4.
 
 Deliberately free of pandas: the configuration stage uses it for vendor inference.
 """
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from planner.catalog.bundled import gpu_table_path
 from planner.catalog.columns import GPU_VENDORS
 from planner.config.grammar import parse_compute_capability
 from planner.errors import CatalogError, Problem
@@ -120,8 +122,6 @@ class GpuTable:
     def load(cls, path: str | os.PathLike[str] | None = None) -> GpuTable:
         """Read ``gpus.csv`` (the bundled one by default); a malformed file is a CatalogError."""
         if path is None:
-            from planner.catalog.bundled import gpu_table_path
-
             path = gpu_table_path()
         return cls(tuple(_read_entries(Path(path))))
 
@@ -193,11 +193,6 @@ class GpuTable:
             if closest > 0 and abs(closest - memory) / closest < MEMORY_SNAP_TOLERANCE:
                 return closest
         return float(round(memory))
-
-    @staticmethod
-    def is_superchip(name: str) -> bool:
-        """GH200/GB200-style parts: the GPU ships with an Arm CPU (gpuhunt's rule)."""
-        return re.match(SUPERCHIP_PATTERN, name) is not None
 
 
 def _read_entries(path: Path) -> Iterator[GpuInfo]:

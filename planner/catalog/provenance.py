@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
+# A JSON object next to a catalog's files: its "as_of" date, "version" and "description"
+# (docs/catalog-format.md §8); written by ``planner catalog import``, read by the loaders.
+PROVENANCE_FILE = "provenance.json"
 # How many example line numbers a summary names per reason.
 _EXAMPLE_LINES = 3
+# gpuhunt's published versions: YYYYMMDD-<CI run number> ("20260818-42").
+_VERSION = re.compile(r"(?<!\d)(?P<year>20\d{2})(?P<month>\d{2})(?P<day>\d{2})(?:-\d+)?(?!\d)")
+
+
+def find_version(text: str) -> tuple[str, str] | None:
+    """(the version as written, its ISO date) of the first gpuhunt version in ``text`` whose
+    date exists ("catalog-20260818-42.zip" → ("20260818-42", "2026-08-18")), else None."""
+    for matched in _VERSION.finditer(text):
+        try:
+            day = date(int(matched["year"]), int(matched["month"]), int(matched["day"]))
+        except ValueError:
+            continue
+        return matched.group(0), day.isoformat()
+    return None
+
+
+def as_of_from_version(version: str) -> str | None:
+    """``20260818-42`` → ``2026-08-18`` (the publication date a version is named after)."""
+    found = find_version(version)
+    return found[1] if found else None
 
 
 @dataclass(frozen=True)

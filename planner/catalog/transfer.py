@@ -17,9 +17,9 @@ from typing import BinaryIO, TextIO
 
 import requests
 
-from planner import __version__
 from planner.catalog.urls import redact_text, redact_url
 from planner.errors import CatalogError, InputError
+from planner.version import __version__
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CHUNK_BYTES = 1 << 20

@@ -15,8 +15,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from planner import __version__
 from planner.errors import PlannerError
+from planner.version import __version__
 
 COMMANDS = ("validate", "schema", "offers", "plan", "catalog")
 

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from planner.catalog.columns import OFFLINE_PROVIDERS
+from planner.catalog.describe import CatalogSummary, catalog_stats, describe_catalog
 from planner.cli import arguments
 from planner.errors import CatalogError, InputError
+from planner.render.catalog import render_show, render_stats, render_update
 
 if TYPE_CHECKING:
     from planner.catalog.table import Catalog
@@ -123,20 +125,13 @@ def run(args: argparse.Namespace) -> int:
     catalog = _load(args.catalog or [], args.cache_dir)
     for warning in catalog.warnings:  # dropped rows, a provider given by several sources
         print(f"warning: {warning}", file=sys.stderr)
-    if command == "show":
-        from planner.catalog.describe import describe_catalog
-
-        summary = describe_catalog(catalog)
-    else:
-        from planner.catalog.describe import catalog_stats
-
-        summary = catalog_stats(catalog)
+    summary = describe_catalog(catalog) if command == "show" else catalog_stats(catalog)
     if args.format == "json":
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(summary.to_json(), indent=2))
+    elif isinstance(summary, CatalogSummary):
+        print(render_show(summary), end="")
     else:
-        from planner.catalog.describe import render_summary
-
-        print(render_summary(summary), end="")
+        print(render_stats(summary), end="")
     return 0
 
 
@@ -176,24 +171,7 @@ def _update(args: argparse.Namespace) -> int:
         }
         print(json.dumps(document, indent=2))
     else:
-        from planner.render.table import render_text_table
-
-        installed = [r for r in report.results if r.status != "failed"]
-        if installed:
-            table = [
-                [
-                    r.provider,
-                    r.version or "",
-                    r.status,
-                    f"{r.rows:,}" if r.rows is not None else "?",
-                    r.previous if r.status == "downloaded" and r.previous else "",
-                ]
-                for r in installed
-            ]
-            headers = ["PROVIDER", "VERSION", "STATUS", "ROWS", "REPLACED"]
-            print(render_text_table(headers, table, right_aligned=(3,)))
-        if len(report.failures) < len(report.results):
-            print(f"cache: {report.cache_dir}")
+        print(render_update(report), end="")
     report.raise_for_failures()
     return 0
 

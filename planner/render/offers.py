@@ -8,9 +8,9 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from planner.catalog.describe import printable
 from planner.match.offers import OFFER_FIELDS
 from planner.render.table import render_text_table
+from planner.render.text import printable
 
 if TYPE_CHECKING:
     from planner.match import Offers

@@ -17,27 +17,38 @@ import pandas as pd
 import pytest
 
 from planner.catalog import Catalog, read_table, write_table
-from planner.catalog.bundled import prebuilt_path, prebuilt_problem, write_prebuilt
+from planner.catalog.bundled import prebuilt_path
 from planner.catalog.columns import COLUMNS, ROW_ID
+from planner.catalog.prebuilt import prebuilt_problem, write_prebuilt
 
 ALL_COLUMNS = [*COLUMNS, ROW_ID]
 CATEGORY_COLUMNS = [name for name, dtype in COLUMNS.items() if dtype == "category"]
 
 
+def _frame_values(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """What the pandas frame holds for a column: its values, or a category column's codes."""
+    column = frame[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return np.asarray(column.cat.codes.to_numpy())
+    return np.asarray(column.to_numpy())
+
+
 def assert_same_rows(lazy: Catalog, built: Catalog) -> None:
-    """Arrays (values and dtypes), categories and frames equal, ``lazy`` read first without pandas."""
+    """``lazy``'s arrays (read first, without pandas) have the values and dtypes of ``built``'s
+    pandas frame; categories and frames are equal too."""
     lazy_arrays = {name: lazy.array(name) for name in ALL_COLUMNS}
     lazy_categories = {name: lazy.categories(name) for name in CATEGORY_COLUMNS}
     lazy_providers = lazy.providers
     assert len(lazy) == len(built)
-    built.frame  # noqa: B018  (the frame first: its arrays come from pandas)
+    frame = built.frame
     for name in ALL_COLUMNS:
-        expected = built.array(name)
+        expected = _frame_values(frame, name)
         assert lazy_arrays[name].dtype == expected.dtype, name
         np.testing.assert_array_equal(lazy_arrays[name], expected, err_msg=name)
         assert not lazy_arrays[name].flags.writeable, name
     for name in CATEGORY_COLUMNS:
         assert lazy_categories[name] == built.categories(name), name
+        assert lazy_categories[name] == tuple(str(c) for c in frame[name].cat.categories), name
     assert lazy_providers == built.providers
     pd.testing.assert_frame_equal(lazy.frame, built.frame)
 

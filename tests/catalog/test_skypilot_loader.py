@@ -433,3 +433,15 @@ def test_the_provider_of_a_symlinked_vms_csv_is_its_directory_as_given(tmp_path:
     # A link named after no provider, to a cloud directory: the target's name is used.
     (tmp_path / "current").symlink_to(tmp_path / "lambda")
     assert Catalog.load(tmp_path / "current").providers == ("lambdalabs",)
+
+
+def test_superchip_rows_are_arm_whatever_the_case(tmp_path: Path) -> None:
+    # GH200/GB200-style names ship with an Arm CPU (gpuhunt's is_nvidia_superchip); G4 is no such part.
+    names = ["GH200", "gb200", "H100", "G4"]
+    rows = [
+        vms_row(InstanceType=f"x-{name}", AcceleratorName=name, GpuInfo=gpu_info(name, 1, 81920))
+        for name in names
+    ]
+    frame = _load(tmp_path, rows).frame
+    arch = dict(zip(frame["instance_type"].astype(str), frame["cpu_arch"].astype(str), strict=True))
+    assert arch == {"x-GH200": "arm", "x-gb200": "arm", "x-H100": "x86", "x-G4": "x86"}

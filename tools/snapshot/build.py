@@ -5,7 +5,7 @@
     python3 tools/snapshot/build.py --check    # exit 1 if the committed files are stale
 
 Writing the default output also writes ``catalogs/snapshot-<digest>.arrow``, the snapshot as
-planner loads it (``planner.catalog.bundled``), and ``--check`` also checks that one.
+planner loads it (``planner.catalog.prebuilt``), and ``--check`` also checks that one.
 
 The output is gpuhunt's v2 CSV format, one ``<provider>.csv`` per provider, written the way
 gpuhunt's collectors write it (csv.DictWriter, CRLF, rows ascending by price with a stable sort),
@@ -547,14 +547,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build.py: {error}", file=sys.stderr)
         return 2
     out: Path = args.out
-    # The committed snapshot also ships loaded, as an Arrow table next to it (planner.catalog.bundled).
+    # The committed snapshot also ships loaded, as an Arrow table next to it (planner.catalog.prebuilt).
     prebuilt = out.resolve() == DEFAULT_OUT.resolve()
     if args.check:
         stale = [name for name, data in files.items() if _read(out / name) != data]
         for name in stale:
             print(f"stale: {out / name}", file=sys.stderr)
         if prebuilt and not stale:
-            from planner.catalog.bundled import prebuilt_problem
+            from planner.catalog.prebuilt import prebuilt_problem
 
             problem = prebuilt_problem(out)
             if problem:
@@ -567,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = sum(data.count(b"\r\n") - 1 for name, data in files.items() if name.endswith(".csv"))
     print(f"wrote {len(files)} files, {rows} offers, to {out}")
     if prebuilt:
-        from planner.catalog.bundled import write_prebuilt
+        from planner.catalog.prebuilt import write_prebuilt
 
         print(f"wrote {write_prebuilt(out)} (the snapshot as loaded, for a fast start-up)")
     return 0

@@ -127,7 +127,10 @@ def read_text_table(data: bytes, name: str, fields: Collection[str] = ()) -> Tex
     if any(number is None for number, _ in rejected):
         # The threaded parser does not number the rows it rejects; the serial one does.
         table, rejected = _parse(data, header, name, use_threads=False)
-    if [_universal(column) for column in table.column_names] != list(header):
+    typed = all(pa.types.is_string(column_type) for column_type in table.schema.types)
+    if [_universal(column) for column in table.column_names] != list(header) or not typed:
+        # A name the parser read otherwise, or one whose line breaks inside quotes differ from
+        # the forms tried in _parse (its column's text was then not kept as text).
         raise CatalogError(
             f"{name}:1: the header row cannot be read unambiguously "
             f"(read as {','.join(table.column_names)[:200]})"
@@ -192,6 +195,14 @@ def _universal_newlines(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, names=table.column_names) if changed else table
 
 
+def _as_written(name: str) -> tuple[str, ...]:
+    """The forms a header name read with universal newlines may have in the file: Arrow keeps
+    a quoted name's line breaks as written ("\r\n", "\r" or "\n")."""
+    if "\n" not in name:
+        return (name,)
+    return (name, name.replace("\n", "\r\n"), name.replace("\n", "\r"))
+
+
 def _universal(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -243,7 +254,9 @@ def _parse(
             read_options=pa_csv.ReadOptions(use_threads=threads, block_size=block_size),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=reject),
             convert_options=pa_csv.ConvertOptions(
-                column_types={column: pa.string() for column in header},
+                column_types={
+                    variant: pa.string() for column in header for variant in _as_written(column)
+                },
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),

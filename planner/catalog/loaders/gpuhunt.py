@@ -3,7 +3,7 @@
 Rows are read as gpuhunt 0.1.34's ``storage.item_from_row`` reads them, with its fix-ups
 (``tpu-`` prefix → google, empty vendor on a GPU row → nvidia, empty cpu_arch → x86, vendor and
 arch lower-cased, spot case-insensitive, extra columns ignored, optional columns defaulted);
-rows it would skip are kept out too, but each is reported as a RowIssue.
+rows it would skip are kept out too, but each is reported as a RowIssue (docs/catalog-format.md §2).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from planner.catalog.loaders.json_objects import check_json_objects, too_deeply_
 from planner.catalog.loaders.part import Part, build_table, float_with_nulls, repeated
 from planner.errors import CatalogError
 
+# Columns gpuhunt cannot build a row without (storage.item_from_row's required fields).
 REQUIRED_FIELDS = ("instance_name", "location", "price", "cpu", "memory", "gpu_count", "spot")
 # Zip members larger than this are refused (a 1M-row provider CSV is ~80 MB).
 MAX_MEMBER_BYTES = 2 << 30
@@ -41,17 +42,14 @@ _JSON_WHITESPACE = " \t\n\r"
 _ENCRYPTED = 0x1
 
 
-def is_gpuhunt_header(header: tuple[str, ...]) -> bool:
-    return "instance_name" in header and "location" in header
-
-
 def load_csv_bytes(data: bytes, name: str, provider: str) -> Part:
     text = read_text_table(data, name, GPUHUNT_FIELDS)
     missing = [column for column in REQUIRED_FIELDS if column not in text.header]
     if missing:
+        shown = ",".join(text.header)[:200]
         raise CatalogError(
-            f"{name}: not a gpuhunt catalog: the header lacks {', '.join(missing)} "
-            f"(header: {','.join(text.header)})"
+            f"{name}: not a gpuhunt catalog CSV: the header lacks {', '.join(missing)} "
+            f"(expected {','.join(GPUHUNT_FIELDS)}; found {shown})"
         )
     return _rows_of(text, provider.lower())
 
@@ -60,13 +58,9 @@ def load_csv_file(path: Path, provider: str | None = None) -> Part:
     return load_csv_bytes(_read_bytes(path), str(path), provider or path.stem)
 
 
-def provider_files(directory: Path) -> list[Path]:
-    """The ``<provider>.csv`` files of a directory, in sorted name order."""
-    return csv_files_of(directory)
-
-
 def load_directory(directory: Path) -> list[Part]:
-    files = provider_files(directory)
+    """Every ``<provider>.csv`` of a directory, in name order."""
+    files = csv_files_of(directory)
     if not files:
         raise CatalogError(f"{directory}: no <provider>.csv files in this directory")
     return [load_csv_file(path) for path in files]

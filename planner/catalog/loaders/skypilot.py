@@ -7,7 +7,7 @@ table ("A100-80GB" → A100 with 80 GB, "RTXA6000" → A6000); vendor and per-GP
 GpuInfo's ``SizeInMiB`` means per-GPU memory in SkyPilot's AWS-derived files but the whole
 instance's memory in some fetchers (vast). The meaning is decided once per file, from the rows
 where only one reading matches a known size of that GPU, then each row's memory is snapped to
-the table as gpuhunt's ``correct_gpu_memory_gib`` does.
+the table as gpuhunt's ``correct_gpu_memory_gib`` does (docs/catalog-format.md §6).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from planner.catalog.columns import GPU_VENDORS
+from planner.catalog.columns import GPU_VENDORS, OFFLINE_PROVIDERS, ONLINE_PROVIDERS
 from planner.catalog.gpus import MEMORY_SNAP_TOLERANCE, SUPERCHIP_PATTERN, GpuTable
 from planner.catalog.loaders.csvread import TextTable, read_text_table
 from planner.catalog.loaders.fields import (
@@ -58,8 +58,6 @@ def provider_of(vms_csv: Path) -> str:
     ``lambda/vms.csv`` may be a link into a store whose directory has another name, and a link
     named ``lambda`` may point at a directory of another name: the first known name wins.
     """
-    from planner.catalog.columns import OFFLINE_PROVIDERS, ONLINE_PROVIDERS
-
     directories = (vms_csv.absolute().parent, vms_csv.parent.resolve(), vms_csv.resolve().parent)
     names = [directory.name.lower() for directory in directories]
     providers = [PROVIDER_OF_DIRECTORY.get(name, name) for name in names]

@@ -1,15 +1,15 @@
-"""A source string → loaded parts with provenance.
+"""A local path → its rows and provenance, whatever format its content shows (``detect``).
 
-``bundled`` (the snapshot shipped in ``catalogs/snapshot``), ``cache`` (what ``planner catalog
-update`` downloaded), an ``http(s)://`` URL (fetched into the cache by the download module), or a
-local path whose format is detected from its content.
+A gpuhunt zip, a directory of ``<provider>.csv``, one gpuhunt CSV, a SkyPilot ``vms.csv`` (or a
+directory of ``<cloud>/vms.csv``), or an Arrow file written by ``write_arrow`` (read whole, with
+the provenance it was written with). The as-of date of the other formats comes, in this order,
+from a ``provenance.json`` next to them, a ``version`` file, a gpuhunt version in the file or
+directory name, else the newest file's modification time (docs/catalog-format.md §8).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,42 +17,17 @@ from planner.catalog.gpus import GpuTable
 from planner.catalog.loaders import gpuhunt, skypilot
 from planner.catalog.loaders.detect import SKYPILOT_VMS_FILE, Format, detect, skypilot_files_of
 from planner.catalog.loaders.part import LoadedSource, Part
-from planner.catalog.provenance import CatalogSource
+from planner.catalog.offer_table import read_arrow
+from planner.catalog.provenance import PROVENANCE_FILE, CatalogSource, find_version
 from planner.errors import CatalogError
 
-BUNDLED = "bundled"
-CACHE = "cache"
+# The v3 layout's file holding a provider's gpuhunt version ("20260818-42"); next to a local
+# catalog, it dates it.
 VERSION_FILE = "version"
-PROVENANCE_FILE = "provenance.json"
-# gpuhunt's published versions: YYYYMMDD-<CI run number>.
-_VERSION = re.compile(r"(?<!\d)(?P<date>20\d{6})(?:-(?P<run>\d+))?(?!\d)")
-
-
-def load_source(source: str | os.PathLike[str], *, cache_dir: Path | None = None) -> LoadedSource:
-    text = os.fspath(source)
-    if not text.strip():
-        raise CatalogError("an empty catalog source (expected a path, a URL, 'bundled' or 'cache')")
-    if text == BUNDLED:
-        from planner.catalog.bundled import snapshot_dir
-
-        directory = snapshot_dir()
-        if not directory.is_dir():
-            raise CatalogError(f"the bundled catalog snapshot is missing ({directory})")
-        return load_path(directory, location=BUNDLED)
-    if text == CACHE:
-        from planner.catalog.download import cached_catalog_path
-
-        return load_path(cached_catalog_path(cache_dir), location=CACHE)
-    if re.match(r"(?i)^https?://", text):
-        from planner.catalog.download import fetch_source
-        from planner.catalog.urls import redact_url
-
-        # The real URL is for the request only; provenance and messages get the redacted one.
-        return load_path(fetch_source(text, cache_dir), location=redact_url(text))
-    return load_path(Path(text), location=text)
 
 
 def load_path(path: Path, *, location: str) -> LoadedSource:
+    """The catalog at ``path``; ``location`` is what provenance and messages call it."""
     try:
         return _load_path(path, location=location)
     except OSError as error:
@@ -79,33 +54,27 @@ def _load_path(path: Path, *, location: str) -> LoadedSource:
         gpus = GpuTable.load()
         parts = [skypilot.load_vms_csv(vms, gpus) for vms in skypilot_files_of(path)]
     else:
-        return _load_arrow(path)
+        offers = read_arrow(path)
+        return LoadedSource(sources=offers.sources, prebuilt=offers)
+    return loaded_parts(path, found, parts, location=location)
+
+
+def loaded_parts(path: Path, found: Format, parts: list[Part], *, location: str) -> LoadedSource:
+    """The parts loaded from ``path`` (of format ``found``), with the provenance of a local file."""
     as_of, as_of_from, version, description = _provenance(path, found)
     providers = tuple(dict.fromkeys(part.provider for part in parts))
-    return LoadedSource(
-        sources=(
-            CatalogSource(
-                location=location,
-                format=found.value,
-                providers=providers,
-                as_of=as_of,
-                as_of_from=as_of_from,
-                rows=sum(part.table.num_rows for part in parts),
-                dropped=sum(len(part.issues) for part in parts),
-                version=version,
-                description=description,
-            ),
-        ),
-        parts=tuple(parts),
+    source = CatalogSource(
+        location=location,
+        format=found.value,
+        providers=providers,
+        as_of=as_of,
+        as_of_from=as_of_from,
+        rows=sum(part.table.num_rows for part in parts),
+        dropped=sum(len(part.issues) for part in parts),
+        version=version,
+        description=description,
     )
-
-
-def _load_arrow(path: Path) -> LoadedSource:
-    """A cache written by write_table keeps the provenance of what it was built from."""
-    from planner.catalog.table import read_table
-
-    catalog = read_table(path)
-    return LoadedSource(sources=catalog.sources, prebuilt=catalog)
+    return LoadedSource(sources=(source,), parts=tuple(parts))
 
 
 def _provenance(path: Path, found: Format) -> tuple[str | None, str | None, str | None, str | None]:
@@ -132,28 +101,16 @@ def _provenance(path: Path, found: Format) -> tuple[str | None, str | None, str 
             version = version_file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as error:
             raise CatalogError(f"{version_file}: unreadable: {error}") from error
-        matched = _VERSION.search(version)
-        if matched and _is_date(matched.group("date")):
-            return _iso_date(matched.group("date")), "version file", version, None
+        found_version = find_version(version)
+        if found_version is not None:
+            return found_version[1], "version file", version, None
     names = [(path.name, "zip name" if found is Format.GPUHUNT_ZIP else "file name")]
     names.append((directory.name, "directory name"))
     for name, origin in names:
-        for matched in _VERSION.finditer(name):
-            if _is_date(matched.group("date")):
-                return _iso_date(matched.group("date")), origin, matched.group(0), None
+        in_name = find_version(name)
+        if in_name is not None:
+            return in_name[1], origin, in_name[0], None
     return _mtime(path), "file mtime", None, None
-
-
-def _is_date(compact: str) -> bool:
-    try:
-        datetime.strptime(compact, "%Y%m%d")
-    except ValueError:
-        return False
-    return True
-
-
-def _iso_date(compact: str) -> str:
-    return f"{compact[:4]}-{compact[4:6]}-{compact[6:]}"
 
 
 def _mtime(path: Path) -> str:

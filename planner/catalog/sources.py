@@ -1,0 +1,39 @@
+"""A catalog source as the user names it → its loaded rows with provenance.
+
+``bundled`` (the snapshot shipped in ``catalogs/snapshot``), ``cache`` (what ``planner catalog
+update`` downloaded), an ``http(s)://`` URL (fetched into the cache first), or a local path whose
+format is detected from its content (``loaders/local.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from planner.catalog.bundled import BUNDLED, snapshot_dir
+from planner.catalog.download import cached_catalog_path, fetch_source
+from planner.catalog.loaders.local import load_path
+from planner.catalog.loaders.part import LoadedSource
+from planner.catalog.urls import redact_url
+from planner.errors import CatalogError
+
+# The catalog source keyword that names what ``planner catalog update`` downloaded.
+CACHE = "cache"
+
+
+def load_source(source: str | os.PathLike[str], *, cache_dir: Path | None = None) -> LoadedSource:
+    text = os.fspath(source)
+    if not text.strip():
+        raise CatalogError("an empty catalog source (expected a path, a URL, 'bundled' or 'cache')")
+    if text == BUNDLED:
+        directory = snapshot_dir()
+        if not directory.is_dir():
+            raise CatalogError(f"the bundled catalog snapshot is missing ({directory})")
+        return load_path(directory, location=BUNDLED)
+    if text == CACHE:
+        return load_path(cached_catalog_path(cache_dir), location=CACHE)
+    if re.match(r"(?i)^https?://", text):
+        # The real URL is for the request only; provenance and messages get the redacted one.
+        return load_path(fetch_source(text, cache_dir), location=redact_url(text))
+    return load_path(Path(text), location=text)
