@@ -36,24 +36,6 @@ class Exclusion:
             "cheapest_only_this_price": self.cheapest_only_this_price,
         }
 
-    def sentence(self) -> str:
-        text = (
-            f"{self.condition}: excluded {self.excluded} offer{'s' if self.excluded != 1 else ''}"
-        )
-        if self.cheapest_excluded_price is not None:
-            text += f"; the cheapest was {_dollars(self.cheapest_excluded_price)}/h"
-        if self.only_this:
-            text += (
-                f"; {self.only_this} fail only this requirement"
-                f" (cheapest {_dollars(self.cheapest_only_this_price)}/h)"
-            )
-        return text
-
-
-def _dollars(price: float | None) -> str:
-    """``$3.673385``: every digit the catalog gave (up to 6 decimals), as the offers table."""
-    return "$" + f"{price or 0.0:f}".rstrip("0").rstrip(".")
-
 
 def exclusions(requirements: Requirements, view: CatalogView) -> tuple[Exclusion, ...]:
     """One ``Exclusion`` per set requirement, in evaluation order.

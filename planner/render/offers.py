@@ -14,6 +14,7 @@ from planner.render.text import printable
 
 if TYPE_CHECKING:
     from planner.match import Offers
+    from planner.match.whynot import Exclusion
 
 OFFER_HEADERS = ("#", "BACKEND", "REGION", "INSTANCE", "RESOURCES", "SPOT", "PRICE")
 
@@ -116,6 +117,19 @@ def render_offers_csv(offers: Offers, limit: int | None) -> str:
     return buffer.getvalue()
 
 
+def exclusion_sentence(exclusion: Exclusion) -> str:
+    """One why-not line: ``price ≤ $2: excluded 412 offers; the cheapest was $2.49/h``."""
+    text = f"{exclusion.condition}: excluded {exclusion.excluded} offer{'s' if exclusion.excluded != 1 else ''}"
+    if exclusion.cheapest_excluded_price is not None:
+        text += f"; the cheapest was {format_price(exclusion.cheapest_excluded_price)}/h"
+    if exclusion.only_this:
+        text += (
+            f"; {exclusion.only_this} fail only this requirement"
+            f" (cheapest {format_price(exclusion.cheapest_only_this_price or 0.0)}/h)"
+        )
+    return text
+
+
 def why_not_text(offers: Offers) -> str:
     """Why nothing (or little) matched: each requirement that excluded offers, worst first."""
     excluding = [exclusion for exclusion in offers.exclusions if exclusion.excluded]
@@ -126,7 +140,7 @@ def why_not_text(offers: Offers) -> str:
     lines = [
         f"no offer matches all requirements ({rows} offer{'s' if rows != 1 else ''} in the catalog):"
     ]
-    lines += [f"  {exclusion.sentence()}" for exclusion in excluding]
+    lines += [f"  {exclusion_sentence(exclusion)}" for exclusion in excluding]
     if offers.total == 0 and not any(exclusion.only_this for exclusion in excluding):
         if all(exclusion.excluded < len(offers.catalog) for exclusion in excluding):
             lines.append(

@@ -9,6 +9,7 @@ from match_catalogs import make_catalog
 
 from planner.errors import InputError
 from planner.match import find_offers
+from planner.render.offers import exclusion_sentence
 from planner.requirements import Requirements
 
 ROWS: list[dict[str, Any]] = [
@@ -93,7 +94,7 @@ def test_near_misses_fail_only_that_requirement() -> None:
         2,
         0.2,
     )
-    assert found["price"].sentence() == (
+    assert exclusion_sentence(found["price"]) == (
         "price ≤ $1: excluded 5 offers; the cheapest was $1.2/h; "
         "2 fail only this requirement (cheapest $2.49/h)"
     )
@@ -230,11 +231,11 @@ def test_why_not_prices_keep_every_digit_the_table_shows() -> None:
     offers = find_offers(Requirements(max_price=1_234_567.5, max_cpu=4), catalog)
     price = next(e for e in offers.exclusions if e.requirement == "price")
     assert price.condition == "price ≤ $1234567.5"
-    assert price.sentence() == (
+    assert exclusion_sentence(price) == (
         "price ≤ $1234567.5: excluded 1 offer; the cheapest was $2000000.25/h"
     )
     cpu = next(e for e in offers.exclusions if e.requirement == "cpu")
-    assert cpu.sentence() == (
+    assert exclusion_sentence(cpu) == (
         "cpus ≤ 4: excluded 2 offers; the cheapest was $3.673385/h; "
         "1 fail only this requirement (cheapest $3.673385/h)"
     )
