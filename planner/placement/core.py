@@ -372,8 +372,7 @@ def _instances_by_capacity(
     types, inverse = np.unique(arrays.capacity_type[used].astype(str), return_inverse=True)
     totals = np.bincount(inverse, weights=counts[used], minlength=len(types))
     return tuple(
-        (kind, int(total))
-        for kind, total in zip(types.tolist(), totals.tolist(), strict=True)
+        (kind, int(total)) for kind, total in zip(types.tolist(), totals.tolist(), strict=True)
     )
 
 

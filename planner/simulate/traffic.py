@@ -271,6 +271,8 @@ class _Reader:
         traces: dict[str | None, TrafficTrace] = {}
         for service, (times, rates, lines) in samples.items():
             if len(times) < 2:
+                if self.problems:
+                    continue  # rejected rows may be what is missing: their problems say enough
                 suffix = f" (service {service!r})" if service is not None else ""
                 self.problem(_TOO_SHORT + suffix, lines[0] if lines else header_line)
                 continue
