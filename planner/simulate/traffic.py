@@ -195,7 +195,6 @@ class _Reader:
         samples: dict[str | None, tuple[list[float], list[float], list[int]]],
     ) -> None:
         fields = _split(line)
-        starts = _field_starts(line)
         if len(fields) != len(columns):
             self.problem(f"expected {len(columns)} fields, found {len(fields)}", number, 1)
             return
@@ -203,10 +202,10 @@ class _Reader:
         if "service" in columns:
             service = fields[columns["service"]].strip()
             if not service:
-                self.problem("service is empty", number, starts[columns["service"]])
+                self.problem("service is empty", number, _column(line, columns["service"]))
                 return
-        time = self.timestamp(fields[columns["timestamp"]], number, starts[columns["timestamp"]])
-        rps = self.rps(fields[columns["rps"]], number, starts[columns["rps"]])
+        time = self.timestamp(fields[columns["timestamp"]], number, line, columns["timestamp"])
+        rps = self.rps(fields[columns["rps"]], number, line, columns["rps"])
         if time is None or rps is None:
             return
         times, rates, lines = samples.setdefault(service, ([], [], []))
@@ -215,14 +214,14 @@ class _Reader:
                 f"timestamp does not increase: line {lines[-1]} has the same or a later one"
                 + (f" (service {service!r})" if service is not None else ""),
                 number,
-                starts[columns["timestamp"]],
+                _column(line, columns["timestamp"]),
             )
             return
         times.append(time)
         rates.append(rps)
         lines.append(number)
 
-    def timestamp(self, field: str, number: int, column: int) -> float | None:
+    def timestamp(self, field: str, number: int, line: str, index: int) -> float | None:
         value = field.strip()
         seconds: float | None
         try:
@@ -235,29 +234,33 @@ class _Reader:
             self.problem(
                 f"timestamp {value!r} is neither a number of seconds nor an ISO 8601 date-time",
                 number,
-                column,
+                _column(line, index),
             )
             return None
         if self.dated is None:
             self.dated = dated
         elif self.dated != dated:
             kind = "ISO date-times" if self.dated else "numbers of seconds"
-            self.problem(f"timestamp {value!r}: this file's timestamps are {kind}", number, column)
+            self.problem(
+                f"timestamp {value!r}: this file's timestamps are {kind}",
+                number,
+                _column(line, index),
+            )
             return None
         return seconds
 
-    def rps(self, field: str, number: int, column: int) -> float | None:
+    def rps(self, field: str, number: int, line: str, index: int) -> float | None:
         value = field.strip()
         try:
             rate = float(value)
         except ValueError:
-            self.problem(f"rps {value!r} is not a number", number, column)
+            self.problem(f"rps {value!r} is not a number", number, _column(line, index))
             return None
         if not math.isfinite(rate):
-            self.problem(f"rps {value!r} is not a finite number", number, column)
+            self.problem(f"rps {value!r} is not a finite number", number, _column(line, index))
             return None
         if rate < 0:
-            self.problem(f"rps {value!r} is negative", number, column)
+            self.problem(f"rps {value!r} is negative", number, _column(line, index))
             return None
         return rate
 
@@ -287,7 +290,13 @@ class _Reader:
 
 
 def _split(line: str) -> list[str]:
-    return next(csv.reader([line]))
+    # The csv module only where quotes need it: a plain split is several times faster per row.
+    return next(csv.reader([line])) if '"' in line else line.split(",")
+
+
+def _column(line: str, index: int) -> int:
+    """The 1-based column of field ``index`` (computed only for a problem's location)."""
+    return _field_starts(line)[index]
 
 
 def _field_starts(line: str) -> list[int]:
