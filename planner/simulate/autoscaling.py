@@ -180,8 +180,8 @@ class ReplicaPrices:
         """The plan's optimal cost at each count of its range (its ``scaling`` steps), or at min."""
         if not plan.feasible:
             raise InputError(Problem("the plan is infeasible: there is no price to replay"))
-        mixes: dict[int, tuple[float | None, dict[str, int]]] = {}
-        at_min: dict[str, int] = {}
+        mixes: dict[int, tuple[float | None, dict[CapacityType, int]]] = {}
+        at_min: dict[CapacityType, int] = {}
         for placement in plan.placements:
             at_min[placement.capacity_type] = (
                 at_min.get(placement.capacity_type, 0) + placement.count
@@ -197,7 +197,7 @@ class ReplicaPrices:
                 costs[replicas] = cost
             for kind, count in mix.items():
                 instances[replicas, types.index(kind)] = count
-        return cls(costs, types, instances)  # type: ignore[arg-type]
+        return cls(costs, types, instances)
 
     def scaled(self, factor: float) -> ReplicaPrices:
         """Every price times ``factor`` (what-if and property tests)."""

@@ -227,6 +227,39 @@ def test_prices_from_a_real_plan_are_its_cost_at_each_count(tmp_path: Path) -> N
     assert set(fixed_prices.capacity_types) == {p.capacity_type for p in fixed.placements}
 
 
+def test_prices_from_a_spot_plan_count_each_counts_own_placement_hedges_included(
+    tmp_path: Path,
+) -> None:
+    # spot allowed with retry on interruption: each count's optimal placement (and its hedge
+    # instances) differs, so the k-th replica has no single capacity type of its own
+    service = tmp_path / "spot-range.yml"
+    service.write_text(
+        "type: service\nport: 8000\nimage: example/server\ncommands: [serve]\n"
+        "replicas: 1..4\nscaling:\n  metric: rps\n  target: 10\nspot_policy: auto\n"
+        "retry:\n  on_events: [interruption]\nresources:\n  gpu: 24GB\n"
+    )
+    result = plan(service)
+    prices = ReplicaPrices.from_plan(result)
+    for step in result.scaling:
+        mix = dict(step.instances_by_capacity)
+        row = dict(
+            zip(prices.capacity_types, prices.instances[step.replicas].tolist(), strict=True)
+        )
+        assert {kind: count for kind, count in row.items() if count} == mix
+        assert sum(mix.values()) >= step.replicas
+        assert prices.hourly_cost[step.replicas] == pytest.approx(step.hourly_cost)
+    assert "spot" in prices.capacity_types
+    # a day at a constant 15 rps (2 replicas): replica-hours are that count's instances x 24
+    trace = TrafficTrace.of([0, DAY], [15, 15])
+    timeline = replay_scaling(trace, ScalingRule(10, 1, 4, 300, 600))
+    envelope = cost_envelope(timeline, prices)
+    at_two = dict(result.scaling[1].instances_by_capacity)
+    assert {k: v for k, v in envelope.replica_hours.items() if v} == {
+        kind: pytest.approx(count * 24) for kind, count in at_two.items()
+    }
+    assert envelope.expected_hourly == pytest.approx(result.cost_at(2))
+
+
 # --- properties -----------------------------------------------------------------------------
 
 
