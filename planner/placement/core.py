@@ -38,6 +38,7 @@ from planner.placement.pools import (
     reserved_pools,
 )
 from planner.placement.result import (
+    CapacityType,
     Exclusion,
     Fallback,
     Placement,
@@ -354,10 +355,25 @@ def _scaling(
                 marginal_hourly_cost=None
                 if replicas == low or cost is None or previous is None
                 else cost - previous,
+                instances_by_capacity=_instances_by_capacity(problem.arrays, result.counts)
+                if feasible
+                else (),
             )
         )
         previous = cost
     return tuple(steps)
+
+
+def _instances_by_capacity(
+    arrays: PoolArrays, counts: np.ndarray
+) -> tuple[tuple[CapacityType, int], ...]:
+    """How many instances of each capacity type a solution runs, in a fixed (sorted) order."""
+    used = counts > 0
+    types, inverse = np.unique(arrays.capacity_type[used].astype(str), return_inverse=True)
+    totals = np.bincount(inverse, weights=counts[used], minlength=len(types))
+    return tuple(
+        (kind, int(total)) for kind, total in zip(types.tolist(), totals.tolist(), strict=True)
+    )
 
 
 def _settings(

@@ -126,6 +126,9 @@ class ScalingStep:
     status: PlanStatus
     hourly_cost: float | None  # None when infeasible at this count
     marginal_hourly_cost: float | None  # versus replicas - 1; None for the first step
+    # Instances by capacity type in this count's optimal placement (hedge instances included),
+    # so the autoscaling envelope can split replica-hours by capacity type; empty when infeasible.
+    instances_by_capacity: tuple[tuple[CapacityType, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
