@@ -14,7 +14,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
-from planner.placement.inputs import PROVIDER_OF_BACKEND, UNLIMITED, WILDCARD, interruption_rate
+from planner.placement.inputs import UNLIMITED, WILDCARD, interruption_rate
+from planner.requirements import PROVIDER_OF_BACKEND
 
 # The error type of every message written here; input_files.py reports its text as is.
 INPUT_ERROR = "planner_input"

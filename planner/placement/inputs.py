@@ -43,13 +43,6 @@ INTERRUPTION_BUCKETS: Final[dict[str, float]] = {
 DEFAULT_SPOT_BUCKET: Final = ">20%"
 DEFAULT_SPOT_INTERRUPTION_RATE: Final = INTERRUPTION_BUCKETS[DEFAULT_SPOT_BUCKET]
 
-# dstack backend name -> gpuhunt provider name, where they differ.
-PROVIDER_OF_BACKEND: Final[dict[str, str]] = {
-    "lambda": "lambdalabs",
-    "datacrunch": "verda",
-    "amddevcloud": "digitalocean",
-}
-
 WILDCARD: Final = "*"
 UNLIMITED: Final = -1  # a capacity that is explicitly unlimited
 
