@@ -30,5 +30,5 @@ MAX_MODEL_MAGNITUDE: Final = 2**62
 # A fleet or capacity file: bytes read at most (a real one is a few kilobytes; /dev/zero and a
 # runaway export are not read to the end), and rows of a capacity CSV (a YAML file is capped by
 # the YAML reader's count of values, config/yaml_loader.MAX_VALUES).
-MAX_INPUT_BYTES: Final = 8 << 20
+MAX_INPUT_BYTES: Final = 1 << 20
 MAX_CSV_ROWS: Final = 20_000

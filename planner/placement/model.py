@@ -61,6 +61,10 @@ RELAXABLE: Final[dict[str, str]] = {
 }
 
 
+class ModelTooLarge(InputError):
+    """The model would overflow CP-SAT's 64-bit integers (see limits.py): nothing was solved."""
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Which constraints apply and with what parameters. ``None``/``False`` = not applied."""
@@ -283,7 +287,7 @@ def bounds_for(arrays: PoolArrays, spec: ModelSpec) -> tuple[np.ndarray, int]:
     allowed = _allowed(arrays, spec)
     total_max = max_total_replicas(arrays, spec, allowed)
     if total_max > MAX_MODEL_REPLICAS:
-        raise InputError(
+        raise ModelTooLarge(
             f"a plan of {spec.replicas} replicas may need up to {total_max} with hedge replicas "
             f"(availability target {spec.availability_target:g}, spot interruption rates up to "
             f"{float(arrays.rate[allowed & arrays.spot].max(initial=0.0)):g}); the planner "
@@ -581,7 +585,7 @@ def _check_magnitude(
         )
     if magnitude <= MAX_MODEL_MAGNITUDE:
         return
-    raise InputError(
+    raise ModelTooLarge(
         f"the plan is too large for the solver's 64-bit integers: {spec.replicas} replicas "
         f"(up to {total_max} with hedge replicas) over {chosen.size} pools priced up to "
         f"{float(arrays.price[chosen].max()):g} USD/h; plan fewer replicas, or narrow the "

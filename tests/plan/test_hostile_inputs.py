@@ -479,6 +479,18 @@ def test_a_hedge_needing_more_replicas_than_the_model_takes_is_an_input_error() 
         )
 
 
+def test_a_relaxed_model_too_large_to_solve_is_reported_as_not_re_solved() -> None:
+    # 2,000 replicas at $900,000/h fit while the capacity file caps each pool at 1,000; without
+    # the caps each pool could take all 2,000 and the model would overflow: the plan stands, and
+    # its capacity report says it was not re-solved (not "infeasible", not an error).
+    capacity = CapacityData(rules=(CapacityRule("*", "*", "*", None, 1000, None, "test"),))
+    result = plan_offers(_offers(900_000.0), service(2000), capacity=capacity)
+    assert result.status == "optimal" and result.planned_replicas == 2000
+    report = next(report for report in result.constraints if report.name == "capacity")
+    assert report.relaxed_status is None
+    assert report.saving_hourly is None and report.tight
+
+
 def test_the_largest_service_still_plans() -> None:
     result = plan_offers(_offers(0.5), service(MAX_REPLICAS), options=PlanOptions(explain=False))
     assert result.status == "optimal" and result.planned_replicas == MAX_REPLICAS
