@@ -4,7 +4,10 @@ YAML and JSON go through the reader of service files (``planner/config/yaml_load
 value located, duplicated keys refused, YAML's traps — base-60 and leading-zero numbers, tags,
 alias bombs — refused); a capacity CSV is read row by row. Either way each record is validated by
 the models of ``input_models.py``, and a bad value is an ``InputError`` (exit 2) located as
-``FILE:LINE[:COLUMN]: field: message``. The formats are in docs/planning.md.
+``FILE:LINE[:COLUMN]: field: message``. Only a regular file of at most ``MAX_INPUT_BYTES`` is
+read (a FIFO or ``/dev/zero`` would block or never end), and a CSV strictly (a stray quote or a
+control character is an error, not a value read some other way). The formats are in
+docs/planning.md.
 """
 
 from __future__ import annotations
