@@ -67,7 +67,7 @@ class Requirements:
 
 # Backends whose gpuhunt provider has another name (dstack's get_catalog_offers). A backend that is
 # not here and not a gpuhunt provider (kubernetes, cudo, tensordock) has no catalog offers at all.
-_PROVIDER_OF_BACKEND: Final[Mapping[str, str]] = MappingProxyType(
+PROVIDER_OF_BACKEND: Final[Mapping[str, str]] = MappingProxyType(
     {"lambda": "lambdalabs", "datacrunch": "verda", "amddevcloud": "digitalocean"}
 )
 
@@ -125,7 +125,7 @@ ALL_PROVIDERS: Final[tuple[str, ...]] = OFFLINE_PROVIDERS + ONLINE_PROVIDERS
 def provider_of_backend(backend: str) -> str | None:
     """The gpuhunt provider whose catalog rows a dstack backend offers; None when it has none."""
     name = backend.lower()
-    provider = _PROVIDER_OF_BACKEND.get(name, name)
+    provider = PROVIDER_OF_BACKEND.get(name, name)
     return provider if provider in ALL_PROVIDERS else None
 
 

@@ -132,6 +132,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(report.render_plan_table(result))
     if result.status == "infeasible":
-        print(f"infeasible: {result.infeasible_reason}", file=sys.stderr)
+        print(report.infeasible_line(result), file=sys.stderr)
         return 1
     return 0

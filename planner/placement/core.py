@@ -47,7 +47,7 @@ from planner.placement.result import (
     PlanStatus,
     ScalingStep,
 )
-from planner.placement.spec import model_spec, validate_options
+from planner.placement.spec import model_spec, validate_options, validate_replicas
 
 # Solving every count of a replica range is cheap (pools are few), but a range of thousands
 # would multiply the solve time; beyond this many steps the envelope is not computed.
@@ -93,6 +93,7 @@ def prepare_problem(
     notes: Sequence[PlanNote],
 ) -> PlanningProblem:
     """Step 1: pools from the offers, fleet and capacity data; the model's constraints."""
+    validate_replicas(service)
     pools, reservation_notes = build_pools(
         offers, service, matched_fleet=matched_fleet, capacity=capacity
     )

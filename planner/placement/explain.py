@@ -14,6 +14,7 @@ from planner.placement.model import (
     RATE_SCALE,
     RELAXABLE,
     ModelSpec,
+    ModelTooLarge,
     PoolArrays,
     Solution,
     bounds_for,
@@ -59,13 +60,10 @@ def constraint_reports(
 ) -> tuple[ConstraintReport, ...]:
     reports = []
     for name in spec.active():
-        relaxed = solve(
-            arrays,
-            spec.relax(name),
-            time_limit_seconds=time_limit_seconds,
-            num_workers=num_workers,
-            tie_break=False,
-        )
+        relaxed = _relaxed_solve(arrays, spec.relax(name), time_limit_seconds, num_workers)
+        if relaxed is None:
+            reports.append(_not_resolved(name, _tight(name, arrays, solution.counts, spec)))
+            continue
         relaxed_cost = relaxed.hourly_cost if relaxed.status in ("optimal", "feasible") else None
         saving = (
             None
@@ -97,13 +95,10 @@ def diagnose_infeasible(
     reports = []
     culprits = []
     for name in spec.active():
-        relaxed = solve(
-            arrays,
-            spec.relax(name),
-            time_limit_seconds=time_limit_seconds,
-            num_workers=num_workers,
-            tie_break=False,
-        )
+        relaxed = _relaxed_solve(arrays, spec.relax(name), time_limit_seconds, num_workers)
+        if relaxed is None:
+            reports.append(_not_resolved(name, tight=False))
+            continue
         feasible = relaxed.status in ("optimal", "feasible")
         if feasible:
             culprits.append(name)
@@ -144,6 +139,34 @@ def diagnose_infeasible(
         f"idle fleet instances and obtainable counts) can hold only {placeable}"
     )
     return reason, ("replica_total",), tuple(reports)
+
+
+def _relaxed_solve(
+    arrays: PoolArrays, spec: ModelSpec, time_limit_seconds: float, num_workers: int
+) -> Solution | None:
+    """The re-solve without one constraint; ``None`` when that model is too large to solve
+    (relaxing can only enlarge it: the plan itself was within the limits)."""
+    try:
+        return solve(
+            arrays,
+            spec,
+            time_limit_seconds=time_limit_seconds,
+            num_workers=num_workers,
+            tie_break=False,
+        )
+    except ModelTooLarge:
+        return None
+
+
+def _not_resolved(name: str, tight: bool) -> ConstraintReport:
+    return ConstraintReport(
+        name=name,
+        description=RELAXABLE[name],
+        tight=tight,
+        relaxed_status=None,
+        relaxed_hourly_cost=None,
+        saving_hourly=None,
+    )
 
 
 def _culprit_sentence(name: str, arrays: PoolArrays, spec: ModelSpec) -> str:

@@ -4,7 +4,10 @@ YAML and JSON go through the reader of service files (``planner/config/yaml_load
 value located, duplicated keys refused, YAML's traps — base-60 and leading-zero numbers, tags,
 alias bombs — refused); a capacity CSV is read row by row. Either way each record is validated by
 the models of ``input_models.py``, and a bad value is an ``InputError`` (exit 2) located as
-``FILE:LINE[:COLUMN]: field: message``. The formats are in docs/planning.md.
+``FILE:LINE[:COLUMN]: field: message``. Only a regular file of at most ``MAX_INPUT_BYTES`` is
+read (a FIFO or ``/dev/zero`` would block or never end), and a CSV strictly (a stray quote or a
+control character is an error, not a value read some other way). The formats are in
+docs/planning.md.
 """
 
 from __future__ import annotations
@@ -12,13 +15,20 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from planner.config.yaml_loader import FieldPath, YamlDocument, format_path, parse_yaml
+from planner.config.yaml_loader import (
+    FieldPath,
+    YamlDocument,
+    decode_yaml_bytes,
+    format_path,
+    parse_yaml,
+)
 from planner.errors import ConfigError, InputError, Problem
 from planner.placement.input_models import (
     INPUT_ERROR,
@@ -33,7 +43,9 @@ from planner.placement.inputs import (
     FleetInstance,
     FleetInventory,
     Reservation,
+    shown,
 )
+from planner.placement.limits import MAX_CSV_ROWS, MAX_INPUT_BYTES
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -138,13 +150,39 @@ def _reservation(row: CapacityRow, source: str) -> Reservation:
 
 
 def _read_text(path: str | os.PathLike[str]) -> str:
+    """The file's text: a regular file of at most ``MAX_INPUT_BYTES``, UTF-8 (an optional
+    byte-order mark, as spreadsheet exports write, is dropped)."""
+    file = str(path)
     try:
-        # utf-8-sig: spreadsheet exports start with a byte-order mark, which is not data.
-        return Path(path).read_text(encoding="utf-8-sig")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        raise InputError(Problem("no such file", file=str(path))) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(Problem(f"cannot read: {error}", file=str(path))) from None
+        raise InputError(Problem("no such file", file=file)) from None
+    except OSError as error:
+        raise InputError(Problem(f"cannot read: {error.strerror or error}", file=file)) from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO, socket or device"
+        raise InputError(Problem(f"cannot read: {kind}, not a regular file", file=file))
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            raw = handle.read(MAX_INPUT_BYTES + 1)
+        except OSError as error:
+            raise InputError(
+                Problem(f"cannot read: {error.strerror or error}", file=file)
+            ) from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputError(
+            Problem(
+                f"the file is larger than {MAX_INPUT_BYTES >> 20} MiB: not a fleet or capacity file",
+                file=file,
+            )
+        )
+    try:
+        return decode_yaml_bytes(raw, file)
+    except ConfigError as error:
+        raise InputError(error.problems) from None
 
 
 def _parse(text: str, file: str) -> YamlDocument | None:
@@ -229,27 +267,38 @@ def _validate_row(values: dict[str, str], file: str, line: int) -> CapacityRow:
 
 
 def _csv_rows(text: str, file: str) -> Iterator[tuple[dict[str, str], int]]:
-    """Each data row as {column: cell} with its line; blank and ``#`` lines are skipped."""
-    reader = csv.reader(io.StringIO(text))
+    """Each data row as {column: cell} with its line; blank and ``#`` lines are skipped.
+
+    Strict: a quote must open and close a whole cell, and a cell holds printable text on one
+    line; anything else (a stray quote, NUL, a line break inside quotes) is an error located
+    at its line and column (the cell's position in the row), not a value read some other way.
+    """
+    reader = csv.reader(io.StringIO(text), strict=True)
     header: list[str] | None = None
-    for record in reader:
-        line = reader.line_num
+    rows = 0
+    ended = 0  # the line the previous record ended on
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise InputError(
+                Problem(
+                    f"not valid CSV: {_csv_error(error)}",
+                    file=file,
+                    line=ended + 1,
+                    column=_bad_quote_cell(text, ended),
+                )
+            ) from None
+        line, ended = ended + 1, reader.line_num
         if not record or all(cell.strip() == "" for cell in record):
             continue
         if record[0].lstrip().startswith("#"):
             continue
+        _check_cells(record, header, file, line)
         if header is None:
-            header = [cell.strip().lower() for cell in record]
-            for index, name in enumerate(header):
-                if name not in CAPACITY_COLUMNS:
-                    raise InputError(
-                        Problem(
-                            f"unknown column {name!r} (expected: {', '.join(CAPACITY_COLUMNS)})",
-                            file=file,
-                            line=line,
-                            column=index + 1,
-                        )
-                    )
+            header = _header(record, file, line)
             continue
         if len(record) > len(header):
             raise InputError(
@@ -259,10 +308,98 @@ def _csv_rows(text: str, file: str) -> Iterator[tuple[dict[str, str], int]]:
                     line=line,
                 )
             )
+        rows += 1
+        if rows > MAX_CSV_ROWS:
+            raise InputError(
+                Problem(f"more than {MAX_CSV_ROWS} rows: not a capacity file", file=file, line=line)
+            )
         yield (
             {name: record[index] for index, name in enumerate(header) if index < len(record)},
             line,
         )
+
+
+def _header(record: list[str], file: str, line: int) -> list[str]:
+    header = [cell.strip().lower() for cell in record]
+    for index, name in enumerate(header):
+        if name not in CAPACITY_COLUMNS:
+            raise InputError(
+                Problem(
+                    f"unknown column {shown(name)} (expected: {', '.join(CAPACITY_COLUMNS)})",
+                    file=file,
+                    line=line,
+                    column=index + 1,
+                )
+            )
+        if name in header[:index]:
+            raise InputError(
+                Problem(
+                    f"the column {name!r} is written twice (columns {header.index(name) + 1} "
+                    f"and {index + 1})",
+                    file=file,
+                    line=line,
+                    column=index + 1,
+                )
+            )
+    return header
+
+
+def _check_cells(record: list[str], header: list[str] | None, file: str, line: int) -> None:
+    """Refuse a cell with a quote or a character that is not printable (NUL, a line break)."""
+    for index, cell in enumerate(record):
+        if cell.isprintable() and '"' not in cell:
+            continue
+        name = header[index] if header is not None and index < len(header) else None
+        if '"' in cell:
+            message = 'a stray quote `"` in the cell: quote a whole cell ("...") or none of it'
+        else:
+            code = next(ord(char) for char in cell if not char.isprintable())
+            message = f"the cell contains the control character {code:#04x}"
+        raise InputError(Problem(message, file=file, line=line, column=index + 1, path=name))
+
+
+def _bad_quote_cell(text: str, lines_before: int) -> int | None:
+    """The cell (1-based) of the first misplaced quote in the record starting after
+    ``lines_before`` lines: a quote inside an unquoted cell, text after a closing quote, or a
+    quote that is never closed. ``None`` when the record has none."""
+    start = 0
+    for _ in range(lines_before):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    cell, quoted, closed, at_start = 1, False, False, True
+    index = start
+    while index < len(text):
+        char = text[index]
+        if quoted:
+            if char == '"' and text.startswith('""', index):
+                index += 1  # an escaped quote inside a quoted cell
+            elif char == '"':
+                quoted, closed = False, True
+        elif char in "\r\n":
+            return None
+        elif char == ",":
+            cell, closed, at_start = cell + 1, False, True
+        elif closed or (char == '"' and not at_start):
+            return cell
+        elif char == '"':
+            quoted, at_start = True, False
+        else:
+            at_start = False
+        index += 1
+    return cell if quoted else None
+
+
+def _csv_error(error: csv.Error) -> str:
+    """The csv module's complaint in the words of this file's other messages."""
+    text = str(error)
+    if text.startswith("field larger than field limit"):
+        return f"a cell longer than {csv.field_size_limit()} characters"
+    if text == "unexpected end of data":
+        return 'a quoted cell is not closed (a `"` is missing)'
+    if "expected after" in text:
+        return 'a stray quote `"`: a quoted cell must end at its closing quote'
+    return text
 
 
 def _is_csv(path: str | os.PathLike[str], text: str) -> bool:

@@ -14,7 +14,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
-from planner.placement.inputs import PROVIDER_OF_BACKEND, UNLIMITED, WILDCARD, interruption_rate
+from planner.placement.inputs import UNLIMITED, WILDCARD, interruption_rate, shown
+from planner.placement.limits import MAX_COUNT, MAX_HOURLY_PRICE
+from planner.requirements import PROVIDER_OF_BACKEND
 
 # The error type of every message written here; input_files.py reports its text as is.
 INPUT_ERROR = "planner_input"
@@ -39,7 +41,7 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise invalid(f"must be a string, got {value!r}")
+        raise invalid(f"must be a string, got {shown(value)}")
     return str(value).strip()
 
 
@@ -67,39 +69,65 @@ def _required_provider(value: Any) -> str:
     return PROVIDER_OF_BACKEND.get(name, name)
 
 
-def _number_value(value: Any, minimum: float, required: bool) -> float | None:
+# A number written with more characters than this is no count or price (and Python refuses to
+# convert an integer of more than 4,300 digits).
+_NUMBER_CHARACTERS = 40
+
+
+def _number_value(value: Any, minimum: float, maximum: float, required: bool) -> float | None:
     value = _blank_to_none(value)
     if value is None:
         if required:
             raise invalid("is required")
         return None
-    if isinstance(value, bool):
-        raise invalid(f"must be a number, got {value!r}")
+    if isinstance(value, bool) or (isinstance(value, str) and len(value) > _NUMBER_CHARACTERS):
+        raise invalid(f"must be a number, got {shown(value)}")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise invalid(f"must be a number, got {value!r}") from None
-    if not math.isfinite(number) or number < minimum:
-        raise invalid(f"must be a finite number ≥ {minimum:g}, got {value!r}")
+    except (TypeError, ValueError, OverflowError):
+        raise invalid(f"must be a number, got {shown(value)}") from None
+    if not math.isfinite(number) or not minimum <= number <= maximum:
+        if math.isfinite(number) and number > maximum:
+            raise invalid(f"must be ≤ {maximum:.0f}, got {shown(value)}")
+        raise invalid(f"must be a finite number ≥ {minimum:g}, got {shown(value)}")
     return number
 
 
-def _integer_value(value: Any, minimum: int, required: bool) -> int | None:
+def _integer_value(
+    value: Any, minimum: int, required: bool, *, unlimited_allowed: bool = False
+) -> int | None:
     value = _blank_to_none(value)
     if value is None:
         if required:
             raise invalid("is required")
         return None
-    if isinstance(value, bool) or not re.fullmatch(r"[+-]?\d+", str(value).strip()):
-        raise invalid(f"must be an integer, got {value!r}")
-    number = int(str(value).strip())
+    if isinstance(value, bool) or not (
+        isinstance(value, int)
+        or (
+            isinstance(value, str)
+            and len(value) <= _NUMBER_CHARACTERS
+            and re.fullmatch(r"[+-]?\d+", value.strip())
+        )
+    ):
+        raise invalid(f"must be an integer, got {shown(value)}")
+    number = int(value.strip()) if isinstance(value, str) else value
     if number < minimum:
-        raise invalid(f"must be ≥ {minimum}, got {number}")
+        raise invalid(f"must be ≥ {minimum}, got {shown(number)}")
+    if number > MAX_COUNT:
+        hint = " (write `unlimited` for no limit)" if unlimited_allowed else ""
+        raise invalid(f"must be ≤ {MAX_COUNT}, got {shown(number)}{hint}")
     return number
 
 
-def _number(minimum: float, *, required: bool = False) -> BeforeValidator:
-    return BeforeValidator(lambda value: _number_value(value, minimum, required))
+def _number(
+    minimum: float, maximum: float = math.inf, *, required: bool = False
+) -> BeforeValidator:
+    return BeforeValidator(lambda value: _number_value(value, minimum, maximum, required))
+
+
+def _price(*, required: bool = False) -> BeforeValidator:
+    """An hourly price in USD, within what the model can price."""
+    return _number(0.0, MAX_HOURLY_PRICE, required=required)
 
 
 def _integer(minimum: int, *, required: bool = False) -> BeforeValidator:
@@ -110,7 +138,7 @@ def _capacity(value: Any) -> int | None:
     """An obtainable count, or ``unlimited`` (no limit)."""
     if isinstance(value, str) and value.strip().lower() == "unlimited":
         return UNLIMITED
-    return _integer_value(value, 0, required=False)
+    return _integer_value(value, 0, required=False, unlimited_allowed=True)
 
 
 def _spot_flag(value: Any) -> bool | None:
@@ -125,7 +153,7 @@ def _spot_flag(value: Any) -> bool | None:
         return True
     if text in ("false", "no", "0", "on-demand"):
         return False
-    raise invalid(f"must be true or false, got {value!r}")
+    raise invalid(f"must be true or false, got {shown(value)}")
 
 
 def _interruption(value: Any) -> float | None:
@@ -142,7 +170,7 @@ def _one_of(*choices: str) -> BeforeValidator:
     def check(value: Any) -> str:
         text = (_text(value) or choices[0]).lower()
         if text not in choices:
-            raise invalid(f"must be {' or '.join(choices)}, got {text!r}")
+            raise invalid(f"must be {' or '.join(choices)}, got {shown(text)}")
         return text
 
     return BeforeValidator(check)
@@ -197,7 +225,7 @@ class CapacityRow(Record):
     capacity: Capacity = None
     interruption: Interruption = None
     reservation: Text = None
-    price: Annotated[float | None, _number(0.0)] = None
+    price: Annotated[float | None, _price()] = None
     count: Capacity = None  # another name for capacity
 
     @property
@@ -269,7 +297,7 @@ class FleetRow(Record):
     region: RequiredName
     instance_type: RequiredName
     spot: SpotFlag = None
-    price: Annotated[float, _number(0.0, required=True)]
+    price: Annotated[float, _price(required=True)]
     status: Annotated[Literal["idle", "busy"], _one_of("idle", "busy")] = "idle"
     count: Annotated[int | None, _integer(1)] = None
     resources: FleetResources

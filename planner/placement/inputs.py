@@ -27,8 +27,12 @@ matching row wins (ties: the later row). ``capacity`` empty or ``unlimited`` mea
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Final
+
+from planner.errors import InputError
+from planner.placement.limits import MAX_COUNT, MAX_HOURLY_PRICE
 
 # Monthly interruption probability assumed for each AWS Spot Advisor bucket: the bucket's upper
 # edge, so the hedge errs on the safe side; the open ">20%" bucket is taken as 30%.
@@ -42,13 +46,6 @@ INTERRUPTION_BUCKETS: Final[dict[str, float]] = {
 # A spot pool without data is assumed to be in the worst bucket: we never under-hedge by default.
 DEFAULT_SPOT_BUCKET: Final = ">20%"
 DEFAULT_SPOT_INTERRUPTION_RATE: Final = INTERRUPTION_BUCKETS[DEFAULT_SPOT_BUCKET]
-
-# dstack backend name -> gpuhunt provider name, where they differ.
-PROVIDER_OF_BACKEND: Final[dict[str, str]] = {
-    "lambda": "lambdalabs",
-    "datacrunch": "verda",
-    "amddevcloud": "digitalocean",
-}
 
 WILDCARD: Final = "*"
 UNLIMITED: Final = -1  # a capacity that is explicitly unlimited
@@ -65,6 +62,16 @@ class CapacityRule:
     capacity: int | None  # None = not stated by this row; UNLIMITED = explicitly no limit
     interruption_rate: float | None  # None = not stated by this row
     source: str  # "FILE:LINE"
+
+    def __post_init__(self) -> None:
+        if self.capacity is not None and self.capacity != UNLIMITED:
+            _check_count(self.capacity, 0, "capacity", self.source)
+        if self.interruption_rate is not None and not 0.0 <= self.interruption_rate < 1.0:
+            _refuse(
+                "interruption",
+                f"must be in [0, 1), got {shown(self.interruption_rate)}",
+                self.source,
+            )
 
     @property
     def specificity(self) -> int:
@@ -84,6 +91,10 @@ class Reservation:
     count: int
     price: float
     source: str
+
+    def __post_init__(self) -> None:
+        _check_count(self.count, 0, "capacity", self.source)
+        _check_price(self.price, self.source)
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,12 @@ class FleetInstance:
     cpu_arch: str
     source: str
 
+    def __post_init__(self) -> None:
+        _check_count(self.count, 1, "count", self.source)
+        _check_count(self.cpu, 0, "resources.cpu", self.source)
+        _check_count(self.gpu_count, 0, "resources.gpu_count", self.source)
+        _check_price(self.price, self.source)
+
 
 @dataclass(frozen=True)
 class FleetInventory:
@@ -129,7 +146,10 @@ class FleetInventory:
 def interruption_rate(value: Any) -> float:
     """A Spot Advisor bucket (``<5%`` …) or a probability in [0, 1] → monthly probability."""
     if isinstance(value, bool):
-        raise ValueError(f"not an interruption bucket or rate: {value!r}")
+        raise ValueError(f"not an interruption bucket or rate: {shown(value)}")
+    if isinstance(value, int) and value not in (0, 1):
+        # Not str(value): an integer of more than 4,300 digits cannot be printed.
+        raise ValueError(f"an interruption rate must be in [0, 1), got {shown(value)}")
     text = str(value).strip().replace(" ", "").replace("–", "-").replace("—", "-")
     if text in INTERRUPTION_BUCKETS:
         return INTERRUPTION_BUCKETS[text]
@@ -137,8 +157,50 @@ def interruption_rate(value: Any) -> float:
         rate = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
         raise ValueError(
-            f"not an interruption bucket ({', '.join(INTERRUPTION_BUCKETS)}) or a rate in [0, 1]: {value!r}"
+            f"not an interruption bucket ({', '.join(INTERRUPTION_BUCKETS)}) or a rate in [0, 1]: {shown(value)}"
         ) from None
     if not 0.0 <= rate < 1.0:
-        raise ValueError(f"an interruption rate must be in [0, 1), got {value!r}")
+        raise ValueError(f"an interruption rate must be in [0, 1), got {shown(value)}")
     return rate
+
+
+# The value types check their numbers themselves too (a library caller can build them without a
+# file): a count or price beyond the model's limits would overflow its 64-bit integers.
+def _check_count(value: int, minimum: int, field: str, source: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_COUNT:
+        _refuse(field, f"must be an integer in {minimum}..{MAX_COUNT}, got {shown(value)}", source)
+
+
+def _check_price(value: float, source: str) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= MAX_HOURLY_PRICE
+    ):
+        _refuse(
+            "price",
+            f"must be a number in 0..{MAX_HOURLY_PRICE:.0f} (USD/h), got {shown(value)}",
+            source,
+        )
+
+
+def _refuse(field: str, message: str, source: str) -> None:
+    raise InputError(f"{source}: {field}: {message}")
+
+
+# Messages quote at most this many characters of a value (a cell can hold 131,072 of them).
+SHOWN_CHARACTERS: Final = 40
+
+
+def shown(value: object) -> str:
+    """A value as a message quotes it: its repr, cut to ``SHOWN_CHARACTERS``; a huge integer by
+    its size (Python refuses to print an integer of more than 4,300 digits)."""
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and abs(value) >= 10**SHOWN_CHARACTERS
+    ):
+        return f"a number of about {int(value.bit_length() * math.log10(2))} digits"
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 3] + "..."

@@ -28,7 +28,9 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
+from planner.errors import InputError
 from planner.placement.inputs import UNLIMITED
+from planner.placement.limits import MAX_HOURLY_PRICE, MAX_MODEL_MAGNITUDE, MAX_MODEL_REPLICAS
 
 # CP-SAT works on integers: 1 unit = 1e-6 USD per hour. Catalog prices carry at most six
 # decimals (gcp: $0.027193), so on this grid every catalog cost is exact: a coarser unit ties (or
@@ -57,6 +59,10 @@ RELAXABLE: Final[dict[str, str]] = {
     "on_demand_floor": "at least this many replicas on capacity that is never interrupted",
     "budget": "hourly cost ≤ the budget",
 }
+
+
+class ModelTooLarge(InputError):
+    """The model would overflow CP-SAT's 64-bit integers (see limits.py): nothing was solved."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,7 @@ class PoolArrays:
     def from_frame(cls, pools: pd.DataFrame, domains: np.ndarray) -> PoolArrays:
         price = pools["price"].to_numpy(dtype=np.float64)
         rate = pools["interruption_rate"].to_numpy(dtype=np.float64)
+        _check_prices(pools, price)
         return cls(
             price=price,
             price_units=np.rint(price * PRICE_SCALE).astype(np.int64),
@@ -155,6 +162,20 @@ class PoolArrays:
 
     def __len__(self) -> int:
         return len(self.price)
+
+
+def _check_prices(pools: pd.DataFrame, price: np.ndarray) -> None:
+    """Every price on the model's grid: finite, ≥ 0, ≤ ``MAX_HOURLY_PRICE`` (NaN fails too)."""
+    bad = np.flatnonzero(~((price >= 0) & (price <= MAX_HOURLY_PRICE)))
+    if bad.size == 0:
+        return
+    pool = pools.iloc[int(bad[0])]
+    raise InputError(
+        f"the {pool['capacity_type']} offer {pool['provider']} {pool['region']} "
+        f"{pool['instance_type']} costs {float(pool['price']):g} USD/h: the planner prices "
+        f"instances between 0 and {MAX_HOURLY_PRICE:.0f} USD/h"
+        + (f" ({bad.size - 1} more such offers)" if bad.size > 1 else "")
+    )
 
 
 def _key_ranks(pools: pd.DataFrame) -> np.ndarray:
@@ -265,6 +286,14 @@ def bounds_for(arrays: PoolArrays, spec: ModelSpec) -> tuple[np.ndarray, int]:
     """Per-pool upper bounds on the count under ``spec`` (0 = not allowed), and the replica cap."""
     allowed = _allowed(arrays, spec)
     total_max = max_total_replicas(arrays, spec, allowed)
+    if total_max > MAX_MODEL_REPLICAS:
+        raise ModelTooLarge(
+            f"a plan of {spec.replicas} replicas may need up to {total_max} with hedge replicas "
+            f"(availability target {spec.availability_target:g}, spot interruption rates up to "
+            f"{float(arrays.rate[allowed & arrays.spot].max(initial=0.0)):g}); the planner "
+            f"plans at most {MAX_MODEL_REPLICAS}: plan fewer replicas, lower the availability "
+            "target or leave out the spot pools with the highest interruption rates"
+        )
     return _upper_bounds(arrays, spec, allowed, total_max), total_max
 
 
@@ -436,8 +465,9 @@ def solve(
     if chosen.size == 0 or int(bounds[chosen].sum()) < spec.replicas:
         return Solution("infeasible", counts, None, time.perf_counter() - started, int(chosen.size))
 
-    model = cp_model.CpModel()
     upper = bounds[chosen]
+    _check_magnitude(arrays, spec, chosen, upper, total_max)
+    model = cp_model.CpModel()
     variables = [model.new_int_var(0, int(upper[i]), f"x{i}") for i in range(chosen.size)]
     prices = arrays.price_units[chosen]
     total = cp_model.LinearExpr.sum(variables)
@@ -494,6 +524,13 @@ def solve(
     # LP then settles at once; without it the solve is 2-3x faster on large pool sets.
     solver.parameters.cp_model_presolve = False
     status = solver.solve(model)
+    if status == cp_model.MODEL_INVALID:
+        # Never "infeasible": an invalid model proves nothing about the plan.
+        raise InputError(
+            "the solver refused the planning model: "
+            f"{solver.solution_info().splitlines()[0] if solver.solution_info() else 'invalid'} "
+            "(inputs within the limits of docs/planning.md never get here: please report it)"
+        )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         timed_out = status == cp_model.UNKNOWN
         return Solution(
@@ -527,6 +564,32 @@ def solve(
         float(np.dot(counts, arrays.price)),
         time.perf_counter() - started,
         int(chosen.size),
+    )
+
+
+def _check_magnitude(
+    arrays: PoolArrays, spec: ModelSpec, chosen: np.ndarray, upper: np.ndarray, total_max: int
+) -> None:
+    """Refuse (``InputError``) a model whose objective or budget could overflow CP-SAT's 64-bit
+    integers: the solver would call it MODEL_INVALID, which proves nothing about the plan.
+
+    CP-SAT's own test: Σ |coefficient| × upper bound of each linear expression. Computed in
+    floats, which cannot overflow here (every factor is bounded by the limits of limits.py).
+    """
+    bounds = upper.astype(np.float64)
+    cost = float(np.dot(arrays.price_units[chosen].astype(np.float64), bounds))
+    magnitude = cost * (total_max + 1) + float(bounds.sum())
+    if spec.budget_hourly is not None:
+        magnitude = max(
+            magnitude, float(np.dot(arrays.budget_units[chosen].astype(np.float64), bounds))
+        )
+    if magnitude <= MAX_MODEL_MAGNITUDE:
+        return
+    raise ModelTooLarge(
+        f"the plan is too large for the solver's 64-bit integers: {spec.replicas} replicas "
+        f"(up to {total_max} with hedge replicas) over {chosen.size} pools priced up to "
+        f"{float(arrays.price[chosen].max()):g} USD/h; plan fewer replicas, or narrow the "
+        "offers (resources, backends, max_price)"
     )
 
 

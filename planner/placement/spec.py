@@ -6,32 +6,73 @@ import math
 
 from planner.config.normalized import NormalizedService
 from planner.errors import InputError
+from planner.placement.inputs import shown
+from planner.placement.limits import MAX_BUDGET_HOURLY, MAX_REPLICAS, MAX_WORKERS
 from planner.placement.model import ModelSpec
 from planner.placement.result import PlanOptions
 
 
 def validate_options(options: PlanOptions) -> None:
+    """Every option in its range (the upper bounds keep the model within CP-SAT's integers)."""
     problems = []
-    if not 0.0 < options.availability_target <= 1.0:
-        problems.append(f"availability target must be in (0, 1], got {options.availability_target}")
-    if options.max_per_domain is not None and options.max_per_domain < 1:
-        problems.append(f"max per failure domain must be ≥ 1, got {options.max_per_domain}")
-    if options.on_demand_floor < 0:
-        problems.append(f"on-demand floor must be ≥ 0, got {options.on_demand_floor}")
-    if options.budget_hourly is not None and not (
-        math.isfinite(options.budget_hourly) and options.budget_hourly >= 0
+    if not _is_number(options.availability_target) or not 0.0 < options.availability_target <= 1.0:
+        problems.append(
+            f"availability target must be in (0, 1], got {options.availability_target!r}"
+        )
+    if options.max_per_domain is not None and not _in_range(
+        options.max_per_domain, 1, MAX_REPLICAS
     ):
-        problems.append(f"hourly budget must be ≥ 0, got {options.budget_hourly}")
-    if not options.time_limit_seconds > 0:
-        problems.append(f"time limit must be > 0 seconds, got {options.time_limit_seconds}")
-    if options.num_workers < 1:
-        problems.append(f"num_workers must be ≥ 1, got {options.num_workers}")
+        problems.append(
+            f"max per failure domain must be an integer in 1..{MAX_REPLICAS}, "
+            f"got {shown(options.max_per_domain)}"
+        )
+    if not _in_range(options.on_demand_floor, 0, MAX_REPLICAS):
+        problems.append(
+            f"on-demand floor must be an integer in 0..{MAX_REPLICAS}, "
+            f"got {shown(options.on_demand_floor)}"
+        )
+    if options.budget_hourly is not None and not (
+        _is_number(options.budget_hourly) and 0 <= options.budget_hourly <= MAX_BUDGET_HOURLY
+    ):
+        problems.append(
+            f"hourly budget must be between 0 and {MAX_BUDGET_HOURLY:.0f} USD, "
+            f"got {shown(options.budget_hourly)}"
+        )
+    if not _is_number(options.time_limit_seconds) or not options.time_limit_seconds > 0:
+        problems.append(f"time limit must be > 0 seconds, got {shown(options.time_limit_seconds)}")
+    if not _in_range(options.num_workers, 1, MAX_WORKERS):
+        problems.append(
+            f"num_workers must be an integer in 1..{MAX_WORKERS}, got {shown(options.num_workers)}"
+        )
+    if not _in_range(options.max_fallbacks, 0, MAX_REPLICAS):
+        problems.append(
+            f"max_fallbacks must be an integer in 0..{MAX_REPLICAS}, "
+            f"got {shown(options.max_fallbacks)}"
+        )
     if options.failure_domain not in ("instance-type", "region"):
         problems.append(
             f"failure domain must be instance-type or region, got {options.failure_domain}"
         )
     if problems:
         raise InputError("; ".join(problems))
+
+
+def validate_replicas(service: NormalizedService) -> None:
+    """The replica range fits the model (``MAX_REPLICAS``)."""
+    low, high = service.replicas.min or 0, service.replicas.max
+    largest = max(low, high or 0)
+    if largest > MAX_REPLICAS:
+        raise InputError(
+            f"replicas: the planner plans at most {MAX_REPLICAS} replicas, got {shown(largest)}"
+        )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+
+
+def _in_range(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def retries_on_interruption(service: NormalizedService) -> bool:

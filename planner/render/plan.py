@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from planner.catalog.describe import printable
 from planner.placement.result import HOURS_PER_MONTH, Placement, Plan
 from planner.render.plan_notes import render_notes
 from planner.render.table import render_markdown_table, render_text_table
@@ -152,7 +153,11 @@ def _render(
     heading: Callable[[str], str],
     bullet: str,
 ) -> str:
-    blocks = ["\n".join(bullet + line for line in _summary_lines(plan))]
+    """Every block of the plan; each cell and line escaped with ``printable``, as the ``offers``
+    tables are: offer names, fleet names and reasons come from files and catalogs, and a
+    control character would break a row or reach the terminal as an escape sequence."""
+    table = _printable_table(table)
+    blocks = ["\n".join(bullet + printable(line) for line in _summary_lines(plan))]
     if plan.placements:
         blocks.append(
             heading("Placements") + table(PLACEMENT_HEADERS, _placement_rows(plan), (0, 1, 7, 8))
@@ -160,7 +165,7 @@ def _render(
         fallback_lines = []
         for number, placement in enumerate(plan.placements, start=1):
             for line in _fallback_lines(placement):
-                fallback_lines.append(f"{bullet}#{number} {line}")
+                fallback_lines.append(f"{bullet}#{number} {printable(line)}")
         if fallback_lines:
             blocks.append(heading("Fallbacks") + "\n".join(fallback_lines))
     if plan.scaling:
@@ -189,9 +194,26 @@ def _render(
         )
     if plan.notes:
         blocks.append(
-            heading("Notes") + "\n".join(bullet + note for note in render_notes(plan.notes))
+            heading("Notes")
+            + "\n".join(bullet + printable(note) for note in render_notes(plan.notes))
         )
     return "\n\n".join(blocks)
+
+
+def _printable_table(
+    table: Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[int]], str],
+) -> Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[int]], str]:
+    def escaped(
+        headers: Sequence[str], rows: Sequence[Sequence[str]], right_aligned: Sequence[int]
+    ) -> str:
+        return table(headers, [[printable(cell) for cell in row] for row in rows], right_aligned)
+
+    return escaped
+
+
+def infeasible_line(plan: Plan) -> str:
+    """The line ``planner plan`` writes to stderr for an infeasible plan (escaped as the table)."""
+    return printable(f"infeasible: {plan.infeasible_reason}")
 
 
 def render_plan_table(plan: Plan) -> str:
