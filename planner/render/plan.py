@@ -6,10 +6,10 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from planner.catalog.describe import printable
 from planner.placement.result import HOURS_PER_MONTH, Placement, Plan
 from planner.render.plan_notes import render_notes
 from planner.render.table import render_markdown_table, render_text_table
+from planner.render.text import printable
 
 PLACEMENT_HEADERS = (
     "#",

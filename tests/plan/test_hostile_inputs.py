@@ -30,7 +30,7 @@ from planner.placement.limits import (
     MAX_MODEL_REPLICAS,
     MAX_REPLICAS,
 )
-from planner.report.plan import infeasible_line, render_plan_markdown, render_plan_table
+from planner.render.plan import infeasible_line, render_plan_markdown, render_plan_table
 
 REPO = Path(__file__).resolve().parents[2]
 FLEET = (REPO / "examples" / "planning" / "fleet.yml").read_text()
