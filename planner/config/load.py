@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from planner.config.input_file import read_input_bytes
 from planner.config.models import ServiceConfiguration
 from planner.config.normalize import normalize
 from planner.config.normalized import NormalizedService
@@ -66,11 +67,10 @@ def load_config(
     ``name`` is how the source is called in messages (defaults to the path, ``<stdin>`` or
     ``<text>``). Raises ``ConfigError`` listing every problem found, each located.
     """
-    if (path is None) == (text is None):
-        raise TypeError("load_config takes exactly one of a path or text=")
+    _check_arguments(path, text, name)
     if text is None:
         assert path is not None
-        source = name or (STDIN_NAME if os.fspath(path) == STDIN else os.fspath(path))
+        source = name or (STDIN_NAME if os.fspath(path) == STDIN else os.fsdecode(path))
         text = _read_source(path, source)
     else:
         source = name or TEXT_NAME
@@ -87,25 +87,26 @@ def load_config(
     )
 
 
-def _read_source(path: str | os.PathLike[str], source: str) -> str:
-    try:
-        if os.fspath(path) == STDIN:
-            raw = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as handle:
-                raw = handle.read()
-    except FileNotFoundError:
-        raise ConfigError(Problem("no such file", file=source)) from None
-    except IsADirectoryError:
+def _check_arguments(path: object, text: object, name: object) -> None:
+    """A library caller's mistake is a ``ConfigError`` saying so, not a failure deep inside."""
+    if (path is None) == (text is None):
         raise ConfigError(
-            Problem("is a directory, not a configuration file", file=source)
-        ) from None
-    except PermissionError:
-        raise ConfigError(Problem("permission denied: cannot read the file", file=source)) from None
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ConfigError(Problem(f"cannot read the file: {reason}", file=source)) from None
-    return decode_yaml_bytes(raw, source)
+            "load_config takes exactly one source: a file path, or the text as text=..."
+        )
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise ConfigError(
+            'load_config takes a file path (str or os.PathLike, "-" for stdin), '
+            f"not {type(path).__name__}"
+        )
+    if text is not None and not isinstance(text, str):
+        raise ConfigError(f"load_config's text= takes a str, not {type(text).__name__}")
+    if name is not None and not isinstance(name, str):
+        raise ConfigError(f"load_config's name= takes a str, not {type(name).__name__}")
+
+
+def _read_source(path: str | os.PathLike[str], source: str) -> str:
+    stdin = sys.stdin.buffer if os.fspath(path) == STDIN else None
+    return decode_yaml_bytes(read_input_bytes(path, source, stdin=stdin), source)
 
 
 def _check_kind(document: YamlDocument | None, source: str) -> None:

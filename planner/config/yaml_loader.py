@@ -24,6 +24,7 @@ kept as YAML reads them; their source text is recorded so a later type error can
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -32,12 +33,16 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from planner.errors import ConfigError, Problem
+from planner.errors import ConfigError, Problem, excerpt
 
 FieldPath = tuple[str | int, ...]
 
-# A real service configuration has a few hundred values; anything near this many is an alias bomb.
+# A real service configuration has a few hundred values; a document with more (as written, or
+# after expanding aliases: a billion-laughs bomb) is refused.
 MAX_VALUES = 20_000
+# An unquoted number longer than this is no count, port or size; its reading (octal, base 60) is
+# not computed, and an integer this long cannot be written back as text by Python anyway.
+MAX_NUMBER_CHARS = 100
 # Deeper nesting than this is never a configuration (and would exhaust the recursion limit).
 MAX_DEPTH = 64
 
@@ -145,14 +150,15 @@ def parse_yaml(
     unknown tags, duplicated keys, base-60 and leading-zero numbers, and alias bombs. Values at
     ``secret_paths`` are never echoed in a message.
     """
-    loader = _loader(text, file)
+    secrets = frozenset(secret_paths)
+    loader = _loader(text, file, secrets)
     try:
-        root = _single_node(loader, file)
+        root = _single_node(loader, text, file, secrets)
     finally:
         loader.dispose()
     if root is None:
         return None
-    builder = _Builder(file, frozenset(secret_paths))
+    builder = _Builder(file, secrets)
     data = builder.build(root)
     if builder.problems:
         raise ConfigError(sorted(dict.fromkeys(builder.problems), key=_problem_order))
@@ -166,7 +172,7 @@ def parse_yaml(
     )
 
 
-def _loader(text: str, file: str) -> _MarkingLoader:
+def _loader(text: str, file: str, secret_paths: frozenset[FieldPath]) -> _MarkingLoader:
     # PyYAML rejects control characters when the reader is created, before any mark exists.
     try:
         return _MarkingLoader(text)
@@ -174,14 +180,30 @@ def _loader(text: str, file: str) -> _MarkingLoader:
         line = text.count("\n", 0, error.position) + 1
         column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
         code = error.character if isinstance(error.character, int) else ord(error.character)
+        # Where the character is: the text before it is all the reader accepted.
+        context = _context_path(text[: error.position], error.position)
+        if _is_secret(context, secret_paths):
+            message = (
+                "the value of this secret field contains a control character, which YAML does "
+                "not allow (its text is not shown)"
+            )
+        else:
+            message = (
+                f"the file contains the control character {code:#04x}, which YAML does not allow"
+            )
         raise ConfigError(
             Problem(
-                f"the file contains the control character {code:#04x}, which YAML does not allow",
+                message,
                 file=file,
                 line=line,
                 column=column,
+                path=_shown_path(context, secret_paths) if context else None,
             )
         ) from None
+
+
+class _AliasCopy:
+    """Marks a node composed at an alias (``*name``), to count what aliases expand apart."""
 
 
 class _MarkingLoader(yaml.SafeLoader):
@@ -197,12 +219,21 @@ class _MarkingLoader(yaml.SafeLoader):
         if alias is None or node is None:
             return node
         at_alias = copy.copy(node)
+        at_alias.__class__ = _alias_class(type(node))
         at_alias.start_mark = alias.start_mark
         at_alias.end_mark = alias.end_mark
         return at_alias
 
 
-def _single_node(loader: _MarkingLoader, file: str) -> Node | None:
+@functools.cache
+def _alias_class(node_class: type[Node]) -> type[Node]:
+    """``ScalarNode`` → a subclass that is also an ``_AliasCopy`` (one per node class)."""
+    return type(f"Alias{node_class.__name__}", (node_class, _AliasCopy), {})
+
+
+def _single_node(
+    loader: _MarkingLoader, text: str, file: str, secret_paths: frozenset[FieldPath]
+) -> Node | None:
     try:
         if not loader.check_node():
             return None
@@ -222,9 +253,9 @@ def _single_node(loader: _MarkingLoader, file: str) -> Node | None:
                     )
                 )
     except yaml.MarkedYAMLError as error:
-        raise ConfigError(_syntax_problem(error, file)) from None
-    except yaml.YAMLError as error:
-        raise ConfigError(Problem(f"YAML syntax error: {error}", file=file)) from None
+        raise ConfigError(_syntax_problem(error, text, file, secret_paths)) from None
+    except yaml.YAMLError:
+        raise ConfigError(Problem("YAML syntax error", file=file)) from None
     except RecursionError:
         raise ConfigError(
             Problem("the YAML is nested too deeply to be a service configuration", file=file)
@@ -236,19 +267,114 @@ def _is_empty_document(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == _NULL and node.value == ""
 
 
-def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
-    # Only the parser's own words: its source snippet could echo a secret from the file.
-    words = [part for part in (error.context, error.problem) if part]
+def _syntax_problem(
+    error: yaml.MarkedYAMLError, text: str, file: str, secret_paths: frozenset[FieldPath]
+) -> Problem:
     mark = error.problem_mark or error.context_mark
-    message = "YAML syntax error: " + ", ".join(words) if words else "YAML syntax error"
-    if error.problem == "mapping values are not allowed here":
-        message += (
-            " (a `: ` or a trailing `:` inside an unquoted value starts a mapping; "
-            'quote the value, e.g. gpu: "A100:80GB")'
+    context = _context_path(text, mark.index if mark is not None else len(text))
+    if _is_secret(context, secret_paths):
+        # PyYAML's words quote the text they stumbled on (a tag, an alias name, a character):
+        # inside a secret that text is the secret, so none of it is shown.
+        message = (
+            "YAML cannot read the value of this secret field (its text is not shown); write it "
+            'in double quotes, with any " or \\ inside written as \\" or \\\\'
         )
+    else:
+        # Only the parser's own words: its source snippet could echo a secret from the file.
+        words = [excerpt(part) for part in (error.context, error.problem) if part]
+        message = "YAML syntax error: " + ", ".join(words) if words else "YAML syntax error"
+        if error.problem == "mapping values are not allowed here":
+            message += (
+                " (a `: ` or a trailing `:` inside an unquoted value starts a mapping; "
+                'quote the value, e.g. gpu: "A100:80GB")'
+            )
+    path = _shown_path(context, secret_paths) if context else None
     if mark is None:
-        return Problem(message, file=file)
-    return Problem(message, file=file, line=mark.line + 1, column=mark.column + 1)
+        return Problem(message, file=file, path=path)
+    return Problem(message, file=file, line=mark.line + 1, column=mark.column + 1, path=path)
+
+
+def _context_path(text: str, stop: int) -> FieldPath:
+    """The field path the parser was inside when it stopped at character ``stop`` of ``text``.
+
+    Parses the text again, event by event, up to the first event at or after ``stop`` or the
+    error; what is open then (a mapping waiting for a key's value, a list's next item) is where
+    the error is. Used to tell whether a syntax error lies inside a secret field.
+    """
+    frames: list[_Frame] = []
+    parser = yaml.SafeLoader(text)
+    try:
+        while parser.check_event():
+            event = parser.peek_event()
+            if event.start_mark.index >= stop:
+                break
+            parser.get_event()
+            _follow(frames, event)
+    except yaml.YAMLError:
+        pass
+    finally:
+        parser.dispose()
+    return frames[-1].inner_path() if frames else ()
+
+
+@dataclass
+class _Frame:
+    """An open mapping or list while following parse events."""
+
+    path: FieldPath
+    is_mapping: bool
+    key: str | int | None = None  # mapping: the key whose value comes next; list: next index
+    awaiting_key: bool = True
+
+    def inner_path(self) -> FieldPath:
+        if self.is_mapping and (self.awaiting_key or self.key is None):
+            return self.path
+        return (*self.path, self.key) if self.key is not None else self.path
+
+    def value_done(self) -> None:
+        if self.is_mapping:
+            self.awaiting_key = True
+        else:
+            self.key = (self.key if isinstance(self.key, int) else 0) + 1
+
+
+def _follow(frames: list[_Frame], event: yaml.Event) -> None:
+    parent = frames[-1] if frames else None
+    if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+        path = parent.inner_path() if parent is not None else ()
+        is_mapping = isinstance(event, yaml.MappingStartEvent)
+        frames.append(_Frame(path, is_mapping, key=None if is_mapping else 0))
+    elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+        frames.pop()
+        _node_done(frames[-1] if frames else None)
+    elif isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
+        _node_done(parent, key=event.value if isinstance(event, yaml.ScalarEvent) else None)
+
+
+def _node_done(frame: _Frame | None, key: str | None = None) -> None:
+    """A whole node was read inside ``frame``: a mapping's key, or a value."""
+    if frame is None:
+        return
+    if frame.is_mapping and frame.awaiting_key:
+        frame.key = key
+        frame.awaiting_key = False
+    else:
+        frame.value_done()
+
+
+def _is_secret(path: FieldPath, secret_paths: Collection[FieldPath]) -> bool:
+    return any(path[: len(secret)] == secret for secret in secret_paths)
+
+
+def _shown_path(path: FieldPath, secret_paths: Collection[FieldPath]) -> str:
+    """``path`` as a message names it; inside a secret, keys below the secret's field are hidden.
+
+    ``registry_auth.password`` is named, a key written inside the password's value is not.
+    """
+    for secret in secret_paths:
+        if path[: len(secret)] == secret:
+            return format_path(path[: len(secret) + 1])
+    return format_path(path)
 
 
 def _mark(mark: yaml.Mark) -> Mark:
@@ -269,14 +395,15 @@ class _Builder:
     value_marks: dict[FieldPath, Mark] = field(default_factory=dict)
     scalar_sources: dict[FieldPath, ScalarSource] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    values_built: int = 0
+    values_built: int = 0  # every value, those reached through aliases included
+    values_written: int = 0  # the values written in the text (an alias counts as one)
     constructor: yaml.constructor.SafeConstructor = field(
         default_factory=yaml.constructor.SafeConstructor
     )
 
     def build(self, root: Node) -> Any:
         try:
-            return self._value(root, (), set())
+            return self._value(root, (), set(), through_alias=False)
         except _AliasBomb as bomb:
             # Replace every other finding: they are noise next to an exploding document.
             self.problems = [bomb.problem]
@@ -286,14 +413,26 @@ class _Builder:
         mark = _mark(node.start_mark)
         self.problems.append(
             Problem(
-                message, file=self.file, line=mark.line, column=mark.column, path=format_path(path)
+                message,
+                file=self.file,
+                line=mark.line,
+                column=mark.column,
+                path=_shown_path(path, self.secret_paths),
             )
         )
 
-    def _value(self, node: Node, path: FieldPath, building: set[int]) -> Any:
+    def _value(
+        self, node: Node, path: FieldPath, building: set[int], *, through_alias: bool
+    ) -> Any:
+        through_alias = through_alias or isinstance(node, _AliasCopy)
         self.values_built += 1
+        self.values_written += not through_alias or isinstance(node, _AliasCopy)
+        if self.values_written > MAX_VALUES:
+            raise _AliasBomb(self._bomb(node, path, f"has more than {MAX_VALUES} values"))
         if self.values_built > MAX_VALUES:
-            raise _AliasBomb(self._bomb(node, path, f"expands to more than {MAX_VALUES} values"))
+            raise _AliasBomb(
+                self._bomb(node, path, f"expands to more than {MAX_VALUES} values through aliases")
+            )
         if len(path) > MAX_DEPTH:
             raise _AliasBomb(self._bomb(node, path, f"is nested more than {MAX_DEPTH} levels deep"))
         self.value_marks[path] = _mark(node.start_mark)
@@ -308,12 +447,12 @@ class _Builder:
             if isinstance(node, SequenceNode):
                 self._check_collection_tag(node, _SEQ, path)
                 return [
-                    self._value(item, (*path, index), building)
+                    self._value(item, (*path, index), building, through_alias=through_alias)
                     for index, item in enumerate(node.value)
                 ]
             if isinstance(node, MappingNode):
                 self._check_collection_tag(node, _MAP, path)
-                return self._mapping(node, path, building)
+                return self._mapping(node, path, building, through_alias)
         finally:
             building.discard(id(node.value))
         raise AssertionError(f"unknown YAML node {node!r}")
@@ -321,19 +460,20 @@ class _Builder:
     def _bomb(self, node: Node, path: FieldPath, what: str) -> Problem:
         mark = _mark(node.start_mark)
         return Problem(
-            f"the document {what} (through aliases `*name`, or nesting); "
-            "a service configuration is far smaller",
+            f"the document {what}; a configuration file is far smaller",
             file=self.file,
             line=mark.line,
             column=mark.column,
-            path=format_path(path) or None,
+            path=_shown_path(path, self.secret_paths) or None,
         )
 
     def _check_collection_tag(self, node: Node, expected: str, path: FieldPath) -> None:
         if node.tag != expected:
-            self._problem(node, _tag_message(node.tag), path)
+            self._problem(node, _tag_message(node.tag, self._is_secret(path)), path)
 
-    def _mapping(self, node: MappingNode, path: FieldPath, building: set[int]) -> dict[str, Any]:
+    def _mapping(
+        self, node: MappingNode, path: FieldPath, building: set[int], through_alias: bool
+    ) -> dict[str, Any]:
         result: dict[str, Any] = {}
         first_lines: dict[str, int] = {}
         merged: list[Node] = []
@@ -346,22 +486,31 @@ class _Builder:
                 continue
             key_mark = _mark(key_node.start_mark)
             if key in first_lines:
+                # Inside a secret the key may be the secret itself: it is not quoted.
+                shown = "" if self._is_secret(path) else f" `{excerpt(key)}`"
                 self._problem(
                     key_node,
-                    f"duplicated key `{key}` (first written at line {first_lines[key]}); "
+                    f"duplicated key{shown} (first written at line {first_lines[key]}); "
                     "YAML would silently keep only the last one",
                     (*path, key),
                 )
                 continue
             first_lines[key] = key_mark.line
             self.key_marks[(*path, key)] = key_mark
-            result[key] = self._value(value_node, (*path, key), building)
+            result[key] = self._value(
+                value_node, (*path, key), building, through_alias=through_alias
+            )
         for source in merged:
-            self._merge(source, result, path, building)
+            self._merge(source, result, path, building, through_alias)
         return result
 
     def _merge(
-        self, source: Node, result: dict[str, Any], path: FieldPath, building: set[int]
+        self,
+        source: Node,
+        result: dict[str, Any],
+        path: FieldPath,
+        building: set[int],
+        through_alias: bool,
     ) -> None:
         """YAML merge keys (``<<: *defaults``): keys written explicitly win over merged ones."""
         sources = source.value if isinstance(source, SequenceNode) else [source]
@@ -374,7 +523,9 @@ class _Builder:
                 if key is None or key in result:
                     continue
                 self.key_marks[(*path, key)] = _mark(key_node.start_mark)
-                result[key] = self._value(value_node, (*path, key), building)
+                result[key] = self._value(
+                    value_node, (*path, key), building, through_alias=through_alias
+                )
 
     def _key(self, node: Node, path: FieldPath) -> str | None:
         # Keys are field names (or env variable names): the text as written is what was meant,
@@ -389,13 +540,22 @@ class _Builder:
         if tag in (_STR, _TIMESTAMP):
             return str(node.value)
         if tag not in _IMPLICIT_SCALAR_TAGS:
-            self._problem(node, _tag_message(tag), path)
+            self._problem(node, _tag_message(tag, self._is_secret(path)), path)
             return None
         text = str(node.value)
         if node.style is None and tag in (_INT, _FLOAT):
             trap = self._number_trap(text, tag, path)
             if trap:
                 self._problem(node, trap, path)
+                return text
+            if tag == _INT and len(text) > MAX_NUMBER_CHARS:
+                shown = "this number" if self._is_secret(path) else f"the number `{excerpt(text)}`"
+                self._problem(
+                    node,
+                    f"{shown} is {len(text)} characters long, longer than any value planner "
+                    f"reads ({MAX_NUMBER_CHARS}); quote it if it is text",
+                    path,
+                )
                 return text
         try:
             value = self.constructor.construct_object(node)
@@ -407,16 +567,18 @@ class _Builder:
         return value
 
     def _is_secret(self, path: FieldPath) -> bool:
-        return any(path[: len(secret)] == secret for secret in self.secret_paths)
+        return _is_secret(path, self.secret_paths)
 
     def _number_trap(self, text: str, tag: str, path: FieldPath) -> str | None:
-        secret = self._is_secret(path)
-        quoted = _quote_hint(text, path, secret)
+        # Past MAX_NUMBER_CHARS the reading is not computed (nor could it be printed): the trap
+        # is named without it.
+        vague = self._is_secret(path) or len(text) > MAX_NUMBER_CHARS
+        quoted = _quote_hint(text, path, vague)
         if ":" in text:
-            reading = "" if secret else f"{text} as the base-60 number {_base60(text, tag)}"
+            reading = "" if vague else f"{text} as the base-60 number {_base60(text, tag)}"
             return f"YAML reads {reading or 'this value as a base-60 number'}; quote it: {quoted}"
         if tag == _INT and _OCTAL.match(text):
-            if secret:
+            if vague:
                 return f"YAML reads this leading-zero value as an octal number; quote it: {quoted}"
             octal = int(text.replace("_", ""), 8)
             decimal = text.replace("_", "").lstrip("+-").lstrip("0") or "0"
@@ -429,7 +591,7 @@ class _Builder:
         return None
 
     def _unreadable_number(self, text: str, path: FieldPath) -> str:
-        shown = "this value" if self._is_secret(path) else f"`{text}`"
+        shown = "this value" if self._is_secret(path) else f"`{excerpt(text)}`"
         return f"YAML cannot read {shown} as a number; quote it if it is text"
 
 
@@ -454,8 +616,14 @@ def _quote_hint(text: str, path: FieldPath, secret: bool) -> str:
     return f'"{shown}"'
 
 
-def _tag_message(tag: str) -> str:
+def _tag_message(tag: str, secret: bool) -> str:
+    if secret:
+        # A tag written in a secret's place (`password: !s3cret`) is most likely the secret.
+        return (
+            "a tag (`!name`) is not supported here (its text is not shown): write the value in "
+            "double quotes"
+        )
     if tag.startswith(_TAG_PREFIX + "python/"):
-        return f"the tag `!!{tag.removeprefix(_TAG_PREFIX)}` is not allowed: planner only reads plain data"
+        return f"the tag `!!{excerpt(tag.removeprefix(_TAG_PREFIX))}` is not allowed: planner only reads plain data"
     shown = f"!!{tag.removeprefix(_TAG_PREFIX)}" if tag.startswith(_TAG_PREFIX) else tag
-    return f"the tag `{shown}` is not supported: use plain strings, numbers, lists and mappings"
+    return f"the tag `{excerpt(shown)}` is not supported: use plain strings, numbers, lists and mappings"
