@@ -21,7 +21,7 @@ from planner.config.schema import json_schema
 from planner.config.validation_errors import SECRET_PATHS, problems_from_validation_error
 from planner.config.value_kinds import describe_value
 from planner.config.yaml_loader import Mark, YamlDocument, decode_yaml_bytes, parse_yaml
-from planner.errors import ConfigError, Problem
+from planner.errors import ConfigError, Problem, excerpt
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -133,7 +133,7 @@ def _check_kind(document: YamlDocument | None, source: str) -> None:
     if kind == "service":
         return
     if isinstance(kind, str) and kind.strip().lower() == "service":
-        message = f"the type is written `service` (lower case), not `{kind}`"
+        message = f"the type is written `service` (lower case), not `{excerpt(kind)}`"
     elif kind in OTHER_TYPES:
         message = (
             f"planner plans services; this is a {kind} configuration (`type: {kind}`), "
@@ -141,7 +141,7 @@ def _check_kind(document: YamlDocument | None, source: str) -> None:
         )
     elif isinstance(kind, str):
         message = (
-            f"unknown configuration type `{kind}`; planner reads service configurations "
+            f"unknown configuration type `{excerpt(kind)}`; planner reads service configurations "
             "(`type: service`)"
         )
     else:

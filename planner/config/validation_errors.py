@@ -237,7 +237,7 @@ def _choice_message(nouns: list[str], words: list[str], value: Any, secret: bool
         expected = "one of " + ", ".join(words)
     if secret or not isinstance(value, str):
         return f"expected {expected}; got {describe_value(value, secret=secret)}"
-    message = f"expected {expected}; got {value!r}"
+    message = f"expected {expected}; got {excerpt(value, as_repr=True)}"
     same_word = [word for word in words if word.lower() == value.strip().lower()]
     close = same_word or difflib.get_close_matches(value, words, n=1, cutoff=0.6)
     if close:

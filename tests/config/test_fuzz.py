@@ -8,6 +8,7 @@ re-loading the validated model's explicit form normalizes to the same thing.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -255,7 +256,8 @@ def assert_loads_or_config_error(load: Callable[[], LoadedConfig], name: str, te
         load()
     except ConfigError as error:
         assert error.problems
-        line_count = text.count("\n") + 1
+        # YAML's line breaks: a lone \r, NEL and the Unicode separators end a line too.
+        line_count = len(re.findall("\r\n|[\r\n\x85\u2028\u2029]", text)) + 1
         for problem in error.problems:
             assert problem.file == name
             assert problem.message.strip()
