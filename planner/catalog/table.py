@@ -115,6 +115,12 @@ class Catalog:
         Malformed rows are left out and reported in ``issues``/``warnings``; ``strict=True``
         raises CatalogError instead.
         """
+        for source in sources:
+            if not isinstance(source, str | os.PathLike):
+                raise CatalogError(
+                    "Catalog.load takes catalog sources as paths, URLs or keywords (str or "
+                    f"os.PathLike), not {type(source).__name__}"
+                )
         if len(sources) <= 1 and os.fspath(sources[0] if sources else _BUNDLED) == _BUNDLED:
             from planner.catalog.bundled import prebuilt_snapshot
 

@@ -87,6 +87,23 @@ def load_config(
     )
 
 
+def service_argument(config: object, function: str) -> LoadedConfig | NormalizedService:
+    """What a library function was given as the service: a ``LoadedConfig`` or
+    ``NormalizedService`` as it is, a path (``str`` or ``os.PathLike``) loaded with ``load_config``.
+
+    Anything else is a ``ConfigError`` naming ``function`` and what it takes, rather than an
+    ``AttributeError`` from deep inside.
+    """
+    if isinstance(config, LoadedConfig | NormalizedService):
+        return config
+    if isinstance(config, str | os.PathLike):
+        return load_config(config)
+    raise ConfigError(
+        f"{function} takes a service configuration: a file path (str or os.PathLike), a "
+        f"LoadedConfig (planner.load_config) or a NormalizedService; not {type(config).__name__}"
+    )
+
+
 def _check_arguments(path: object, text: object, name: object) -> None:
     """A library caller's mistake is a ``ConfigError`` saying so, not a failure deep inside."""
     if (path is None) == (text is None):

@@ -24,7 +24,6 @@ kept as YAML reads them; their source text is recorded so a later type error can
 from __future__ import annotations
 
 import copy
-import functools
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -206,6 +205,25 @@ class _AliasCopy:
     """Marks a node composed at an alias (``*name``), to count what aliases expand apart."""
 
 
+class _AliasScalarNode(ScalarNode, _AliasCopy):
+    pass
+
+
+class _AliasSequenceNode(SequenceNode, _AliasCopy):
+    pass
+
+
+class _AliasMappingNode(MappingNode, _AliasCopy):
+    pass
+
+
+_ALIAS_CLASSES: Mapping[type[Node], type[Node]] = {
+    ScalarNode: _AliasScalarNode,
+    SequenceNode: _AliasSequenceNode,
+    MappingNode: _AliasMappingNode,
+}
+
+
 class _MarkingLoader(yaml.SafeLoader):
     """A safe loader whose alias nodes carry the position of the alias, not of its anchor.
 
@@ -219,16 +237,10 @@ class _MarkingLoader(yaml.SafeLoader):
         if alias is None or node is None:
             return node
         at_alias = copy.copy(node)
-        at_alias.__class__ = _alias_class(type(node))
+        at_alias.__class__ = _ALIAS_CLASSES[type(node)]
         at_alias.start_mark = alias.start_mark
         at_alias.end_mark = alias.end_mark
         return at_alias
-
-
-@functools.cache
-def _alias_class(node_class: type[Node]) -> type[Node]:
-    """``ScalarNode`` → a subclass that is also an ``_AliasCopy`` (one per node class)."""
-    return type(f"Alias{node_class.__name__}", (node_class, _AliasCopy), {})
 
 
 def _single_node(
