@@ -113,10 +113,12 @@ def format_path(path: FieldPath) -> str:
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif _IDENTIFIER_KEY.match(part):
-            text += f".{part}" if text else part
+            continue
+        shown = excerpt(part)  # a path names keys as written: a 1,000-character key is cut
+        if _IDENTIFIER_KEY.match(part):
+            text += f".{shown}" if text else shown
         else:
-            escaped = part.replace("\\", "\\\\").replace('"', '\\"')
+            escaped = shown.replace("\\", "\\\\").replace('"', '\\"')
             text += f'["{escaped}"]'
     return text
 
