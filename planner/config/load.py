@@ -18,7 +18,7 @@ from planner.config.models import ServiceConfiguration
 from planner.config.normalize import normalize
 from planner.config.normalized import NormalizedService
 from planner.config.schema import json_schema
-from planner.config.validation_errors import SECRET_PATHS, problems_from_validation_error
+from planner.config.validation_errors import YAML_SECRET_PATHS, problems_from_validation_error
 from planner.config.value_kinds import describe_value
 from planner.config.yaml_loader import Mark, YamlDocument, decode_yaml_bytes, parse_yaml
 from planner.errors import ConfigError, Problem, excerpt
@@ -74,7 +74,7 @@ def load_config(
         text = _read_source(path, source)
     else:
         source = name or TEXT_NAME
-    document = parse_yaml(text, source, secret_paths=SECRET_PATHS)
+    document = parse_yaml(text, source, secret_paths=YAML_SECRET_PATHS)
     _check_kind(document, source)
     assert document is not None
     configuration = _validate(document)

@@ -26,6 +26,10 @@ from planner.errors import Problem, excerpt
 # Everything under `registry_auth` is kept out of messages; the password is also scrubbed from
 # any message that might quote it.
 SECRET_PATHS: tuple[FieldPath, ...] = (("registry_auth",),)
+# YAML's own errors (a tag, an alias, a bad escape, a number trap) quote the text they met: none of
+# them quotes text under these paths. `env` values are never quoted either (docs/configuration.md
+# §1); validation messages about them name only the kind of value, with the variable's name.
+YAML_SECRET_PATHS: tuple[FieldPath, ...] = (*SECRET_PATHS, ("env",))
 
 _PREFIXES = ("Value error, ", "Assertion failed, ")
 _TYPE_NOUNS: Mapping[str, str] = {

@@ -185,8 +185,8 @@ def _loader(text: str, file: str, secret_paths: frozenset[FieldPath]) -> _Markin
         context = _context_path(text[: error.position], error.position)
         if _is_secret(context, secret_paths):
             message = (
-                "the value of this secret field contains a control character, which YAML does "
-                "not allow (its text is not shown)"
+                "this value contains a control character, which YAML does not allow; its text is "
+                "not shown (a password or an environment value)"
             )
         else:
             message = (
@@ -290,8 +290,9 @@ def _syntax_problem(
         # PyYAML's words quote the text they stumbled on (a tag, an alias name, a character):
         # inside a secret that text is the secret, so none of it is shown.
         message = (
-            "YAML cannot read the value of this secret field (its text is not shown); write it "
-            'in double quotes, with any " or \\ inside written as \\" or \\\\'
+            "YAML cannot read this value, and its text is not shown (a password or an "
+            'environment value); write it in double quotes, with any " or \\ inside written as '
+            '\\" or \\\\'
         )
     else:
         # Only the parser's own words: its source snippet could echo a secret from the file.
@@ -634,8 +635,8 @@ def _tag_message(tag: str, secret: bool) -> str:
     if secret:
         # A tag written in a secret's place (`password: !s3cret`) is most likely the secret.
         return (
-            "a tag (`!name`) is not supported here (its text is not shown): write the value in "
-            "double quotes"
+            "a tag (`!name`) is not supported here, and its text is not shown (a password or an "
+            "environment value): write the value in double quotes"
         )
     if tag.startswith(_TAG_PREFIX + "python/"):
         return f"the tag `!!{excerpt(tag.removeprefix(_TAG_PREFIX))}` is not allowed: planner only reads plain data"

@@ -362,8 +362,7 @@ def hostile_documents(draw: st.DrawFn) -> tuple[str, bool]:
     parent, key = draw(st.sampled_from(HOSTILE_PLACES))
     value = draw(huge_numbers() | huge_scalars() | many_keys())
     document = (
-        "type: service\nport: 80\ncommands: [python serve.py]\n"
-        "registry_auth:\n  username: deploy\n"
+        "type: service\nport: 80\ncommands: [python serve.py]\nregistry_auth:\n  username: deploy\n"
     )
     if parent == ("registry_auth",):
         return document + f"  {key}: {value}\n", True

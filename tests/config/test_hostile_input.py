@@ -86,6 +86,16 @@ def test_yaml_errors_in_a_password_never_quote_it(form: str) -> None:
     assert any(problem.line is not None and problem.line >= 7 for problem in problems), problems
 
 
+@pytest.mark.parametrize("form", list(SECRET_FORMS))
+def test_yaml_errors_in_an_env_value_never_quote_it(form: str) -> None:
+    written, forbidden = SECRET_FORMS[form]
+    problems = problems_of(BASE + f"env:\n  TOKEN: {written}\n")
+    for problem in problems:
+        text = str(problem)
+        for secret in forbidden:
+            assert secret not in text, (form, text)
+
+
 def test_the_same_forms_outside_a_secret_are_quoted() -> None:
     """The sweep above would catch a leak: outside a secret, YAML's words quote the text."""
     for form in ("tag", "undefined alias", "duplicated keys"):
@@ -225,7 +235,7 @@ def test_a_file_at_the_cap_is_read_within_seconds(tmp_path: Path) -> None:
     assert path.stat().st_size <= MAX_FILE_BYTES
     started = time.monotonic()
     (problem,) = problems_of_path(path)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # about 3 s; generous for a loaded machine
     assert f"the document has more than {MAX_VALUES} values" in problem.message
 
 
