@@ -309,6 +309,15 @@ def test_cli_prints_an_excerpt_of_a_50_mb_name_capped_file(run_cli: RunCli, tmp_
     assert "… (900000 characters)" in result.stderr
 
 
+def test_offers_quotes_an_excerpt_of_a_long_gpu_name(run_cli: RunCli, tmp_path: Path) -> None:
+    """A valid configuration whose long GPU name matches nothing: the exclusion quotes it cut."""
+    (tmp_path / "s.yml").write_text(BASE + "resources:\n  gpu: " + "a" * 100_000 + "\n")
+    result = run_cli("offers", "s.yml")
+    assert result.returncode == 1, result.stderr
+    assert len(result.stderr) < 2000
+    assert "… (100000 characters)]" in result.stderr
+
+
 # --------------------------------------------------------------------------------------------
 # Item 12: huge numbers end in a located error, never a traceback
 
