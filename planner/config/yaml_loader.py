@@ -203,6 +203,17 @@ def _loader(text: str, file: str, secret_paths: frozenset[FieldPath]) -> _Markin
         ) from None
 
 
+# Every value is a node and so is every key: a document of more nodes than this has more than
+# MAX_VALUES values.
+_MAX_NODES = 2 * (MAX_VALUES + 1)
+
+
+class _TooManyNodes(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__("too many nodes")
+        self.mark = mark
+
+
 class _AliasCopy:
     """Marks a node composed at an alias (``*name``), to count what aliases expand apart."""
 
@@ -230,10 +241,19 @@ class _MarkingLoader(yaml.SafeLoader):
     """A safe loader whose alias nodes carry the position of the alias, not of its anchor.
 
     The copy shares the anchored node's children, so nothing is duplicated and a cycle is still
-    recognised by the identity of its ``value``.
+    recognised by the identity of its ``value``. Composing stops past ``_MAX_NODES`` nodes: the
+    document then has more than ``MAX_VALUES`` values, and composing the rest of a 1 MiB flow list
+    would take many seconds.
     """
 
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.nodes_composed = 0
+
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self.nodes_composed += 1
+        if self.nodes_composed > _MAX_NODES:
+            raise _TooManyNodes(self.peek_event().start_mark)
         alias = self.peek_event() if self.check_event(yaml.events.AliasEvent) else None
         node = super().compose_node(parent, index)
         if alias is None or node is None:
@@ -266,6 +286,16 @@ def _single_node(
                         column=mark.column,
                     )
                 )
+    except _TooManyNodes as too_many:
+        mark = _mark(too_many.mark)
+        raise ConfigError(
+            Problem(
+                _too_many_values_message(f"has more than {MAX_VALUES} values"),
+                file=file,
+                line=mark.line,
+                column=mark.column,
+            )
+        ) from None
     except yaml.MarkedYAMLError as error:
         raise ConfigError(_syntax_problem(error, text, file, secret_paths)) from None
     except yaml.YAMLError:
@@ -392,6 +422,10 @@ def _shown_path(path: FieldPath, secret_paths: Collection[FieldPath]) -> str:
     return format_path(path)
 
 
+def _too_many_values_message(what: str) -> str:
+    return f"the document {what}; a configuration file is far smaller"
+
+
 def _mark(mark: yaml.Mark) -> Mark:
     return Mark(mark.line + 1, mark.column + 1)
 
@@ -475,7 +509,7 @@ class _Builder:
     def _bomb(self, node: Node, path: FieldPath, what: str) -> Problem:
         mark = _mark(node.start_mark)
         return Problem(
-            f"the document {what}; a configuration file is far smaller",
+            _too_many_values_message(what),
             file=self.file,
             line=mark.line,
             column=mark.column,
