@@ -198,7 +198,6 @@ def _loader(text: str, file: str, secret_paths: frozenset[FieldPath]) -> _Markin
                 file=file,
                 line=line,
                 column=column,
-                path=_shown_path(context, secret_paths) if context else None,
             )
         ) from None
 
@@ -333,10 +332,10 @@ def _syntax_problem(
                 " (a `: ` or a trailing `:` inside an unquoted value starts a mapping; "
                 'quote the value, e.g. gpu: "A100:80GB")'
             )
-    path = _shown_path(context, secret_paths) if context else None
+    # No field path: where the parser stopped is a position, not reliably a field.
     if mark is None:
-        return Problem(message, file=file, path=path)
-    return Problem(message, file=file, line=mark.line + 1, column=mark.column + 1, path=path)
+        return Problem(message, file=file)
+    return Problem(message, file=file, line=mark.line + 1, column=mark.column + 1)
 
 
 def _context_path(text: str, stop: int) -> FieldPath:

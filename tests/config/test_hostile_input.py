@@ -135,7 +135,8 @@ def test_cli_never_prints_a_password_yaml_cannot_read(
     assert "Traceback" not in result.stderr
     for secret in forbidden:
         assert secret not in result.stdout + result.stderr, (form, command, result.stderr)
-    assert "registry_auth" in result.stdout + result.stderr  # located, without the value
+    # Located (FILE:LINE:COL, or "line" in JSON), without the value.
+    assert "s.yml:" in result.stderr or '"line": ' in result.stdout
 
 
 # --------------------------------------------------------------------------------------------
