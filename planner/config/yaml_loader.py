@@ -289,7 +289,7 @@ def _single_node(
         mark = _mark(too_many.mark)
         raise ConfigError(
             Problem(
-                _too_many_values_message(f"has more than {MAX_VALUES} values"),
+                _too_large_message(f"has more than {MAX_VALUES} values"),
                 file=file,
                 line=mark.line,
                 column=mark.column,
@@ -421,8 +421,8 @@ def _shown_path(path: FieldPath, secret_paths: Collection[FieldPath]) -> str:
     return format_path(path)
 
 
-def _too_many_values_message(what: str) -> str:
-    return f"the document {what}; a configuration file is far smaller"
+def _too_large_message(what: str, why: str = "is far smaller") -> str:
+    return f"the document {what}; a configuration file {why}"
 
 
 def _mark(mark: yaml.Mark) -> Mark:
@@ -452,9 +452,9 @@ class _Builder:
     def build(self, root: Node) -> Any:
         try:
             return self._value(root, (), set(), through_alias=False)
-        except _AliasBomb as bomb:
+        except _TooLarge as too_large:
             # Replace every other finding: they are noise next to an exploding document.
-            self.problems = [bomb.problem]
+            self.problems = [too_large.problem]
             return None
 
     def _problem(self, node: Node, message: str, path: FieldPath) -> None:
@@ -476,13 +476,19 @@ class _Builder:
         self.values_built += 1
         self.values_written += not through_alias or isinstance(node, _AliasCopy)
         if self.values_written > MAX_VALUES:
-            raise _AliasBomb(self._bomb(node, path, f"has more than {MAX_VALUES} values"))
+            raise _TooLarge(self._too_large(node, path, f"has more than {MAX_VALUES} values"))
         if self.values_built > MAX_VALUES:
-            raise _AliasBomb(
-                self._bomb(node, path, f"expands to more than {MAX_VALUES} values through aliases")
+            raise _TooLarge(
+                self._too_large(
+                    node, path, f"expands to more than {MAX_VALUES} values through aliases"
+                )
             )
         if len(path) > MAX_DEPTH:
-            raise _AliasBomb(self._bomb(node, path, f"is nested more than {MAX_DEPTH} levels deep"))
+            raise _TooLarge(
+                self._too_large(
+                    node, path, f"is nested more than {MAX_DEPTH} levels deep", "is never this deep"
+                )
+            )
         self.value_marks[path] = _mark(node.start_mark)
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
@@ -505,10 +511,12 @@ class _Builder:
             building.discard(id(node.value))
         raise AssertionError(f"unknown YAML node {node!r}")
 
-    def _bomb(self, node: Node, path: FieldPath, what: str) -> Problem:
+    def _too_large(
+        self, node: Node, path: FieldPath, what: str, why: str = "is far smaller"
+    ) -> Problem:
         mark = _mark(node.start_mark)
         return Problem(
-            _too_many_values_message(what),
+            _too_large_message(what, why),
             file=self.file,
             line=mark.line,
             column=mark.column,
@@ -643,7 +651,9 @@ class _Builder:
         return f"YAML cannot read {shown} as a number; quote it if it is text"
 
 
-class _AliasBomb(Exception):
+class _TooLarge(Exception):
+    """The document has too many values or levels: building stops at once."""
+
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.message)
         self.problem = problem
