@@ -66,7 +66,7 @@ def _check_regular(mode: int, name: str) -> None:
     elif stat.S_ISSOCK(mode):
         what = "a socket"
     else:
-        what = "not a regular file"
+        what = "something other than a regular file"
     raise ConfigError(
         Problem(
             f"is {what}, not a configuration file; give a regular file, or - to read stdin",
