@@ -22,7 +22,7 @@ import planner
 from planner.config import load_config
 from planner.config.input_file import MAX_FILE_BYTES
 from planner.config.yaml_loader import MAX_VALUES
-from planner.errors import CatalogError, ConfigError, PlannerError, Problem
+from planner.errors import CatalogError, ConfigError, PlannerError, Problem, excerpt
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 BASE = "type: service\nport: 80\ncommands: [python serve.py]\nimage: foo\n"
@@ -310,6 +310,28 @@ def test_messages_quote_at_most_an_excerpt_of_a_value(field: str) -> None:
     for problem in problems:
         assert len(str(problem)) < 600, (field, str(problem)[:300])
     assert any("characters)" in str(problem) for problem in problems), (field, problems)
+
+
+def test_excerpt_is_bounded_for_every_kind_of_value() -> None:
+    assert excerpt("short") == "short"
+    assert excerpt("a" * 81) == "a" * 80 + "… (81 characters)"
+    assert excerpt("a\tb", as_repr=True) == "'a\\tb'"
+    assert excerpt("b" * 100, as_repr=True) == repr("b" * 80) + "… (100 characters)"
+    assert excerpt(10**5000) == "a number of about 5001 digits"
+    assert excerpt([10**5000]) == "a list"  # Python refuses to print the integer inside
+    assert excerpt(1.5) == "1.5"
+
+
+def test_a_socket_is_refused(tmp_path: Path) -> None:
+    import socket
+
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(tmp_path / "s.yml"))
+        with pytest.raises(ConfigError, match="is a socket, not a configuration file"):
+            load_config(tmp_path / "s.yml")
+    finally:
+        server.close()
 
 
 def test_cli_prints_an_excerpt_of_a_50_mb_name_capped_file(run_cli: RunCli, tmp_path: Path) -> None:
