@@ -6,8 +6,15 @@ reaches the user as a traceback.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+# How much of a value a message quotes: enough to recognise it, never a flood (a 50 MB `name:`).
+EXCERPT_CHARS = 80
+# Integers longer than this many bits are named by their size: Python refuses to write an int of
+# more than 4300 digits as text, and nobody reads one anyway.
+_EXCERPT_INT_BITS = 256
 
 
 @dataclass(frozen=True)
@@ -66,3 +73,27 @@ class InputError(PlannerError):
 
 def problems_text(problems: Iterable[Problem]) -> str:
     return "\n".join(str(problem) for problem in problems)
+
+
+def excerpt(value: object, *, as_repr: bool = False, limit: int = EXCERPT_CHARS) -> str:
+    """A value the user wrote, as every message quotes it: bounded.
+
+    Text up to ``limit`` characters is quoted whole; longer text is cut, with an ellipsis and its
+    full length (``aaaa… (52428800 characters)``). ``as_repr`` quotes like ``repr``, escapes
+    included (``'a\\tb'``), with the cut outside the quotes. An integer too long to print is named
+    by its number of digits.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > _EXCERPT_INT_BITS:
+            digits = math.floor(value.bit_length() * math.log10(2)) + 1
+            return f"a number of about {digits} digits"
+        return str(value)
+    try:
+        text = value if isinstance(value, str) else repr(value) if as_repr else str(value)
+    except ValueError:  # a container holding an integer too long to print
+        return f"a {type(value).__name__}"
+    cut = text if len(text) <= limit else text[:limit]
+    shown = repr(cut) if as_repr and isinstance(value, str) else cut
+    if cut is text:
+        return shown
+    return f"{shown}… ({len(text)} characters)"

@@ -19,6 +19,7 @@ from planner.catalog.loaders.part import LoadedSource
 from planner.catalog.offer_table import OfferTable, read_arrow, sorted_table, write_arrow
 from planner.catalog.prebuilt import read_prebuilt_snapshot
 from planner.catalog.provenance import CatalogSource
+from planner.errors import CatalogError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +43,12 @@ class Catalog(OfferTable):
         Malformed rows are left out and reported in ``issues``/``warnings``; ``strict=True``
         raises CatalogError instead.
         """
+        for source in sources:
+            if not isinstance(source, str | os.PathLike):
+                raise CatalogError(
+                    "Catalog.load takes catalog sources as paths, URLs or keywords (str or "
+                    f"os.PathLike), not {type(source).__name__}"
+                )
         names = [os.fspath(source) for source in sources] or [BUNDLED]
         prebuilt = read_prebuilt_snapshot() if names == [BUNDLED] else None
         if prebuilt is not None:

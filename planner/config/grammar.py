@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from planner.config.value_kinds import describe_value
+from planner.errors import excerpt
 
 T = TypeVar("T", int, float)
 
@@ -42,6 +43,12 @@ _DURATION_WITH_UNIT = re.compile(r"(\d+) *([smhdw])")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PORT_PAIR = re.compile(r"([0-9]+):([0-9]+)")  # as written: no spaces
 MAX_PORT = 65535
+# The largest count (replicas, GPUs, CPUs) a configuration may ask for: far above any real
+# service, far below what 64-bit arithmetic on counts × prices can hold.
+MAX_COUNT = 1_000_000
+# An integer written as text longer than this is no count (and Python will not read one of more
+# than 4300 digits).
+MAX_INT_DIGITS = 30
 # A compute capability as text: "8.0", "12.1".
 _CAPABILITY_TEXT = re.compile(r"(\d+)\.(\d+)")
 
@@ -113,6 +120,19 @@ class EntryErrors(ValueError):
 _INT_TEXT = re.compile(r"\s*([+-]?[0-9]+(?:_[0-9]+)*)(?:\.0+)?\s*", re.ASCII)
 
 
+def digits_value(digits: str, value: Any) -> int:
+    """The integer ``digits`` (as matched in ``value``); more than ``MAX_INT_DIGITS`` is an error.
+
+    Bounded so that no message or arithmetic meets an integer Python cannot print.
+    """
+    if len(digits.lstrip("+-").replace("_", "")) > MAX_INT_DIGITS:
+        raise ValueError(
+            f"the number in {excerpt(value, as_repr=True)} has more than {MAX_INT_DIGITS} digits, "
+            "more than any count, size or duration"
+        )
+    return int(digits)
+
+
 def parse_int(value: Any) -> int:
     """An integer: an int, an integral float, or a string of an integer (``"8"``, ``"-1"``).
 
@@ -125,12 +145,12 @@ def parse_int(value: Any) -> int:
     if isinstance(value, float):
         if value.is_integer():
             return int(value)
-        raise ValueError(f"expected an integer, got {value}")
+        raise ValueError(f"expected an integer, got {excerpt(value)}")
     if isinstance(value, str):
         match = _INT_TEXT.fullmatch(value)
         if match:
-            return int(match.group(1))
-        raise ValueError(f"expected an integer, got {value!r}")
+            return digits_value(match.group(1), value)
+        raise ValueError(f"expected an integer, got {excerpt(value, as_repr=True)}")
     raise ValueError(f"expected an integer, got {type(value).__name__}")
 
 
@@ -155,13 +175,15 @@ def parse_memory(value: Any) -> float:
             number = float(text) * factor
         except ValueError:
             raise ValueError(
-                f"invalid memory size {value!r}: expected a number with an optional unit "
+                f"invalid memory size {excerpt(value, as_repr=True)}: expected a number with an optional unit "
                 "TB, GB or MB (e.g. 16GB, 1.5TB, 512MB; no unit means GB)"
             ) from None
     else:
         raise ValueError(f"expected a memory size such as 16GB, got {type(value).__name__}")
     if not math.isfinite(number):
-        raise ValueError(f"invalid memory size {value!r}: must be a finite number")
+        raise ValueError(
+            f"invalid memory size {excerpt(value, as_repr=True)}: must be a finite number"
+        )
     return number
 
 
@@ -174,14 +196,16 @@ def parse_range(value: Any, convert: Callable[[Any], T]) -> Range[T]:
     elif isinstance(value, str) and ".." in value:
         parts = value.replace(" ", "").split("..")
         if len(parts) != 2:
-            raise ValueError(f"invalid range {value!r}: expected MIN..MAX, MIN.. or ..MAX")
+            raise ValueError(
+                f"invalid range {excerpt(value, as_repr=True)}: expected MIN..MAX, MIN.. or ..MAX"
+            )
         low = convert(parts[0]) if parts[0] else None
         high = convert(parts[1]) if parts[1] else None
     else:
         low = high = convert(value)
     if low is None and high is None:
         raise ValueError(
-            f"invalid empty range {value!r}: give at least one bound (e.g. 1.. or ..8)"
+            f"invalid empty range {excerpt(value, as_repr=True)}: give at least one bound (e.g. 1.. or ..8)"
         )
     if low is not None and high is not None and low > high:
         if isinstance(value, str) and ".." in value:
@@ -190,7 +214,7 @@ def parse_range(value: Any, convert: Callable[[Any], T]) -> Range[T]:
         else:
             fix = "swap `min` and `max`"
         raise ValueError(
-            f"invalid range order {value!r}: the minimum is greater than the maximum ({fix})"
+            f"invalid range order {excerpt(value, as_repr=True)}: the minimum is greater than the maximum ({fix})"
         )
     return Range(low, high)
 
@@ -202,7 +226,7 @@ def _range_mapping_bounds(
     problems = [
         EntryProblem(
             (key,),
-            f"a range mapping takes only `min` and `max`, not `{key}`",
+            f"a range mapping takes only `min` and `max`, not `{excerpt(key)}`",
             item,
             at_key=True,
         )
@@ -254,25 +278,26 @@ def parse_duration(value: Any) -> int:
     Units (lower case only): s, m, h, d, w. ``1.5h``, ``2H``, ``1h30m`` are errors.
     """
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as 90, 5m, 2h or 1d, got {value}")
+        raise ValueError(f"expected a duration such as 90, 5m, 2h or 1d, got {excerpt(value)}")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"expected a finite duration, got {value}")
+            raise ValueError(f"expected a finite duration, got {excerpt(value)}")
         return int(value)
     if isinstance(value, str):
         # As dstack: whatever Python's int() reads (" 90 ", "+90", "1_000"), else the whole string
         # is <digits><spaces><unit>: " 5m" and "5m " are errors.
-        try:
-            return int(value)
-        except ValueError:
-            pass
+        if len(value) <= MAX_INT_DIGITS:
+            try:
+                return int(value)
+            except ValueError:
+                pass
         match = _DURATION_WITH_UNIT.fullmatch(value)
         if match:
-            return int(match.group(1)) * DURATION_UNITS[match.group(2)]
+            return digits_value(match.group(1), value) * DURATION_UNITS[match.group(2)]
         raise ValueError(
-            f"cannot parse the duration {value!r}: expected seconds (90) or a whole number with "
+            f"cannot parse the duration {excerpt(value, as_repr=True)}: expected seconds (90) or a whole number with "
             "a lower-case unit s, m, h, d or w (30s, 5m, 2h, 1d, 1w)"
         )
     raise ValueError(f"expected a duration such as 90, 5m or 2h, got {type(value).__name__}")
@@ -286,7 +311,9 @@ def parse_offable_duration(value: Any) -> int | Literal["off"] | None:
         return "off"
     seconds = parse_duration(value)
     if seconds < 0:
-        raise ValueError(f"duration cannot be negative: {value!r} (use `off` for no limit)")
+        raise ValueError(
+            f"duration cannot be negative: {excerpt(value, as_repr=True)} (use `off` for no limit)"
+        )
     return seconds
 
 
@@ -308,7 +335,9 @@ def parse_compute_capability(value: Any) -> tuple[int, int]:
     """``7.5``, ``"8.0"`` or ``[8, 0]`` → (major, minor). ``"8"``, ``"3.5.1"`` are errors."""
     if isinstance(value, list | tuple):
         if len(value) != 2:
-            raise ValueError(f"invalid compute capability {value!r}: expected [major, minor]")
+            raise ValueError(
+                f"invalid compute capability {excerpt(value, as_repr=True)}: expected [major, minor]"
+            )
         numbers: list[int] = []
         problems: list[EntryProblem] = []
         for index, (part, item) in enumerate(zip(("major", "minor"), value, strict=True)):
@@ -319,7 +348,7 @@ def parse_compute_capability(value: Any) -> tuple[int, int]:
                     EntryProblem(
                         (index,),
                         f"invalid compute capability: the {part} version must be a whole number, "
-                        f"got {item!r} (e.g. [8, 0])",
+                        f"got {excerpt(item, as_repr=True)} (e.g. [8, 0])",
                         item,
                     )
                 )
@@ -327,11 +356,15 @@ def parse_compute_capability(value: Any) -> tuple[int, int]:
             raise EntryErrors(problems)
         return numbers[0], numbers[1]
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"invalid compute capability {value!r}: expected MAJOR.MINOR (e.g. 8.0)")
+        raise ValueError(
+            f"invalid compute capability {excerpt(value, as_repr=True)}: expected MAJOR.MINOR (e.g. 8.0)"
+        )
     match = _CAPABILITY_TEXT.fullmatch(str(value).strip())
     if match is None:
-        raise ValueError(f"invalid compute capability {value!r}: expected MAJOR.MINOR (e.g. 8.0)")
-    return int(match.group(1)), int(match.group(2))
+        raise ValueError(
+            f"invalid compute capability {excerpt(value, as_repr=True)}: expected MAJOR.MINOR (e.g. 8.0)"
+        )
+    return digits_value(match.group(1), value), digits_value(match.group(2), value)
 
 
 def parse_vendor(value: Any) -> Vendor:
@@ -339,7 +372,7 @@ def parse_vendor(value: Any) -> Vendor:
     if isinstance(value, str) and value.lower() in VENDOR_WORDS:
         return VENDOR_WORDS[value.lower()]
     raise ValueError(
-        f"unknown GPU vendor {value!r}: expected one of nvidia, amd, google (alias tpu), intel, "
+        f"unknown GPU vendor {excerpt(value, as_repr=True)}: expected one of nvidia, amd, google (alias tpu), intel, "
         "tenstorrent (alias tt)"
     )
 
@@ -391,14 +424,14 @@ def normalize_gpu_names(names: tuple[str, ...]) -> tuple[str, ...]:
 def parse_gpu_spec(value: Any) -> GpuSpecParts:
     """``A100:80GB:2``, ``24GB..:1..2``, ``nvidia:2``, ``A10G,A100``, ``2`` (order-free tokens)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"expected a GPU spec string or count, got {value!r}")
+        raise ValueError(f"expected a GPU spec string or count, got {excerpt(value, as_repr=True)}")
     text = str(value)
     parts: dict[str, Any] = {}
     for token in text.replace(" ", "").split(":"):
         parsed: Any
         if not token:
             raise ValueError(
-                f"GPU spec contains empty token: {text!r} (write tokens like A100:80GB:2)"
+                f"GPU spec contains empty token: {excerpt(text, as_repr=True)} (write tokens like A100:80GB:2)"
             )
         if token.lower() in VENDOR_WORDS:
             category, parsed = "vendor", VENDOR_WORDS[token.lower()]
@@ -406,7 +439,7 @@ def parse_gpu_spec(value: Any) -> GpuSpecParts:
             names = tuple(token.split(","))
             if any(not name for name in names):
                 raise ValueError(
-                    f"GPU name can not be empty: {text!r} has an empty name in its comma-separated "
+                    f"GPU name can not be empty: {excerpt(text, as_repr=True)} has an empty name in its comma-separated "
                     "list (write e.g. A100,H100:2)"
                 )
             category, parsed = "names", normalize_gpu_names(names)
@@ -416,7 +449,7 @@ def parse_gpu_spec(value: Any) -> GpuSpecParts:
             category, parsed = "count", parse_int_range(token)
         if category in parts:
             raise ValueError(
-                f"GPU spec {category.rstrip('s')} conflict: {text!r} states the {category} twice"
+                f"GPU spec {category.rstrip('s')} conflict: {excerpt(text, as_repr=True)} states the {category} twice"
             )
         parts[category] = parsed
     return GpuSpecParts(**parts)
@@ -438,28 +471,32 @@ def render_gpu_spec(spec: GpuSpecParts) -> str:
 def parse_cpu_spec(value: Any) -> CpuSpecParts:
     """``8``, ``2..``, ``arm:8``, ``8:arm``, ``x86``: an optional arch and an optional count."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"expected a CPU spec string or count, got {value!r}")
+        raise ValueError(f"expected a CPU spec string or count, got {excerpt(value, as_repr=True)}")
     text = str(value)
     arch: CpuArch | None = None
     count: Range[int] | None = None
     for token in text.replace(" ", "").split(":"):
         if not token:
             raise ValueError(
-                f"CPU spec contains empty token: {text!r} (write a count, an arch or arch:count, "
+                f"CPU spec contains empty token: {excerpt(text, as_repr=True)} (write a count, an arch or arch:count, "
                 "e.g. 8, arm or arm:8)"
             )
         if ".." in token or token.isdigit():
             if count is not None:
-                raise ValueError(f"CPU spec count conflict: {text!r} states the count twice")
+                raise ValueError(
+                    f"CPU spec count conflict: {excerpt(text, as_repr=True)} states the count twice"
+                )
             count = parse_int_range(token)
         else:
             if token.lower() not in CPU_ARCH_WORDS:
                 raise ValueError(
-                    f"invalid CPU architecture {token!r} in {text!r}: expected x86 or arm "
+                    f"invalid CPU architecture {excerpt(token, as_repr=True)} in {excerpt(text, as_repr=True)}: expected x86 or arm "
                     "(a count must be a non-negative integer or a range)"
                 )
             if arch is not None:
-                raise ValueError(f"CPU spec arch conflict: {text!r} states the arch twice")
+                raise ValueError(
+                    f"CPU spec arch conflict: {excerpt(text, as_repr=True)} states the arch twice"
+                )
             arch = CPU_ARCH_WORDS[token.lower()]
     return CpuSpecParts(arch=arch, count=count)
 
@@ -478,9 +515,9 @@ def render_cpu_spec(spec: CpuSpecParts) -> str:
 def parse_port(value: Any) -> PortMapping:
     """``8000``, ``"8000"`` (local port 80) or ``"8080:8000"`` (local:container)."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a port number 1..{MAX_PORT}, got {value}")
+        raise ValueError(f"expected a port number 1..{MAX_PORT}, got {excerpt(value)}")
     if isinstance(value, float) and not value.is_integer():
-        raise ValueError(f"expected a port number 1..{MAX_PORT}, got {value}")
+        raise ValueError(f"expected a port number 1..{MAX_PORT}, got {excerpt(value)}")
     if isinstance(value, int | float):
         return PortMapping(container_port=check_port(parse_int(value)), local_port=80)
     if isinstance(value, str):
@@ -489,11 +526,11 @@ def parse_port(value: Any) -> PortMapping:
         match = _PORT_PAIR.fullmatch(value)
         if match:
             return PortMapping(
-                local_port=check_port(int(match.group(1))),
-                container_port=check_port(int(match.group(2))),
+                local_port=check_port(digits_value(match.group(1), value)),
+                container_port=check_port(digits_value(match.group(2), value)),
             )
         raise ValueError(
-            f"invalid port {value!r}: expected a port number (8000) or LOCAL:CONTAINER (8080:8000)"
+            f"invalid port {excerpt(value, as_repr=True)}: expected a port number (8000) or LOCAL:CONTAINER (8080:8000)"
         )
     raise ValueError(f"expected a port number or LOCAL:CONTAINER, got {type(value).__name__}")
 
@@ -510,12 +547,14 @@ def check_port(port: int) -> int:
 def parse_user(value: Any) -> str:
     """``name_or_uid[:group_or_gid]`` (``ubuntu``, ``1000:1000``); returned unchanged."""
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise ValueError(f"invalid user format {value!r}: expected USER or USER:GROUP")
+        raise ValueError(
+            f"invalid user format {excerpt(value, as_repr=True)}: expected USER or USER:GROUP"
+        )
     text = str(value)
     parts = text.split(":")
     if len(parts) > 2 or any(not part.strip() or part.strip().startswith("-") for part in parts):
         raise ValueError(
-            f"invalid user format {text!r}: expected USER or USER:GROUP (names or non-negative ids)"
+            f"invalid user format {excerpt(text, as_repr=True)}: expected USER or USER:GROUP (names or non-negative ids)"
         )
     return text
 
@@ -540,8 +579,8 @@ def parse_env(value: Any) -> dict[str, str | None]:
                 problems.append(
                     EntryProblem(
                         (key,),
-                        f"env {key}: expected a string or number value, got the boolean {word}; "
-                        f'quote it: {key}: "{word}"',
+                        f"env {excerpt(key)}: expected a string or number value, got the boolean {word}; "
+                        f'quote it: {excerpt(key)}: "{word}"',
                         item,
                     )
                 )
@@ -549,8 +588,8 @@ def parse_env(value: Any) -> dict[str, str | None]:
                 problems.append(
                     EntryProblem(
                         (key,),
-                        f"env {key}: expected a string or number value, got an empty value (null); "
-                        f'write {key}: "" for an empty string, or list it as a bare `- {key}` to '
+                        f"env {excerpt(key)}: expected a string or number value, got an empty value (null); "
+                        f'write {excerpt(key)}: "" for an empty string, or list it as a bare `- {excerpt(key)}` to '
                         "take it from your environment",
                         item,
                     )
@@ -559,7 +598,7 @@ def parse_env(value: Any) -> dict[str, str | None]:
                 problems.append(
                     EntryProblem(
                         (key,),
-                        f"env {key}: expected a string or number value, got "
+                        f"env {excerpt(key)}: expected a string or number value, got "
                         f"{describe_value(item, secret=True)}",
                         item,
                     )
@@ -589,7 +628,7 @@ def parse_env(value: Any) -> dict[str, str | None]:
                 problems.append(
                     EntryProblem(
                         (index,),
-                        f"duplicate environment variable {key!r}: entry {first_index[key] + 1} of "
+                        f"duplicate environment variable {excerpt(key, as_repr=True)}: entry {first_index[key] + 1} of "
                         "the list already sets it; keep only one",
                         item,
                     )
@@ -611,7 +650,7 @@ def _env_key_problem(key: Any) -> str | None:
     if isinstance(key, str) and _ENV_KEY.match(key):
         return None
     return (
-        f"invalid environment variable name {key!r}: use letters, digits and _, "
+        f"invalid environment variable name {excerpt(key, as_repr=True)}: use letters, digits and _, "
         "not starting with a digit (e.g. HF_TOKEN)"
     )
 
@@ -621,9 +660,9 @@ def normalize_absolute_path(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{what} is an empty path: give an absolute path such as /data")
     if not value.startswith("/"):
-        raise ValueError(f"{what} {value!r} must be absolute (start with /)")
+        raise ValueError(f"{what} {excerpt(value, as_repr=True)} must be absolute (start with /)")
     if ".." in value.split("/"):
-        raise ValueError(f"{what} {value!r}: `..` segments are not allowed")
+        raise ValueError(f"{what} {excerpt(value, as_repr=True)}: `..` segments are not allowed")
     normalized = posixpath.normpath(value)
     return "/" + normalized.lstrip("/")
 
@@ -633,7 +672,7 @@ def parse_volume_short(value: str) -> VolumeMount:
     parts = value.split(":")
     if len(parts) != 2:
         raise ValueError(
-            f"invalid mount point format {value!r}: expected NAME:/container/path or "
+            f"invalid mount point format {excerpt(value, as_repr=True)}: expected NAME:/container/path or "
             "/instance/path:/container/path"
         )
     source, destination = parts
@@ -643,7 +682,9 @@ def parse_volume_short(value: str) -> VolumeMount:
             path=path, instance_path=normalize_absolute_path(source, "instance path")
         )
     if not source.strip():
-        raise ValueError(f"invalid mount point format {value!r}: the volume name is empty")
+        raise ValueError(
+            f"invalid mount point format {excerpt(value, as_repr=True)}: the volume name is empty"
+        )
     return VolumeMount(path=path, names=(source,))
 
 
@@ -652,10 +693,14 @@ def parse_gateway(value: Any) -> str | bool:
     if isinstance(value, bool):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"gateway must be a name, project/name, true or false; got {value!r}")
+        raise ValueError(
+            f"gateway must be a name, project/name, true or false; got {excerpt(value, as_repr=True)}"
+        )
     parts = value.split("/")
     if len(parts) > 2 or any(not part.strip() for part in parts):
-        raise ValueError(f"invalid entity reference {value!r}: expected NAME or PROJECT/NAME")
+        raise ValueError(
+            f"invalid entity reference {excerpt(value, as_repr=True)}: expected NAME or PROJECT/NAME"
+        )
     return value
 
 
@@ -669,9 +714,11 @@ def parse_python_version(value: Any) -> str:
     elif isinstance(value, str):
         text = value  # exactly as written, as dstack (" 3.11" is an error)
     else:
-        raise ValueError(f"python must be a version string such as '3.11', got {value!r}")
+        raise ValueError(
+            f"python must be a version string such as '3.11', got {excerpt(value, as_repr=True)}"
+        )
     if text not in PYTHON_VERSIONS:
         raise ValueError(
-            f"unsupported python version {value!r}: expected one of {', '.join(PYTHON_VERSIONS)}"
+            f"unsupported python version {excerpt(value, as_repr=True)}: expected one of {', '.join(PYTHON_VERSIONS)}"
         )
     return text

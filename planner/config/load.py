@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from planner.config.input_file import read_input_bytes
 from planner.config.models import ServiceConfiguration
 from planner.config.normalize import normalize
 from planner.config.normalized import NormalizedService
 from planner.config.schema import json_schema
-from planner.config.validation_errors import SECRET_PATHS, problems_from_validation_error
+from planner.config.validation_errors import YAML_SECRET_PATHS, problems_from_validation_error
 from planner.config.value_kinds import describe_value
 from planner.config.yaml_loader import Mark, YamlDocument, decode_yaml_bytes, parse_yaml
-from planner.errors import ConfigError, Problem
+from planner.errors import ConfigError, Problem, excerpt
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -66,15 +67,14 @@ def load_config(
     ``name`` is how the source is called in messages (defaults to the path, ``<stdin>`` or
     ``<text>``). Raises ``ConfigError`` listing every problem found, each located.
     """
-    if (path is None) == (text is None):
-        raise TypeError("load_config takes exactly one of a path or text=")
+    _check_arguments(path, text, name)
     if text is None:
         assert path is not None
-        source = name or (STDIN_NAME if os.fspath(path) == STDIN else os.fspath(path))
+        source = name or (STDIN_NAME if os.fspath(path) == STDIN else os.fsdecode(path))
         text = _read_source(path, source)
     else:
         source = name or TEXT_NAME
-    document = parse_yaml(text, source, secret_paths=SECRET_PATHS)
+    document = parse_yaml(text, source, secret_paths=YAML_SECRET_PATHS)
     _check_kind(document, source)
     assert document is not None
     configuration = _validate(document)
@@ -87,25 +87,43 @@ def load_config(
     )
 
 
-def _read_source(path: str | os.PathLike[str], source: str) -> str:
-    try:
-        if os.fspath(path) == STDIN:
-            raw = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as handle:
-                raw = handle.read()
-    except FileNotFoundError:
-        raise ConfigError(Problem("no such file", file=source)) from None
-    except IsADirectoryError:
+def service_argument(config: object, function: str) -> LoadedConfig | NormalizedService:
+    """What a library function was given as the service: a ``LoadedConfig`` or
+    ``NormalizedService`` as it is, a path (``str`` or ``os.PathLike``) loaded with ``load_config``.
+
+    Anything else is a ``ConfigError`` naming ``function`` and what it takes, rather than an
+    ``AttributeError`` from deep inside.
+    """
+    if isinstance(config, LoadedConfig | NormalizedService):
+        return config
+    if isinstance(config, str | os.PathLike):
+        return load_config(config)
+    raise ConfigError(
+        f"{function} takes a service configuration: a file path (str or os.PathLike), a "
+        f"LoadedConfig (planner.load_config) or a NormalizedService; not {type(config).__name__}"
+    )
+
+
+def _check_arguments(path: object, text: object, name: object) -> None:
+    """A library caller's mistake is a ``ConfigError`` saying so, not a failure deep inside."""
+    if (path is None) == (text is None):
         raise ConfigError(
-            Problem("is a directory, not a configuration file", file=source)
-        ) from None
-    except PermissionError:
-        raise ConfigError(Problem("permission denied: cannot read the file", file=source)) from None
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ConfigError(Problem(f"cannot read the file: {reason}", file=source)) from None
-    return decode_yaml_bytes(raw, source)
+            "load_config takes exactly one source: a file path, or the text as text=..."
+        )
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise ConfigError(
+            'load_config takes a file path (str or os.PathLike, "-" for stdin), '
+            f"not {type(path).__name__}"
+        )
+    if text is not None and not isinstance(text, str):
+        raise ConfigError(f"load_config's text= takes a str, not {type(text).__name__}")
+    if name is not None and not isinstance(name, str):
+        raise ConfigError(f"load_config's name= takes a str, not {type(name).__name__}")
+
+
+def _read_source(path: str | os.PathLike[str], source: str) -> str:
+    stdin = sys.stdin.buffer if os.fspath(path) == STDIN else None
+    return decode_yaml_bytes(read_input_bytes(path, source, stdin=stdin), source)
 
 
 def _check_kind(document: YamlDocument | None, source: str) -> None:
@@ -132,7 +150,7 @@ def _check_kind(document: YamlDocument | None, source: str) -> None:
     if kind == "service":
         return
     if isinstance(kind, str) and kind.strip().lower() == "service":
-        message = f"the type is written `service` (lower case), not `{kind}`"
+        message = f"the type is written `service` (lower case), not `{excerpt(kind)}`"
     elif kind in OTHER_TYPES:
         message = (
             f"planner plans services; this is a {kind} configuration (`type: {kind}`), "
@@ -140,7 +158,7 @@ def _check_kind(document: YamlDocument | None, source: str) -> None:
         )
     elif isinstance(kind, str):
         message = (
-            f"unknown configuration type `{kind}`; planner reads service configurations "
+            f"unknown configuration type `{excerpt(kind)}`; planner reads service configurations "
             "(`type: service`)"
         )
     else:

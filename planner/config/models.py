@@ -34,6 +34,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 import planner.config.grammar as grammar
 from planner.config.backend_names import DSTACK_BACKENDS
 from planner.config.normalized import GBRange, IntRange
+from planner.errors import excerpt
 
 # --------------------------------------------------------------------------------------------
 # Errors located at a field (the loader maps ``loc`` to file:line:column)
@@ -188,7 +189,20 @@ MemoryRangeField = Annotated[
 MemoryField = Annotated[
     float, BeforeValidator(grammar.parse_memory), WithJsonSchema(_MEMORY_SCHEMA)
 ]
-CountField = Annotated[IntRangeField, AfterValidator(_non_negative_range)]
+
+
+def _bounded_count_range(value: IntRange) -> IntRange:
+    """Counts feed the planner's arithmetic (replicas × price, CP-SAT's 64-bit integers): a count
+    beyond ``grammar.MAX_COUNT`` is refused here, with the bound, instead of overflowing there."""
+    for bound in (value.min, value.max):
+        if bound is not None and bound > grammar.MAX_COUNT:
+            raise ValueError(f"a count cannot exceed {grammar.MAX_COUNT:,}, got {excerpt(bound)}")
+    return value
+
+
+CountField = Annotated[
+    IntRangeField, AfterValidator(_non_negative_range), AfterValidator(_bounded_count_range)
+]
 SizeRangeField = Annotated[MemoryRangeField, AfterValidator(_non_negative_range)]
 SizeField = Annotated[MemoryField, Field(ge=0)]
 DurationField = Annotated[
@@ -310,7 +324,7 @@ class GPUSpec(_Model):
     def _shorthand(cls, value: Any) -> Any:
         if isinstance(value, bool | float):
             raise ValueError(
-                f"expected a whole GPU count, a spec string such as A100:80GB:2, or a mapping; got {value!r}"
+                f"expected a whole GPU count, a spec string such as A100:80GB:2, or a mapping; got {excerpt(value, as_repr=True)}"
             )
         if isinstance(value, int | str):
             parts = grammar.parse_gpu_spec(value)
@@ -341,8 +355,8 @@ class GPUSpec(_Model):
         padded = [
             grammar.EntryProblem(
                 (index,) if isinstance(value, list | tuple) else (),
-                f"GPU name {name!r} has surrounding spaces: dstack compares names exactly, so it "
-                f"would match no GPU; write {name.strip()!r}",
+                f"GPU name {excerpt(name, as_repr=True)} has surrounding spaces: dstack compares names exactly, so it "
+                f"would match no GPU; write {excerpt(name.strip(), as_repr=True)}",
                 name,
             )
             for index, name in enumerate(names)
@@ -501,7 +515,14 @@ def _to_chat_model(value: Any) -> Any:
             "model", [(("format",), "the model `format` is required: openai or tgi", value)]
         )
     raise field_errors(
-        "model", [(("format",), f"unsupported model format {fmt!r}: expected openai or tgi", fmt)]
+        "model",
+        [
+            (
+                ("format",),
+                f"unsupported model format {excerpt(fmt, as_repr=True)}: expected openai or tgi",
+                fmt,
+            )
+        ],
     )
 
 
@@ -532,14 +553,14 @@ class ScalingSpec(_Model):
     @classmethod
     def _window(cls, value: int | None) -> int | None:
         if value is not None and value not in (30, 60, 300):
-            raise ValueError(f"window must be one of 30s, 1m, 5m; got {value} seconds")
+            raise ValueError(f"window must be one of 30s, 1m, 5m; got {excerpt(value)} seconds")
         return value
 
     @field_validator("scale_up_delay", "scale_down_delay")
     @classmethod
     def _delay(cls, value: int) -> int:
         if value < 0:
-            raise ValueError(f"a scaling delay cannot be negative, got {value}")
+            raise ValueError(f"a scaling delay cannot be negative, got {excerpt(value)}")
         return value
 
 
@@ -572,7 +593,7 @@ class RetrySpec(_Model):
     def _non_negative(cls, value: int | None) -> int | None:
         # dstack parses a negative duration and refuses it at submit time; refuse it here.
         if value is not None and value < 0:
-            raise ValueError(f"the retry duration cannot be negative, got {value}")
+            raise ValueError(f"the retry duration cannot be negative, got {excerpt(value)}")
         return value
 
 
@@ -671,7 +692,7 @@ def _to_replicas(value: Any) -> IntRange:
     low = 0 if parsed.min is None else parsed.min
     if low < 0:
         raise ValueError("the minimum number of replicas must be greater than or equal to 0")
-    return IntRange(min=low, max=parsed.max)
+    return _bounded_count_range(IntRange(min=low, max=parsed.max))
 
 
 def _to_env(value: Any) -> dict[str, str | None]:
@@ -956,7 +977,7 @@ class ServiceConfiguration(_Model):
             InitErrorDetails(
                 type=PydanticCustomError(
                     "value_error",
-                    f"`{key}` exists only in newer dstack versions (0.19+); this planner "
+                    f"`{excerpt(key)}` exists only in newer dstack versions (0.19+); this planner "
                     "implements the dstack 0.18 service format, which does not have it",
                 ),
                 loc=(key,),
@@ -992,7 +1013,7 @@ class ServiceConfiguration(_Model):
         # dstack's parser accepts any name and its server then refuses the run; say so up front.
         if value is not None and not RUN_NAME.fullmatch(value):
             raise ValueError(
-                f"invalid run name {value!r}: use 2-41 lower-case letters, digits and `-`, "
+                f"invalid run name {excerpt(value, as_repr=True)}: use 2-41 lower-case letters, digits and `-`, "
                 "starting with a letter (e.g. llama-chat)"
             )
         return value
@@ -1006,7 +1027,7 @@ class ServiceConfiguration(_Model):
             raise ValueError("working_dir must not be empty (use . for the repository directory)")
         if not value.startswith("/") and posixpath.normpath(value).split("/")[0] == "..":
             raise ValueError(
-                f"working_dir {value!r} leaves the repository directory /workflow; "
+                f"working_dir {excerpt(value, as_repr=True)} leaves the repository directory /workflow; "
                 "give a path inside it (e.g. src) or an absolute path"
             )
         return value

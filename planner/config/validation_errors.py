@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,11 +21,15 @@ from planner.config.models import CROSS_FIELD_ERROR, INVALID_KEY_ERROR
 from planner.config.normalized import REDACTED
 from planner.config.value_kinds import describe_value
 from planner.config.yaml_loader import FieldPath, YamlDocument, format_path
-from planner.errors import Problem
+from planner.errors import Problem, excerpt
 
 # Everything under `registry_auth` is kept out of messages; the password is also scrubbed from
 # any message that might quote it.
 SECRET_PATHS: tuple[FieldPath, ...] = (("registry_auth",),)
+# YAML's own errors (a tag, an alias, a bad escape, a number trap) quote the text they met: none of
+# them quotes text under these paths. `env` values are never quoted either (docs/configuration.md
+# §1); validation messages about them name only the kind of value, with the variable's name.
+YAML_SECRET_PATHS: tuple[FieldPath, ...] = (*SECRET_PATHS, ("env",))
 
 _PREFIXES = ("Value error, ", "Assertion failed, ")
 _TYPE_NOUNS: Mapping[str, str] = {
@@ -139,15 +143,18 @@ def problems_from_validation_error(
                 path=format_path(path) or None,
             )
         )
+    # Every path that has an error below it (computed once: thousands of errors stay linear).
+    ancestors = {path[:length] for path in by_path for length in range(len(path))}
+    known_fields = _KnownFields(schema)
     for path, entries in by_path.items():
-        deeper = any(other[: len(path)] == path and other != path for other in by_path)
+        deeper = path in ancestors
         useful = [entry for entry in entries if entry["type"] not in _SHAPE_ERRORS]
         if deeper and not useful:
             continue  # another union member reached further into this value: its error is shown
         if useful and all(entry["type"] == "literal_error" for entry in useful):
             # `https: maybe`: name the other members' types too ("true or false or `auto`").
             useful = [entry for entry in entries if entry["type"] in _CHOICE_PARTS]
-        message = _message(path, useful or entries, document, schema)
+        message = _message(path, useful or entries, document, known_fields)
         mark = document.locate(path, key=entries[0]["type"] == "extra_forbidden")
         problems.append(
             Problem(
@@ -191,12 +198,12 @@ def _message(
     path: FieldPath,
     entries: list[dict[str, Any]],
     document: YamlDocument,
-    schema: Callable[[], Mapping[str, Any]] | None,
+    known_fields: _KnownFields,
 ) -> str:
     first = entries[0]
     kind = first["type"]
     if kind == "extra_forbidden":
-        return _unknown_field(path, schema)
+        return _unknown_field(path, known_fields)
     if kind == "missing":
         return f"`{path[-1]}` is required" if path else "a required field is missing"
     nouns = [_TYPE_NOUNS[entry["type"]] for entry in entries if entry["type"] in _TYPE_NOUNS]
@@ -234,7 +241,7 @@ def _choice_message(nouns: list[str], words: list[str], value: Any, secret: bool
         expected = "one of " + ", ".join(words)
     if secret or not isinstance(value, str):
         return f"expected {expected}; got {describe_value(value, secret=secret)}"
-    message = f"expected {expected}; got {value!r}"
+    message = f"expected {expected}; got {excerpt(value, as_repr=True)}"
     same_word = [word for word in words if word.lower() == value.strip().lower()]
     close = same_word or difflib.get_close_matches(value, words, n=1, cutoff=0.6)
     if close:
@@ -273,13 +280,38 @@ def _yaml_reading_hint(path: FieldPath, document: YamlDocument) -> str | None:
     return None
 
 
-def _unknown_field(path: FieldPath, schema: Callable[[], Mapping[str, Any]] | None) -> str:
+@dataclass
+class _KnownFields:
+    """The field names allowed in each mapping, from the schema built at most once per call.
+
+    A document with thousands of unknown keys asks for the same few tables thousands of times.
+    """
+
+    schema: Callable[[], Mapping[str, Any]] | None
+    _schema: Mapping[str, Any] | None = None
+    _names: dict[FieldPath, frozenset[str]] = field(default_factory=dict)
+
+    def available(self) -> bool:
+        return self.schema is not None
+
+    def names(self, parent: FieldPath) -> frozenset[str]:
+        # Indices do not change which fields are allowed: volumes[0] and volumes[9] share a table.
+        key = tuple(0 if isinstance(part, int) else part for part in parent)
+        if key not in self._names:
+            if self._schema is None:
+                assert self.schema is not None
+                self._schema = self.schema()
+            self._names[key] = frozenset(_sibling_names(self._schema, key))
+        return self._names[key]
+
+
+def _unknown_field(path: FieldPath, known_fields: _KnownFields) -> str:
     name = str(path[-1]) if path else "?"
-    message = f"unknown field `{name}` (extra inputs are not permitted)"
-    if schema is None or not path:
+    message = f"unknown field `{excerpt(name)}` (extra inputs are not permitted)"
+    if not known_fields.available() or not path:
         return message
-    known = sorted(_sibling_names(schema(), path[:-1]) - {name})
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    known = sorted(known_fields.names(path[:-1]) - {name})
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75) if len(name) < 100 else []
     if close:
         return f"{message}; did you mean `{close[0]}`?"
     if known and len(known) <= _FEW_FIELDS:

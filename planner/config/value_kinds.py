@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from planner.errors import excerpt
+
 
 def describe_value(value: object, *, secret: bool = False) -> str:
     """The kind of ``value`` as a phrase: ``a string``, ``the number 8``, ``an empty value (null)``.
@@ -21,7 +23,7 @@ def describe_value(value: object, *, secret: bool = False) -> str:
     if isinstance(value, bool):
         return "a boolean" if secret else f"the boolean {str(value).lower()}"
     if isinstance(value, int | float):
-        return "a number" if secret else f"the number {value}"
+        return "a number" if secret else f"the number {excerpt(value)}"
     if isinstance(value, str):
         return "a string"
     if isinstance(value, Mapping):

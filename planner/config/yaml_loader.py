@@ -32,12 +32,16 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from planner.errors import ConfigError, Problem
+from planner.errors import ConfigError, Problem, excerpt
 
 FieldPath = tuple[str | int, ...]
 
-# A real service configuration has a few hundred values; anything near this many is an alias bomb.
+# A real service configuration has a few hundred values; a document with more (as written, or
+# after expanding aliases: a billion-laughs bomb) is refused.
 MAX_VALUES = 20_000
+# An unquoted number longer than this is no count, port or size; its reading (octal, base 60) is
+# not computed, and an integer this long cannot be written back as text by Python anyway.
+MAX_NUMBER_CHARS = 100
 # Deeper nesting than this is never a configuration (and would exhaust the recursion limit).
 MAX_DEPTH = 64
 
@@ -109,10 +113,12 @@ def format_path(path: FieldPath) -> str:
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif _IDENTIFIER_KEY.match(part):
-            text += f".{part}" if text else part
+            continue
+        shown = excerpt(part)  # a path names keys as written: a 1,000-character key is cut
+        if _IDENTIFIER_KEY.match(part):
+            text += f".{shown}" if text else shown
         else:
-            escaped = part.replace("\\", "\\\\").replace('"', '\\"')
+            escaped = shown.replace("\\", "\\\\").replace('"', '\\"')
             text += f'["{escaped}"]'
     return text
 
@@ -145,14 +151,15 @@ def parse_yaml(
     unknown tags, duplicated keys, base-60 and leading-zero numbers, and alias bombs. Values at
     ``secret_paths`` are never echoed in a message.
     """
-    loader = _loader(text, file)
+    secrets = frozenset(secret_paths)
+    loader = _loader(text, file, secrets)
     try:
-        root = _single_node(loader, file)
+        root = _single_node(loader, text, file, secrets)
     finally:
         loader.dispose()
     if root is None:
         return None
-    builder = _Builder(file, frozenset(secret_paths))
+    builder = _Builder(file, secrets)
     data = builder.build(root)
     if builder.problems:
         raise ConfigError(sorted(dict.fromkeys(builder.problems), key=_problem_order))
@@ -166,7 +173,7 @@ def parse_yaml(
     )
 
 
-def _loader(text: str, file: str) -> _MarkingLoader:
+def _loader(text: str, file: str, secret_paths: frozenset[FieldPath]) -> _MarkingLoader:
     # PyYAML rejects control characters when the reader is created, before any mark exists.
     try:
         return _MarkingLoader(text)
@@ -174,9 +181,20 @@ def _loader(text: str, file: str) -> _MarkingLoader:
         line = text.count("\n", 0, error.position) + 1
         column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
         code = error.character if isinstance(error.character, int) else ord(error.character)
+        # Where the character is: the text before it is all the reader accepted.
+        context = _context_path(text[: error.position], error.position)
+        if _is_secret(context, secret_paths):
+            message = (
+                "this value contains a control character, which YAML does not allow; its text is "
+                "not shown (a password or an environment value)"
+            )
+        else:
+            message = (
+                f"the file contains the control character {code:#04x}, which YAML does not allow"
+            )
         raise ConfigError(
             Problem(
-                f"the file contains the control character {code:#04x}, which YAML does not allow",
+                message,
                 file=file,
                 line=line,
                 column=column,
@@ -184,25 +202,71 @@ def _loader(text: str, file: str) -> _MarkingLoader:
         ) from None
 
 
+# Every value is a node and so is every key: a document of more nodes than this has more than
+# MAX_VALUES values.
+_MAX_NODES = 2 * (MAX_VALUES + 1)
+
+
+class _TooManyNodes(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__("too many nodes")
+        self.mark = mark
+
+
+class _AliasCopy:
+    """Marks a node composed at an alias (``*name``), to count what aliases expand apart."""
+
+
+class _AliasScalarNode(ScalarNode, _AliasCopy):
+    pass
+
+
+class _AliasSequenceNode(SequenceNode, _AliasCopy):
+    pass
+
+
+class _AliasMappingNode(MappingNode, _AliasCopy):
+    pass
+
+
+_ALIAS_CLASSES: Mapping[type[Node], type[Node]] = {
+    ScalarNode: _AliasScalarNode,
+    SequenceNode: _AliasSequenceNode,
+    MappingNode: _AliasMappingNode,
+}
+
+
 class _MarkingLoader(yaml.SafeLoader):
     """A safe loader whose alias nodes carry the position of the alias, not of its anchor.
 
     The copy shares the anchored node's children, so nothing is duplicated and a cycle is still
-    recognised by the identity of its ``value``.
+    recognised by the identity of its ``value``. Composing stops past ``_MAX_NODES`` nodes: the
+    document then has more than ``MAX_VALUES`` values, and composing the rest of a 1 MiB flow list
+    would take many seconds.
     """
 
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.nodes_composed = 0
+
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self.nodes_composed += 1
+        if self.nodes_composed > _MAX_NODES:
+            raise _TooManyNodes(self.peek_event().start_mark)
         alias = self.peek_event() if self.check_event(yaml.events.AliasEvent) else None
         node = super().compose_node(parent, index)
         if alias is None or node is None:
             return node
         at_alias = copy.copy(node)
+        at_alias.__class__ = _ALIAS_CLASSES[type(node)]
         at_alias.start_mark = alias.start_mark
         at_alias.end_mark = alias.end_mark
         return at_alias
 
 
-def _single_node(loader: _MarkingLoader, file: str) -> Node | None:
+def _single_node(
+    loader: _MarkingLoader, text: str, file: str, secret_paths: frozenset[FieldPath]
+) -> Node | None:
     try:
         if not loader.check_node():
             return None
@@ -221,10 +285,20 @@ def _single_node(loader: _MarkingLoader, file: str) -> Node | None:
                         column=mark.column,
                     )
                 )
+    except _TooManyNodes as too_many:
+        mark = _mark(too_many.mark)
+        raise ConfigError(
+            Problem(
+                _too_large_message(f"has more than {MAX_VALUES} values"),
+                file=file,
+                line=mark.line,
+                column=mark.column,
+            )
+        ) from None
     except yaml.MarkedYAMLError as error:
-        raise ConfigError(_syntax_problem(error, file)) from None
-    except yaml.YAMLError as error:
-        raise ConfigError(Problem(f"YAML syntax error: {error}", file=file)) from None
+        raise ConfigError(_syntax_problem(error, text, file, secret_paths)) from None
+    except yaml.YAMLError:
+        raise ConfigError(Problem("YAML syntax error", file=file)) from None
     except RecursionError:
         raise ConfigError(
             Problem("the YAML is nested too deeply to be a service configuration", file=file)
@@ -236,19 +310,119 @@ def _is_empty_document(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == _NULL and node.value == ""
 
 
-def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
-    # Only the parser's own words: its source snippet could echo a secret from the file.
-    words = [part for part in (error.context, error.problem) if part]
+def _syntax_problem(
+    error: yaml.MarkedYAMLError, text: str, file: str, secret_paths: frozenset[FieldPath]
+) -> Problem:
     mark = error.problem_mark or error.context_mark
-    message = "YAML syntax error: " + ", ".join(words) if words else "YAML syntax error"
-    if error.problem == "mapping values are not allowed here":
-        message += (
-            " (a `: ` or a trailing `:` inside an unquoted value starts a mapping; "
-            'quote the value, e.g. gpu: "A100:80GB")'
+    context = _context_path(text, mark.index if mark is not None else len(text))
+    if _is_secret(context, secret_paths):
+        # PyYAML's words quote the text they stumbled on (a tag, an alias name, a character):
+        # inside a secret that text is the secret, so none of it is shown.
+        message = (
+            "YAML cannot read this value, and its text is not shown (a password or an "
+            'environment value); write it in double quotes, with any " or \\ inside written as '
+            '\\" or \\\\'
         )
+    else:
+        # Only the parser's own words: its source snippet could echo a secret from the file.
+        words = [excerpt(part) for part in (error.context, error.problem) if part]
+        message = "YAML syntax error: " + ", ".join(words) if words else "YAML syntax error"
+        if error.problem == "mapping values are not allowed here":
+            message += (
+                " (a `: ` or a trailing `:` inside an unquoted value starts a mapping; "
+                'quote the value, e.g. gpu: "A100:80GB")'
+            )
+    # No field path: where the parser stopped is a position, not reliably a field.
     if mark is None:
         return Problem(message, file=file)
     return Problem(message, file=file, line=mark.line + 1, column=mark.column + 1)
+
+
+def _context_path(text: str, stop: int) -> FieldPath:
+    """The field path the parser was inside when it stopped at character ``stop`` of ``text``.
+
+    Parses the text again, event by event, up to the first event at or after ``stop`` or the
+    error; what is open then (a mapping waiting for a key's value, a list's next item) is where
+    the error is. Used to tell whether a syntax error lies inside a secret field.
+    """
+    frames: list[_Frame] = []
+    parser = yaml.SafeLoader(text)
+    try:
+        while parser.check_event():
+            event = parser.peek_event()
+            if event.start_mark.index >= stop:
+                break
+            parser.get_event()
+            _follow(frames, event)
+    except yaml.YAMLError:
+        pass
+    finally:
+        parser.dispose()
+    return frames[-1].inner_path() if frames else ()
+
+
+@dataclass
+class _Frame:
+    """An open mapping or list while following parse events."""
+
+    path: FieldPath
+    is_mapping: bool
+    key: str | int | None = None  # mapping: the key whose value comes next; list: next index
+    awaiting_key: bool = True
+
+    def inner_path(self) -> FieldPath:
+        if self.is_mapping and (self.awaiting_key or self.key is None):
+            return self.path
+        return (*self.path, self.key) if self.key is not None else self.path
+
+    def value_done(self) -> None:
+        if self.is_mapping:
+            self.awaiting_key = True
+        else:
+            self.key = (self.key if isinstance(self.key, int) else 0) + 1
+
+
+def _follow(frames: list[_Frame], event: yaml.Event) -> None:
+    parent = frames[-1] if frames else None
+    if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+        path = parent.inner_path() if parent is not None else ()
+        is_mapping = isinstance(event, yaml.MappingStartEvent)
+        frames.append(_Frame(path, is_mapping, key=None if is_mapping else 0))
+    elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+        frames.pop()
+        _node_done(frames[-1] if frames else None)
+    elif isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
+        _node_done(parent, key=event.value if isinstance(event, yaml.ScalarEvent) else None)
+
+
+def _node_done(frame: _Frame | None, key: str | None = None) -> None:
+    """A whole node was read inside ``frame``: a mapping's key, or a value."""
+    if frame is None:
+        return
+    if frame.is_mapping and frame.awaiting_key:
+        frame.key = key
+        frame.awaiting_key = False
+    else:
+        frame.value_done()
+
+
+def _is_secret(path: FieldPath, secret_paths: Collection[FieldPath]) -> bool:
+    return any(path[: len(secret)] == secret for secret in secret_paths)
+
+
+def _shown_path(path: FieldPath, secret_paths: Collection[FieldPath]) -> str:
+    """``path`` as a message names it; inside a secret, keys below the secret's field are hidden.
+
+    ``registry_auth.password`` is named, a key written inside the password's value is not.
+    """
+    for secret in secret_paths:
+        if path[: len(secret)] == secret:
+            return format_path(path[: len(secret) + 1])
+    return format_path(path)
+
+
+def _too_large_message(what: str, why: str = "is far smaller") -> str:
+    return f"the document {what}; a configuration file {why}"
 
 
 def _mark(mark: yaml.Mark) -> Mark:
@@ -269,33 +443,52 @@ class _Builder:
     value_marks: dict[FieldPath, Mark] = field(default_factory=dict)
     scalar_sources: dict[FieldPath, ScalarSource] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    values_built: int = 0
+    values_built: int = 0  # every value, those reached through aliases included
+    values_written: int = 0  # the values written in the text (an alias counts as one)
     constructor: yaml.constructor.SafeConstructor = field(
         default_factory=yaml.constructor.SafeConstructor
     )
 
     def build(self, root: Node) -> Any:
         try:
-            return self._value(root, (), set())
-        except _AliasBomb as bomb:
+            return self._value(root, (), set(), through_alias=False)
+        except _TooLarge as too_large:
             # Replace every other finding: they are noise next to an exploding document.
-            self.problems = [bomb.problem]
+            self.problems = [too_large.problem]
             return None
 
     def _problem(self, node: Node, message: str, path: FieldPath) -> None:
         mark = _mark(node.start_mark)
         self.problems.append(
             Problem(
-                message, file=self.file, line=mark.line, column=mark.column, path=format_path(path)
+                message,
+                file=self.file,
+                line=mark.line,
+                column=mark.column,
+                path=_shown_path(path, self.secret_paths),
             )
         )
 
-    def _value(self, node: Node, path: FieldPath, building: set[int]) -> Any:
+    def _value(
+        self, node: Node, path: FieldPath, building: set[int], *, through_alias: bool
+    ) -> Any:
+        through_alias = through_alias or isinstance(node, _AliasCopy)
         self.values_built += 1
+        self.values_written += not through_alias or isinstance(node, _AliasCopy)
+        if self.values_written > MAX_VALUES:
+            raise _TooLarge(self._too_large(node, path, f"has more than {MAX_VALUES} values"))
         if self.values_built > MAX_VALUES:
-            raise _AliasBomb(self._bomb(node, path, f"expands to more than {MAX_VALUES} values"))
+            raise _TooLarge(
+                self._too_large(
+                    node, path, f"expands to more than {MAX_VALUES} values through aliases"
+                )
+            )
         if len(path) > MAX_DEPTH:
-            raise _AliasBomb(self._bomb(node, path, f"is nested more than {MAX_DEPTH} levels deep"))
+            raise _TooLarge(
+                self._too_large(
+                    node, path, f"is nested more than {MAX_DEPTH} levels deep", "is never this deep"
+                )
+            )
         self.value_marks[path] = _mark(node.start_mark)
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
@@ -308,32 +501,35 @@ class _Builder:
             if isinstance(node, SequenceNode):
                 self._check_collection_tag(node, _SEQ, path)
                 return [
-                    self._value(item, (*path, index), building)
+                    self._value(item, (*path, index), building, through_alias=through_alias)
                     for index, item in enumerate(node.value)
                 ]
             if isinstance(node, MappingNode):
                 self._check_collection_tag(node, _MAP, path)
-                return self._mapping(node, path, building)
+                return self._mapping(node, path, building, through_alias)
         finally:
             building.discard(id(node.value))
         raise AssertionError(f"unknown YAML node {node!r}")
 
-    def _bomb(self, node: Node, path: FieldPath, what: str) -> Problem:
+    def _too_large(
+        self, node: Node, path: FieldPath, what: str, why: str = "is far smaller"
+    ) -> Problem:
         mark = _mark(node.start_mark)
         return Problem(
-            f"the document {what} (through aliases `*name`, or nesting); "
-            "a service configuration is far smaller",
+            _too_large_message(what, why),
             file=self.file,
             line=mark.line,
             column=mark.column,
-            path=format_path(path) or None,
+            path=_shown_path(path, self.secret_paths) or None,
         )
 
     def _check_collection_tag(self, node: Node, expected: str, path: FieldPath) -> None:
         if node.tag != expected:
-            self._problem(node, _tag_message(node.tag), path)
+            self._problem(node, _tag_message(node.tag, self._is_secret(path)), path)
 
-    def _mapping(self, node: MappingNode, path: FieldPath, building: set[int]) -> dict[str, Any]:
+    def _mapping(
+        self, node: MappingNode, path: FieldPath, building: set[int], through_alias: bool
+    ) -> dict[str, Any]:
         result: dict[str, Any] = {}
         first_lines: dict[str, int] = {}
         merged: list[Node] = []
@@ -346,22 +542,31 @@ class _Builder:
                 continue
             key_mark = _mark(key_node.start_mark)
             if key in first_lines:
+                # Inside a secret the key may be the secret itself: it is not quoted.
+                shown = "" if self._is_secret(path) else f" `{excerpt(key)}`"
                 self._problem(
                     key_node,
-                    f"duplicated key `{key}` (first written at line {first_lines[key]}); "
+                    f"duplicated key{shown} (first written at line {first_lines[key]}); "
                     "YAML would silently keep only the last one",
                     (*path, key),
                 )
                 continue
             first_lines[key] = key_mark.line
             self.key_marks[(*path, key)] = key_mark
-            result[key] = self._value(value_node, (*path, key), building)
+            result[key] = self._value(
+                value_node, (*path, key), building, through_alias=through_alias
+            )
         for source in merged:
-            self._merge(source, result, path, building)
+            self._merge(source, result, path, building, through_alias)
         return result
 
     def _merge(
-        self, source: Node, result: dict[str, Any], path: FieldPath, building: set[int]
+        self,
+        source: Node,
+        result: dict[str, Any],
+        path: FieldPath,
+        building: set[int],
+        through_alias: bool,
     ) -> None:
         """YAML merge keys (``<<: *defaults``): keys written explicitly win over merged ones."""
         sources = source.value if isinstance(source, SequenceNode) else [source]
@@ -374,7 +579,9 @@ class _Builder:
                 if key is None or key in result:
                     continue
                 self.key_marks[(*path, key)] = _mark(key_node.start_mark)
-                result[key] = self._value(value_node, (*path, key), building)
+                result[key] = self._value(
+                    value_node, (*path, key), building, through_alias=through_alias
+                )
 
     def _key(self, node: Node, path: FieldPath) -> str | None:
         # Keys are field names (or env variable names): the text as written is what was meant,
@@ -389,13 +596,22 @@ class _Builder:
         if tag in (_STR, _TIMESTAMP):
             return str(node.value)
         if tag not in _IMPLICIT_SCALAR_TAGS:
-            self._problem(node, _tag_message(tag), path)
+            self._problem(node, _tag_message(tag, self._is_secret(path)), path)
             return None
         text = str(node.value)
         if node.style is None and tag in (_INT, _FLOAT):
             trap = self._number_trap(text, tag, path)
             if trap:
                 self._problem(node, trap, path)
+                return text
+            if tag == _INT and len(text) > MAX_NUMBER_CHARS:
+                shown = "this number" if self._is_secret(path) else f"the number `{excerpt(text)}`"
+                self._problem(
+                    node,
+                    f"{shown} is {len(text)} characters long, longer than any value planner "
+                    f"reads ({MAX_NUMBER_CHARS}); quote it if it is text",
+                    path,
+                )
                 return text
         try:
             value = self.constructor.construct_object(node)
@@ -407,16 +623,18 @@ class _Builder:
         return value
 
     def _is_secret(self, path: FieldPath) -> bool:
-        return any(path[: len(secret)] == secret for secret in self.secret_paths)
+        return _is_secret(path, self.secret_paths)
 
     def _number_trap(self, text: str, tag: str, path: FieldPath) -> str | None:
-        secret = self._is_secret(path)
-        quoted = _quote_hint(text, path, secret)
+        # Past MAX_NUMBER_CHARS the reading is not computed (nor could it be printed): the trap
+        # is named without it.
+        vague = self._is_secret(path) or len(text) > MAX_NUMBER_CHARS
+        quoted = _quote_hint(text, path, vague)
         if ":" in text:
-            reading = "" if secret else f"{text} as the base-60 number {_base60(text, tag)}"
+            reading = "" if vague else f"{text} as the base-60 number {_base60(text, tag)}"
             return f"YAML reads {reading or 'this value as a base-60 number'}; quote it: {quoted}"
         if tag == _INT and _OCTAL.match(text):
-            if secret:
+            if vague:
                 return f"YAML reads this leading-zero value as an octal number; quote it: {quoted}"
             octal = int(text.replace("_", ""), 8)
             decimal = text.replace("_", "").lstrip("+-").lstrip("0") or "0"
@@ -429,11 +647,13 @@ class _Builder:
         return None
 
     def _unreadable_number(self, text: str, path: FieldPath) -> str:
-        shown = "this value" if self._is_secret(path) else f"`{text}`"
+        shown = "this value" if self._is_secret(path) else f"`{excerpt(text)}`"
         return f"YAML cannot read {shown} as a number; quote it if it is text"
 
 
-class _AliasBomb(Exception):
+class _TooLarge(Exception):
+    """The document has too many values or levels: building stops at once."""
+
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.message)
         self.problem = problem
@@ -454,8 +674,14 @@ def _quote_hint(text: str, path: FieldPath, secret: bool) -> str:
     return f'"{shown}"'
 
 
-def _tag_message(tag: str) -> str:
+def _tag_message(tag: str, secret: bool) -> str:
+    if secret:
+        # A tag written in a secret's place (`password: !s3cret`) is most likely the secret.
+        return (
+            "a tag (`!name`) is not supported here, and its text is not shown (a password or an "
+            "environment value): write the value in double quotes"
+        )
     if tag.startswith(_TAG_PREFIX + "python/"):
-        return f"the tag `!!{tag.removeprefix(_TAG_PREFIX)}` is not allowed: planner only reads plain data"
+        return f"the tag `!!{excerpt(tag.removeprefix(_TAG_PREFIX))}` is not allowed: planner only reads plain data"
     shown = f"!!{tag.removeprefix(_TAG_PREFIX)}" if tag.startswith(_TAG_PREFIX) else tag
-    return f"the tag `{shown}` is not supported: use plain strings, numbers, lists and mappings"
+    return f"the tag `{excerpt(shown)}` is not supported: use plain strings, numbers, lists and mappings"

@@ -30,6 +30,7 @@ from typing import Final
 import numpy as np
 
 from planner.catalog.gpus import GpuTable
+from planner.errors import excerpt
 from planner.match.view import CatalogView, CodeSelector
 from planner.requirements import (
     ALL_PROVIDERS,
@@ -50,6 +51,8 @@ Apply = Callable[[np.ndarray, np.ndarray, np.ndarray, slice], None]
 # (in cache, reused by the allocator). Fresh full-length temporaries would cost more in page
 # faults than the comparisons that fill them.
 BLOCK_ROWS = 1 << 16
+# A condition's list of the user's values (GPU names, regions) is quoted up to this many characters.
+_LIST_EXCERPT_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -547,7 +550,8 @@ def requirement_masks(
 
 
 def _listed(values: tuple[str, ...]) -> str:
-    return "[" + ", ".join(values) + "]"
+    # The values are the user's (GPU names, regions): quoted as a bounded excerpt.
+    return "[" + excerpt(", ".join(values), limit=_LIST_EXCERPT_CHARS) + "]"
 
 
 def _number(value: object, unit: str) -> str:

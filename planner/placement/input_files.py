@@ -4,7 +4,7 @@ YAML and JSON go through the reader of service files (``planner/config/yaml_load
 value located, duplicated keys refused, YAML's traps — base-60 and leading-zero numbers, tags,
 alias bombs — refused); a capacity CSV is read row by row. Either way each record is validated by
 the models of ``input_models.py``, and a bad value is an ``InputError`` (exit 2) located as
-``FILE:LINE[:COLUMN]: field: message``. Only a regular file of at most ``MAX_INPUT_BYTES`` is
+``FILE:LINE[:COLUMN]: field: message``. Only a regular file within the input cap (planner.config.input_file) is
 read (a FIFO or ``/dev/zero`` would block or never end), and a CSV strictly (a stray quote or a
 control character is an error, not a value read some other way). The formats are in
 docs/planning.md.
@@ -15,13 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from planner.config.input_file import read_input_bytes
 from planner.config.yaml_loader import (
     FieldPath,
     YamlDocument,
@@ -29,7 +29,7 @@ from planner.config.yaml_loader import (
     format_path,
     parse_yaml,
 )
-from planner.errors import ConfigError, InputError, Problem
+from planner.errors import ConfigError, InputError, Problem, excerpt
 from planner.placement.input_models import (
     INPUT_ERROR,
     CapacityFile,
@@ -43,9 +43,8 @@ from planner.placement.inputs import (
     FleetInstance,
     FleetInventory,
     Reservation,
-    shown,
 )
-from planner.placement.limits import MAX_CSV_ROWS, MAX_INPUT_BYTES
+from planner.placement.limits import MAX_CSV_ROWS
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -150,37 +149,11 @@ def _reservation(row: CapacityRow, source: str) -> Reservation:
 
 
 def _read_text(path: str | os.PathLike[str]) -> str:
-    """The file's text: a regular file of at most ``MAX_INPUT_BYTES``, UTF-8 (an optional
-    byte-order mark, as spreadsheet exports write, is dropped)."""
+    """The file's text: a regular file within the input cap (the same reader as service files),
+    UTF-8 (an optional byte-order mark, as spreadsheet exports write, is dropped)."""
     file = str(path)
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise InputError(Problem("no such file", file=file)) from None
-    except OSError as error:
-        raise InputError(Problem(f"cannot read: {error.strerror or error}", file=file)) from None
-    mode = os.fstat(descriptor).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(descriptor)
-        kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO, socket or device"
-        raise InputError(Problem(f"cannot read: {kind}, not a regular file", file=file))
-    with os.fdopen(descriptor, "rb") as handle:
-        try:
-            raw = handle.read(MAX_INPUT_BYTES + 1)
-        except OSError as error:
-            raise InputError(
-                Problem(f"cannot read: {error.strerror or error}", file=file)
-            ) from None
-    if len(raw) > MAX_INPUT_BYTES:
-        raise InputError(
-            Problem(
-                f"the file is larger than {MAX_INPUT_BYTES >> 20} MiB: not a fleet or capacity file",
-                file=file,
-            )
-        )
-    try:
-        return decode_yaml_bytes(raw, file)
+        return decode_yaml_bytes(read_input_bytes(path, file, kind="fleet or capacity file"), file)
     except ConfigError as error:
         raise InputError(error.problems) from None
 
@@ -325,7 +298,7 @@ def _header(record: list[str], file: str, line: int) -> list[str]:
         if name not in CAPACITY_COLUMNS:
             raise InputError(
                 Problem(
-                    f"unknown column {shown(name)} (expected: {', '.join(CAPACITY_COLUMNS)})",
+                    f"unknown column {excerpt(name, as_repr=True)} (expected: {', '.join(CAPACITY_COLUMNS)})",
                     file=file,
                     line=line,
                     column=index + 1,

@@ -14,7 +14,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
-from planner.placement.inputs import UNLIMITED, WILDCARD, interruption_rate, shown
+from planner.errors import excerpt
+from planner.placement.inputs import UNLIMITED, WILDCARD, interruption_rate
 from planner.placement.limits import MAX_COUNT, MAX_HOURLY_PRICE
 from planner.requirements import PROVIDER_OF_BACKEND
 
@@ -41,7 +42,7 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise invalid(f"must be a string, got {shown(value)}")
+        raise invalid(f"must be a string, got {excerpt(value, as_repr=True)}")
     return str(value).strip()
 
 
@@ -81,15 +82,15 @@ def _number_value(value: Any, minimum: float, maximum: float, required: bool) ->
             raise invalid("is required")
         return None
     if isinstance(value, bool) or (isinstance(value, str) and len(value) > _NUMBER_CHARACTERS):
-        raise invalid(f"must be a number, got {shown(value)}")
+        raise invalid(f"must be a number, got {excerpt(value, as_repr=True)}")
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise invalid(f"must be a number, got {shown(value)}") from None
+        raise invalid(f"must be a number, got {excerpt(value, as_repr=True)}") from None
     if not math.isfinite(number) or not minimum <= number <= maximum:
         if math.isfinite(number) and number > maximum:
-            raise invalid(f"must be ≤ {maximum:.0f}, got {shown(value)}")
-        raise invalid(f"must be a finite number ≥ {minimum:g}, got {shown(value)}")
+            raise invalid(f"must be ≤ {maximum:.0f}, got {excerpt(value, as_repr=True)}")
+        raise invalid(f"must be a finite number ≥ {minimum:g}, got {excerpt(value, as_repr=True)}")
     return number
 
 
@@ -109,13 +110,13 @@ def _integer_value(
             and re.fullmatch(r"[+-]?\d+", value.strip())
         )
     ):
-        raise invalid(f"must be an integer, got {shown(value)}")
+        raise invalid(f"must be an integer, got {excerpt(value, as_repr=True)}")
     number = int(value.strip()) if isinstance(value, str) else value
     if number < minimum:
-        raise invalid(f"must be ≥ {minimum}, got {shown(number)}")
+        raise invalid(f"must be ≥ {minimum}, got {excerpt(number, as_repr=True)}")
     if number > MAX_COUNT:
         hint = " (write `unlimited` for no limit)" if unlimited_allowed else ""
-        raise invalid(f"must be ≤ {MAX_COUNT}, got {shown(number)}{hint}")
+        raise invalid(f"must be ≤ {MAX_COUNT}, got {excerpt(number, as_repr=True)}{hint}")
     return number
 
 
@@ -153,7 +154,7 @@ def _spot_flag(value: Any) -> bool | None:
         return True
     if text in ("false", "no", "0", "on-demand"):
         return False
-    raise invalid(f"must be true or false, got {shown(value)}")
+    raise invalid(f"must be true or false, got {excerpt(value, as_repr=True)}")
 
 
 def _interruption(value: Any) -> float | None:
@@ -170,7 +171,7 @@ def _one_of(*choices: str) -> BeforeValidator:
     def check(value: Any) -> str:
         text = (_text(value) or choices[0]).lower()
         if text not in choices:
-            raise invalid(f"must be {' or '.join(choices)}, got {shown(text)}")
+            raise invalid(f"must be {' or '.join(choices)}, got {excerpt(text, as_repr=True)}")
         return text
 
     return BeforeValidator(check)

@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
-from planner.errors import InputError
+from planner.errors import InputError, excerpt
 from planner.placement.limits import MAX_COUNT, MAX_HOURLY_PRICE
 
 # Monthly interruption probability assumed for each AWS Spot Advisor bucket: the bucket's upper
@@ -69,7 +69,7 @@ class CapacityRule:
         if self.interruption_rate is not None and not 0.0 <= self.interruption_rate < 1.0:
             _refuse(
                 "interruption",
-                f"must be in [0, 1), got {shown(self.interruption_rate)}",
+                f"must be in [0, 1), got {excerpt(self.interruption_rate, as_repr=True)}",
                 self.source,
             )
 
@@ -146,10 +146,12 @@ class FleetInventory:
 def interruption_rate(value: Any) -> float:
     """A Spot Advisor bucket (``<5%`` …) or a probability in [0, 1] → monthly probability."""
     if isinstance(value, bool):
-        raise ValueError(f"not an interruption bucket or rate: {shown(value)}")
+        raise ValueError(f"not an interruption bucket or rate: {excerpt(value, as_repr=True)}")
     if isinstance(value, int) and value not in (0, 1):
         # Not str(value): an integer of more than 4,300 digits cannot be printed.
-        raise ValueError(f"an interruption rate must be in [0, 1), got {shown(value)}")
+        raise ValueError(
+            f"an interruption rate must be in [0, 1), got {excerpt(value, as_repr=True)}"
+        )
     text = str(value).strip().replace(" ", "").replace("–", "-").replace("—", "-")
     if text in INTERRUPTION_BUCKETS:
         return INTERRUPTION_BUCKETS[text]
@@ -157,10 +159,12 @@ def interruption_rate(value: Any) -> float:
         rate = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
         raise ValueError(
-            f"not an interruption bucket ({', '.join(INTERRUPTION_BUCKETS)}) or a rate in [0, 1]: {shown(value)}"
+            f"not an interruption bucket ({', '.join(INTERRUPTION_BUCKETS)}) or a rate in [0, 1]: {excerpt(value, as_repr=True)}"
         ) from None
     if not 0.0 <= rate < 1.0:
-        raise ValueError(f"an interruption rate must be in [0, 1), got {shown(value)}")
+        raise ValueError(
+            f"an interruption rate must be in [0, 1), got {excerpt(value, as_repr=True)}"
+        )
     return rate
 
 
@@ -168,7 +172,11 @@ def interruption_rate(value: Any) -> float:
 # file): a count or price beyond the model's limits would overflow its 64-bit integers.
 def _check_count(value: int, minimum: int, field: str, source: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_COUNT:
-        _refuse(field, f"must be an integer in {minimum}..{MAX_COUNT}, got {shown(value)}", source)
+        _refuse(
+            field,
+            f"must be an integer in {minimum}..{MAX_COUNT}, got {excerpt(value, as_repr=True)}",
+            source,
+        )
 
 
 def _check_price(value: float, source: str) -> None:
@@ -180,27 +188,10 @@ def _check_price(value: float, source: str) -> None:
     ):
         _refuse(
             "price",
-            f"must be a number in 0..{MAX_HOURLY_PRICE:.0f} (USD/h), got {shown(value)}",
+            f"must be a number in 0..{MAX_HOURLY_PRICE:.0f} (USD/h), got {excerpt(value, as_repr=True)}",
             source,
         )
 
 
 def _refuse(field: str, message: str, source: str) -> None:
     raise InputError(f"{source}: {field}: {message}")
-
-
-# Messages quote at most this many characters of a value (a cell can hold 131,072 of them).
-SHOWN_CHARACTERS: Final = 40
-
-
-def shown(value: object) -> str:
-    """A value as a message quotes it: its repr, cut to ``SHOWN_CHARACTERS``; a huge integer by
-    its size (Python refuses to print an integer of more than 4,300 digits)."""
-    if (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and abs(value) >= 10**SHOWN_CHARACTERS
-    ):
-        return f"a number of about {int(value.bit_length() * math.log10(2))} digits"
-    text = repr(value)
-    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 3] + "..."

@@ -27,8 +27,6 @@ MAX_MODEL_REPLICAS: Final = 10_000_000
 # The largest magnitude a linear expression of the model may reach (CP-SAT refuses a model whose
 # sum of |coefficient × bound| could overflow a signed 64-bit integer; a margin of 2x).
 MAX_MODEL_MAGNITUDE: Final = 2**62
-# A fleet or capacity file: bytes read at most (a real one is a few kilobytes; /dev/zero and a
-# runaway export are not read to the end), and rows of a capacity CSV (a YAML file is capped by
-# the YAML reader's count of values, config/yaml_loader.MAX_VALUES).
-MAX_INPUT_BYTES: Final = 1 << 20
+# Rows of a capacity CSV (the bytes of every input file are capped by config/input_file.py, and a
+# YAML file's values by config/yaml_loader.MAX_VALUES).
 MAX_CSV_ROWS: Final = 20_000

@@ -11,7 +11,8 @@ import os
 import pandas as pd
 
 from planner.catalog import Catalog
-from planner.config import LoadedConfig, load_config
+from planner.config import LoadedConfig
+from planner.config.load import service_argument
 from planner.config.normalized import NormalizedService
 from planner.match import find_offers
 from planner.placement.core import plan_offers
@@ -25,11 +26,8 @@ from planner.placement.result import Exclusion, Plan, PlanOptions
 def _service(
     config: LoadedConfig | NormalizedService | str | os.PathLike[str],
 ) -> NormalizedService:
-    if isinstance(config, NormalizedService):
-        return config
-    if isinstance(config, str | os.PathLike):
-        return load_config(config).normalized
-    return config.normalized
+    service = service_argument(config, "plan")  # another type: a ConfigError saying so
+    return service if isinstance(service, NormalizedService) else service.normalized
 
 
 def plan(

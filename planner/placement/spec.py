@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 from planner.config.normalized import NormalizedService
-from planner.errors import InputError
-from planner.placement.inputs import shown
+from planner.errors import InputError, excerpt
 from planner.placement.limits import MAX_BUDGET_HOURLY, MAX_REPLICAS, MAX_WORKERS
 from planner.placement.model import ModelSpec
 from planner.placement.result import PlanOptions
@@ -24,30 +23,32 @@ def validate_options(options: PlanOptions) -> None:
     ):
         problems.append(
             f"max per failure domain must be an integer in 1..{MAX_REPLICAS}, "
-            f"got {shown(options.max_per_domain)}"
+            f"got {excerpt(options.max_per_domain, as_repr=True)}"
         )
     if not _in_range(options.on_demand_floor, 0, MAX_REPLICAS):
         problems.append(
             f"on-demand floor must be an integer in 0..{MAX_REPLICAS}, "
-            f"got {shown(options.on_demand_floor)}"
+            f"got {excerpt(options.on_demand_floor, as_repr=True)}"
         )
     if options.budget_hourly is not None and not (
         _is_number(options.budget_hourly) and 0 <= options.budget_hourly <= MAX_BUDGET_HOURLY
     ):
         problems.append(
             f"hourly budget must be between 0 and {MAX_BUDGET_HOURLY:.0f} USD, "
-            f"got {shown(options.budget_hourly)}"
+            f"got {excerpt(options.budget_hourly, as_repr=True)}"
         )
     if not _is_number(options.time_limit_seconds) or not options.time_limit_seconds > 0:
-        problems.append(f"time limit must be > 0 seconds, got {shown(options.time_limit_seconds)}")
+        problems.append(
+            f"time limit must be > 0 seconds, got {excerpt(options.time_limit_seconds, as_repr=True)}"
+        )
     if not _in_range(options.num_workers, 1, MAX_WORKERS):
         problems.append(
-            f"num_workers must be an integer in 1..{MAX_WORKERS}, got {shown(options.num_workers)}"
+            f"num_workers must be an integer in 1..{MAX_WORKERS}, got {excerpt(options.num_workers, as_repr=True)}"
         )
     if not _in_range(options.max_fallbacks, 0, MAX_REPLICAS):
         problems.append(
             f"max_fallbacks must be an integer in 0..{MAX_REPLICAS}, "
-            f"got {shown(options.max_fallbacks)}"
+            f"got {excerpt(options.max_fallbacks, as_repr=True)}"
         )
     if options.failure_domain not in ("instance-type", "region"):
         problems.append(
@@ -63,7 +64,7 @@ def validate_replicas(service: NormalizedService) -> None:
     largest = max(low, high or 0)
     if largest > MAX_REPLICAS:
         raise InputError(
-            f"replicas: the planner plans at most {MAX_REPLICAS} replicas, got {shown(largest)}"
+            f"replicas: the planner plans at most {MAX_REPLICAS} replicas, got {excerpt(largest, as_repr=True)}"
         )
 
 

@@ -54,9 +54,9 @@ def test_text_source_and_names() -> None:
 
 
 def test_exactly_one_source_is_required() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigError, match="exactly one source"):
         load_config()
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigError, match="exactly one source"):
         load_config(FIXTURES / "valid_full.yml", text=MINIMAL)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from plan_frames import offer_frame, service
 
+from planner.config.input_file import MAX_FILE_BYTES
 from planner.errors import InputError
 from planner.placement import PlanOptions, load_capacity, load_fleet, plan_offers
 from planner.placement import model as placement_model
@@ -26,7 +27,6 @@ from planner.placement.inputs import CapacityData, CapacityRule, FleetInstance
 from planner.placement.limits import (
     MAX_COUNT,
     MAX_HOURLY_PRICE,
-    MAX_INPUT_BYTES,
     MAX_MODEL_REPLICAS,
     MAX_REPLICAS,
 )
@@ -138,9 +138,6 @@ HOSTILE_YAML: dict[str, Callable[[str], str]] = {
 }
 
 
-# The YAML reader of service files computes the reading of these before any limit applies; the
-# fix is on the branch of config/yaml_loader.py (issue 8, i8-config: MAX_NUMBER_CHARS).
-YAML_READER_CASES = ("5,000-digit base-60 number", "5,000-digit octal number")
 # The cases that once took minutes and gigabytes: also run through the CLI, memory-limited.
 EXPLOSIVE_CASES = (
     "alias bomb",
@@ -154,18 +151,7 @@ EXPLOSIVE_CASES = (
 LOADERS = {"instances": load_fleet, "pools": load_capacity}
 
 
-def _yaml_case(case: str) -> Any:
-    if case in YAML_READER_CASES:
-        return pytest.param(
-            case,
-            marks=pytest.mark.xfail(
-                reason="needs the YAML reader's number-length cap (i8-config)", strict=False
-            ),
-        )
-    return case
-
-
-@pytest.mark.parametrize("case", [_yaml_case(case) for case in sorted(HOSTILE_YAML)])
+@pytest.mark.parametrize("case", sorted(HOSTILE_YAML))
 @pytest.mark.parametrize("section", sorted(LOADERS))
 def test_hostile_yaml_files_are_located_input_errors_in_bounded_time_memory_and_text(
     tmp_path: Path, case: str, section: str
@@ -253,8 +239,8 @@ def test_an_oversized_file_is_refused_before_it_is_parsed(tmp_path: Path) -> Non
     path = tmp_path / "capacity.csv"
     with path.open("w") as handle:
         handle.write("backend,capacity\n")
-        handle.write("aws,1\n" * (MAX_INPUT_BYTES // 6 + 1))
-    with pytest.raises(InputError, match=f"larger than {MAX_INPUT_BYTES >> 20} MiB"):
+        handle.write("aws,1\n" * (MAX_FILE_BYTES // 6 + 1))
+    with pytest.raises(InputError, match=f"larger than {MAX_FILE_BYTES >> 20} MiB"):
         load_capacity(path)
 
 
@@ -393,7 +379,7 @@ def test_value_types_check_their_numbers_too() -> None:
         FleetInstance(**common, count=1, cpu=2, price=float("nan"))
     with pytest.raises(InputError, match="capacity: must be an integer"):
         CapacityRule("aws", "*", "*", True, 10**23, None, "test")
-    with pytest.raises(InputError, match="got a number of about 5000 digits"):
+    with pytest.raises(InputError, match="got a number of about 5001 digits"):
         CapacityRule("aws", "*", "*", True, 10**5000, None, "test")
     with pytest.raises(InputError, match="interruption"):
         CapacityRule("aws", "*", "*", True, None, 1.5, "test")
@@ -518,13 +504,24 @@ def test_cli_edges_exit_2_with_the_bound(
     assert "infeasible" not in result.stdout + result.stderr
 
 
-def test_cli_replicas_beyond_the_limit_exit_2(run_cli: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("replicas", "words"),
+    [
+        # Within what a configuration may say, beyond what one plan can place.
+        (MAX_REPLICAS * 2, f"at most {MAX_REPLICAS} replicas"),
+        # Beyond what a configuration may say: refused by the configuration's own rule.
+        (10_000_000, "replicas: a count cannot exceed 1,000,000"),
+    ],
+)
+def test_cli_replicas_beyond_the_limit_exit_2(
+    run_cli: Any, tmp_path: Path, replicas: int, words: str
+) -> None:
     service_file = tmp_path / "service.yml"
-    service_file.write_text(SERVICE.replace("replicas: 2", "replicas: 10000000"))
+    service_file.write_text(SERVICE.replace("replicas: 2", f"replicas: {replicas}"))
     catalog = catalog_csv(tmp_path / "catalog", CHEAP)
     result = run_cli("plan", str(service_file), "--catalog", str(catalog), "--no-explain")
     assert result.returncode == 2, result.stderr
-    assert f"at most {MAX_REPLICAS} replicas" in result.stderr
+    assert words in result.stderr
     assert "infeasible" not in result.stdout + result.stderr
 
 
