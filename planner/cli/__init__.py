@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from planner import __version__
 from planner.errors import PlannerError
 
-COMMANDS = ("validate", "schema", "offers", "plan", "catalog")
+COMMANDS = ("validate", "schema", "offers", "plan", "report", "catalog")
 
 
 def build_parser() -> argparse.ArgumentParser:
