@@ -140,9 +140,10 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
         problems = []
         for item in error.errors():
             location = tuple(item["loc"])
-            mark = document.locate(location) if document is not None else None
+            unknown_key = item["type"] == "extra_forbidden"
+            mark = document.locate(location, key=unknown_key) if document is not None else None
             message = str(item["msg"]).removeprefix("Value error, ")
-            if item["type"] == "extra_forbidden":
+            if unknown_key:
                 message = "unknown key (expected budget_hourly, budget_monthly, max_increase)"
             problems.append(
                 Problem(
