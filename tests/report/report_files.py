@@ -3,10 +3,7 @@ and service files as a repository would hold them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-
-import planner
 
 HEADER = (
     "instance_name,location,price,cpu,memory,gpu_count,gpu_name,gpu_memory,spot,disk_size,"

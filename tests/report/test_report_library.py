@@ -125,7 +125,7 @@ def test_two_files_with_one_key_are_refused(
 ) -> None:
     one = services("one", {"chat.yml": chat()})
     two = services("two", {"chat.yml": chat()})
-    with pytest.raises(InputError, match="two service files have the key 'chat.yml'"):
+    with pytest.raises(InputError, match=r"two service files have the key 'chat\.yml'"):
         planner.report([one, two], catalog=catalog)
 
 
