@@ -25,7 +25,7 @@ from planner.placement import CapacityData, FleetInventory, Plan, PlanOptions, p
 
 def config_hash(service: NormalizedService) -> str:
     """sha256 of the normalized configuration, env values left out (secrets; no cost effect)."""
-    return _digest(_normalized_json(service, keep_name=True))
+    return _digest(_normalized_json(service, for_identity=True))
 
 
 def catalog_identity(catalog: Catalog) -> CatalogIdentity:
@@ -39,11 +39,32 @@ def catalog_identity(catalog: Catalog) -> CatalogIdentity:
     )
 
 
-def _normalized_json(service: NormalizedService, *, keep_name: bool) -> str:
+# What a service runs and how it is reached: no bearing on which offers match or where replicas
+# go (checked against what planner/requirements.py, match/ and placement/ read). Every other
+# field stays in the plan cache's key, so a field added later is never wrongly shared.
+_NOT_PLANNED = frozenset(
+    {
+        "name",
+        "env",
+        "commands",
+        "entrypoint",
+        "working_dir",
+        "user",
+        "port",
+        "model",
+        "gateway",
+        "https",
+        "auth",
+        "registry_auth",
+    }
+)
+
+
+def _normalized_json(service: NormalizedService, *, for_identity: bool) -> str:
     data: dict[str, Any] = service.model_dump(mode="json")
     data["env"] = sorted(data.get("env") or {})  # the names only
-    if not keep_name:
-        data.pop("name", None)  # the name does not change where replicas go
+    if not for_identity:
+        data = {key: value for key, value in data.items() if key not in _NOT_PLANNED}
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
@@ -64,7 +85,7 @@ class PlanCache:
     _plans: dict[tuple[int, str], Plan] = field(default_factory=dict)
 
     def plan(self, service: NormalizedService, catalog: Catalog) -> Plan:
-        key = (id(catalog), _digest(_normalized_json(service, keep_name=False)))
+        key = (id(catalog), _digest(_normalized_json(service, for_identity=False)))
         cached = self._plans.get(key)
         if cached is None:
             cached = plan(

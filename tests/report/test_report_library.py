@@ -60,8 +60,14 @@ def test_identical_requirements_are_planned_once(
         return real_plan(service, *args, **kwargs)
 
     monkeypatch.setattr(pricing, "plan", counting_plan)
-    # Three copies of one shape under other names, and one other service.
-    files = {f"team{i}/chat.yml": chat().replace("name: chat", f"name: chat{i}") for i in range(3)}
+    # Three services of one shape (other names, ports, commands, env), and one other service.
+    files = {
+        f"team{i}/chat.yml": chat()
+        .replace("name: chat", f"name: chat{i}")
+        .replace("8000", f"80{i}")
+        + f"commands: [serve --team {i}]\n"
+        for i in range(3)
+    }
     root = services("repo", {**files, "embed.yml": EMBED})
     result = planner.report(root, catalog=catalog)
     assert len(result.services) == 4
