@@ -102,7 +102,11 @@ def test_examples_directory_reports_and_skips_planning_inputs(repo_dir: Path) ->
     result = planner.report(repo_dir / "examples")
     keys = {service.key for service in result.services}
     assert keys == {path.name for path in (repo_dir / "examples").glob("*.yml")}
-    assert {Path(item.file).name for item in result.skipped} == {"fleet.yml", "capacity.csv"}
+    skipped = {
+        Path(item.file).relative_to(repo_dir / "examples").as_posix() for item in result.skipped
+    }
+    assert {"planning/fleet.yml", "planning/capacity.csv", "ci/github-cost-report.yml"} <= skipped
+    assert not any(name.endswith(".yml") and "/" not in name for name in skipped)
     assert all(service.feasible for service in result.services)
 
 
