@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from planner import __version__
+from planner.version import __version__
 from planner.catalog import Catalog
 from planner.cost_report.baseline import Baseline, BaselineService, diff, read_baseline_report
 from planner.cost_report.files import find_service_files
