@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from planner.version import __version__
 from planner.catalog import Catalog
 from planner.cost_report.baseline import Baseline, BaselineService, diff, read_baseline_report
 from planner.cost_report.files import find_service_files
@@ -43,6 +42,7 @@ from planner.placement import (
     load_capacity,
     load_fleet,
 )
+from planner.version import __version__
 
 PathArgument = str | os.PathLike[str]
 
