@@ -100,7 +100,7 @@ def _summary_line(report: Report) -> str:
         change = (
             "no change"
             if way == "unchanged"
-            else f"{way} {signed_usd(_monthly(delta), cents=True)}/month "
+            else f"{way} {usd(_monthly(abs(delta)), cents=True)}/month "
             f"({percent_text(diff.percent)})"
         )
         counts = ", ".join(
@@ -120,15 +120,18 @@ def _failures_markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _failure_subjects(failures: Sequence[GateFailure]) -> str:
-    subjects = dict.fromkeys(
-        f"`{failure.service}`" if failure.service else "the total" for failure in failures
-    )
-    return ", ".join(subjects)
+def _subject(failure: GateFailure, *, markdown: bool) -> str:
+    if failure.service is None:
+        return "the total"
+    return f"`{failure.service}`" if markdown else failure.service
 
 
-def _failure_text(report: Report, failure: GateFailure) -> str:
-    subject = f"`{failure.service}`" if failure.service else "the total"
+def _failure_subjects(failures: Sequence[GateFailure], *, markdown: bool = True) -> str:
+    return ", ".join(dict.fromkeys(_subject(failure, markdown=markdown) for failure in failures))
+
+
+def _failure_text(report: Report, failure: GateFailure, *, markdown: bool = True) -> str:
+    subject = _subject(failure, markdown=markdown)
     words = _GATE_WORDS[failure.gate]
     if failure.gate == "infeasible":
         reason = _service_reason(report, failure.service)
@@ -406,6 +409,9 @@ def render_report_table(report: Report) -> str:
         if not service.feasible:
             lines.append(f"{service.key}: infeasible: {service.infeasible_reason}")
     if report.failures:
-        lines += ["", f"Budget check failed: over the line: {_failure_subjects(report.failures)}"]
-        lines += [f"  {_failure_text(report, failure)}" for failure in report.failures]
+        subjects = _failure_subjects(report.failures, markdown=False)
+        lines += ["", f"Budget check failed: over the line: {subjects}"]
+        lines += [
+            f"  {_failure_text(report, failure, markdown=False)}" for failure in report.failures
+        ]
     return "\n".join(lines)

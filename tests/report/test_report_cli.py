@@ -155,7 +155,7 @@ def test_markdown_summary_says_up_and_names_failures_at_the_top(
     assert lines[3].startswith("> **Budget check failed**") and "the total" in lines[3]
     summary = next(line for line in lines if line.startswith("**Monthly cost"))
     # 1.0/h → 1.8/h: up $584.00/month (+80.00%)
-    assert "↑ up +$584.00/month (+80.00%)" in summary and "$730.00 → $1,314.00" in summary
+    assert "↑ up $584.00/month (+80.00%)" in summary and "$730.00 → $1,314.00" in summary
     assert len([t for t in _markdown_tokens(result.stdout) if t.type == "table_open"]) == 3
 
 
