@@ -116,20 +116,24 @@ def run(args: argparse.Namespace) -> int:
     from planner.render import cost_report as render
 
     moment = _report_time(args.time, os.environ.get(SOURCE_DATE_EPOCH))
-    catalog = Catalog.load(*args.catalog, strict=args.strict)
-    for warning in catalog.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    baseline_catalog = (
-        Catalog.load(*args.baseline_catalog, strict=args.strict) if args.baseline_catalog else None
-    )
+
+    def load_catalog(sources: list[str]) -> Catalog:
+        catalog = Catalog.load(*sources, strict=args.strict)
+        for warning in catalog.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        return catalog
+
     result = report(
         args.paths,
-        catalog=catalog,
+        # Loaded by the library once every input file has been read: a broken file fails fast.
+        catalog=lambda: load_catalog(args.catalog),
         fleet=args.fleet,
         capacity=args.capacity,
         options=PlanOptions(explain=False, time_limit_seconds=args.time_limit),
         baseline=args.baseline,
-        baseline_catalog=baseline_catalog,
+        baseline_catalog=(lambda: load_catalog(args.baseline_catalog))
+        if args.baseline_catalog
+        else None,
         policy=args.policy,
         budget_hourly=args.budget_hourly,
         budget_monthly=args.budget_monthly,

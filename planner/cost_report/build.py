@@ -8,7 +8,7 @@ service is planned (identical requirements once), then the baseline is priced, t
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -45,6 +45,9 @@ from planner.placement import (
 from planner.version import __version__
 
 PathArgument = str | os.PathLike[str]
+# A catalog, or what loads one: called after every input file is read, so a broken file fails
+# fast (the CLI passes its --catalog loader).
+CatalogArgument = Catalog | Callable[[], Catalog] | None
 
 # A report asks for costs, not for what each constraint costs: the explain re-solves are skipped
 # unless the caller's options ask for them.
@@ -54,12 +57,12 @@ REPORT_PLAN_OPTIONS = PlanOptions(explain=False)
 def report(
     paths: PathArgument | Sequence[PathArgument],
     *,
-    catalog: Catalog | None = None,
+    catalog: CatalogArgument = None,
     fleet: FleetInventory | PathArgument | None = None,
     capacity: CapacityData | PathArgument | None = None,
     options: PlanOptions | None = None,
     baseline: PathArgument | None = None,
-    baseline_catalog: Catalog | None = None,
+    baseline_catalog: CatalogArgument = None,
     policy: Policy | PathArgument | None = None,
     budget_hourly: Decimal | float | str | None = None,
     budget_monthly: Decimal | float | str | None = None,
@@ -67,6 +70,8 @@ def report(
     generated_at: datetime | None = None,
 ) -> Report:
     """A cost report over service files (paths, directories or globs); see docs/cli.md.
+
+    ``catalog`` (default: bundled) and ``baseline_catalog`` may be a function that loads one.
 
     ``baseline``: a previous JSON report or a directory of service files; with it, ``Report.diff``.
     ``baseline_catalog``: the catalog the baseline was priced on, to price a directory baseline
@@ -94,17 +99,29 @@ def report(
     )
     total_limits = command_line.merged_over(policy.total)
     baseline_source = _baseline_source(baseline)
-    baseline_loaded = (
-        load_services(find_service_files([baseline_source]).services)
-        if baseline_source is not None and baseline_source.is_dir()
-        else None
-    )
+    baseline_loaded = None
+    baseline_report = None
+    if baseline_source is not None and baseline_source.is_dir():
+        baseline_loaded = load_services(find_service_files([baseline_source]).services)
+    elif baseline_source is not None:
+        baseline_report = read_baseline_report(baseline_source)
 
-    catalog = catalog if catalog is not None else Catalog.load()
+    per_service = service_limits(
+        policy, [(item.file.key, item.config.normalized.name) for item in loaded]
+    )
+    wants_baseline = total_limits.max_increase is not None or any(
+        limits.max_increase is not None for limits in per_service.values()
+    )
+    if wants_baseline and baseline_source is None:
+        raise InputError(Problem("--max-increase compares with a baseline: add --baseline"))
+
+    catalog = _load(catalog)
+    if catalog is None:
+        catalog = Catalog.load()
+    baseline_catalog = _load(baseline_catalog)
     identity = catalog_identity(catalog)
     cache = PlanCache(fleet=fleet, capacity=capacity, options=options or REPORT_PLAN_OPTIONS)
     services = tuple(service_cost(item, catalog, cache) for item in loaded)
-    per_service = service_limits(policy, services)
     feasible = [service.hourly_cost for service in services if service.hourly_cost is not None]
     total = Total(
         hourly_cost=sum(feasible, ZERO),
@@ -114,8 +131,8 @@ def report(
 
     report_diff = None
     if baseline_source is not None:
-        base_identity = catalog_identity(baseline_catalog) if baseline_catalog else None
-        base_catalog = baseline_catalog or catalog
+        base_identity = catalog_identity(baseline_catalog) if baseline_catalog is not None else None
+        base_catalog = baseline_catalog if baseline_catalog is not None else catalog
         if baseline_loaded is not None:
             old = tuple(service_cost(item, base_catalog, cache) for item in baseline_loaded)
             base = Baseline(
@@ -125,7 +142,8 @@ def report(
                 services={service.key: BaselineService.of(service) for service in old},
             )
         else:
-            base = read_baseline_report(baseline_source)
+            assert baseline_report is not None
+            base = baseline_report
             if base_identity is not None and base.catalog is not None:
                 if base_identity.fingerprint != base.catalog.fingerprint:
                     raise InputError(
@@ -148,11 +166,6 @@ def report(
 
         report_diff = diff(services, base, current_catalog=identity, bridge=bridge)
 
-    wants_baseline = total_limits.max_increase is not None or any(
-        limits.max_increase is not None for limits in per_service.values()
-    )
-    if wants_baseline and report_diff is None:
-        raise InputError(Problem("--max-increase compares with a baseline: add --baseline"))
     failures = check(
         services, total, report_diff, total_limits=total_limits, per_service=per_service
     )
@@ -167,6 +180,12 @@ def report(
         failures=failures,
         gates=gate_names(total_limits, per_service),
     )
+
+
+def _load(catalog: CatalogArgument) -> Catalog | None:
+    if catalog is None or isinstance(catalog, Catalog):
+        return catalog
+    return catalog()
 
 
 def _baseline_source(baseline: PathArgument | None) -> Path | None:

@@ -18,7 +18,7 @@ under a budget would come back infeasible instead of saying by how much it is ov
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -175,13 +175,16 @@ def gate_names(total: Limits, per_service: Mapping[str, Limits]) -> tuple[str, .
     return tuple(names)
 
 
-def service_limits(policy: Policy, services: tuple[ServiceCost, ...]) -> dict[str, Limits]:
-    """Each policy entry resolved to a service key; an entry naming no service is an error."""
-    by_key = {service.key: service for service in services}
+def service_limits(policy: Policy, services: Sequence[tuple[str, str | None]]) -> dict[str, Limits]:
+    """Each policy entry resolved to a service key; an entry naming no service is an error.
+
+    ``services``: each service's key and name, in report order.
+    """
+    by_key = {key for key, _ in services}
     by_name: dict[str, list[str]] = {}
-    for service in services:
-        if service.name:
-            by_name.setdefault(service.name, []).append(service.key)
+    for key, name in services:
+        if name:
+            by_name.setdefault(name, []).append(key)
     resolved: dict[str, Limits] = {}
     for entry, limits in policy.services.items():
         if entry in by_key:

@@ -166,3 +166,21 @@ def test_config_hash_ignores_env_values_but_not_the_configuration() -> None:
     other_gpu = load_config(text=chat(gpu="A100")).normalized
     assert pricing.config_hash(base) == pricing.config_hash(other_secret)
     assert pricing.config_hash(base) != pricing.config_hash(other_gpu)
+
+
+def test_bad_inputs_fail_before_the_catalog_is_loaded(
+    services: Callable[..., Path], tmp_path: Path
+) -> None:
+    def no_catalog() -> planner.Catalog:
+        raise AssertionError("the catalog was loaded before the inputs were checked")
+
+    root = services("repo", {"chat.yml": chat()})
+    bad_baseline = tmp_path / "baseline.json"
+    bad_baseline.write_text("[]")
+    with pytest.raises(InputError, match="not a planner cost report"):
+        planner.report(root, catalog=no_catalog, baseline=bad_baseline)
+    with pytest.raises(InputError, match="add --baseline"):
+        planner.report(root, catalog=no_catalog, max_increase="5%")
+    (root / "broken.yml").write_text("type: service\nport: [\n")
+    with pytest.raises(ConfigError):
+        planner.report(root, catalog=no_catalog)
