@@ -208,7 +208,10 @@ def _both(
     old: BaselineService, new: ServiceCost, catalog_changed: bool, bridge: BridgeCost
 ) -> ServiceChange:
     configuration_changed = old.config_hash != new.config_hash
-    moved = old.hourly_cost != new.hourly_cost or old.status != new.status
+    # "optimal" → "feasible" (a solve that hit its time limit) at the same cost is not a change.
+    moved = old.hourly_cost != new.hourly_cost or (old.status == "infeasible") != (
+        new.status == "infeasible"
+    )
     delta = (
         new.hourly_cost - old.hourly_cost
         if new.hourly_cost is not None and old.hourly_cost is not None
