@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from report_files import EMBED, chat, write_catalog
 
 import planner
@@ -143,3 +145,42 @@ def test_a_bad_json_baseline_is_an_input_error(
     with pytest.raises(InputError, match=message) as caught:
         planner.report(root, catalog=catalog, baseline=baseline)
     assert caught.value.problems[0].file == str(baseline)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    old_replicas=st.integers(1, 3),
+    new_replicas=st.integers(1, 3),
+    factor=st.sampled_from([0.5, 1.0, 1.25, 3.0]),
+)
+def test_drift_split_adds_up_to_the_change(
+    tmp_path_factory: pytest.TempPathFactory,
+    catalog: planner.Catalog,
+    old_replicas: int,
+    new_replicas: int,
+    factor: float,
+) -> None:
+    """configuration drift + price drift = the change, for any replicas and price move; the
+    configuration part is priced on the old catalog (replicas × $0.80)."""
+    root = tmp_path_factory.mktemp("drift")
+    old, new = root / "old", root / "new"
+    for directory, replicas in ((old, old_replicas), (new, new_replicas)):
+        directory.mkdir()
+        (directory / "chat.yml").write_text(chat(str(replicas)))
+    newer = planner.Catalog.load(str(write_catalog(root / "catalog", price_factor=factor)))
+    result = planner.report(new, catalog=newer, baseline=old, baseline_catalog=catalog)
+    [change] = result.diff.changes  # type: ignore[union-attr]
+    unit = Decimal("0.8")
+    assert change.old_hourly == unit * old_replicas
+    assert (
+        change.new_hourly
+        == (unit * Decimal(str(factor))).quantize(Decimal("0.000001")) * new_replicas
+    )
+    if change.change == "unchanged":
+        assert change.delta == 0
+        return
+    assert change.configuration_delta is not None and change.price_delta is not None
+    assert change.configuration_delta + change.price_delta == change.delta
+    assert change.configuration_delta == unit * (new_replicas - old_replicas)
