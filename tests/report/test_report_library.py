@@ -184,3 +184,29 @@ def test_bad_inputs_fail_before_the_catalog_is_loaded(
     (root / "broken.yml").write_text("type: service\nport: [\n")
     with pytest.raises(ConfigError):
         planner.report(root, catalog=no_catalog)
+
+
+def test_capacity_and_fleet_files_pass_through_to_every_plan(
+    services: Callable[..., Path], catalog: planner.Catalog, tmp_path: Path
+) -> None:
+    root = services("repo", {"chat.yml": chat("2"), "embed.yml": EMBED})
+    capacity = tmp_path / "capacity.csv"
+    # Only one L4 can be had in us-east-1 ($0.80): the second replica goes to us-west-2 ($0.90).
+    capacity.write_text(
+        "backend,region,instance_type,spot,capacity,interruption,reservation,price\n"
+        "aws,us-east-1,g6.xlarge,false,1,,,\n"
+    )
+    with_capacity = planner.report(root, catalog=catalog, capacity=capacity)
+    assert with_capacity.service("chat.yml").hourly_cost == Decimal("1.7")
+    fleet = tmp_path / "fleet.yml"
+    # An idle instance that fits embed, at its own (lower) price.
+    fleet.write_text(
+        "instances:\n"
+        "  - name: spare\n    backend: aws\n    region: us-east-1\n    instance_type: m5.xlarge\n"
+        "    spot: false\n    price: 0.05\n    status: idle\n    count: 1\n"
+        "    resources: {cpu: 4, memory_gb: 16, gpu_count: 0, cpu_arch: x86}\n"
+    )
+    with_fleet = planner.report(root, catalog=catalog, fleet=fleet)
+    embed = with_fleet.service("embed.yml")
+    assert embed.hourly_cost == Decimal("0.05")
+    assert embed.placements[0].capacity_type == "existing"
