@@ -6,6 +6,7 @@ The library is the product; the CLI is a thin layer over these names::
     catalog = planner.Catalog.load()            # the bundled snapshot
     offers = planner.find_offers(config, catalog)
     placement = planner.plan(config, catalog)
+    costs = planner.report(["services/"], baseline="main.json")   # a CI cost report
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ _EXPORTS = {
     "plan": "planner.placement",
     "Plan": "planner.placement",
     "PlanOptions": "planner.placement",
+    "report": "planner.cost_report",
+    "Report": "planner.cost_report",
     "PlannerError": "planner.errors",
     "ConfigError": "planner.errors",
     "CatalogError": "planner.errors",
@@ -47,12 +50,14 @@ __all__ = [
     "PlanOptions",
     "PlannerError",
     "Problem",
+    "Report",
     "Requirements",
     "ServiceConfiguration",
     "__version__",
     "find_offers",
     "load_config",
     "plan",
+    "report",
     "requirements_from_config",
 ]
 
@@ -60,6 +65,7 @@ if TYPE_CHECKING:
     from planner.catalog import Catalog
     from planner.config import LoadedConfig, ServiceConfiguration, load_config
     from planner.config.normalized import NormalizedService
+    from planner.cost_report import Report, report
     from planner.errors import CatalogError, ConfigError, InputError, PlannerError, Problem
     from planner.match import Offers, find_offers
     from planner.placement import Plan, PlanOptions, plan

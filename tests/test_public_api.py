@@ -26,6 +26,8 @@ EXPORTS = {
     "plan": ("planner.placement", "function"),
     "Plan": ("planner.placement", "class"),
     "PlanOptions": ("planner.placement", "class"),
+    "report": ("planner.cost_report", "function"),
+    "Report": ("planner.cost_report", "class"),
     "PlannerError": ("planner.errors", "class"),
     "ConfigError": ("planner.errors", "class"),
     "CatalogError": ("planner.errors", "class"),

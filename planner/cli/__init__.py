@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from planner.errors import PlannerError
 from planner.version import __version__
 
-COMMANDS = ("validate", "schema", "offers", "plan", "catalog")
+COMMANDS = ("validate", "schema", "offers", "plan", "report", "catalog")
 
 
 def build_parser() -> argparse.ArgumentParser:
