@@ -55,7 +55,7 @@ from planner.catalog.loaders.local import VERSION_FILE, load_path, loaded_parts
 from planner.catalog.loaders.part import LoadedSource
 from planner.catalog.offer_table import OfferTable, read_arrow, write_arrow
 from planner.catalog.provenance import as_of_from_version
-from planner.catalog.urls import redact_url
+from planner.catalog.urls import redact_url, require_http_url
 from planner.errors import CatalogError, InputError, Problem
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def fetch_source(url: str, cache_dir: Path | None = None) -> Path:
     query) are sent with the request only: messages, provenance and cache paths use
     ``planner.catalog.urls.redact_url(url)``.
     """
-    _check_base_url(url)
+    url = require_http_url(url)
     suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
     if suffix not in (".zip", ".csv"):
         report = update_catalog(url, None, cache_dir)
@@ -460,10 +460,7 @@ def _conditional_headers(meta_path: Path, has_query: bool) -> dict[str, str]:
 
 
 def _check_base_url(url: str) -> str:
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https") or not urlsplit(url).netloc:
-        raise InputError(f"{redact_url(url)!r} is not an http(s):// URL")
-    return url.rstrip("/")
+    return require_http_url(url).rstrip("/")
 
 
 def _check_providers(providers: Sequence[str]) -> list[str]:
