@@ -116,7 +116,7 @@ def cached_catalog_path(cache_dir: Path | None = None) -> Path:
         raise CatalogError(
             f"no downloaded catalog in {cache.root}; run `planner catalog update` first"
         )
-    with cache.lock():
+    with cache.lock(f"planner rebuilding {cache.combined_table.name}"):
         _rebuild_combined_table(cache)
     return cache.combined_table
 
@@ -129,28 +129,36 @@ def update_catalog(
     version: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     retries: int = DEFAULT_RETRIES,
+    deadline: float | None = None,
     progress: bool | None = None,
     backoff: float = 0.5,
     limits: ArchiveLimits | None = None,
 ) -> UpdateReport:
     """Bring the cache up to date with the published catalog (see the module docstring).
 
+    ``deadline``: seconds each file may take, all attempts included (``None``:
+    ``$PLANNER_DOWNLOAD_DEADLINE``, else 600); a server slower than that fails the provider.
     ``progress``: draw a progress line on stderr (``None``: only when stderr is a terminal).
     Returns a report; failures are in it, not raised (``report.raise_for_failures()``).
     Raises ``InputError`` for bad arguments, ``CatalogError`` when the cache is unusable.
     """
     # Lazy for start-up time, here and below: the HTTP client (requests, ~0.1 s) is imported
     # only when something is fetched, not whenever a local catalog is loaded.
-    from planner.catalog.transfer import Progress, TransferPolicy
+    from planner.catalog.transfer import Progress, TransferPolicy, default_deadline
 
     base = _check_base_url(base_url if base_url is not None else default_base_url())
     names = _check_providers(OFFLINE_PROVIDERS if providers is None else providers)
     if version is not None and not is_safe_version(version):
         raise InputError(f"--version {version!r} is not a catalog version (e.g. 20260818-42)")
-    policy = TransferPolicy(timeout=timeout, retries=retries, backoff=backoff)
+    policy = TransferPolicy(
+        timeout=timeout,
+        retries=retries,
+        backoff=backoff,
+        max_seconds=deadline if deadline is not None else default_deadline(),
+    )
     cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
     job = _UpdateJob(base, cache, policy, limits or ArchiveLimits(), version, Progress(progress))
-    with cache.lock():
+    with cache.lock(f"planner catalog update from {redact_url(base)}"):
         cache.remove_partials()
         results = job.run(names)
     return UpdateReport(
@@ -178,7 +186,7 @@ def fetch_source(url: str, cache_dir: Path | None = None) -> Path:
         report.raise_for_failures()
         return cached_catalog_path(report.cache_dir)
     cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
-    with cache.lock():
+    with cache.lock(f"planner fetching {redact_url(url)}"):
         cache.remove_partials()
         return _fetch_file(url, cache, ArchiveLimits())
 
