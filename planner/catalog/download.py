@@ -188,7 +188,13 @@ def fetch_source(url: str, cache_dir: Path | None = None) -> Path:
     cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
     with cache.lock(f"planner fetching {redact_url(url)}"):
         cache.remove_partials()
-        return _fetch_file(url, cache, ArchiveLimits())
+        try:
+            return _fetch_file(url, cache, ArchiveLimits())
+        except OSError as error:  # a full disk, a name the file system refuses: not the URL's fault
+            raise CatalogError(
+                f"{redact_url(url)}: cannot write the catalog cache {cache.root}: "
+                f"{error.strerror or error}"
+            ) from error
 
 
 # --- one provider ---------------------------------------------------------------------------
@@ -426,12 +432,13 @@ def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
     # presigned URL signed anew is the same entry, revalidated rather than stored again.
     digest = hashlib.sha256(shown.encode()).hexdigest()[:16]
     # The parent folder is kept: a SkyPilot vms.csv takes its provider from it.
-    parent = re.sub(r"[^A-Za-z0-9._-]", "_", parts.parent.name) or "source"
-    target = cache.root / "sources" / digest / parent / parts.name
-    meta_path = target.parent / f".{parts.name}.http.json"
+    parent = _file_name_part(parts.parent.name) or "source"
+    name = (_file_name_part(parts.stem) or "catalog") + parts.suffix.lower()
+    target = cache.root / "sources" / digest / parent / name
+    meta_path = target.parent / f".{name}.http.json"
     headers = _conditional_headers(meta_path, bool(urlsplit(url).query)) if target.is_file() else {}
     with cache.staging_dir() as staging:
-        staged = staging / parent / parts.name
+        staged = staging / parent / name
         staged.parent.mkdir()
         with open_session() as session, open(staged, "wb") as sink:
             answer = download(session, url, sink, TransferPolicy(), headers=headers)
@@ -446,6 +453,23 @@ def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
     validators = {k: answer[k] for k in ("ETag", "Last-Modified") if k in answer}
     atomic_write_bytes(meta_path, json.dumps(validators).encode())
     return target
+
+
+# Longest name part kept from a URL: file systems allow 255 bytes per name, and the cache adds
+# prefixes (".partial-", "." and ".http.json") to it.
+_MAX_NAME_PART = 100
+
+
+def _file_name_part(text: str) -> str:
+    """``text`` (from a URL path) as a safe, bounded part of a file name in the cache.
+
+    Characters other than letters, digits, ``.``, ``_``, ``-`` become ``_``; a longer name keeps
+    its start and a hash of the whole, so two long names stay two entries.
+    """
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".")
+    if len(safe) <= _MAX_NAME_PART:
+        return safe
+    return f"{safe[: _MAX_NAME_PART - 9]}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
 def _conditional_headers(meta_path: Path, has_query: bool) -> dict[str, str]:
