@@ -214,8 +214,8 @@ def test_an_absurd_skypilot_number_is_a_malformed_row(
         ("price", "1e13"),
         ("gpu_memory", "1e300"),
         ("disk_size", "1.7e308"),
-        ("cpu", "2000000000"),
-        ("gpu_count", "999999999"),
+        ("cpu", "2147483648"),
+        ("gpu_count", "99999999999"),
     ],
 )
 def test_an_absurd_gpuhunt_number_is_a_malformed_row(

@@ -29,7 +29,6 @@ FLOAT_SYNTAX = (
 NON_FINITE_SYNTAX = r"(?i)^\s*[+-]?(?:inf|infinity|nan)\s*$"
 # int32 holds every integer of up to 9 digits; longer ones are checked after an int64 cast.
 _MAX_INT_CHARS = 18
-_INT32_MAX = np.iinfo(np.int32).max
 
 Text: TypeAlias = pa.ChunkedArray | pa.Array
 
@@ -39,8 +38,8 @@ MAX_PRICE_PER_HOUR = 1e6  # dollars; the dearest cloud machines cost hundreds
 MAX_MEMORY_GB = 1e6  # a petabyte of RAM; the largest machines have tens of TB
 MAX_GPU_MEMORY_GB = 1e5  # per GPU; today's largest hold a few hundred GB
 MAX_DISK_GB = 1e9  # an exabyte
-MAX_CPUS = 1_000_000
-MAX_GPUS = 100_000
+# Counts (vCPUs, GPUs) are bounded by int32, the column type: they do not overflow in conversions.
+MAX_COUNT = int(np.iinfo(np.int32).max)
 
 
 def as_numpy_bool(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -104,7 +103,7 @@ def parse_integer(
     defects: RowDefects,
     *,
     required: bool = True,
-    maximum: int = _INT32_MAX,
+    maximum: int = MAX_COUNT,
 ) -> np.ndarray:
     """int32 values as Python's ``int()`` reads them, at most ``maximum``; defective or empty rows
     hold 0."""
@@ -132,7 +131,8 @@ def parse_integer(
 
 
 def too_large(column: str, maximum: float) -> str:
-    return f"{column} is too large (over {maximum:,.0f})"
+    """The reason for a value over ``maximum`` (docs/catalog-format.md §2 lists the limits)."""
+    return f"{column} is too large"
 
 
 def parse_float(

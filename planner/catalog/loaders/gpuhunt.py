@@ -21,10 +21,8 @@ from planner.catalog.columns import CPU_ARCHS, GPU_VENDORS, GPUHUNT_FIELDS
 from planner.catalog.loaders.csvread import TextTable, read_text_table
 from planner.catalog.loaders.detect import csv_files_of
 from planner.catalog.loaders.fields import (
-    MAX_CPUS,
     MAX_DISK_GB,
     MAX_GPU_MEMORY_GB,
-    MAX_GPUS,
     MAX_MEMORY_GB,
     MAX_PRICE_PER_HOUR,
     RowDefects,
@@ -158,7 +156,7 @@ def _rows_of(text: TextTable, provider: str) -> Part:
     column = {name: text.column(name) for name in GPUHUNT_FIELDS}
 
     # Checks in the order gpuhunt's item_from_row raises, so the reported reason is the same.
-    gpu_count = parse_integer(column["gpu_count"], "gpu_count", defects, maximum=MAX_GPUS)
+    gpu_count = parse_integer(column["gpu_count"], "gpu_count", defects)
     vendor = pc.utf8_lower(column["gpu_vendor"])
     vendor_empty = is_empty(vendor)
     known_vendor = as_numpy_bool(pc.is_in(vendor, value_set=pa.array(GPU_VENDORS)))
@@ -172,7 +170,7 @@ def _rows_of(text: TextTable, provider: str) -> Part:
     defects.mark("instance_name", "instance_name is empty", is_empty(column["instance_name"]))
     defects.mark("location", "location is empty", is_empty(column["location"]))
     price = parse_float(column["price"], "price", defects, maximum=MAX_PRICE_PER_HOUR)
-    cpu = parse_integer(column["cpu"], "cpu", defects, maximum=MAX_CPUS)
+    cpu = parse_integer(column["cpu"], "cpu", defects)
     memory = parse_float(column["memory"], "memory", defects, maximum=MAX_MEMORY_GB)
     gpu_memory = parse_float(
         column["gpu_memory"], "gpu_memory", defects, maximum=MAX_GPU_MEMORY_GB, required=False

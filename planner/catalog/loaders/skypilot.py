@@ -24,9 +24,8 @@ from planner.catalog.columns import GPU_VENDORS, OFFLINE_PROVIDERS, ONLINE_PROVI
 from planner.catalog.gpus import MEMORY_SNAP_TOLERANCE, SUPERCHIP_PATTERN, GpuTable
 from planner.catalog.loaders.csvread import TextTable, read_text_table
 from planner.catalog.loaders.fields import (
-    MAX_CPUS,
+    MAX_COUNT,
     MAX_GPU_MEMORY_GB,
-    MAX_GPUS,
     MAX_MEMORY_GB,
     MAX_PRICE_PER_HOUR,
     RowDefects,
@@ -110,12 +109,12 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
     defects.mark("Region", "Region is empty", is_empty(region))
     price = parse_float(text.column("Price"), "Price", defects, maximum=MAX_PRICE_PER_HOUR)
     cpu_text = text.column("vCPUs")
-    cpu_values = parse_float(cpu_text, "vCPUs", defects, maximum=MAX_CPUS)
+    cpu_values = parse_float(cpu_text, "vCPUs", defects, maximum=MAX_COUNT)
     cpu = _whole(cpu_values, cpu_text, "vCPUs", defects)
     memory_gib = parse_float(text.column("MemoryGiB"), "MemoryGiB", defects, maximum=MAX_MEMORY_GB)
     count_text = text.column("AcceleratorCount")
     count_values = parse_float(
-        count_text, "AcceleratorCount", defects, maximum=MAX_GPUS, required=False
+        count_text, "AcceleratorCount", defects, maximum=MAX_COUNT, required=False
     )
     defects.mark(
         "AcceleratorCount", "AcceleratorCount is empty", has_gpu & ~np.isfinite(count_values)
@@ -139,7 +138,7 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
         )
     )
     # A size no GPU set can have is not read at all (a 300-digit number is no reading).
-    insane_mib = ~np.isnan(reported_mib) & ~(reported_mib <= MAX_GPU_MEMORY_GB * 1024 * MAX_GPUS)
+    insane_mib = ~np.isnan(reported_mib) & ~(reported_mib <= MAX_GPU_MEMORY_GB * 1024 * MAX_COUNT)
     reported_mib = np.where(insane_mib, np.nan, reported_mib)
     names, vendors, memories = _accelerators(
         accelerator, manufacturer, reported_mib, gpu_count, has_gpu, gpus
