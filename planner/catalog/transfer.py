@@ -328,8 +328,7 @@ def _attempts(
             ) from None
         except requests.RequestException as error:
             failure = redact_text(f"{type(error).__name__}: {error}", url)
-        except OSError as error:  # a socket cut by the deadline, seen outside requests' wrappers
-            failure = redact_text(f"{type(error).__name__}: {error}", url)
+        # Any other OSError is the sink's (a full disk): the caller's to report, not a retry.
     tries = f"{attempts} attempt" + ("s" if attempts != 1 else "")
     raise CatalogError(f"GET {shown}: {failure} (gave up after {tries})")
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from raw_server import answer, drip, raw_server
-from v3_server import gpuhunt_csv, sample_rows, zip_bytes
+from v3_server import CatalogServer, gpuhunt_csv, offer_row, sample_rows, zip_bytes
 
 from planner.catalog.cache import CatalogCache
 from planner.catalog.transfer import TransferPolicy, download, open_session
@@ -25,6 +27,14 @@ from planner.errors import CatalogError, InputError
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 V1 = "20260101-1"
 ARCHIVE = zip_bytes({"aws.csv": gpuhunt_csv(sample_rows("aws"))})
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def big_csv_bytes() -> bytes:
+    """A CSV that does not compress well (so its zip is larger than a few kB)."""
+    return gpuhunt_csv(
+        [offer_row(f"aws-{n}-{n * 7919 % 1013}", 0.01 * (n + 1)) for n in range(3000)]
+    )
 
 
 def version_then(zip_answer: Callable[[Callable[[bytes], None], threading.Event], None]):  # type: ignore[no-untyped-def]
@@ -96,7 +106,7 @@ def test_the_deadline_argument_is_checked() -> None:
 
 def test_a_writer_waiting_for_the_lock_says_for_what(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    env_path = str(Path(__file__).resolve().parents[2])
+    env_path = str(ROOT)
     holder = CatalogCache(cache)
     with holder.lock("planner catalog update from http://***@mirror.example/v3"):
         waiter = subprocess.Popen(
@@ -169,3 +179,26 @@ def test_a_gzip_bomb_is_capped_on_its_decoded_size() -> None:
         with pytest.raises(CatalogError, match="decodes to more than the 1000000 bytes"):
             download(session, f"{url}/x.zip", sink, TransferPolicy(max_bytes=1_000_000, retries=0))
     assert len(sink.getvalue()) <= 1_000_000
+
+
+def test_a_full_disk_while_downloading_is_named_as_such(
+    catalog_http_server: CatalogServer, tmp_path: Path
+) -> None:
+    """RLIMIT_FSIZE stands in for a full disk (no tmpfs mount here): writes past it fail EFBIG."""
+    catalog_http_server.publish("aws", V1, archive=zip_bytes({"aws.csv": big_csv_bytes()}))
+
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "planner", "catalog", "update", "--base-url",
+         catalog_http_server.base_url, "--provider", "aws", "--retries", "2"],
+        capture_output=True, text=True, timeout=60, preexec_fn=limit_file_size,
+        env={"PLANNER_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+
+    assert result.returncode == 2, result.stderr
+    assert "cannot write the cache" in result.stderr and "File too large" in result.stderr
+    assert "corrupt" not in result.stderr and "Traceback" not in result.stderr
+    assert catalog_http_server.count(f"aws/{V1}/catalog.zip") == 1  # a disk error is no retry
