@@ -1,14 +1,18 @@
 """Checks on downloaded zip archives, made before anything from them reaches the cache.
 
 An archive is refused when it is not a readable zip, when a member name could escape a directory
-(absolute, ``..``, backslashes, drive letters), when a member is encrypted, when it expands beyond
-``ArchiveLimits`` (a zip bomb is small on disk), or when its data fails the CRC check.
-Member sizes are counted while decompressing: the sizes the zip declares are not trusted.
+(absolute, ``..``, backslashes, drive letters), when a member is encrypted, when two members
+have the same name, when it expands beyond ``ArchiveLimits`` (a zip bomb is small on disk), or
+when its data is corrupt or fails the CRC check. Member sizes are counted while decompressing:
+the sizes the zip declares are not trusted. Downloaded and local zips are read through the same
+functions, so the same caps hold for both (docs/catalog-format.md).
 """
 
 from __future__ import annotations
 
+import lzma
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -24,6 +28,8 @@ class _Writable(Protocol):
 
 @dataclass(frozen=True)
 class ArchiveLimits:
+    """How far a zip member may expand: the one home of these caps, downloads and local files."""
+
     max_member_bytes: int = 2 << 30  # the largest published CSV is tens of MB
     max_ratio: float = 200.0  # CSV text compresses 5-30x; a zip bomb, ~1000x
     ratio_floor_bytes: int = 1 << 20  # tiny members may compress better than max_ratio
@@ -60,12 +66,17 @@ def open_archive(path: Path, label: str) -> zipfile.ZipFile:
         # zipfile refuses archives needing a newer extractor or with impossible headers this way.
         raise CatalogError(f"{label}: unsupported zip archive ({error})") from error
     try:
+        seen: set[str] = set()
         for info in archive.infolist():
             reason = unsafe_member_reason(info.filename)
             if reason is not None:
                 raise CatalogError(f"{label}: unsafe member path {info.filename!r} ({reason})")
             if info.flag_bits & 0x1:
                 raise CatalogError(f"{label}: member {info.filename!r} is encrypted")
+            if info.filename in seen:
+                # zipfile would read the last one for the name: which copy was meant?
+                raise CatalogError(f"{label}: member {info.filename!r} is in the zip twice")
+            seen.add(info.filename)
     except BaseException:
         archive.close()
         raise
@@ -93,10 +104,14 @@ def copy_member(
                 sink.write(chunk)
     except zipfile.BadZipFile as error:
         raise CatalogError(f"{label}: member {info.filename!r} is corrupt ({error})") from error
-    except (EOFError, OSError, ValueError) as error:
-        # zlib errors and truncated data surface as these from zipfile's decompressor.
+    except (EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as error:
+        # Garbled compressed data (zlib, bz2 and lzma each say so differently) or truncated data.
+        # Not OSError for the sink: a write error is the caller's (a full disk is not corrupt).
+        if isinstance(error, OSError) and error.errno is not None:
+            raise
         raise CatalogError(f"{label}: member {info.filename!r} is corrupt ({error})") from error
-    except NotImplementedError as error:
+    except (NotImplementedError, RuntimeError) as error:
+        # An unsupported compression method, or a password the member needs.
         raise CatalogError(f"{label}: member {info.filename!r}: {error}") from error
     return written
 

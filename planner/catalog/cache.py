@@ -24,6 +24,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,8 +220,13 @@ class CatalogCache:
                     entry.unlink(missing_ok=True)
 
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Serialize writers (two concurrent `catalog update` runs); readers never wait."""
+    def lock(self, purpose: str = "a catalog cache update") -> Iterator[None]:
+        """Serialize writers (two concurrent `catalog update` runs); readers never wait.
+
+        The holder writes who it is (pid, ``purpose``, start time) into the lock file, so that a
+        writer that has to wait says on stderr what it is waiting for (``purpose`` must hold no
+        secret: it is written to disk).
+        """
         try:
             self.catalogs_dir.mkdir(parents=True, exist_ok=True)
             handle = open(self.catalogs_dir / ".lock", "a+b")  # noqa: SIM115 (closed below)
@@ -233,8 +239,41 @@ class CatalogCache:
                 yield
             return
         with handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(
+                    f"waiting for {_lock_holder(handle)} to finish: it holds the lock of the "
+                    f"catalog cache {self.root} (downloads end within their deadline)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            _write_lock_holder(handle, purpose)
             try:
                 yield
             finally:
+                with contextlib.suppress(OSError):  # no holder any more: no note
+                    handle.truncate(0)
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _write_lock_holder(handle: BinaryIO, purpose: str) -> None:
+    started = time.strftime("%H:%M:%S UTC", time.gmtime())
+    with contextlib.suppress(OSError):  # the note is for people; the lock works without it
+        handle.truncate(0)
+        handle.write(f"pid {os.getpid()}: {purpose}, since {started}\n".encode())
+        handle.flush()
+
+
+def _lock_holder(handle: BinaryIO) -> str:
+    """Who holds the lock, as its note says (bounded, control characters escaped)."""
+    try:
+        handle.seek(0)
+        note = handle.read(300).decode("utf-8", "replace").strip()
+    except OSError:
+        note = ""
+    if not note:
+        return "another planner process"
+    shown = note[:200].encode("unicode_escape").decode("ascii")
+    return f"another planner process ({shown})"

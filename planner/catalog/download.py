@@ -55,7 +55,7 @@ from planner.catalog.loaders.local import VERSION_FILE, load_path, loaded_parts
 from planner.catalog.loaders.part import LoadedSource
 from planner.catalog.offer_table import OfferTable, read_arrow, write_arrow
 from planner.catalog.provenance import as_of_from_version
-from planner.catalog.urls import redact_url
+from planner.catalog.urls import redact_url, require_http_url
 from planner.errors import CatalogError, InputError, Problem
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def cached_catalog_path(cache_dir: Path | None = None) -> Path:
         raise CatalogError(
             f"no downloaded catalog in {cache.root}; run `planner catalog update` first"
         )
-    with cache.lock():
+    with cache.lock(f"planner rebuilding {cache.combined_table.name}"):
         _rebuild_combined_table(cache)
     return cache.combined_table
 
@@ -129,28 +129,36 @@ def update_catalog(
     version: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     retries: int = DEFAULT_RETRIES,
+    deadline: float | None = None,
     progress: bool | None = None,
     backoff: float = 0.5,
     limits: ArchiveLimits | None = None,
 ) -> UpdateReport:
     """Bring the cache up to date with the published catalog (see the module docstring).
 
+    ``deadline``: seconds each file may take, all attempts included (``None``:
+    ``$PLANNER_DOWNLOAD_DEADLINE``, else 600); a server slower than that fails the provider.
     ``progress``: draw a progress line on stderr (``None``: only when stderr is a terminal).
     Returns a report; failures are in it, not raised (``report.raise_for_failures()``).
     Raises ``InputError`` for bad arguments, ``CatalogError`` when the cache is unusable.
     """
     # Lazy for start-up time, here and below: the HTTP client (requests, ~0.1 s) is imported
     # only when something is fetched, not whenever a local catalog is loaded.
-    from planner.catalog.transfer import Progress, TransferPolicy
+    from planner.catalog.transfer import Progress, TransferPolicy, default_deadline
 
     base = _check_base_url(base_url if base_url is not None else default_base_url())
     names = _check_providers(OFFLINE_PROVIDERS if providers is None else providers)
     if version is not None and not is_safe_version(version):
         raise InputError(f"--version {version!r} is not a catalog version (e.g. 20260818-42)")
-    policy = TransferPolicy(timeout=timeout, retries=retries, backoff=backoff)
+    policy = TransferPolicy(
+        timeout=timeout,
+        retries=retries,
+        backoff=backoff,
+        max_seconds=deadline if deadline is not None else default_deadline(),
+    )
     cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
     job = _UpdateJob(base, cache, policy, limits or ArchiveLimits(), version, Progress(progress))
-    with cache.lock():
+    with cache.lock(f"planner catalog update from {redact_url(base)}"):
         cache.remove_partials()
         results = job.run(names)
     return UpdateReport(
@@ -171,16 +179,22 @@ def fetch_source(url: str, cache_dir: Path | None = None) -> Path:
     query) are sent with the request only: messages, provenance and cache paths use
     ``planner.catalog.urls.redact_url(url)``.
     """
-    _check_base_url(url)
+    url = require_http_url(url)
     suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
     if suffix not in (".zip", ".csv"):
         report = update_catalog(url, None, cache_dir)
         report.raise_for_failures()
         return cached_catalog_path(report.cache_dir)
     cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
-    with cache.lock():
+    with cache.lock(f"planner fetching {redact_url(url)}"):
         cache.remove_partials()
-        return _fetch_file(url, cache, ArchiveLimits())
+        try:
+            return _fetch_file(url, cache, ArchiveLimits())
+        except OSError as error:  # a full disk, a name the file system refuses: not the URL's fault
+            raise CatalogError(
+                f"{redact_url(url)}: cannot write the catalog cache {cache.root}: "
+                f"{error.strerror or error}"
+            ) from error
 
 
 # --- one provider ---------------------------------------------------------------------------
@@ -418,12 +432,13 @@ def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
     # presigned URL signed anew is the same entry, revalidated rather than stored again.
     digest = hashlib.sha256(shown.encode()).hexdigest()[:16]
     # The parent folder is kept: a SkyPilot vms.csv takes its provider from it.
-    parent = re.sub(r"[^A-Za-z0-9._-]", "_", parts.parent.name) or "source"
-    target = cache.root / "sources" / digest / parent / parts.name
-    meta_path = target.parent / f".{parts.name}.http.json"
+    parent = _file_name_part(parts.parent.name) or "source"
+    name = (_file_name_part(parts.stem) or "catalog") + parts.suffix.lower()
+    target = cache.root / "sources" / digest / parent / name
+    meta_path = target.parent / f".{name}.http.json"
     headers = _conditional_headers(meta_path, bool(urlsplit(url).query)) if target.is_file() else {}
     with cache.staging_dir() as staging:
-        staged = staging / parent / parts.name
+        staged = staging / parent / name
         staged.parent.mkdir()
         with open_session() as session, open(staged, "wb") as sink:
             answer = download(session, url, sink, TransferPolicy(), headers=headers)
@@ -438,6 +453,23 @@ def _fetch_file(url: str, cache: CatalogCache, limits: ArchiveLimits) -> Path:
     validators = {k: answer[k] for k in ("ETag", "Last-Modified") if k in answer}
     atomic_write_bytes(meta_path, json.dumps(validators).encode())
     return target
+
+
+# Longest name part kept from a URL: file systems allow 255 bytes per name, and the cache adds
+# prefixes (".partial-", "." and ".http.json") to it.
+_MAX_NAME_PART = 100
+
+
+def _file_name_part(text: str) -> str:
+    """``text`` (from a URL path) as a safe, bounded part of a file name in the cache.
+
+    Characters other than letters, digits, ``.``, ``_``, ``-`` become ``_``; a longer name keeps
+    its start and a hash of the whole, so two long names stay two entries.
+    """
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".")
+    if len(safe) <= _MAX_NAME_PART:
+        return safe
+    return f"{safe[: _MAX_NAME_PART - 9]}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
 def _conditional_headers(meta_path: Path, has_query: bool) -> dict[str, str]:
@@ -460,10 +492,7 @@ def _conditional_headers(meta_path: Path, has_query: bool) -> dict[str, str]:
 
 
 def _check_base_url(url: str) -> str:
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https") or not urlsplit(url).netloc:
-        raise InputError(f"{redact_url(url)!r} is not an http(s):// URL")
-    return url.rstrip("/")
+    return require_http_url(url).rstrip("/")
 
 
 def _check_providers(providers: Sequence[str]) -> list[str]:

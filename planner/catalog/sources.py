@@ -8,14 +8,13 @@ format is detected from its content (``loaders/local.py``).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from planner.catalog.bundled import BUNDLED, snapshot_dir
 from planner.catalog.download import cached_catalog_path, fetch_source
 from planner.catalog.loaders.local import load_path
 from planner.catalog.loaders.part import LoadedSource
-from planner.catalog.urls import redact_url
+from planner.catalog.urls import redact_url, require_http_url, url_of
 from planner.errors import CatalogError
 
 # The catalog source keyword that names what ``planner catalog update`` downloaded.
@@ -33,7 +32,9 @@ def load_source(source: str | os.PathLike[str], *, cache_dir: Path | None = None
         return load_path(directory, location=BUNDLED)
     if text == CACHE:
         return load_path(cached_catalog_path(cache_dir), location=CACHE)
-    if re.match(r"(?i)^https?://", text):
+    url = url_of(text)  # " http://…" too: the HTTP library would request it
+    if url is not None:
+        url = require_http_url(url, "catalog source")
         # The real URL is for the request only; provenance and messages get the redacted one.
-        return load_path(fetch_source(text, cache_dir), location=redact_url(text))
+        return load_path(fetch_source(url, cache_dir), location=redact_url(url))
     return load_path(Path(text), location=text)

@@ -68,6 +68,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="connect and read timeout per request (default: 30)",
     )
     update.add_argument(
+        "--deadline",
+        type=arguments.positive_float,
+        metavar="SECONDS",
+        help="the most one file's download may take, retries included (default: "
+        "$PLANNER_DOWNLOAD_DEADLINE, else 600); a slower provider fails, the others are installed",
+    )
+    update.add_argument(
         "--retries",
         type=arguments.non_negative_int,
         default=3,
@@ -145,6 +152,7 @@ def _update(args: argparse.Namespace) -> int:
         version=args.version,
         timeout=args.timeout,
         retries=args.retries,
+        deadline=args.deadline,
     )
     for result in report.results:
         for warning in result.warnings:

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.catalog import Catalog
+from planner.catalog.archive import ArchiveLimits
 from planner.catalog.loaders.gpuhunt import load_zip
 from planner.errors import CatalogError
 
@@ -310,7 +311,7 @@ def test_a_zip_member_with_a_path_is_refused(tmp_path: Path, member: str) -> Non
 def test_an_oversized_zip_member_is_refused(tmp_path: Path) -> None:
     path = _zip(tmp_path / "catalog.zip", {"aws.csv": csv_text([row()] * 100).encode()})
     with pytest.raises(CatalogError, match="over the 1,000-byte limit"):
-        load_zip(path, max_member_bytes=1000)
+        load_zip(path, limits=ArchiveLimits(max_member_bytes=1000))
     assert len(load_zip(path)[0].table) == 100
 
 

@@ -108,15 +108,13 @@ class TextTable:
 def read_text_table(data: bytes, name: str, fields: Collection[str] = ()) -> TextTable:
     """The file's rows as text; ``fields`` are the columns the caller reads.
 
-    A column named twice is an error when the caller reads it (which one was meant?); any other
-    repeated name keeps its last column, as csv.DictReader does.
+    A column named twice is an error (which one was meant? csv.DictReader silently keeps the
+    last); only unnamed columns (a trailing comma) may repeat.
     """
     header = header_of(data, name)
     if not header:
         raise CatalogError(f"{name}:1: the first line is blank (expected the header row)")
-    duplicates = sorted({column for column in header if header.count(column) > 1} & set(fields))
-    if duplicates:
-        raise CatalogError(f"{name}: duplicate column(s) in the header: {', '.join(duplicates)}")
+    _refuse_repeated_columns(header, name)
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     if not _is_utf8(data):
@@ -146,6 +144,20 @@ def read_text_table(data: bytes, name: str, fields: Collection[str] = ()) -> Tex
         header = tuple(last)
         table = pa.Table.from_arrays([table.column(last[c]) for c in header], names=list(header))
     return TextTable(name=name, header=header, table=table, data=data, ordinals=ordinals)
+
+
+def _refuse_repeated_columns(header: tuple[str, ...], name: str) -> None:
+    positions: dict[str, list[int]] = {}
+    for number, column in enumerate(header, start=1):
+        if column.strip():
+            positions.setdefault(column, []).append(number)
+    repeated = [(column, numbers) for column, numbers in positions.items() if len(numbers) > 1]
+    if repeated:
+        described = "; ".join(
+            f"{column[:80]!r} (columns {', '.join(map(str, numbers))})"
+            for column, numbers in repeated[:5]
+        )
+        raise CatalogError(f"{name}:1: duplicate column name(s) in the header: {described}")
 
 
 def _with_uneven_rows(

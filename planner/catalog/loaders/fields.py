@@ -3,7 +3,10 @@
 Each parser accepts exactly what the Python built-in it mirrors accepts (``int()``, ``float()``),
 so a gpuhunt row that loads in gpuhunt loads here with the same value; anything else marks the
 row with a reason instead of failing the file. Non-finite and negative numbers are defects too:
-no catalog quantity can be either, and gpuhunt would carry them into wrong comparisons.
+no catalog quantity can be either, and gpuhunt would carry them into wrong comparisons. So are
+absurdly large ones (``Limit``): ``MemoryGiB 1.7e308`` is not a machine with infinite memory but
+a typo, a unit mix-up or a hostile file, and it would overflow to infinity in the first unit
+conversion (docs/catalog-format.md lists the limits).
 """
 
 from __future__ import annotations
@@ -26,9 +29,17 @@ FLOAT_SYNTAX = (
 NON_FINITE_SYNTAX = r"(?i)^\s*[+-]?(?:inf|infinity|nan)\s*$"
 # int32 holds every integer of up to 9 digits; longer ones are checked after an int64 cast.
 _MAX_INT_CHARS = 18
-_INT32_MAX = np.iinfo(np.int32).max
 
 Text: TypeAlias = pa.ChunkedArray | pa.Array
+
+# The largest plausible value of each catalog quantity (the one home of these limits; far above
+# any real offer, far below where arithmetic on them overflows or loses meaning).
+MAX_PRICE_PER_HOUR = 1e6  # dollars; the dearest cloud machines cost hundreds
+MAX_MEMORY_GB = 1e6  # a petabyte of RAM; the largest machines have tens of TB
+MAX_GPU_MEMORY_GB = 1e5  # per GPU; today's largest hold a few hundred GB
+MAX_DISK_GB = 1e9  # an exabyte
+# Counts (vCPUs, GPUs) are bounded by int32, the column type: they do not overflow in conversions.
+MAX_COUNT = int(np.iinfo(np.int32).max)
 
 
 def as_numpy_bool(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -87,9 +98,15 @@ def is_empty(text: Text) -> np.ndarray:
 
 
 def parse_integer(
-    text: Text, column: str, defects: RowDefects, *, required: bool = True
+    text: Text,
+    column: str,
+    defects: RowDefects,
+    *,
+    required: bool = True,
+    maximum: int = MAX_COUNT,
 ) -> np.ndarray:
-    """int32 values as Python's ``int()`` reads them; defective or empty rows hold 0."""
+    """int32 values as Python's ``int()`` reads them, at most ``maximum``; defective or empty rows
+    hold 0."""
     empty = is_empty(text)
     if required:
         defects.mark(column, f"{column} is empty", empty)
@@ -108,15 +125,21 @@ def parse_integer(
         castable = ~empty
     defects.mark(column, f"{column} is negative", castable & (values < 0), text)
     defects.mark(
-        column, f"{column} is too large", too_long | (castable & (values > _INT32_MAX)), text
+        column, too_large(column, maximum), too_long | (castable & (values > maximum)), text
     )
-    return np.where(castable & (values >= 0) & (values <= _INT32_MAX), values, 0).astype(np.int32)
+    return np.where(castable & (values >= 0) & (values <= maximum), values, 0).astype(np.int32)
+
+
+def too_large(column: str, maximum: float) -> str:
+    """The reason for a value over ``maximum`` (docs/catalog-format.md §2 lists the limits)."""
+    return f"{column} is too large"
 
 
 def parse_float(
-    text: Text, column: str, defects: RowDefects, *, required: bool = True
+    text: Text, column: str, defects: RowDefects, *, maximum: float, required: bool = True
 ) -> np.ndarray:
-    """float64 values as Python's ``float()`` reads them; empty rows hold NaN."""
+    """float64 values as Python's ``float()`` reads them, from 0 to ``maximum``; empty and
+    defective rows hold NaN (so no arithmetic on them overflows)."""
     empty = is_empty(text)
     if required:
         defects.mark(column, f"{column} is empty", empty)
@@ -134,9 +157,13 @@ def parse_float(
     else:
         parsed = ~empty
     # "inf", "nan" and overflowing literals ("1e400") are valid syntax, not valid quantities.
-    defects.mark(column, f"{column} is not finite", parsed & ~np.isfinite(values), text)
+    finite = np.isfinite(values)
+    defects.mark(column, f"{column} is not finite", parsed & ~finite, text)
     defects.mark(column, f"{column} is negative", parsed & (values < 0), text)
-    return np.where(parsed, values, np.nan)
+    over = np.zeros(len(values), dtype=bool)
+    over[finite] = values[finite] > maximum
+    defects.mark(column, too_large(column, maximum), parsed & over, text)
+    return np.where(parsed & finite & (values >= 0) & ~over, values, np.nan)
 
 
 def _cleaned(text: Text) -> Text:

@@ -8,19 +8,23 @@ rows it would skip are kept out too, but each is reported as a RowIssue (docs/ca
 
 from __future__ import annotations
 
-import lzma
+import io
 import zipfile
-import zlib
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from planner.catalog.archive import ArchiveLimits, copy_member
 from planner.catalog.columns import CPU_ARCHS, GPU_VENDORS, GPUHUNT_FIELDS
 from planner.catalog.loaders.csvread import TextTable, read_text_table
 from planner.catalog.loaders.detect import csv_files_of
 from planner.catalog.loaders.fields import (
+    MAX_DISK_GB,
+    MAX_GPU_MEMORY_GB,
+    MAX_MEMORY_GB,
+    MAX_PRICE_PER_HOUR,
     RowDefects,
     as_numpy_bool,
     is_empty,
@@ -35,8 +39,6 @@ from planner.errors import CatalogError
 
 # Columns gpuhunt cannot build a row without (storage.item_from_row's required fields).
 REQUIRED_FIELDS = ("instance_name", "location", "price", "cpu", "memory", "gpu_count", "spot")
-# Zip members larger than this are refused (a 1M-row provider CSV is ~80 MB).
-MAX_MEMBER_BYTES = 2 << 30
 _JSON_WHITESPACE = " \t\n\r"
 # The general-purpose flag bit of an encrypted zip member.
 _ENCRYPTED = 0x1
@@ -66,24 +68,30 @@ def load_directory(directory: Path) -> list[Part]:
     return [load_csv_file(path) for path in files]
 
 
-def load_zip(path: Path, *, max_member_bytes: int = MAX_MEMBER_BYTES) -> list[Part]:
+def load_zip(path: Path, *, limits: ArchiveLimits | None = None) -> list[Part]:
+    """Every ``<provider>.csv`` member, expanded under ``limits`` (the caps downloads use)."""
+    limits = limits or ArchiveLimits()
     try:
         with zipfile.ZipFile(path) as archive:
             members = [info for info in archive.infolist() if not info.is_dir()]
             for info in members:
-                _check_member(path, info, max_member_bytes)
+                _check_member(path, info, limits.max_member_bytes)
             csv_members = sorted(
                 (info for info in members if info.filename.lower().endswith(".csv")),
                 key=lambda info: info.filename,
             )
             if not csv_members:
                 raise CatalogError(f"{path}: the zip holds no <provider>.csv member")
+            _refuse_repeated_providers(path, csv_members)
             parts = []
             for info in csv_members:
-                data = _read_member(archive, info, path, max_member_bytes)
+                data = io.BytesIO()
+                copy_member(archive, info, data, limits, str(path))
                 parts.append(
                     load_csv_bytes(
-                        data, f"{path}:{info.filename}", PurePosixPath(info.filename).stem
+                        data.getvalue(),
+                        f"{path}:{info.filename}",
+                        PurePosixPath(info.filename).stem,
                     )
                 )
             return parts
@@ -109,25 +117,18 @@ def _check_member(path: Path, info: zipfile.ZipInfo, max_member_bytes: int) -> N
         )
 
 
-def _read_member(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, max_member_bytes: int
-) -> bytes:
-    # Never trust the header alone: read at most one byte past the limit.
-    try:
-        with archive.open(info) as member:
-            data = member.read(max_member_bytes + 1)
-    except (zipfile.BadZipFile, EOFError, ValueError, zlib.error, lzma.LZMAError, OSError) as error:
-        # A bad CRC, truncated or garbled compressed data (zlib, bz2 and lzma each say so
-        # differently).
-        raise CatalogError(f"{path}: zip member {info.filename!r} is corrupt ({error})") from error
-    except (NotImplementedError, RuntimeError) as error:
-        # An unsupported compression method, or a password the member needs.
-        raise CatalogError(f"{path}: zip member {info.filename!r}: {error}") from error
-    if len(data) > max_member_bytes:
-        raise CatalogError(
-            f"{path}: zip member {info.filename!r} exceeds {max_member_bytes:,} bytes"
-        )
-    return data
+def _refuse_repeated_providers(path: Path, members: list[zipfile.ZipInfo]) -> None:
+    """Two members for one provider (the same name twice, or names differing in case): which
+    one holds its offers is not for the reader to guess."""
+    seen: dict[str, str] = {}
+    for info in members:
+        provider = PurePosixPath(info.filename).stem.lower()
+        if provider in seen:
+            raise CatalogError(
+                f"{path}: provider {provider!r} is in the zip twice "
+                f"(members {seen[provider]!r} and {info.filename!r})"
+            )
+        seen[provider] = info.filename
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -168,12 +169,16 @@ def _rows_of(text: TextTable, provider: str) -> Part:
     defects.mark("cpu_arch", "cpu_arch is unknown", ~(known_arch | arch_empty), column["cpu_arch"])
     defects.mark("instance_name", "instance_name is empty", is_empty(column["instance_name"]))
     defects.mark("location", "location is empty", is_empty(column["location"]))
-    price = parse_float(column["price"], "price", defects)
+    price = parse_float(column["price"], "price", defects, maximum=MAX_PRICE_PER_HOUR)
     cpu = parse_integer(column["cpu"], "cpu", defects)
-    memory = parse_float(column["memory"], "memory", defects)
-    gpu_memory = parse_float(column["gpu_memory"], "gpu_memory", defects, required=False)
+    memory = parse_float(column["memory"], "memory", defects, maximum=MAX_MEMORY_GB)
+    gpu_memory = parse_float(
+        column["gpu_memory"], "gpu_memory", defects, maximum=MAX_GPU_MEMORY_GB, required=False
+    )
     spot = parse_bool(column["spot"], "spot", defects)
-    disk = parse_float(column["disk_size"], "disk_size", defects, required=False)
+    disk = parse_float(
+        column["disk_size"], "disk_size", defects, maximum=MAX_DISK_GB, required=False
+    )
     # json.loads allows JSON's own whitespace around a value, and gpuhunt reads only "" as {}.
     provider_data = pc.utf8_trim(column["provider_data"], _JSON_WHITESPACE)
     _refuse_too_deep(text, provider_data)

@@ -24,10 +24,15 @@ from planner.catalog.columns import GPU_VENDORS, OFFLINE_PROVIDERS, ONLINE_PROVI
 from planner.catalog.gpus import MEMORY_SNAP_TOLERANCE, SUPERCHIP_PATTERN, GpuTable
 from planner.catalog.loaders.csvread import TextTable, read_text_table
 from planner.catalog.loaders.fields import (
+    MAX_COUNT,
+    MAX_GPU_MEMORY_GB,
+    MAX_MEMORY_GB,
+    MAX_PRICE_PER_HOUR,
     RowDefects,
     as_numpy_bool,
     is_empty,
     parse_float,
+    too_large,
 )
 from planner.catalog.loaders.part import Part, build_table, float_with_nulls, repeated
 from planner.errors import CatalogError
@@ -89,8 +94,7 @@ def _whole(
     defects.mark(
         column, f"{column} is not a whole number", finite & (values != np.floor(values)), text
     )
-    defects.mark(column, f"{column} is too large", finite & (values > np.iinfo(np.int32).max), text)
-    return np.where(finite & (values <= np.iinfo(np.int32).max), values, 0).astype(np.int32)
+    return np.where(finite, values, 0).astype(np.int32)
 
 
 def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
@@ -103,12 +107,15 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
 
     defects.mark("InstanceType", "InstanceType is empty", is_empty(instance_type))
     defects.mark("Region", "Region is empty", is_empty(region))
-    price = parse_float(text.column("Price"), "Price", defects)
+    price = parse_float(text.column("Price"), "Price", defects, maximum=MAX_PRICE_PER_HOUR)
     cpu_text = text.column("vCPUs")
-    cpu = _whole(parse_float(cpu_text, "vCPUs", defects), cpu_text, "vCPUs", defects)
-    memory_gib = parse_float(text.column("MemoryGiB"), "MemoryGiB", defects)
+    cpu_values = parse_float(cpu_text, "vCPUs", defects, maximum=MAX_COUNT)
+    cpu = _whole(cpu_values, cpu_text, "vCPUs", defects)
+    memory_gib = parse_float(text.column("MemoryGiB"), "MemoryGiB", defects, maximum=MAX_MEMORY_GB)
     count_text = text.column("AcceleratorCount")
-    count_values = parse_float(count_text, "AcceleratorCount", defects, required=False)
+    count_values = parse_float(
+        count_text, "AcceleratorCount", defects, maximum=MAX_COUNT, required=False
+    )
     defects.mark(
         "AcceleratorCount", "AcceleratorCount is empty", has_gpu & ~np.isfinite(count_values)
     )
@@ -119,7 +126,9 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
         has_gpu & (gpu_count == 0),
         count_text,
     )
-    spot_price = parse_float(text.column("SpotPrice"), "SpotPrice", defects, required=False)
+    spot_price = parse_float(
+        text.column("SpotPrice"), "SpotPrice", defects, maximum=MAX_PRICE_PER_HOUR, required=False
+    )
 
     gpu_info = text.column("GpuInfo")
     reported_mib = _extract_number(gpu_info, r"['\"]SizeInMiB['\"]:\s*(?P<v>\d+(?:\.\d+)?)")
@@ -128,8 +137,19 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
             pc.extract_regex(gpu_info, r"['\"]Manufacturer['\"]:\s*['\"](?P<v>[^'\"]*)['\"]"), [0]
         )
     )
+    # A size no GPU set can have is not read at all (a 300-digit number is no reading).
+    insane_mib = ~np.isnan(reported_mib) & ~(reported_mib <= MAX_GPU_MEMORY_GB * 1024 * MAX_COUNT)
+    reported_mib = np.where(insane_mib, np.nan, reported_mib)
     names, vendors, memories = _accelerators(
         accelerator, manufacturer, reported_mib, gpu_count, has_gpu, gpus
+    )
+    over = np.zeros(rows, dtype=bool)
+    over[np.isfinite(memories)] = memories[np.isfinite(memories)] > MAX_GPU_MEMORY_GB
+    defects.mark(
+        "GpuInfo",
+        too_large("GPU memory (GpuInfo)", MAX_GPU_MEMORY_GB),
+        has_gpu & (insane_mib | over),
+        gpu_info,
     )
     defects.mark(
         "AcceleratorName",
