@@ -108,7 +108,7 @@ def service_envelope(
     rule = ScalingRule.for_service(service)
     if plan.replicas_min == plan.replicas_max:
         return None, "a fixed replica count: there is nothing to scale"
-    if rule is None:
+    if rule is None:  # a range needs `scaling` in a valid configuration; kept for the type
         return None, "no `scaling` rule: the replica count does not follow traffic"
     trace = _trace_for(traces, key, service.name)
     if trace is None:
