@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from planner.cli import arguments
@@ -87,6 +88,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "max_increase}}, total: {...})",
     )
     parser.add_argument(
+        "--traffic",
+        metavar="CSV",
+        help="a request-rate trace (timestamp,rps[,service]): replay each scaled service's "
+        "`scaling` rule over it and report the expected, P95 and worst-case monthly cost and "
+        "the replica-hours by capacity type (budget gates stay on the plan's cost)",
+    )
+    parser.add_argument(
+        "--plot-dir",
+        metavar="DIR",
+        help="with --traffic: write a PNG of traffic, replicas and cost per scaled service into "
+        "DIR, linked from the Markdown (needs the [plot] extra: matplotlib)",
+    )
+    parser.add_argument(
         "--time",
         metavar="ISO",
         default=None,
@@ -114,8 +128,13 @@ def run(args: argparse.Namespace) -> int:
     from planner.cost_report import report
     from planner.placement import PlanOptions
     from planner.render import cost_report as render
+    from planner.render.report_plots import plot_report, require_matplotlib
 
     moment = _report_time(args.time, os.environ.get(SOURCE_DATE_EPOCH))
+    if args.plot_dir is not None:
+        if args.traffic is None:
+            raise InputError(Problem("--plot-dir plots a traffic replay: add --traffic"))
+        require_matplotlib()  # before any planning: a missing extra fails fast
 
     def load_catalog(sources: list[str]) -> Catalog:
         catalog = Catalog.load(*sources, strict=args.strict)
@@ -138,17 +157,28 @@ def run(args: argparse.Namespace) -> int:
         budget_hourly=args.budget_hourly,
         budget_monthly=args.budget_monthly,
         max_increase=args.max_increase,
+        traffic=args.traffic,
         generated_at=moment,
     )
     for skipped in result.skipped:
         print(f"note: skipped {skipped.file}: {skipped.reason}", file=sys.stderr)
+    plots = plot_report(result, args.plot_dir) if args.plot_dir is not None else {}
     if args.format == "json":
         print(render.render_report_json(result))
     elif args.format == "markdown":
-        print(render.render_report_markdown(result), end="")
+        links = {key: _link(path) for key, path in plots.items()}
+        print(render.render_report_markdown(result, links), end="")
     else:
         print(render.render_report_table(result))
     return 0 if result.passed else 1
+
+
+def _link(path: Path) -> str:
+    """A plot's link as the Markdown gives it: relative to the working directory, with slashes."""
+    try:
+        return Path(os.path.relpath(path)).as_posix()
+    except ValueError:  # another drive on Windows: no relative path exists
+        return path.as_posix()
 
 
 def _report_time(given: str | None, epoch: str | None) -> datetime | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from planner.cost_report.build import report
+from planner.cost_report.envelope import ServiceEnvelope
 from planner.cost_report.gates import Increase, Limits, Policy, load_policy
 from planner.cost_report.model import (
     SCHEMA_ID,
@@ -47,6 +48,7 @@ __all__ = [
     "Report",
     "ServiceChange",
     "ServiceCost",
+    "ServiceEnvelope",
     "SkippedFile",
     "Total",
     "load_policy",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from planner.catalog import Catalog
 from planner.cost_report.baseline import Baseline, BaselineService, diff, read_baseline_report
+from planner.cost_report.envelope import check_trace_services, service_envelope
 from planner.cost_report.files import find_service_files
 from planner.cost_report.gates import (
     Increase,
@@ -26,9 +27,10 @@ from planner.cost_report.gates import (
     load_policy,
     service_limits,
 )
-from planner.cost_report.model import Report, Total
+from planner.cost_report.model import Report, ServiceCost, Total
 from planner.cost_report.money import ZERO
 from planner.cost_report.pricing import (
+    LoadedService,
     PlanCache,
     catalog_identity,
     load_services,
@@ -42,6 +44,7 @@ from planner.placement import (
     load_capacity,
     load_fleet,
 )
+from planner.simulate.traffic import TrafficTraces, load_traffic
 from planner.version import __version__
 
 PathArgument = str | os.PathLike[str]
@@ -67,6 +70,7 @@ def report(
     budget_hourly: Decimal | float | str | None = None,
     budget_monthly: Decimal | float | str | None = None,
     max_increase: Increase | str | float | None = None,
+    traffic: TrafficTraces | PathArgument | None = None,
     generated_at: datetime | None = None,
 ) -> Report:
     """A cost report over service files (paths, directories or globs); see docs/cli.md.
@@ -78,7 +82,10 @@ def report(
     and to split a change of both configuration and prices (a JSON baseline's catalog must match
     the fingerprint it recorded). ``policy``: per-service limits (a ``Policy`` or a YAML file).
     ``budget_hourly`` / ``budget_monthly`` / ``max_increase`` (USD per month, or ``"10%"``): the
-    total's limits, over the policy's. ``generated_at``: the report time (default: now, UTC).
+    total's limits, over the policy's. ``traffic``: a request-rate trace (``TrafficTraces`` or a
+    CSV file, shared or per service): each service with a replica range and a ``scaling`` rule
+    gets its autoscaling cost envelope in ``ServiceCost.envelope``, the others a note in
+    ``ServiceCost.envelope_note``; gates stay on the plan's cost. ``generated_at``: the report time (default: now, UTC).
     Bad input raises a ``PlannerError``; gates crossed are in ``Report.failures``.
     """
     if isinstance(paths, str | os.PathLike):
@@ -114,6 +121,12 @@ def report(
     )
     if wants_baseline and baseline_source is None:
         raise InputError(Problem("--max-increase compares with a baseline: add --baseline"))
+    if traffic is not None and not isinstance(traffic, TrafficTraces):
+        traffic = load_traffic(Path(traffic))
+    if traffic is not None:
+        check_trace_services(
+            traffic, [(item.file.key, item.config.normalized.name) for item in loaded]
+        )
 
     catalog = _load(catalog)
     if catalog is None:
@@ -122,6 +135,11 @@ def report(
     identity = catalog_identity(catalog)
     cache = PlanCache(fleet=fleet, capacity=capacity, options=options or REPORT_PLAN_OPTIONS)
     services = tuple(service_cost(item, catalog, cache) for item in loaded)
+    if traffic is not None:
+        services = tuple(
+            _with_envelope(service, item, traffic, catalog, cache)
+            for service, item in zip(services, loaded, strict=True)
+        )
     feasible = [service.hourly_cost for service in services if service.hourly_cost is not None]
     total = Total(
         hourly_cost=sum(feasible, ZERO),
@@ -180,6 +198,19 @@ def report(
         failures=failures,
         gates=gate_names(total_limits, per_service),
     )
+
+
+def _with_envelope(
+    service: ServiceCost,
+    item: LoadedService,
+    traffic: TrafficTraces,
+    catalog: Catalog,
+    cache: PlanCache,
+) -> ServiceCost:
+    normalized = item.config.normalized
+    plan = cache.plan(normalized, catalog)  # the plan service_cost made, from the cache
+    envelope, note = service_envelope(traffic, service.key, normalized, plan)
+    return replace(service, envelope=envelope, envelope_note=note)
 
 
 def _load(catalog: CatalogArgument) -> Catalog | None:

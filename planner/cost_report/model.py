@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from planner.catalog.provenance import CatalogSource
+from planner.cost_report.envelope import ServiceEnvelope
 from planner.cost_report.money import ZERO, monthly_usd, percent_change, usd_text
 from planner.placement import HOURS_PER_MONTH
 from planner.placement.kinds import CapacityType, PlanStatus
@@ -111,7 +112,8 @@ class ServiceCost:
     secrets and do not change the cost), so a baseline tells a configuration change from a price
     change. Costs are hourly USD; ``None`` when the plan is infeasible.
     ``envelope``: the autoscaling cost envelope from a traffic trace; ``None`` without one (a
-    replica range is then reported at its min and max only).
+    replica range is then reported at its min and max only). ``envelope_note``: why a service
+    has none although a trace was given (a fixed replica count, no ``scaling`` rule, ...).
     """
 
     key: str
@@ -126,7 +128,8 @@ class ServiceCost:
     cost_at_max: Decimal | None
     placements: tuple[PlacementLine, ...] = ()
     infeasible_reason: str | None = None
-    envelope: Any = None
+    envelope: ServiceEnvelope | None = None
+    envelope_note: str | None = None
 
     @property
     def title(self) -> str:
@@ -141,7 +144,6 @@ class ServiceCost:
         return monthly_usd(self.hourly_cost)
 
     def to_json(self) -> dict[str, Any]:
-        envelope = self.envelope
         return {
             "key": self.key,
             "file": self.file,
@@ -155,7 +157,8 @@ class ServiceCost:
             "cost_at_max": _range_end(self.cost_at_max),
             "placements": [placement.to_json() for placement in self.placements],
             "infeasible_reason": self.infeasible_reason,
-            "envelope": envelope.to_json() if hasattr(envelope, "to_json") else envelope,
+            "envelope": self.envelope.to_json() if self.envelope is not None else None,
+            "envelope_note": self.envelope_note,
         }
 
 

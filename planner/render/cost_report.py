@@ -9,9 +9,10 @@ and the rest folded in ``<details>``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
+from planner.cost_report.envelope import ServiceEnvelope
 from planner.cost_report.model import (
     Diff,
     GateFailure,
@@ -74,7 +75,9 @@ def render_report_json(report: Report) -> str:
 # --- Markdown -----------------------------------------------------------------------------------
 
 
-def render_report_markdown(report: Report) -> str:
+def render_report_markdown(report: Report, plots: Mapping[str, str] | None = None) -> str:
+    """The pull-request comment; ``plots``: service key → the link of its traffic plot (PNG)."""
+    plots = plots or {}
     parts = [COMMENT_MARKER, "### planner cost report", ""]
     if report.failures:
         parts += [_failures_markdown(report), ""]
@@ -82,7 +85,7 @@ def render_report_markdown(report: Report) -> str:
     if report.services or (report.diff and report.diff.changes):
         parts += [_overview_markdown(report), ""]
     for service in report.services:
-        parts += [_service_markdown(service), ""]
+        parts += [_service_markdown(service, plots.get(service.key)), ""]
     parts += [_details_markdown(report)]
     return "\n".join(parts).rstrip() + "\n"
 
@@ -162,11 +165,18 @@ def _service_reason(report: Report, key: str | None) -> str | None:
 
 def _overview_markdown(report: Report) -> str:
     changes = {change.key: change for change in report.diff.changes} if report.diff else {}
+    envelopes = _has_envelopes(report)
     headers = ["Service", "File", "Replicas", "Hourly", "Monthly"]
     right = [3, 4]
+    if envelopes:
+        # The plan's cost stays the reference (the total and the gates); the expected cost under
+        # the trace sits next to it.
+        headers.append("Expected monthly (trace)")
+        right.append(5)
     if report.diff is not None:
+        offset = len(headers)
         headers += ["Change", "Monthly change", "%", "Cause"]
-        right += [6, 7]
+        right += [offset + 1, offset + 2]
     rows = []
     for service in report.services:
         row = [
@@ -176,18 +186,24 @@ def _overview_markdown(report: Report) -> str:
             usd(service.hourly_cost) if service.feasible else "infeasible",
             usd(service.monthly_cost, cents=True) if service.feasible else "-",
         ]
+        if envelopes:
+            row.append(_expected_cell(service.envelope))
         if report.diff is not None:
             row += _change_cells(changes.get(service.key))
         rows.append(row)
+    blanks = ["-"] if envelopes else []
     if report.diff is not None:
         for change in report.diff.of_kind("removed"):
-            rows.append([change.title, f"`{change.key}`", "-", "-", "-", *_change_cells(change)])
+            rows.append(
+                [change.title, f"`{change.key}`", "-", "-", "-", *blanks, *_change_cells(change)]
+            )
     total_row = [
         "**Total**",
         "",
         "",
         f"**{usd(report.total.hourly_cost)}**",
         f"**{usd(report.total.monthly_cost, cents=True)}**",
+        *([""] if envelopes else []),
     ]
     if report.diff is not None:
         diff = report.diff
@@ -230,12 +246,19 @@ def _cause_text(change: ServiceChange) -> str:
     return change.cause
 
 
-def _service_markdown(service: ServiceCost) -> str:
+def _service_markdown(service: ServiceCost, plot: str | None = None) -> str:
     title = f"#### {service.title}" + (f" (`{service.key}`)" if service.name else "")
     if not service.feasible:
         reason = service.infeasible_reason or "no feasible plan"
-        return f"{title}\n\nNo feasible plan: {reason}"
+        text = f"{title}\n\nNo feasible plan: {reason}"
+        if service.envelope_note:
+            text += f"\n\nNo autoscaling cost envelope: {service.envelope_note}."
+        return text
     lines = [title, "", _placements_markdown(service.placements)]
+    if service.envelope is not None:
+        lines += ["", *_envelope_markdown(service.envelope, plot)]
+    elif service.envelope_note:
+        lines += ["", f"No autoscaling cost envelope: {service.envelope_note}."]
     if service.replicas_min != service.replicas_max:
         lines += [
             "",
@@ -246,6 +269,54 @@ def _service_markdown(service: ServiceCost) -> str:
             f"at {service.replicas_max}.",
         ]
     return "\n".join(lines)
+
+
+def _has_envelopes(report: Report) -> bool:
+    return any(service.envelope is not None for service in report.services)
+
+
+def _expected_cell(envelope: ServiceEnvelope | None) -> str:
+    return "-" if envelope is None else usd(envelope.expected_monthly, cents=True)
+
+
+def _trace_words(envelope: ServiceEnvelope) -> str:
+    figures = envelope.figures
+    kind = "shared trace" if envelope.shared_trace else "trace"
+    events = figures.scaling_events
+    return (
+        f"{kind} `{envelope.trace_file}`, {_hours(figures.trace_hours)} h, "
+        f"{events} scaling event{'s' if events != 1 else ''}, "
+        f"{figures.replicas_min_seen}..{figures.replicas_max_seen} replicas"
+    )
+
+
+def _hours(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _envelope_markdown(envelope: ServiceEnvelope, plot: str | None) -> list[str]:
+    window = _hours(envelope.figures.window_hours)
+    costs = render_markdown_table(
+        ["Autoscaling", "Monthly"],
+        [
+            ["Expected", usd(envelope.expected_monthly, cents=True)],
+            [f"P95 ({window} h windows)", usd(envelope.p95_monthly, cents=True)],
+            [f"Worst ({window} h windows)", usd(envelope.worst_monthly, cents=True)],
+        ],
+        right_aligned=(1,),
+    )
+    hours = render_markdown_table(
+        ["Capacity", "Replica-hours (trace)", "Replica-hours per month"],
+        [
+            [kind, _hours(total), _hours(envelope.figures.replica_hours_monthly[kind])]
+            for kind, total in envelope.figures.replica_hours.items()
+        ],
+        right_aligned=(1, 2),
+    )
+    lines = [f"Autoscaling cost envelope ({_trace_words(envelope)}):", "", costs, "", hours]
+    if plot is not None:
+        lines += ["", f"![traffic, replicas and cost]({plot})"]
+    return lines
 
 
 PLACEMENT_HEADERS = (
@@ -325,6 +396,41 @@ def _monthly(hourly: Decimal | None) -> Decimal | None:
 # --- terminal table -----------------------------------------------------------------------------
 
 
+def _envelope_text(report: Report) -> list[str]:
+    rows = [
+        [
+            service.key,
+            usd(service.envelope.expected_monthly, cents=True),
+            usd(service.envelope.p95_monthly, cents=True),
+            usd(service.envelope.worst_monthly, cents=True),
+            ", ".join(
+                f"{kind} {_hours(hours)}"
+                for kind, hours in service.envelope.figures.replica_hours_monthly.items()
+            ),
+        ]
+        for service in report.services
+        if service.envelope is not None
+    ]
+    lines = []
+    if rows:
+        lines += [
+            "",
+            render_text_table(
+                ["FILE", "EXPECTED/MONTH", "P95/MONTH", "WORST/MONTH", "REPLICA-HOURS/MONTH"],
+                rows,
+                right_aligned=(1, 2, 3),
+            ),
+        ]
+    notes = [
+        f"{service.key}: no autoscaling cost envelope: {service.envelope_note}"
+        for service in report.services
+        if service.envelope_note
+    ]
+    if notes:
+        lines += ["", *notes]
+    return lines
+
+
 def render_report_table(report: Report) -> str:
     changes = {change.key: change for change in report.diff.changes} if report.diff else {}
     headers = [
@@ -391,6 +497,7 @@ def render_report_table(report: Report) -> str:
         ]
     rows.append(total)
     lines = [render_text_table(headers, rows, right_aligned=right)]
+    lines += _envelope_text(report)
     placement_rows = [
         [service.key, *_placement_cells(placement)]
         for service in report.services
