@@ -186,7 +186,7 @@ def _culprit_sentence(name: str, arrays: PoolArrays, spec: ModelSpec) -> str:
     if name == "max_price":
         return f"max_price: {spec.max_price} excludes the offers that would be needed"
     if name == "capacity":
-        return "capacity: the obtainable counts in the capacity file are too small"
+        return "capacity: the obtainable counts (capacity file; one per marketplace listing) are too small"
     if name == "failure_domain_spread":
         return f"failure_domain_spread: at most {spec.max_per_domain} spot replicas per failure domain leaves too few domains"
     if name == "wave_survival":

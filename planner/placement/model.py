@@ -52,7 +52,7 @@ RELAXABLE: Final[dict[str, str]] = {
     "spot_policy": "spot_policy allows only some capacity types",
     "max_price": "max_price caps the hourly price per instance",
     "creation_policy": "creation_policy: reuse allows only idle fleet instances",
-    "capacity": "obtainable instances per pool (capacity file)",
+    "capacity": "obtainable instances per pool (capacity file; one per marketplace listing)",
     "failure_domain_spread": "at most k spot replicas per failure domain",
     "wave_survival": "losing every spot replica of any one failure domain leaves ≥ the target",
     "availability_hedge": "expected surviving replicas ≥ availability target × replicas",
@@ -73,7 +73,7 @@ class ModelSpec:
     spot_policy: str | None  # "spot" | "on-demand" | "auto"; None: relaxed (all types compete)
     max_price: float | None
     reuse_only: bool  # creation_policy: reuse
-    capacity: bool  # enforce the capacity file's obtainable counts on catalog pools
+    capacity: bool  # enforce obtainable counts (capacity file, listings) on catalog pools
     max_per_domain: int | None  # spot replicas per failure domain
     hedge: bool
     availability_target: float

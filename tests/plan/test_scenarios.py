@@ -64,8 +64,9 @@ def test_all_on_demand_takes_the_cheapest_matching_offer(catalog: Any, examples:
     assert result.hourly_cost == pytest.approx(cheapest["price"])
     assert result.monthly_cost == pytest.approx(cheapest["price"] * 730)
     assert placement.fallbacks == ()  # no retry configured: no fallback chain
-    # The only active constraint is the spot policy, and relaxing it is priced by a re-solve.
-    assert [report.name for report in result.constraints] == ["spot_policy"]
+    # The active constraints are the spot policy and the capacity of the vast.ai listings among
+    # the candidates (one host each); relaxing either is priced by a re-solve.
+    assert [report.name for report in result.constraints] == ["spot_policy", "capacity"]
 
 
 def test_spot_with_interruption_retry_spreads_and_hedges(catalog: Any, tmp_path: Path) -> None:

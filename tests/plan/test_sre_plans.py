@@ -1,0 +1,53 @@
+"""Issue 9: plans an SRE would deploy (marketplace listings, the spread flag, best-effort defaults,
+spot without retry, capacity and fleet rows that match nothing) and outputs that do not mislead."""
+
+from __future__ import annotations
+
+from plan_frames import offer_frame, service
+
+from planner.placement import plan_offers
+from planner.placement.inputs import UNLIMITED, CapacityData, CapacityRule
+
+VAST = [
+    {
+        "provider": "vastai",
+        "region": "us-california",
+        "instance_type": "21560777",
+        "spot": False,
+        "price": 1.0,
+    },
+    {
+        "provider": "vastai",
+        "region": "us-texas",
+        "instance_type": "21560778",
+        "spot": False,
+        "price": 1.5,
+    },
+    {"provider": "runpod", "region": "CA", "instance_type": "A100", "spot": False, "price": 2.0},
+]
+
+
+def test_a_marketplace_listing_is_rented_once() -> None:
+    result = plan_offers(offer_frame(VAST), service(3))
+    assert result.status == "optimal"
+    by_type = {p.offer["instance_type"]: p.count for p in result.placements}
+    assert by_type == {"21560777": 1, "21560778": 1, "A100": 1}
+    assert result.hourly_cost == 4.5
+
+
+def test_a_capacity_file_can_say_a_listing_has_more_hosts() -> None:
+    capacity = CapacityData(
+        rules=(
+            CapacityRule(
+                provider="vastai",
+                region="*",
+                instance_type="*",
+                spot=None,
+                capacity=UNLIMITED,
+                interruption_rate=None,
+                source="capacity.csv:2",
+            ),
+        )
+    )
+    result = plan_offers(offer_frame(VAST), service(3), capacity=capacity)
+    assert [(p.offer["instance_type"], p.count) for p in result.placements] == [("21560777", 3)]
