@@ -383,6 +383,11 @@ def _settings(
     return {
         "availability_target": options.availability_target,
         "max_per_domain": spec.max_per_domain,
+        # What max_per_domain counts: "every replica" (--max-per-domain), "spot replicas" (the
+        # default spread without wave survival), None when there is no spread.
+        "max_per_domain_counts": None
+        if spec.max_per_domain is None
+        else ("every replica" if spec.spread_every else "spot replicas"),
         "failure_domain": options.failure_domain,
         "on_demand_floor": options.on_demand_floor,
         "budget_hourly": options.budget_hourly,

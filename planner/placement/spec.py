@@ -86,6 +86,8 @@ def model_spec(
     spot_possible = service.spot_policy != "on-demand"
     interruption_retry = retries_on_interruption(service)
     wave_survival = spot_possible and interruption_retry and options.wave_survival
+    # The user's --max-per-domain counts every replica of a domain, on-demand included.
+    spread_every = options.max_per_domain is not None
     max_per_domain = options.max_per_domain
     if (
         max_per_domain is None
@@ -103,7 +105,7 @@ def model_spec(
         max_price=service.max_price,
         reuse_only=service.creation_policy == "reuse",
         capacity=capacity_limits,
-        max_per_domain=max_per_domain if spot_possible else None,
+        max_per_domain=max_per_domain if spot_possible or spread_every else None,
         hedge=spot_possible and interruption_retry,
         availability_target=options.availability_target,
         # A floor above the replica count means every replica (not extra replicas nobody
@@ -111,4 +113,5 @@ def model_spec(
         on_demand_floor=min(options.on_demand_floor, replicas),
         budget_hourly=options.budget_hourly,
         wave_survival=wave_survival,
+        spread_every=spread_every,
     )

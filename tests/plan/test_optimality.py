@@ -83,10 +83,12 @@ def _enumerate(instance: dict) -> tuple[int | None, dict]:
     spot_possible = policy != "on-demand"
     hedge = spot_possible and instance["retry"]
     wave = hedge and instance["wave_survival"]
+    # The user's spread counts every replica of a domain; the default one only spot replicas.
     spread = instance["max_per_domain"]
+    spread_every = spread is not None
     if spread is None and hedge and not wave and replicas > 1:
         spread = math.ceil(replicas / 2)
-    if not spot_possible:
+    if not spot_possible and not spread_every:
         spread = None
     # More than any optimal plan uses: the worst rate is 30%, and wave survival can need two
     # full copies (two domains of N each).
@@ -116,11 +118,12 @@ def _enumerate(instance: dict) -> tuple[int | None, dict]:
     ]
     for domain in set(domain_of):
         members = [i for i, d in enumerate(domain_of) if d == domain and pools[i]["spot"]]
+        everyone = [i for i, d in enumerate(domain_of) if d == domain]
+        if spread is not None:
+            ok &= grid[:, everyone if spread_every else members].sum(axis=1) <= spread
         if not members:
             continue
         in_domain = grid[:, members].sum(axis=1)
-        if spread is not None:
-            ok &= in_domain <= spread
         if wave:
             ok &= total - in_domain >= replicas
     # A floor above the replica count means every replica (docs/planning.md).
@@ -129,7 +132,13 @@ def _enumerate(instance: dict) -> tuple[int | None, dict]:
     if instance["budget"] is not None:
         ok &= cost <= math.floor(instance["budget"] * 1_000_000 + 1e-3)
     best = int(cost[ok].min()) if ok.any() else None
-    return best, {"hedge": hedge, "spread": spread, "wave": wave, "survival": survival}
+    return best, {
+        "hedge": hedge,
+        "spread": spread,
+        "spread_every": spread_every,
+        "wave": wave,
+        "survival": survival,
+    }
 
 
 def _plan(instance: dict):
@@ -213,15 +222,21 @@ def test_plan_cost_equals_enumerated_optimum(seed: int) -> None:
         assert surviving >= math.ceil(instance["availability_target"] * replicas * 10_000 - 1e-6)
     per_domain: dict[str, int] = {}
     for placement in result.placements:
-        if placement.offer["spot"]:
+        if placement.offer["spot"] or derived["spread_every"]:
             per_domain[placement.failure_domain] = (
                 per_domain.get(placement.failure_domain, 0) + placement.count
             )
     if derived["spread"] is not None:
         assert all(count <= derived["spread"] for count in per_domain.values())
+    spot_per_domain: dict[str, int] = {}
+    for placement in result.placements:
+        if placement.offer["spot"]:
+            spot_per_domain[placement.failure_domain] = (
+                spot_per_domain.get(placement.failure_domain, 0) + placement.count
+            )
     if derived["wave"]:
         # One wave (every spot replica of one domain) leaves at least the target.
-        assert all(counts.sum() - count >= replicas for count in per_domain.values())
+        assert all(counts.sum() - count >= replicas for count in spot_per_domain.values())
     on_demand = sum(p.count for p in result.placements if not p.offer["spot"])
     assert on_demand >= min(instance["on_demand_floor"], instance["replicas"])
     if instance["budget"] is not None:

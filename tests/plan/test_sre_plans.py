@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from plan_frames import offer_frame, service
 
-from planner.placement import plan_offers
+from planner.placement import PlanOptions, plan_offers
 from planner.placement.inputs import UNLIMITED, CapacityData, CapacityRule
 
 VAST = [
@@ -51,3 +51,59 @@ def test_a_capacity_file_can_say_a_listing_has_more_hosts() -> None:
     )
     result = plan_offers(offer_frame(VAST), service(3), capacity=capacity)
     assert [(p.offer["instance_type"], p.count) for p in result.placements] == [("21560777", 3)]
+
+
+ON_DEMAND = [
+    {"provider": "aws", "region": "us-east-1", "instance_type": "g5", "spot": False, "price": 1.0},
+    {"provider": "aws", "region": "us-west-2", "instance_type": "g5", "spot": False, "price": 1.2},
+    {"provider": "gcp", "region": "us-east1-b", "instance_type": "g2", "spot": False, "price": 1.4},
+]
+
+
+def test_max_per_domain_applies_to_on_demand_replicas() -> None:
+    result = plan_offers(offer_frame(ON_DEMAND), service(2), options=PlanOptions(max_per_domain=1))
+    assert result.status == "optimal"
+    assert sorted((p.failure_domain, p.count) for p in result.placements) == [
+        ("aws/us-east-1", 1),
+        ("aws/us-west-2", 1),
+    ]
+    assert result.to_json()["settings"]["max_per_domain"] == 1
+    assert result.to_json()["settings"]["max_per_domain_counts"] == "every replica"
+    too_tight = plan_offers(
+        offer_frame(ON_DEMAND), service(4), options=PlanOptions(max_per_domain=1)
+    )
+    assert too_tight.status == "infeasible"
+    assert too_tight.infeasible_constraints == ("failure_domain_spread",)
+
+
+def test_max_per_domain_counts_reserved_and_spot_replicas_of_a_domain_together() -> None:
+    rows = [
+        {
+            "provider": "aws",
+            "region": "us-east-1",
+            "instance_type": "g5",
+            "spot": True,
+            "price": 0.5,
+        },
+        {
+            "provider": "aws",
+            "region": "us-east-1",
+            "instance_type": "g5",
+            "spot": False,
+            "price": 1.0,
+        },
+        {
+            "provider": "aws",
+            "region": "us-west-2",
+            "instance_type": "g5",
+            "spot": False,
+            "price": 1.2,
+        },
+    ]
+    result = plan_offers(
+        offer_frame(rows), service(2, spot_policy="auto"), options=PlanOptions(max_per_domain=1)
+    )
+    assert sorted((p.failure_domain, p.count) for p in result.placements) == [
+        ("aws/us-east-1", 1),
+        ("aws/us-west-2", 1),
+    ]
