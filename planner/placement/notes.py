@@ -107,6 +107,24 @@ class HedgeReplicas(_Note):
     wave_domain: FailureDomain | None
 
 
+@dataclass(frozen=True)
+class DefaultProtectionDropped(_Note):
+    """A protection the planner adds by default (not one the user asked for) cannot be met, so the
+    plan is the cheapest that meets the user's own constraints without it (status ``feasible``).
+
+    ``protection``: ``wave_survival`` or ``failure_domain_spread`` (the default spread);
+    ``spot_domains``: how many failure domains hold a usable spot offer; ``replica_counts``: the
+    replica counts planned without it (the minimum, and counts of the range).
+    """
+
+    kind: ClassVar[str] = "default-protection-dropped"
+    protection: str
+    failure_domain: FailureDomain
+    replicas: int
+    spot_domains: int
+    replica_counts: tuple[int, ...]
+
+
 PlanNote = (
     FleetMatched
     | ReuseWithoutFleet
@@ -117,4 +135,5 @@ PlanNote = (
     | TimeLimitReached
     | ScalingNotComputed
     | HedgeReplicas
+    | DefaultProtectionDropped
 )

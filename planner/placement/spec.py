@@ -79,6 +79,17 @@ def retries_on_interruption(service: NormalizedService) -> bool:
     return service.retry is not None and "interruption" in service.retry.on_events
 
 
+def default_protections(spec: ModelSpec) -> tuple[str, ...]:
+    """The constraints of ``spec`` that the planner adds on its own rather than the user asking
+    for them: wave survival and the default spread. They are best-effort (docs/planning.md)."""
+    names = []
+    if spec.wave_survival:
+        names.append("wave_survival")
+    if spec.max_per_domain is not None and not spec.spread_every:
+        names.append("failure_domain_spread")
+    return tuple(names)
+
+
 def model_spec(
     service: NormalizedService, options: PlanOptions, replicas: int, *, capacity_limits: bool = True
 ) -> ModelSpec:

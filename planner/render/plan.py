@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from planner.placement.notes import DefaultProtectionDropped, TimeLimitReached
 from planner.placement.result import HOURS_PER_MONTH, Placement, Plan
 from planner.render.plan_notes import render_notes
 from planner.render.table import render_markdown_table, render_text_table
@@ -108,9 +109,15 @@ def _summary_lines(plan: Plan) -> list[str]:
     lines.append(
         f"hourly cost: {money(plan.hourly_cost)}    monthly cost (730 h): {monthly(plan.hourly_cost)}"
     )
-    if plan.status == "feasible":
+    if any(isinstance(note, TimeLimitReached) for note in plan.notes):
         lines.append(
             "the solver's time limit was hit: this plan is valid but not proven the cheapest"
+        )
+    dropped = [n.protection for n in plan.notes if isinstance(n, DefaultProtectionDropped)]
+    if dropped:
+        lines.append(
+            f"warning: default protection not met: {', '.join(dropped)} (see Notes for what "
+            "would protect it)"
         )
     return lines
 

@@ -7,6 +7,9 @@ from plan_frames import offer_frame, service
 
 from planner.placement import PlanOptions, plan_offers
 from planner.placement.inputs import UNLIMITED, CapacityData, CapacityRule
+from planner.placement.notes import DefaultProtectionDropped, TimeLimitReached
+from planner.render.plan import render_plan_table
+from planner.render.plan_notes import render_note
 
 VAST = [
     {
@@ -107,3 +110,66 @@ def test_max_per_domain_counts_reserved_and_spot_replicas_of_a_domain_together()
         ("aws/us-east-1", 1),
         ("aws/us-west-2", 1),
     ]
+
+
+ONE_REGION_SPOT = [
+    {
+        "provider": "aws",
+        "region": "eu-central-1",
+        "instance_type": "g6",
+        "spot": True,
+        "price": 0.4,
+    },
+    {
+        "provider": "aws",
+        "region": "eu-central-1",
+        "instance_type": "g5",
+        "spot": True,
+        "price": 0.5,
+    },
+]
+
+
+def test_a_default_protection_that_cannot_be_met_gives_a_feasible_plan_and_a_warning() -> None:
+    spot_retry = service(2, spot_policy="spot", retry_events=("no-capacity", "interruption"))
+    result = plan_offers(offer_frame(ONE_REGION_SPOT), spot_retry)
+    assert result.status == "feasible"
+    assert result.placements and result.planned_replicas >= 2
+    assert result.settings["wave_survival"] is False
+    [dropped] = [note for note in result.notes if isinstance(note, DefaultProtectionDropped)]
+    assert (dropped.protection, dropped.spot_domains, dropped.replica_counts) == (
+        "wave_survival",
+        1,
+        (2,),
+    )
+    words = render_note(dropped)
+    assert "does not survive a preemption wave" in words
+    assert "another failure domain" in words
+    assert not any(isinstance(note, TimeLimitReached) for note in result.notes)
+    assert "time limit" not in render_plan_table(result)
+
+
+def test_the_default_spread_is_best_effort_too() -> None:
+    spot_retry = service(4, spot_policy="spot", retry_events=("interruption",))
+    result = plan_offers(
+        offer_frame(ONE_REGION_SPOT), spot_retry, options=PlanOptions(wave_survival=False)
+    )
+    assert result.status == "feasible"
+    assert [n.protection for n in result.notes if isinstance(n, DefaultProtectionDropped)] == [
+        "failure_domain_spread"
+    ]
+
+
+def test_only_the_users_own_constraints_make_a_plan_infeasible() -> None:
+    spot_retry = service(2, spot_policy="spot", retry_events=("interruption",))
+    result = plan_offers(
+        offer_frame(ONE_REGION_SPOT), spot_retry, options=PlanOptions(budget_hourly=0.5)
+    )
+    assert result.status == "infeasible"
+    assert result.infeasible_constraints == ("budget",)
+    # An explicit spread is the user's: it is never dropped.
+    spread = plan_offers(
+        offer_frame(ONE_REGION_SPOT), spot_retry, options=PlanOptions(max_per_domain=1)
+    )
+    assert spread.status == "infeasible"
+    assert "failure_domain_spread" in spread.infeasible_constraints
