@@ -26,6 +26,7 @@ from planner.placement.notes import (
     OnDemandFloorAboveReplicas,
     PlanNote,
     ScalingNotComputed,
+    SpotWithoutRetry,
     TimeLimitReached,
 )
 from planner.placement.offer import offer_dicts
@@ -51,6 +52,7 @@ from planner.placement.result import (
 from planner.placement.spec import (
     default_protections,
     model_spec,
+    retries_on_interruption,
     validate_options,
     validate_replicas,
 )
@@ -296,6 +298,24 @@ def _solved_plan(
             *unsolved.notes,
             *_dropped_notes(problem, options, dropped_at),
             *_solution_notes(problem, options, solution, scaling),
+            *_spot_without_retry(problem, service, solution),
+        ),
+    )
+
+
+def _spot_without_retry(
+    problem: PlanningProblem, service: NormalizedService, solution: Solution
+) -> tuple[PlanNote, ...]:
+    """A warning when spot replicas are planned and an interrupted one would not be replaced."""
+    arrays, counts = problem.arrays, solution.counts
+    spot_replicas = int(counts[arrays.spot].sum())
+    if spot_replicas == 0 or retries_on_interruption(service):
+        return ()
+    return (
+        SpotWithoutRetry(
+            spot_replicas=spot_replicas,
+            expected_lost=round(float(np.dot(counts[arrays.spot], arrays.rate[arrays.spot])), 6),
+            hedge_replicas=max(0, int(counts.sum()) - problem.replicas_min),
         ),
     )
 

@@ -125,6 +125,18 @@ class DefaultProtectionDropped(_Note):
     replica_counts: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class SpotWithoutRetry(_Note):
+    """Spot replicas planned without ``retry`` on ``interruption``: an interrupted replica is not
+    replaced. ``expected_lost``: the spot replicas expected to be interrupted per month (Σ count ×
+    assumed monthly rate); ``hedge_replicas``: the extra replicas the plan carries for them."""
+
+    kind: ClassVar[str] = "spot-without-retry"
+    spot_replicas: int
+    expected_lost: float
+    hedge_replicas: int
+
+
 PlanNote = (
     FleetMatched
     | ReuseWithoutFleet
@@ -136,4 +148,5 @@ PlanNote = (
     | ScalingNotComputed
     | HedgeReplicas
     | DefaultProtectionDropped
+    | SpotWithoutRetry
 )

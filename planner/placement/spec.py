@@ -117,7 +117,9 @@ def model_spec(
         reuse_only=service.creation_policy == "reuse",
         capacity=capacity_limits,
         max_per_domain=max_per_domain if spot_possible or spread_every else None,
-        hedge=spot_possible and interruption_retry,
+        # With retry an interrupted replica is replaced; without it, it is lost for good, so the
+        # expected-survival hedge matters all the more: it applies whenever spot may be used.
+        hedge=spot_possible,
         availability_target=options.availability_target,
         # A floor above the replica count means every replica (not extra replicas nobody
         # asked for, nor an infeasible plan at the low end of a range).

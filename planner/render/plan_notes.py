@@ -14,6 +14,7 @@ from planner.placement.notes import (
     ReservationWithoutCapacityFile,
     ReuseWithoutFleet,
     ScalingNotComputed,
+    SpotWithoutRetry,
     TimeLimitReached,
 )
 
@@ -81,6 +82,13 @@ def render_note(note: PlanNote) -> str:
             )
         case DefaultProtectionDropped():
             return _dropped_words(note)
+        case SpotWithoutRetry(spot_replicas=spot, expected_lost=lost, hedge_replicas=hedge):
+            return (
+                f"warning: {spot} spot replica(s) without retry on interruption: an interrupted "
+                f"replica is not replaced (about {lost:.2f} interrupted per month at the assumed "
+                f"rates); the plan carries {hedge} extra replica(s) for them. Add `retry: "
+                "{on_events: [interruption]}` to have interrupted replicas replaced"
+            )
     raise AssertionError(f"a plan note without words: {note!r}")
 
 

@@ -19,6 +19,7 @@ from planner.placement.notes import (
     ReservationWithoutCapacityFile,
     ReuseWithoutFleet,
     ScalingNotComputed,
+    SpotWithoutRetry,
     TimeLimitReached,
 )
 from planner.render.plan import render_plan_json, render_plan_markdown, render_plan_table
@@ -99,6 +100,13 @@ WORDS: list[tuple[PlanNote, str]] = [
         "preemption wave can take more than half of its replicas. What would protect it: spot "
         "offers in another failure domain (more regions or backends) or on-demand replicas "
         "(--on-demand-floor)",
+    ),
+    (
+        SpotWithoutRetry(spot_replicas=5, expected_lost=1.5, hedge_replicas=2),
+        "warning: 5 spot replica(s) without retry on interruption: an interrupted replica is not "
+        "replaced (about 1.50 interrupted per month at the assumed rates); the plan carries 2 "
+        "extra replica(s) for them. Add `retry: {on_events: [interruption]}` to have interrupted "
+        "replicas replaced",
     ),
 ]
 

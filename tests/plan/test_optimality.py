@@ -83,12 +83,13 @@ def _enumerate(instance: dict, *, defaults: bool = True) -> tuple[int | None, di
     policy = instance["spot_policy"]
     spot = np.array([pool["spot"] for pool in pools])
     spot_possible = policy != "on-demand"
-    hedge = spot_possible and instance["retry"]
-    wave = hedge and instance["wave_survival"] and defaults
+    hedge = spot_possible  # without retry an interrupted replica is lost: hedged all the more
+    retry = spot_possible and instance["retry"]
+    wave = retry and instance["wave_survival"] and defaults
     # The user's spread counts every replica of a domain; the default one only spot replicas.
     spread = instance["max_per_domain"]
     spread_every = spread is not None
-    default_spread = spread is None and hedge and not instance["wave_survival"] and replicas > 1
+    default_spread = spread is None and retry and not instance["wave_survival"] and replicas > 1
     if default_spread and defaults:
         spread = math.ceil(replicas / 2)
     if not spot_possible and not spread_every:
@@ -142,6 +143,7 @@ def _enumerate(instance: dict, *, defaults: bool = True) -> tuple[int | None, di
     return best, {
         "dropped": False,
         "hedge": hedge,
+        "retry": retry,
         "spread": spread,
         "spread_every": spread_every,
         "wave": wave,
@@ -266,7 +268,7 @@ def test_enough_instances_exercise_every_constraint() -> None:
     waves = [
         i
         for i, (_, derived) in enumerate(results)
-        if derived["wave"] or (derived["hedge"] and instances[i]["wave_survival"])
+        if derived["wave"] or (derived["retry"] and instances[i]["wave_survival"])
     ]
     assert len(waves) >= 100
     # Wave survival changes the answer (cost or feasibility) in many of them.

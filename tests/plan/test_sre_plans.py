@@ -7,7 +7,7 @@ from plan_frames import offer_frame, service
 
 from planner.placement import PlanOptions, plan_offers
 from planner.placement.inputs import UNLIMITED, CapacityData, CapacityRule
-from planner.placement.notes import DefaultProtectionDropped, TimeLimitReached
+from planner.placement.notes import DefaultProtectionDropped, SpotWithoutRetry, TimeLimitReached
 from planner.render.plan import render_plan_table
 from planner.render.plan_notes import render_note
 
@@ -173,3 +173,33 @@ def test_only_the_users_own_constraints_make_a_plan_infeasible() -> None:
     )
     assert spread.status == "infeasible"
     assert "failure_domain_spread" in spread.infeasible_constraints
+
+
+def test_spot_without_retry_is_warned_about_and_hedged() -> None:
+    rows = [
+        {
+            "provider": "aws",
+            "region": "us-east-1",
+            "instance_type": "g6",
+            "spot": True,
+            "price": 0.3,
+        },
+        {
+            "provider": "aws",
+            "region": "us-east-1",
+            "instance_type": "g6",
+            "spot": False,
+            "price": 1.0,
+        },
+    ]
+    result = plan_offers(offer_frame(rows), service(3, spot_policy="spot"))
+    # The default 30% monthly interruption rate, not replaced: 3 / 0.7 → 5 replicas.
+    assert result.planned_replicas == 5
+    [warning] = [note for note in result.notes if isinstance(note, SpotWithoutRetry)]
+    assert warning == SpotWithoutRetry(spot_replicas=5, expected_lost=1.5, hedge_replicas=2)
+    assert "is not replaced" in render_note(warning)
+    # With retry on interruption there is no such warning.
+    retried = plan_offers(
+        offer_frame(rows), service(3, spot_policy="spot", retry_events=("interruption",))
+    )
+    assert not any(isinstance(note, SpotWithoutRetry) for note in retried.notes)

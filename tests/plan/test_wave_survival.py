@@ -110,7 +110,8 @@ def test_without_retry_on_interruption_it_does_not_apply() -> None:
         capacity=LOW_RISK,
     )
     assert result.settings["wave_survival"] is False
-    assert _counts(result) == [("spot", "r1", 4)]
+    # The hedge still applies (an interrupted replica is not replaced): 4 / 0.95 → 5.
+    assert _counts(result) == [("spot", "r1", 5)]
 
 
 def test_cli_flag_turns_it_off(run_cli: Any) -> None:
