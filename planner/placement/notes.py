@@ -137,6 +137,20 @@ class SpotWithoutRetry(_Note):
     hedge_replicas: int
 
 
+@dataclass(frozen=True)
+class RowMatchesNoOffer(_Note):
+    """A capacity row or fleet instance (``file_kind``) at ``source`` (FILE:LINE) names a place no
+    catalog offer has: its ``field`` (provider, region or instance_type) is ``value``;
+    ``suggestion``: the closest name the catalog has there, or ``None``."""
+
+    kind: ClassVar[str] = "row-matches-no-offer"
+    file_kind: str  # "capacity" | "fleet"
+    source: str
+    field: str
+    value: str
+    suggestion: str | None
+
+
 PlanNote = (
     FleetMatched
     | ReuseWithoutFleet
@@ -149,4 +163,5 @@ PlanNote = (
     | HedgeReplicas
     | DefaultProtectionDropped
     | SpotWithoutRetry
+    | RowMatchesNoOffer
 )

@@ -20,6 +20,7 @@ from planner.placement.inputs import CapacityData, FleetInventory
 from planner.placement.notes import FleetMatched, PlanNote, ReuseWithoutFleet
 from planner.placement.pools import fleet_frame
 from planner.placement.result import Exclusion, Plan, PlanOptions
+from planner.placement.unmatched import unmatched_rows
 
 
 def _service(
@@ -75,6 +76,7 @@ def plan(
         notes.append(FleetMatched(matched=matched, idle=fleet.idle_count, busy=busy))
     if service.creation_policy == "reuse" and fleet is None:
         notes.append(ReuseWithoutFleet())
+    notes.extend(unmatched_rows(catalog, capacity, fleet))
     return plan_offers(
         offers.frame,
         service,

@@ -13,6 +13,7 @@ from planner.placement.notes import (
     ReservationNotInCapacityFile,
     ReservationWithoutCapacityFile,
     ReuseWithoutFleet,
+    RowMatchesNoOffer,
     ScalingNotComputed,
     SpotWithoutRetry,
     TimeLimitReached,
@@ -82,6 +83,20 @@ def render_note(note: PlanNote) -> str:
             )
         case DefaultProtectionDropped():
             return _dropped_words(note)
+        case RowMatchesNoOffer():
+            field = "backend" if note.field == "provider" else note.field
+            hint = f" (did you mean {note.suggestion!r}?)" if note.suggestion else ""
+            # A capacity row only ever applies to catalog pools; a fleet instance may still be
+            # planned on (its resources are its own), but its place is likely mistyped.
+            effect = (
+                "changes nothing in this plan"
+                if note.file_kind == "capacity"
+                else "is matched by its own resources only"
+            )
+            return (
+                f"warning: {note.file_kind} row {note.source}: no offer in the catalog has "
+                f"{field} {note.value!r}{hint}; the row {effect}"
+            )
         case SpotWithoutRetry(spot_replicas=spot, expected_lost=lost, hedge_replicas=hedge):
             return (
                 f"warning: {spot} spot replica(s) without retry on interruption: an interrupted "

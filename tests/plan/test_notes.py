@@ -18,6 +18,7 @@ from planner.placement.notes import (
     ReservationNotInCapacityFile,
     ReservationWithoutCapacityFile,
     ReuseWithoutFleet,
+    RowMatchesNoOffer,
     ScalingNotComputed,
     SpotWithoutRetry,
     TimeLimitReached,
@@ -107,6 +108,16 @@ WORDS: list[tuple[PlanNote, str]] = [
         "replaced (about 1.50 interrupted per month at the assumed rates); the plan carries 2 "
         "extra replica(s) for them. Add `retry: {on_events: [interruption]}` to have interrupted "
         "replicas replaced",
+    ),
+    (
+        RowMatchesNoOffer("capacity", "cap.csv:2", "region", "us-westt-2", "us-west-2"),
+        "warning: capacity row cap.csv:2: no offer in the catalog has region 'us-westt-2' (did "
+        "you mean 'us-west-2'?); the row changes nothing in this plan",
+    ),
+    (
+        RowMatchesNoOffer("fleet", "fleet.yml:5", "provider", "nosuchcloud", None),
+        "warning: fleet row fleet.yml:5: no offer in the catalog has backend 'nosuchcloud'; the "
+        "row is matched by its own resources only",
     ),
 ]
 

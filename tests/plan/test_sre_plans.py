@@ -3,11 +3,19 @@ spot without retry, capacity and fleet rows that match nothing) and outputs that
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from plan_frames import offer_frame, service
 
-from planner.placement import PlanOptions, plan_offers
+from planner.catalog import Catalog
+from planner.placement import PlanOptions, plan, plan_offers
 from planner.placement.inputs import UNLIMITED, CapacityData, CapacityRule
-from planner.placement.notes import DefaultProtectionDropped, SpotWithoutRetry, TimeLimitReached
+from planner.placement.notes import (
+    DefaultProtectionDropped,
+    RowMatchesNoOffer,
+    SpotWithoutRetry,
+    TimeLimitReached,
+)
 from planner.render.plan import render_plan_table
 from planner.render.plan_notes import render_note
 
@@ -203,3 +211,32 @@ def test_spot_without_retry_is_warned_about_and_hedged() -> None:
         offer_frame(rows), service(3, spot_policy="spot", retry_events=("interruption",))
     )
     assert not any(isinstance(note, SpotWithoutRetry) for note in retried.notes)
+
+
+def test_capacity_and_fleet_rows_naming_no_catalog_place_are_warned_about(
+    tmp_path: Path, repo_dir: Path
+) -> None:
+    capacity = tmp_path / "capacity.csv"
+    capacity.write_text(
+        "backend,region,instance_type,spot,capacity\n"
+        "aws,us-westt-2,*,*,2\n"
+        "aws,us-west-2,g6.xlarg,*,2\n"
+        "aws,*,*,*,8\n"
+        "nosuchcloud,*,*,*,1\n"
+    )
+    fleet_text = (repo_dir / "examples" / "planning" / "fleet.yml").read_text()
+    fleet = tmp_path / "fleet.yml"
+    fleet.write_text(fleet_text.replace("instance_type: g5.xlarge", "instance_type: g5.xlarg", 1))
+    catalog = Catalog.load()
+    result = plan(repo_dir / "examples" / "service.yml", catalog, capacity=capacity, fleet=fleet)
+    rows = [note for note in result.notes if isinstance(note, RowMatchesNoOffer)]
+    assert [
+        (n.file_kind, n.source.rsplit(":", 1)[1], n.field, n.value, n.suggestion) for n in rows
+    ] == [
+        ("capacity", "2", "region", "us-westt-2", "us-west-2"),
+        ("capacity", "3", "instance_type", "g6.xlarg", "g6.xlarge"),
+        ("capacity", "5", "provider", "nosuchcloud", None),
+        ("fleet", rows[3].source.rsplit(":", 1)[1], "instance_type", "g5.xlarg", "g5.xlarge"),
+    ]
+    words = render_note(rows[0])
+    assert str(capacity) in words and "did you mean 'us-west-2'?" in words
