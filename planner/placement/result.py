@@ -216,6 +216,9 @@ class Plan:
     solve_seconds: float = 0.0
     spot_policy: str = "on-demand"
     settings: dict[str, Any] = field(default_factory=dict)
+    # The disk dstack sizes for an offer whose catalog row states none (the service's smallest
+    # allowed disk, 100 GB by default); None when not known (``plan_offers`` without it).
+    sized_disk_gb: float | None = None
 
     @property
     def monthly_cost(self) -> float:

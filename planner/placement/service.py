@@ -7,6 +7,7 @@ offers with ``plan_offers``. See docs/planning.md.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pandas as pd
 
@@ -18,6 +19,7 @@ from planner.placement.core import plan_offers
 from planner.placement.input_files import load_capacity, load_fleet
 from planner.placement.inputs import CapacityData, FleetInventory
 from planner.placement.notes import FleetMatched, PlanNote, ReuseWithoutFleet
+from planner.placement.offer import sized_disk_gb
 from planner.placement.pools import fleet_frame
 from planner.placement.result import Exclusion, Plan, PlanOptions
 from planner.placement.unmatched import unmatched_rows
@@ -77,7 +79,7 @@ def plan(
     if service.creation_policy == "reuse" and fleet is None:
         notes.append(ReuseWithoutFleet())
     notes.extend(unmatched_rows(catalog, capacity, fleet))
-    return plan_offers(
+    result = plan_offers(
         offers.frame,
         service,
         matched_fleet=matched_fleet,
@@ -86,6 +88,7 @@ def plan(
         exclusions=exclusions,
         notes=notes,
     )
+    return replace(result, sized_disk_gb=sized_disk_gb(offers.requirements))
 
 
 def _matched_fleet(fleet: FleetInventory, service: NormalizedService) -> pd.DataFrame:

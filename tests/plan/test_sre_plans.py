@@ -8,6 +8,8 @@ from pathlib import Path
 from plan_frames import offer_frame, service
 
 from planner.catalog import Catalog
+from planner.config import load_config
+from planner.match import find_offers
 from planner.placement import PlanOptions, plan, plan_offers
 from planner.placement.inputs import UNLIMITED, CapacityData, CapacityRule
 from planner.placement.notes import (
@@ -16,8 +18,10 @@ from planner.placement.notes import (
     SpotWithoutRetry,
     TimeLimitReached,
 )
-from planner.render.plan import render_plan_table
+from planner.render.offers import render_offers_table, sized_disk_gb
+from planner.render.plan import render_plan_markdown, render_plan_table
 from planner.render.plan_notes import render_note
+from planner.render.resources import format_resources
 
 VAST = [
     {
@@ -240,3 +244,28 @@ def test_capacity_and_fleet_rows_naming_no_catalog_place_are_warned_about(
     ]
     words = render_note(rows[0])
     assert str(capacity) in words and "did you mean 'us-west-2'?" in words
+
+
+def test_offers_and_plan_print_resources_with_one_formatter(repo_dir: Path) -> None:
+    path = repo_dir / "examples" / "autoscaled.yml"
+    catalog = Catalog.load()
+    result = plan(path, catalog, options=PlanOptions(explain=False))
+    [placement] = result.placements
+    offer = placement.offer
+    assert offer["provider"] == "runpod" and offer["disk_gb"] is None  # the catalog has none
+    offers = find_offers(load_config(path), catalog)
+    offers_table = render_offers_table(offers, None)
+    resources = format_resources(offer, sized_disk_gb(offers))
+    assert resources.endswith("100.0GB (disk)")  # RunPod's disk, sized as dstack does
+    assert resources in offers_table
+    assert resources in render_plan_table(result)
+    assert resources in render_plan_markdown(result)
+
+
+def test_a_replica_range_from_zero_headlines_the_cost_at_min_and_at_max() -> None:
+    result = plan_offers(offer_frame(ON_DEMAND), service((0, 3)))
+    table = render_plan_table(result)
+    assert "cost at min (0 replicas): $0.00/h, $0.00/month" in table
+    assert "at max (3 replicas): $3.00/h, $2,190.00/month" in table
+    assert "hourly cost: $0.00" not in table
+    assert "at max (3 replicas)" in render_plan_markdown(result)
