@@ -128,9 +128,9 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(report.render_plan_json(result, catalog))
     elif args.format == "markdown":
-        print(report.render_plan_markdown(result))
+        print(report.render_plan_markdown(result, catalog))
     else:
-        print(report.render_plan_table(result))
+        print(report.render_plan_table(result, catalog))
     if result.status == "infeasible":
         print(report.infeasible_line(result), file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from planner.match.offers import OFFER_FIELDS
 from planner.placement.offer import sized_disk_gb as sized_disk_for
+from planner.render.provenance import catalog_lines
 from planner.render.resources import format_resources, gb
 from planner.render.table import render_text_table
 from planner.render.text import printable
@@ -52,7 +53,8 @@ def render_offers_table(offers: Offers, limit: int | None) -> str:
         for number, offer in enumerate(records, start=1)
     ]
     table = render_text_table(OFFER_HEADERS, _printable_rows(rows), right_aligned=(0, 6))
-    return f"{table}\n\nshown {len(records)} of {offers.total} offers"
+    shown = f"shown {len(records)} of {offers.total} offers"
+    return "\n".join([f"{table}\n\n{shown}", *catalog_lines(offers.catalog)])
 
 
 def offers_document(offers: Offers, limit: int | None) -> dict[str, Any]:

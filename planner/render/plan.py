@@ -9,6 +9,7 @@ from typing import Any
 from planner.placement.notes import DefaultProtectionDropped, TimeLimitReached
 from planner.placement.result import HOURS_PER_MONTH, Placement, Plan
 from planner.render.plan_notes import render_notes
+from planner.render.provenance import catalog_lines
 from planner.render.resources import format_resources
 from planner.render.table import render_markdown_table, render_text_table
 from planner.render.text import printable
@@ -171,6 +172,7 @@ def _render(
     table: Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[int]], str],
     heading: Callable[[str], str],
     bullet: str,
+    catalog: Any | None = None,
 ) -> str:
     """Every block of the plan; each cell and line escaped with ``printable``, as the ``offers``
     tables are: offer names, fleet names and reasons come from files and catalogs, and a
@@ -216,6 +218,11 @@ def _render(
             heading("Notes")
             + "\n".join(bullet + printable(note) for note in render_notes(plan.notes))
         )
+    if catalog is not None:
+        # Which catalog answered and how far its prices can be trusted, in every format.
+        blocks.append(
+            heading("Catalog") + "\n".join(bullet + line for line in catalog_lines(catalog))
+        )
     return "\n\n".join(blocks)
 
 
@@ -235,13 +242,14 @@ def infeasible_line(plan: Plan) -> str:
     return printable(f"infeasible: {plan.infeasible_reason}")
 
 
-def render_plan_table(plan: Plan) -> str:
-    return _render(plan, render_text_table, lambda title: f"{title}:\n", "")
+def render_plan_table(plan: Plan, catalog: Any | None = None) -> str:
+    """The text table; with ``catalog``, a last block says which catalog answered."""
+    return _render(plan, render_text_table, lambda title: f"{title}:\n", "", catalog)
 
 
-def render_plan_markdown(plan: Plan) -> str:
+def render_plan_markdown(plan: Plan, catalog: Any | None = None) -> str:
     title = "## Replica plan\n\n"
-    return title + _render(plan, render_markdown_table, lambda t: f"### {t}\n\n", "- ")
+    return title + _render(plan, render_markdown_table, lambda t: f"### {t}\n\n", "- ", catalog)
 
 
 def plan_document(plan: Plan, catalog: Any | None = None) -> dict[str, Any]:

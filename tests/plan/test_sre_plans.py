@@ -4,6 +4,7 @@ spot without retry, capacity and fleet rows that match nothing) and outputs that
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from plan_frames import offer_frame, service
 
@@ -269,3 +270,27 @@ def test_a_replica_range_from_zero_headlines_the_cost_at_min_and_at_max() -> Non
     assert "at max (3 replicas): $3.00/h, $2,190.00/month" in table
     assert "hourly cost: $0.00" not in table
     assert "at max (3 replicas)" in render_plan_markdown(result)
+
+
+def test_offers_and_plan_outputs_say_which_catalog_answered(repo_dir: Path, run_cli: Any) -> None:
+    path = repo_dir / "examples" / "service.yml"
+    catalog = Catalog.load()
+    offers_table = render_offers_table(find_offers(load_config(path), catalog), 3)
+    result = plan(path, catalog, options=PlanOptions(explain=False))
+    for text in (
+        offers_table,
+        render_plan_table(result, catalog),
+        render_plan_markdown(result, catalog),
+    ):
+        assert "catalog: the bundled snapshot, as of 2025-07-01" in text
+        assert "prices are approximate" in text
+        assert "vastai listings are illustrative" in text
+    # Another catalog is named by its location, without the snapshot's caveats.
+    frame_catalog = Catalog.from_frame(offer_frame(ON_DEMAND))
+    other = render_plan_table(plan_offers(offer_frame(ON_DEMAND), service(1)), frame_catalog)
+    assert "catalog: " in other and "illustrative" not in other
+    # The CLI's table and Markdown carry it (and stdout stays one format).
+    for output_format in ("table", "markdown"):
+        shown = run_cli("plan", str(path), "--no-explain", "--format", output_format)
+        assert shown.returncode == 0, shown.stderr
+        assert "catalog: the bundled snapshot, as of 2025-07-01" in shown.stdout
