@@ -8,25 +8,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from planner.requirements import Requirements
-
 # gpuhunt provider -> the dstack backend name users write, where they differ.
 BACKEND_OF_PROVIDER: Final[dict[str, str]] = {"lambdalabs": "lambda"}
-
-
-# dstack sizes a configurable disk to the smallest size the request allows, 100 GB without a
-# disk requirement; the offers and plan outputs show that size for a row the catalog gives none.
-DEFAULT_DISK_GB: Final = 100.0
-
-
-def sized_disk_gb(requirements: Requirements) -> float:
-    """The size dstack gives a configurable disk: the requested range intersected with the
-    backend's configurable range (1 GB..), or dstack's 100 GB.. default (``disk: null``)."""
-    if requirements.min_disk_gb is not None:
-        return requirements.min_disk_gb
-    if requirements.max_disk_gb is not None:
-        return 1.0
-    return DEFAULT_DISK_GB
 
 
 def _clean(value: Any) -> Any:

@@ -19,10 +19,10 @@ from planner.placement.core import plan_offers
 from planner.placement.input_files import load_capacity, load_fleet
 from planner.placement.inputs import CapacityData, FleetInventory
 from planner.placement.notes import FleetMatched, PlanNote, ReuseWithoutFleet
-from planner.placement.offer import sized_disk_gb
 from planner.placement.pools import fleet_frame
 from planner.placement.result import Exclusion, Plan, PlanOptions
 from planner.placement.unmatched import unmatched_rows
+from planner.requirements import sized_disk_gb
 
 
 def _service(

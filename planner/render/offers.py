@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from planner.match.offers import OFFER_FIELDS
-from planner.placement.offer import sized_disk_gb as sized_disk_for
 from planner.render.provenance import catalog_lines
 from planner.render.resources import format_resources, gb
 from planner.render.table import render_text_table
 from planner.render.text import printable
+from planner.requirements import sized_disk_gb as sized_disk_for
 
 if TYPE_CHECKING:
     from planner.match import Offers
@@ -33,7 +33,7 @@ def format_price(price: float) -> str:
 
 
 def sized_disk_gb(offers: Offers) -> float:
-    """The size dstack gives a configurable disk of these offers (``placement.offer``)."""
+    """The size dstack gives a configurable disk of these offers (``requirements.py``)."""
     return sized_disk_for(offers.requirements)
 
 

@@ -13,7 +13,7 @@ def format_resources(offer: dict[str, Any], sized_disk_gb: float | None) -> str:
     """``8xCPU, 32GB, 1xA10G (24GB), 100.0GB (disk)``, as ``dstack offer`` prints them.
 
     A row whose catalog states no disk (RunPod GPU pods, aws, gcp, ...) shows the disk dstack
-    would size it to (``sized_disk_gb``: ``planner.placement.offer.sized_disk_gb``), as
+    would size it to (``sized_disk_gb``: ``planner.requirements.sized_disk_gb``), as
     ``dstack offer`` does; without one the disk is left out.
     """
     cpu = f"{offer['cpu']}xCPU"
