@@ -366,3 +366,18 @@ def check_requirements(requirements: Requirements) -> None:
 def compute_capability_bound(value: object) -> tuple[int, int] | None:
     """A compute-capability bound as an integer pair; ``(8, 0)``, ``[8, 0]`` and ``"8.0"`` alike."""
     return None if value is None else parse_compute_capability(value)
+
+
+# dstack sizes a configurable disk to the smallest size the request allows, 100 GB without a
+# disk requirement; `offers` and `plan` show that size for a row whose catalog states no disk.
+DEFAULT_DISK_GB: Final = 100.0
+
+
+def sized_disk_gb(requirements: Requirements) -> float:
+    """The size dstack gives a configurable disk: the requested range intersected with the
+    backend's configurable range (1 GB..), or dstack's 100 GB.. default (``disk: null``)."""
+    if requirements.min_disk_gb is not None:
+        return requirements.min_disk_gb
+    if requirements.max_disk_gb is not None:
+        return 1.0
+    return DEFAULT_DISK_GB

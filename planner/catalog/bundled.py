@@ -71,3 +71,25 @@ def prebuilt_path(directory: Path) -> Path:
     """Where the prebuilt table of the snapshot ``directory`` (as it is now) lives."""
     name = f"{PREBUILT_PREFIX}{snapshot_digest(directory)[:_DIGEST_CHARS]}{PREBUILT_SUFFIX}"
     return directory.parent / name
+
+
+def snapshot_provider_sources() -> dict[str, str]:
+    """Per provider, what the bundled snapshot's rows are and where they come from: the
+    ``providers.<name>.source`` of its provenance.json (vastai: "Illustrative vast.ai marketplace
+    listings ..."). Empty when the file or the field is missing."""
+    import json  # lazy, as hashlib above: only the outputs that name the catalog need it
+
+    from planner.catalog.provenance import PROVENANCE_FILE
+
+    try:
+        data = json.loads((snapshot_dir() / PROVENANCE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    providers = data.get("providers") if isinstance(data, dict) else None
+    if not isinstance(providers, dict):
+        return {}
+    return {
+        str(name): str(entry["source"])
+        for name, entry in providers.items()
+        if isinstance(entry, dict) and entry.get("source")
+    }

@@ -78,3 +78,7 @@ ONLINE_PROVIDERS: Final[tuple[str, ...]] = (
     "vastai",
     "vultr",
 )
+# Providers whose catalog rows are individual marketplace listings: one row is one host, so it
+# can be rented once (the planner gives each such row a capacity of 1 unless a capacity file
+# says otherwise; docs/planning.md).
+LISTING_PROVIDERS: Final[tuple[str, ...]] = ("vastai",)

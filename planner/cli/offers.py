@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
                 print()
             offers_text = f"{offers.total} offer{'s' if offers.total != 1 else ''}"
             print(f"shown {len(shown)} of {len(groups)} groups ({offers_text})")
+            for line in report.catalog_lines(catalog):
+                print(line)
     elif args.format == "json":
         print(report.render_offers_json(offers, limit))
     elif args.format == "csv":

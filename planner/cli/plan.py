@@ -45,9 +45,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="K",
         type=arguments.positive_int,
         default=None,
-        help="at most K spot replicas per failure domain, in addition to wave survival "
-        "(default: no limit; with --no-wave-survival, half the replicas, rounded up, when "
-        "retrying on interruption)",
+        help="at most K replicas per failure domain, on-demand included, in addition to wave "
+        "survival (default: no limit; with --no-wave-survival, half the spot replicas, rounded "
+        "up, when retrying on interruption)",
     )
     parser.add_argument(
         "--no-wave-survival",
@@ -128,9 +128,9 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(report.render_plan_json(result, catalog))
     elif args.format == "markdown":
-        print(report.render_plan_markdown(result))
+        print(report.render_plan_markdown(result, catalog))
     else:
-        print(report.render_plan_table(result))
+        print(report.render_plan_table(result, catalog))
     if result.status == "infeasible":
         print(report.infeasible_line(result), file=sys.stderr)
         return 1

@@ -19,12 +19,14 @@ from planner.config.normalized import NormalizedService
 from planner.placement.explain import constraint_reports, diagnose_infeasible, offer_exclusions
 from planner.placement.fallbacks import fallback_chains
 from planner.placement.inputs import UNLIMITED, CapacityData
-from planner.placement.model import ModelSpec, PoolArrays, Solution, solve
+from planner.placement.model import ModelSpec, PoolArrays, Solution, bounds_for, solve
 from planner.placement.notes import (
+    DefaultProtectionDropped,
     HedgeReplicas,
     OnDemandFloorAboveReplicas,
     PlanNote,
     ScalingNotComputed,
+    SpotWithoutRetry,
     TimeLimitReached,
 )
 from planner.placement.offer import offer_dicts
@@ -47,7 +49,13 @@ from planner.placement.result import (
     PlanStatus,
     ScalingStep,
 )
-from planner.placement.spec import model_spec, validate_options, validate_replicas
+from planner.placement.spec import (
+    default_protections,
+    model_spec,
+    retries_on_interruption,
+    validate_options,
+    validate_replicas,
+)
 
 # Solving every count of a replica range is cheap (pools are few), but a range of thousands
 # would multiply the solve time; beyond this many steps the envelope is not computed.
@@ -150,20 +158,51 @@ def plan_offers(
         exclusions=exclusions,
         notes=notes,
     )
-    solution = solve(
-        problem.arrays,
-        problem.spec,
-        time_limit_seconds=options.time_limit_seconds,
-        num_workers=options.num_workers,
-    )
+    solution, spec, dropped = _solve_best_effort(problem.arrays, problem.spec, options)
+    problem = replace(problem, spec=spec)
     unsolved = _unsolved_plan(problem, len(offers), service, options)
     if solution.status == "timeout":
         result = _timed_out_plan(unsolved, options)
     elif solution.status == "infeasible":
         result = _infeasible_plan(unsolved, problem, service, options, solution)
     else:
-        result = _solved_plan(unsolved, problem, service, options, solution)
+        result = _solved_plan(unsolved, problem, service, options, solution, dropped)
     return replace(result, solve_seconds=time.perf_counter() - started)
+
+
+def _solve_best_effort(
+    arrays: PoolArrays, spec: ModelSpec, options: PlanOptions, *, tie_break: bool = True
+) -> tuple[Solution, ModelSpec, tuple[str, ...]]:
+    """Solve ``spec``; when it is infeasible, solve again without the default protections.
+
+    Defaults are best-effort: only constraints the user asked for (flags, budget, capacity, the
+    service's policies) may make a plan infeasible. Returns the solution, the spec it meets and
+    the default protections dropped to meet it. When the plan is infeasible even without them,
+    the spec returned is the one without them, so the diagnosis names the user's constraints.
+    """
+    solution = solve(
+        arrays,
+        spec,
+        time_limit_seconds=options.time_limit_seconds,
+        num_workers=options.num_workers,
+        tie_break=tie_break,
+    )
+    defaults = default_protections(spec)
+    if solution.status != "infeasible" or not defaults:
+        return solution, spec, ()
+    relaxed = spec
+    for name in defaults:
+        relaxed = relaxed.relax(name)
+    fallback = solve(
+        arrays,
+        relaxed,
+        time_limit_seconds=options.time_limit_seconds,
+        num_workers=options.num_workers,
+        tie_break=tie_break,
+    )
+    if fallback.status == "infeasible":
+        return fallback, relaxed, ()
+    return fallback, relaxed, defaults
 
 
 def _unsolved_plan(
@@ -216,7 +255,7 @@ def _infeasible_plan(
     )
     return replace(
         unsolved,
-        scaling=_scaling(problem, service, options, solution),
+        scaling=_scaling(problem, service, options, solution, {}),
         constraints=reports,
         infeasible_reason=reason,
         infeasible_constraints=culprits,
@@ -229,9 +268,13 @@ def _solved_plan(
     service: NormalizedService,
     options: PlanOptions,
     solution: Solution,
+    dropped: tuple[str, ...] = (),
 ) -> Plan:
-    """Step 2c: placements with their fallback chains, cost per replica count, explanations."""
-    scaling = _scaling(problem, service, options, solution)
+    """Step 2c: placements with their fallback chains, cost per replica count, explanations.
+
+    ``dropped``: default protections that could not be met at the minimum count (the plan is
+    then ``feasible``, not ``optimal``: it does not give every protection the planner offers)."""
+    scaling, dropped_at = _scaling_best_effort(problem, service, options, solution, dropped)
     reports = (
         constraint_reports(
             problem.arrays,
@@ -243,7 +286,7 @@ def _solved_plan(
         if options.explain
         else ()
     )
-    status: PlanStatus = "optimal" if solution.status == "optimal" else "feasible"
+    status: PlanStatus = "optimal" if solution.status == "optimal" and not dropped else "feasible"
     return replace(
         unsolved,
         status=status,
@@ -251,8 +294,64 @@ def _solved_plan(
         hourly_cost=float(solution.hourly_cost or 0.0),
         scaling=scaling,
         constraints=reports,
-        notes=(*unsolved.notes, *_solution_notes(problem, options, solution, status, scaling)),
+        notes=(
+            *unsolved.notes,
+            *_dropped_notes(problem, options, dropped_at),
+            *_solution_notes(problem, options, solution, scaling),
+            *_spot_without_retry(problem, service, solution),
+        ),
     )
+
+
+def _spot_without_retry(
+    problem: PlanningProblem, service: NormalizedService, solution: Solution
+) -> tuple[PlanNote, ...]:
+    """A warning when spot replicas are planned and an interrupted one would not be replaced."""
+    arrays, counts = problem.arrays, solution.counts
+    spot_replicas = int(counts[arrays.spot].sum())
+    if spot_replicas == 0 or retries_on_interruption(service):
+        return ()
+    return (
+        SpotWithoutRetry(
+            spot_replicas=spot_replicas,
+            expected_lost=round(float(np.dot(counts[arrays.spot], arrays.rate[arrays.spot])), 6),
+            hedge_replicas=max(0, int(counts.sum()) - problem.replicas_min),
+        ),
+    )
+
+
+def _dropped_notes(
+    problem: PlanningProblem, options: PlanOptions, dropped_at: dict[str, list[int]]
+) -> tuple[PlanNote, ...]:
+    """One note per default protection dropped, with the replica counts it was dropped at."""
+    if not dropped_at:
+        return ()
+    arrays = problem.arrays
+    usable = bounds_for(arrays, problem.spec)[0] > 0
+    spot_domains = len(np.unique(arrays.domain[usable & arrays.spot]))
+    return tuple(
+        DefaultProtectionDropped(
+            protection=name,
+            failure_domain=options.failure_domain,
+            replicas=problem.replicas_min,
+            spot_domains=spot_domains,
+            replica_counts=tuple(counts),
+        )
+        for name, counts in dropped_at.items()
+    )
+
+
+def _scaling_best_effort(
+    problem: PlanningProblem,
+    service: NormalizedService,
+    options: PlanOptions,
+    at_low: Solution,
+    dropped: tuple[str, ...],
+) -> tuple[tuple[ScalingStep, ...], dict[str, list[int]]]:
+    """The cost per replica count, and at which counts each default protection was dropped."""
+    dropped_at: dict[str, list[int]] = {name: [problem.replicas_min] for name in dropped}
+    steps = _scaling(problem, service, options, at_low, dropped_at)
+    return steps, dropped_at
 
 
 def _placements(
@@ -282,13 +381,12 @@ def _solution_notes(
     problem: PlanningProblem,
     options: PlanOptions,
     solution: Solution,
-    status: PlanStatus,
     scaling: tuple[ScalingStep, ...],
 ) -> tuple[PlanNote, ...]:
     """What the user should know about a solved plan: time limit, scaling range, hedge replicas."""
     low, high, spec = problem.replicas_min, problem.replicas_max, problem.spec
     notes: list[PlanNote] = []
-    if status == "feasible" or any(step.status == "feasible" for step in scaling):
+    if solution.status == "feasible" or any(step.status == "feasible" for step in scaling):
         notes.append(TimeLimitReached(time_limit_seconds=options.time_limit_seconds))
     if high - low + 1 > MAX_SCALING_STEPS:
         notes.append(
@@ -327,9 +425,16 @@ def _placement(
 
 
 def _scaling(
-    problem: PlanningProblem, service: NormalizedService, options: PlanOptions, at_low: Solution
+    problem: PlanningProblem,
+    service: NormalizedService,
+    options: PlanOptions,
+    at_low: Solution,
+    dropped_at: dict[str, list[int]],
 ) -> tuple[ScalingStep, ...]:
-    """The optimal cost at every replica count of the range, and each step's marginal cost."""
+    """The optimal cost at every replica count of the range, and each step's marginal cost.
+
+    Each count keeps its default protections when it can; ``dropped_at`` collects the counts at
+    which one was dropped (best-effort, as at the minimum)."""
     low, high = problem.replicas_min, problem.replicas_max
     if high == low or high - low + 1 > MAX_SCALING_STEPS:
         return ()
@@ -339,13 +444,14 @@ def _scaling(
         if replicas == low:
             result = at_low
         else:
-            result = solve(
+            result, _, dropped = _solve_best_effort(
                 problem.arrays,
                 model_spec(service, options, replicas, capacity_limits=problem.spec.capacity),
-                time_limit_seconds=options.time_limit_seconds,
-                num_workers=options.num_workers,
+                options,
                 tie_break=False,
             )
+            for name in dropped:
+                dropped_at.setdefault(name, []).append(replicas)
         feasible = result.status in ("optimal", "feasible")
         cost = result.hourly_cost if feasible else None
         steps.append(
@@ -383,6 +489,11 @@ def _settings(
     return {
         "availability_target": options.availability_target,
         "max_per_domain": spec.max_per_domain,
+        # What max_per_domain counts: "every replica" (--max-per-domain), "spot replicas" (the
+        # default spread without wave survival), None when there is no spread.
+        "max_per_domain_counts": None
+        if spec.max_per_domain is None
+        else ("every replica" if spec.spread_every else "spot replicas"),
         "failure_domain": options.failure_domain,
         "on_demand_floor": options.on_demand_floor,
         "budget_hourly": options.budget_hourly,

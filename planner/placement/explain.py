@@ -30,8 +30,9 @@ def _tight(name: str, arrays: PoolArrays, counts: np.ndarray, spec: ModelSpec) -
         limited = arrays.capacity >= 0
         return bool(np.any(limited & (counts > 0) & (counts >= arrays.capacity)))
     if name == "failure_domain_spread" and spec.max_per_domain is not None:
-        spot_counts = pd.Series(counts * arrays.spot).groupby(arrays.domain).sum()
-        return bool((spot_counts >= spec.max_per_domain).any())
+        spread = arrays.spot | spec.spread_every
+        spread_counts = pd.Series(counts * spread).groupby(arrays.domain).sum()
+        return bool((spread_counts >= spec.max_per_domain).any())
     if name == "wave_survival":
         spot_counts = pd.Series(counts * arrays.spot).groupby(arrays.domain).sum()
         largest = int(spot_counts.max()) if len(spot_counts) else 0
@@ -186,9 +187,10 @@ def _culprit_sentence(name: str, arrays: PoolArrays, spec: ModelSpec) -> str:
     if name == "max_price":
         return f"max_price: {spec.max_price} excludes the offers that would be needed"
     if name == "capacity":
-        return "capacity: the obtainable counts in the capacity file are too small"
+        return "capacity: the obtainable counts (capacity file; one per marketplace listing) are too small"
     if name == "failure_domain_spread":
-        return f"failure_domain_spread: at most {spec.max_per_domain} spot replicas per failure domain leaves too few domains"
+        counted = "replicas" if spec.spread_every else "spot replicas"
+        return f"failure_domain_spread: at most {spec.max_per_domain} {counted} per failure domain leaves too few domains"
     if name == "wave_survival":
         return (
             f"wave_survival: no plan keeps {spec.replicas} replicas after losing every spot "

@@ -49,6 +49,9 @@ def fallback_chains(
     order = np.lexsort((arrays.key_rank, arrays.price_units))
     spot_in_domain = pd.Series(counts * arrays.spot).groupby(arrays.domain).sum()
     domain_count = spot_in_domain.reindex(arrays.domain).to_numpy(dtype=np.int64)
+    spread = arrays.spot | spec.spread_every  # the pools the spread counts
+    spread_in_domain = pd.Series(counts * spread).groupby(arrays.domain).sum()
+    spread_count = spread_in_domain.reindex(arrays.domain).to_numpy(dtype=np.int64)
     steady_total = int(counts[~arrays.spot].sum())
     total = int(counts.sum())
     surviving = int(np.dot(counts, arrays.survival_units))
@@ -62,9 +65,7 @@ def fallback_chains(
         if spec.max_per_domain is not None:
             same_domain = arrays.domain == arrays.domain[index]
             domain_ok = (
-                ~arrays.spot
-                | (same_domain & arrays.spot[index])
-                | (domain_count < spec.max_per_domain)
+                ~spread | (same_domain & spread[index]) | (spread_count < spec.max_per_domain)
             )
             base &= domain_ok
         if spec.wave_survival:

@@ -52,8 +52,8 @@ RELAXABLE: Final[dict[str, str]] = {
     "spot_policy": "spot_policy allows only some capacity types",
     "max_price": "max_price caps the hourly price per instance",
     "creation_policy": "creation_policy: reuse allows only idle fleet instances",
-    "capacity": "obtainable instances per pool (capacity file)",
-    "failure_domain_spread": "at most k spot replicas per failure domain",
+    "capacity": "obtainable instances per pool (capacity file; one per marketplace listing)",
+    "failure_domain_spread": "at most k replicas per failure domain (--max-per-domain: every replica; default spread: spot)",
     "wave_survival": "losing every spot replica of any one failure domain leaves ≥ the target",
     "availability_hedge": "expected surviving replicas ≥ availability target × replicas",
     "on_demand_floor": "at least this many replicas on capacity that is never interrupted",
@@ -73,14 +73,17 @@ class ModelSpec:
     spot_policy: str | None  # "spot" | "on-demand" | "auto"; None: relaxed (all types compete)
     max_price: float | None
     reuse_only: bool  # creation_policy: reuse
-    capacity: bool  # enforce the capacity file's obtainable counts on catalog pools
-    max_per_domain: int | None  # spot replicas per failure domain
+    capacity: bool  # enforce obtainable counts (capacity file, listings) on catalog pools
+    max_per_domain: int | None  # replicas per failure domain (spot only unless spread_every)
     hedge: bool
     availability_target: float
     on_demand_floor: int
     budget_hourly: float | None
     # For every spot failure domain d: Σ x − x_d ≥ replicas (one wave in d keeps the target).
     wave_survival: bool = False
+    # max_per_domain counts every replica of a domain (the user's --max-per-domain), not only
+    # the spot ones (the default spread of --no-wave-survival, which is about preemption waves).
+    spread_every: bool = False
 
     def relax(self, name: str) -> ModelSpec:
         if name == "spot_policy":
@@ -260,7 +263,8 @@ def _upper_bounds(
         limited &= np.isin(arrays.capacity_type, ["reserved", "existing"])
     bounds = np.where(limited, np.minimum(bounds, arrays.capacity), bounds)
     if spec.max_per_domain is not None:
-        bounds = np.where(arrays.spot, np.minimum(bounds, spec.max_per_domain), bounds)
+        spread = arrays.spot | spec.spread_every
+        bounds = np.where(spread, np.minimum(bounds, spec.max_per_domain), bounds)
     if wave_active(arrays, spec, allowed):
         # x_d ≤ T − N ≤ T_max − N for every spot domain.
         bounds = np.where(arrays.spot, np.minimum(bounds, total_max - spec.replicas), bounds)
@@ -312,7 +316,9 @@ def _prune(
 ) -> np.ndarray:
     """Indices of the pools the model needs (see the module docstring for why this is exact)."""
     candidates = np.flatnonzero(bounds > 0)
-    if candidates.size <= small_model:
+    if candidates.size <= small_model or (spec.spread_every and spec.max_per_domain is not None):
+        # The exchange argument below covers spreads over spot domains only; a spread over every
+        # replica of a domain (mixing on-demand, reserved and spot) keeps every candidate pool.
         return candidates
     spot = arrays.spot[candidates]
     frame = pd.DataFrame(
@@ -480,18 +486,20 @@ def solve(
     spot = arrays.spot[chosen]
     wave = spec.wave_survival and bool(spot.any())
     if spec.max_per_domain is not None or wave:
-        groups = _spot_domains(arrays.domain[chosen], spot)
         spread = spec.max_per_domain
         if wave:
             # largest = the most spot replicas in one failure domain; T − largest ≥ N.
             largest = model.new_int_var(0, total_max - spec.replicas, "largest_domain")
             model.add(total - largest >= spec.replicas).with_name("wave_survival")
-        for domain, members in groups:
-            in_domain = cp_model.LinearExpr.sum([variables[i] for i in members])
-            if spread is not None and members.size > 1:
-                model.add(in_domain <= spread).with_name(f"failure_domain_spread[{domain}]")
-            if wave:
+            for domain, members in _spot_domains(arrays.domain[chosen], spot):
+                in_domain = cp_model.LinearExpr.sum([variables[i] for i in members])
                 model.add(in_domain <= largest).with_name(f"wave_survival[{domain}]")
+        if spread is not None:
+            spread_pools = spot | spec.spread_every
+            for domain, members in _spot_domains(arrays.domain[chosen], spread_pools):
+                if members.size > 1:
+                    in_domain = cp_model.LinearExpr.sum([variables[i] for i in members])
+                    model.add(in_domain <= spread).with_name(f"failure_domain_spread[{domain}]")
     if spec.hedge:
         survival = arrays.survival_units[chosen]
         needed = hedge_needed_units(spec)
@@ -594,7 +602,7 @@ def _check_magnitude(
 
 
 def _spot_domains(domains: np.ndarray, spot: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """(domain id, positions of its spot pools) for every domain holding a spot pool."""
+    """(domain id, positions of its ``spot``-marked pools) for every domain holding one."""
     positions = np.flatnonzero(spot)
     if positions.size == 0:
         return []

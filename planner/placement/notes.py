@@ -107,6 +107,50 @@ class HedgeReplicas(_Note):
     wave_domain: FailureDomain | None
 
 
+@dataclass(frozen=True)
+class DefaultProtectionDropped(_Note):
+    """A protection the planner adds by default (not one the user asked for) cannot be met, so the
+    plan is the cheapest that meets the user's own constraints without it (status ``feasible``).
+
+    ``protection``: ``wave_survival`` or ``failure_domain_spread`` (the default spread);
+    ``spot_domains``: how many failure domains hold a usable spot offer; ``replica_counts``: the
+    replica counts planned without it (the minimum, and counts of the range).
+    """
+
+    kind: ClassVar[str] = "default-protection-dropped"
+    protection: str
+    failure_domain: FailureDomain
+    replicas: int
+    spot_domains: int
+    replica_counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SpotWithoutRetry(_Note):
+    """Spot replicas planned without ``retry`` on ``interruption``: an interrupted replica is not
+    replaced. ``expected_lost``: the spot replicas expected to be interrupted per month (Σ count ×
+    assumed monthly rate); ``hedge_replicas``: the extra replicas the plan carries for them."""
+
+    kind: ClassVar[str] = "spot-without-retry"
+    spot_replicas: int
+    expected_lost: float
+    hedge_replicas: int
+
+
+@dataclass(frozen=True)
+class RowMatchesNoOffer(_Note):
+    """A capacity row or fleet instance (``file_kind``) at ``source`` (FILE:LINE) names a place no
+    catalog offer has: its ``field`` (provider, region or instance_type) is ``value``;
+    ``suggestion``: the closest name the catalog has there, or ``None``."""
+
+    kind: ClassVar[str] = "row-matches-no-offer"
+    file_kind: str  # "capacity" | "fleet"
+    source: str
+    field: str
+    value: str
+    suggestion: str | None
+
+
 PlanNote = (
     FleetMatched
     | ReuseWithoutFleet
@@ -117,4 +161,7 @@ PlanNote = (
     | TimeLimitReached
     | ScalingNotComputed
     | HedgeReplicas
+    | DefaultProtectionDropped
+    | SpotWithoutRetry
+    | RowMatchesNoOffer
 )

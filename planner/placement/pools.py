@@ -15,7 +15,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from planner.catalog.columns import COLUMNS
+from planner.catalog.columns import COLUMNS, LISTING_PROVIDERS
 from planner.placement.inputs import (
     DEFAULT_SPOT_INTERRUPTION_RATE,
     UNLIMITED,
@@ -57,6 +57,8 @@ def catalog_pools(offers: pd.DataFrame) -> pd.DataFrame:
 
     Columns: ``OFFER_COLUMNS`` plus ``capacity_type`` (str), ``capacity`` (int64, ``UNLIMITED``
     = -1), ``interruption_rate`` (float), ``offers`` (how many offers the pool collapsed).
+    A pool of marketplace listings (``LISTING_PROVIDERS``) can take one replica per listing: each
+    row is one host. Every other pool is unlimited until a capacity file says otherwise.
     """
     frame = offers.loc[:, [column for column in OFFER_COLUMNS if column in offers.columns]]
     if "row_id" not in frame.columns:
@@ -75,9 +77,11 @@ def catalog_pools(offers: pd.DataFrame) -> pd.DataFrame:
     pools = frame.iloc[first_rows]
     sizes = np.bincount(pool_ids)[pool_ids[first_rows]] if len(frame) else pool_ids
     spot = pools["spot"].to_numpy(dtype=bool)
+    listings = _lower_values(pools, "provider") if len(pools) else np.zeros(0, dtype=object)
+    listing = np.isin(listings, LISTING_PROVIDERS)
     pools = pools.assign(
         capacity_type=np.where(spot, "spot", "on-demand"),
-        capacity=np.full(len(pools), UNLIMITED, dtype=np.int64),
+        capacity=np.where(listing, sizes, UNLIMITED).astype(np.int64),
         interruption_rate=np.where(spot, DEFAULT_SPOT_INTERRUPTION_RATE, 0.0),
         offers=sizes.astype(np.int64),
         reservation="",

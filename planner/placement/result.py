@@ -40,9 +40,10 @@ class PlanOptions:
     losing every spot replica of any one failure domain (one preemption wave) must leave at
     least the replica target: for every spot domain d, Σ x − x_d ≥ N. On by default; ``False``
     restores the default spread of half the replicas per domain.
-    ``max_per_domain``: at most this many spot replicas per failure domain, in addition to wave
-    survival; ``None`` means no limit (or, with ``wave_survival=False`` and retry on
-    interruption, half the replicas, rounded up).
+    ``max_per_domain``: at most this many replicas per failure domain — every replica, on-demand,
+    reserved and existing included — in addition to wave survival; ``None`` means no limit (or,
+    with ``wave_survival=False`` and retry on interruption, half the replicas, rounded up, counting
+    spot replicas only: that default spread is about preemption waves).
     ``failure_domain``: what one failure domain is: a whole (backend, region/zone) — the default,
     so a region-wide preemption wave is one wave (docs/planning.md, "The model") — or, finer, one
     spot market (backend, region/zone, instance type).
@@ -215,6 +216,9 @@ class Plan:
     solve_seconds: float = 0.0
     spot_policy: str = "on-demand"
     settings: dict[str, Any] = field(default_factory=dict)
+    # The disk dstack sizes for an offer whose catalog row states none (the service's smallest
+    # allowed disk, 100 GB by default); None when not known (``plan_offers`` without it).
+    sized_disk_gb: float | None = None
 
     @property
     def monthly_cost(self) -> float:

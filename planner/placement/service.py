@@ -7,6 +7,7 @@ offers with ``plan_offers``. See docs/planning.md.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pandas as pd
 
@@ -21,6 +22,8 @@ from planner.placement.inputs import CapacityData, FleetInventory
 from planner.placement.notes import FleetMatched, PlanNote, ReuseWithoutFleet
 from planner.placement.pools import fleet_frame
 from planner.placement.result import Exclusion, Plan, PlanOptions
+from planner.placement.unmatched import unmatched_rows
+from planner.requirements import sized_disk_gb
 
 
 def _service(
@@ -73,7 +76,8 @@ def plan(
         notes.append(FleetMatched(matched=matched, idle=fleet.idle_count, busy=busy))
     if service.creation_policy == "reuse" and fleet is None:
         notes.append(ReuseWithoutFleet())
-    return plan_offers(
+    notes.extend(unmatched_rows(catalog, capacity, fleet))
+    result = plan_offers(
         offers.frame,
         service,
         matched_fleet=matched_fleet,
@@ -82,6 +86,7 @@ def plan(
         exclusions=exclusions,
         notes=notes,
     )
+    return replace(result, sized_disk_gb=sized_disk_gb(offers.requirements))
 
 
 def _matched_fleet(fleet: FleetInventory, service: NormalizedService) -> pd.DataFrame:

@@ -80,6 +80,17 @@ def retries_on_interruption(service: NormalizedService) -> bool:
     return service.retry is not None and "interruption" in service.retry.on_events
 
 
+def default_protections(spec: ModelSpec) -> tuple[str, ...]:
+    """The constraints of ``spec`` that the planner adds on its own rather than the user asking
+    for them: wave survival and the default spread. They are best-effort (docs/planning.md)."""
+    names = []
+    if spec.wave_survival:
+        names.append("wave_survival")
+    if spec.max_per_domain is not None and not spec.spread_every:
+        names.append("failure_domain_spread")
+    return tuple(names)
+
+
 def model_spec(
     service: NormalizedService, options: PlanOptions, replicas: int, *, capacity_limits: bool = True
 ) -> ModelSpec:
@@ -87,6 +98,8 @@ def model_spec(
     spot_possible = service.spot_policy != "on-demand"
     interruption_retry = retries_on_interruption(service)
     wave_survival = spot_possible and interruption_retry and options.wave_survival
+    # The user's --max-per-domain counts every replica of a domain, on-demand included.
+    spread_every = options.max_per_domain is not None
     max_per_domain = options.max_per_domain
     if (
         max_per_domain is None
@@ -104,12 +117,15 @@ def model_spec(
         max_price=service.max_price,
         reuse_only=service.creation_policy == "reuse",
         capacity=capacity_limits,
-        max_per_domain=max_per_domain if spot_possible else None,
-        hedge=spot_possible and interruption_retry,
+        max_per_domain=max_per_domain if spot_possible or spread_every else None,
+        # With retry an interrupted replica is replaced; without it, it is lost for good, so the
+        # expected-survival hedge matters all the more: it applies whenever spot may be used.
+        hedge=spot_possible,
         availability_target=options.availability_target,
         # A floor above the replica count means every replica (not extra replicas nobody
         # asked for, nor an infeasible plan at the low end of a range).
         on_demand_floor=min(options.on_demand_floor, replicas),
         budget_hourly=options.budget_hourly,
         wave_survival=wave_survival,
+        spread_every=spread_every,
     )

@@ -9,12 +9,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from planner.match.offers import OFFER_FIELDS
+from planner.render.provenance import catalog_lines
+from planner.render.resources import format_resources, gb
 from planner.render.table import render_text_table
 from planner.render.text import printable
+from planner.requirements import sized_disk_gb as sized_disk_for
 
 if TYPE_CHECKING:
     from planner.match import Offers
     from planner.match.whynot import Exclusion
+
 
 OFFER_HEADERS = ("#", "BACKEND", "REGION", "INSTANCE", "RESOURCES", "SPOT", "PRICE")
 
@@ -28,43 +32,9 @@ def format_price(price: float) -> str:
     return "$" + f"{price:f}".rstrip("0").rstrip(".")
 
 
-def _gb(value: float) -> str:
-    return f"{value:g}GB"
-
-
-def format_resources(offer: dict[str, Any], sized_disk_gb: float | None) -> str:
-    """``8xCPU, 32GB, 1xA10G (24GB), 100.0GB (disk)``.
-
-    A row whose catalog states no disk shows the disk dstack would size it to (``sized_disk_gb``,
-    the smallest requested size), as ``dstack offer`` does; without one the disk is left out.
-    """
-    cpu = f"{offer['cpu']}xCPU"
-    if offer["cpu_arch"] == "arm":
-        cpu += " (arm)"
-    parts = [cpu, _gb(offer["memory_gb"])]
-    if offer["gpu_count"]:
-        gpu = f"{offer['gpu_count']}x{offer['gpu_name']}"
-        if offer["gpu_memory_gb"]:
-            gpu += f" ({_gb(offer['gpu_memory_gb'])})"
-        parts.append(gpu)
-    disk = offer["disk_gb"] if offer["disk_gb"] is not None else sized_disk_gb
-    if disk is not None:
-        parts.append(f"{float(disk):.1f}GB (disk)")
-    return ", ".join(parts)
-
-
 def sized_disk_gb(offers: Offers) -> float:
-    """The size dstack gives a configurable disk: the smallest size the request allows.
-
-    The requested range intersected with the backend's configurable range (1 GB..), or dstack's
-    100 GB.. default when the configuration has no disk requirement (``disk: null``).
-    """
-    requirements = offers.requirements
-    if requirements.min_disk_gb is not None:
-        return requirements.min_disk_gb
-    if requirements.max_disk_gb is not None:
-        return 1.0
-    return 100.0
+    """The size dstack gives a configurable disk of these offers (``requirements.py``)."""
+    return sized_disk_for(offers.requirements)
 
 
 def render_offers_table(offers: Offers, limit: int | None) -> str:
@@ -83,7 +53,8 @@ def render_offers_table(offers: Offers, limit: int | None) -> str:
         for number, offer in enumerate(records, start=1)
     ]
     table = render_text_table(OFFER_HEADERS, _printable_rows(rows), right_aligned=(0, 6))
-    return f"{table}\n\nshown {len(records)} of {offers.total} offers"
+    shown = f"shown {len(records)} of {offers.total} offers"
+    return "\n".join([f"{table}\n\n{shown}", *catalog_lines(offers.catalog)])
 
 
 def offers_document(offers: Offers, limit: int | None) -> dict[str, Any]:
@@ -189,7 +160,7 @@ def _render_cpu_groups(groups: Sequence[dict[str, Any]]) -> str:
     for number, group in enumerate(groups, start=1):
         arch = "/".join(group["cpu_arch"])
         cpus = _range_text(group["count"]["min"], group["count"]["max"], str)
-        memory = _range_text(group["memory_gb"]["min"], group["memory_gb"]["max"], _gb)
+        memory = _range_text(group["memory_gb"]["min"], group["memory_gb"]["max"], gb)
         price = _range_text(group["price"]["min"], group["price"]["max"], format_price)
         where = group["backend"] or ", ".join(group["backends"] or ())
         if group["region"]:

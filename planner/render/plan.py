@@ -6,8 +6,11 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from planner.placement.notes import DefaultProtectionDropped, TimeLimitReached
 from planner.placement.result import HOURS_PER_MONTH, Placement, Plan
 from planner.render.plan_notes import render_notes
+from planner.render.provenance import catalog_lines
+from planner.render.resources import format_resources
 from planner.render.table import render_markdown_table, render_text_table
 from planner.render.text import printable
 
@@ -47,15 +50,9 @@ def _delta(value: float) -> str:
     return ("-" if round(value, 6) < 0 else "+") + money(abs(value))
 
 
-def resources_text(offer: dict[str, Any]) -> str:
-    parts = [f"{offer['cpu']}xCPU", f"{offer['memory_gb']:g}GB"]
-    if offer.get("gpu_count"):
-        memory = offer.get("gpu_memory_gb")
-        gpu = f"{offer['gpu_count']}x{offer.get('gpu_name') or 'GPU'}"
-        parts.append(f"{gpu} ({memory:g}GB)" if memory else gpu)
-    if offer.get("disk_gb"):
-        parts.append(f"{offer['disk_gb']:g}GB disk")
-    return ", ".join(parts)
+def resources_text(offer: dict[str, Any], sized_disk_gb: float | None = None) -> str:
+    """The offer's resources as ``planner offers`` prints them (one formatter for both)."""
+    return format_resources(offer, sized_disk_gb)
 
 
 def _placement_rows(plan: Plan) -> list[list[str]]:
@@ -67,7 +64,7 @@ def _placement_rows(plan: Plan) -> list[list[str]]:
             str(placement.offer["backend"]),
             str(placement.offer["region"]),
             str(placement.offer["instance_type"]),
-            resources_text(placement.offer),
+            resources_text(placement.offer, plan.sized_disk_gb),
             money(placement.hourly_price),
             money(placement.hourly_cost),
         ]
@@ -105,14 +102,37 @@ def _summary_lines(plan: Plan) -> list[str]:
     if plan.hedge_replicas:
         planned += f" ({plan.hedge_replicas} hedge)"
     lines.append(planned)
-    lines.append(
-        f"hourly cost: {money(plan.hourly_cost)}    monthly cost (730 h): {monthly(plan.hourly_cost)}"
-    )
-    if plan.status == "feasible":
+    at_min = plan.scaling[0] if plan.scaling else None
+    at_max = plan.scaling[-1] if plan.scaling else None
+    if plan.replicas_min > 0 or at_max is None:
+        lines.append(
+            f"hourly cost: {money(plan.hourly_cost)}    "
+            f"monthly cost (730 h): {monthly(plan.hourly_cost)}"
+        )
+    if at_min is not None and at_max is not None:
+        # A range's cost is a span: at the minimum (what the plan above places) and at the
+        # maximum. For a range from 0 the minimum costs nothing, so the span is the headline.
+        lines.append(
+            f"cost at min ({_replicas(at_min.replicas)}): {money(at_min.hourly_cost)}/h, "
+            f"{monthly(at_min.hourly_cost)}/month    "
+            f"at max ({_replicas(at_max.replicas)}): {money(at_max.hourly_cost)}/h, "
+            f"{monthly(at_max.hourly_cost)}/month"
+        )
+    if any(isinstance(note, TimeLimitReached) for note in plan.notes):
         lines.append(
             "the solver's time limit was hit: this plan is valid but not proven the cheapest"
         )
+    dropped = [n.protection for n in plan.notes if isinstance(n, DefaultProtectionDropped)]
+    if dropped:
+        lines.append(
+            f"warning: default protection not met: {', '.join(dropped)} (see Notes for what "
+            "would protect it)"
+        )
     return lines
+
+
+def _replicas(count: int) -> str:
+    return f"{count} replica" + ("" if count == 1 else "s")
 
 
 def _scaling_rows(plan: Plan) -> list[list[str]]:
@@ -152,6 +172,7 @@ def _render(
     table: Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[int]], str],
     heading: Callable[[str], str],
     bullet: str,
+    catalog: Any | None = None,
 ) -> str:
     """Every block of the plan; each cell and line escaped with ``printable``, as the ``offers``
     tables are: offer names, fleet names and reasons come from files and catalogs, and a
@@ -197,6 +218,11 @@ def _render(
             heading("Notes")
             + "\n".join(bullet + printable(note) for note in render_notes(plan.notes))
         )
+    if catalog is not None:
+        # Which catalog answered and how far its prices can be trusted, in every format.
+        blocks.append(
+            heading("Catalog") + "\n".join(bullet + line for line in catalog_lines(catalog))
+        )
     return "\n\n".join(blocks)
 
 
@@ -216,13 +242,14 @@ def infeasible_line(plan: Plan) -> str:
     return printable(f"infeasible: {plan.infeasible_reason}")
 
 
-def render_plan_table(plan: Plan) -> str:
-    return _render(plan, render_text_table, lambda title: f"{title}:\n", "")
+def render_plan_table(plan: Plan, catalog: Any | None = None) -> str:
+    """The text table; with ``catalog``, a last block says which catalog answered."""
+    return _render(plan, render_text_table, lambda title: f"{title}:\n", "", catalog)
 
 
-def render_plan_markdown(plan: Plan) -> str:
+def render_plan_markdown(plan: Plan, catalog: Any | None = None) -> str:
     title = "## Replica plan\n\n"
-    return title + _render(plan, render_markdown_table, lambda t: f"### {t}\n\n", "- ")
+    return title + _render(plan, render_markdown_table, lambda t: f"### {t}\n\n", "- ", catalog)
 
 
 def plan_document(plan: Plan, catalog: Any | None = None) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from planner.placement.kinds import FailureDomain
 from planner.placement.notes import (
+    DefaultProtectionDropped,
     FleetMatched,
     HedgeReplicas,
     OnDemandFloorAboveReplicas,
@@ -12,7 +13,9 @@ from planner.placement.notes import (
     ReservationNotInCapacityFile,
     ReservationWithoutCapacityFile,
     ReuseWithoutFleet,
+    RowMatchesNoOffer,
     ScalingNotComputed,
+    SpotWithoutRetry,
     TimeLimitReached,
 )
 
@@ -78,7 +81,55 @@ def render_note(note: PlanNote) -> str:
             return (
                 f"{extra} extra replica(s) hedge against interruption ({' and '.join(guarantees)})"
             )
+        case DefaultProtectionDropped():
+            return _dropped_words(note)
+        case RowMatchesNoOffer():
+            field = "backend" if note.field == "provider" else note.field
+            hint = f" (did you mean {note.suggestion!r}?)" if note.suggestion else ""
+            # A capacity row only ever applies to catalog pools; a fleet instance may still be
+            # planned on (its resources are its own), but its place is likely mistyped.
+            effect = (
+                "changes nothing in this plan"
+                if note.file_kind == "capacity"
+                else "is matched by its own resources only"
+            )
+            return (
+                f"warning: {note.file_kind} row {note.source}: no offer in the catalog has "
+                f"{field} {note.value!r}{hint}; the row {effect}"
+            )
+        case SpotWithoutRetry(spot_replicas=spot, expected_lost=lost, hedge_replicas=hedge):
+            return (
+                f"warning: {spot} spot replica(s) without retry on interruption: an interrupted "
+                f"replica is not replaced (about {lost:.2f} interrupted per month at the assumed "
+                f"rates); the plan carries {hedge} extra replica(s) for them. Add `retry: "
+                "{on_events: [interruption]}` to have interrupted replicas replaced"
+            )
     raise AssertionError(f"a plan note without words: {note!r}")
+
+
+def _dropped_words(note: DefaultProtectionDropped) -> str:
+    """What is not protected, at which counts, and what would protect it."""
+    counts = ", ".join(str(count) for count in note.replica_counts)
+    domains = f"{note.spot_domains} failure domain(s) {domain_words(note.failure_domain)}"
+    if note.protection == "wave_survival":
+        what, unprotected, accept = (
+            "wave survival",
+            "it does not survive a preemption wave: losing every spot replica of one failure "
+            "domain leaves fewer than the target",
+            "; --no-wave-survival plans without it knowingly",
+        )
+    else:
+        what, unprotected, accept = (
+            "the default spread (half the spot replicas per failure domain)",
+            "one preemption wave can take more than half of its replicas",
+            "",
+        )
+    return (
+        f"warning: {what}, a default, cannot be met: the usable spot offers are in {domains}. "
+        f"At {counts} replica(s) the plan is the cheapest that meets your own constraints, and "
+        f"{unprotected}. What would protect it: spot offers in another failure domain (more "
+        f"regions or backends) or on-demand replicas (--on-demand-floor){accept}"
+    )
 
 
 def render_notes(notes: tuple[PlanNote, ...]) -> list[str]:

@@ -73,7 +73,7 @@ def test_table_lists_matching_offers_cheapest_first(
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["#", "BACKEND", "REGION", "INSTANCE", "RESOURCES", "SPOT", "PRICE"]
-    rows = lines[1:-2]
+    rows = lines[1:-3]  # the table ends with a blank line, the count, and the catalog line
     # 1 GPU with >= 24 GB, on-demand, NVIDIA, x86, no unsupported flags; cheapest first.
     assert [row.split()[3] for row in rows] == [
         "gpu_1x_a10",
@@ -85,7 +85,8 @@ def test_table_lists_matching_offers_cheapest_first(
     assert "30xCPU, 200GB, 1xA10 (24GB), 1400.0GB (disk)" in rows[0]
     assert "8xCPU, 32GB, 1xL4 (24GB), 100.0GB (disk)" in rows[1]  # sized like dstack
     assert rows[0].rstrip().endswith("$0.75")
-    assert lines[-1] == "shown 4 of 4 offers"
+    assert lines[-2] == "shown 4 of 4 offers"
+    assert lines[-1].startswith(f"catalog: {catalog_dir}, as of ")
 
 
 def test_json_document(run_cli: RunCli, tmp_path: Path, catalog_dir: Path) -> None:
@@ -128,7 +129,7 @@ def test_max_offers_limits_the_list_not_the_total(
     assert document["total_offers"] == 4
     assert [offer["instance_type"] for offer in document["offers"]] == ["gpu_1x_a10"]
     table = run_cli("offers", service, "--catalog", str(catalog_dir), "--max-offers", "2")
-    assert table.stdout.splitlines()[-1] == "shown 2 of 4 offers"
+    assert table.stdout.splitlines()[-2] == "shown 2 of 4 offers"
     bad = run_cli("offers", service, "--catalog", str(catalog_dir), "--max-offers", "0")
     assert bad.returncode == 2
     assert "positive integer" in bad.stderr
@@ -266,10 +267,10 @@ def test_group_table_says_how_many_groups_the_limit_left_out(
     table = run_cli(*args, "--max-offers", "1")
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[-1] == (
+    assert lines[-2] == (
         f"shown 1 of {everything['total_groups']} groups ({everything['total_offers']} offers)"
     )
-    assert len(lines) == 4  # header, one group, blank line, footer
+    assert len(lines) == 5  # header, one group, blank line, footer, the catalog line
     limited = json.loads(run_cli(*args, "--format", "json", "--max-offers", "1").stdout)
     assert limited["total_groups"] == everything["total_groups"]
     assert limited["groups"] == everything["groups"][:1]
@@ -291,7 +292,8 @@ def test_group_table_with_offers_but_no_gpu_group_is_not_silent(
     assert [offer["gpu_count"] for offer in offers["offers"]] == [0]
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["shown 0 of 0 groups (1 offer)"]
+    assert result.stdout.splitlines()[0] == "shown 0 of 0 groups (1 offer)"
+    assert result.stdout.splitlines()[1].startswith("catalog: ")
 
 
 def test_why_not_when_requirements_pass_alone_but_not_together(

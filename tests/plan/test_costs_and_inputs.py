@@ -124,8 +124,10 @@ def test_a_floor_inside_a_replica_range_applies_at_every_count() -> None:
         options=PlanOptions(on_demand_floor=2),
     )
     assert result.status == "optimal"
-    assert [step.hourly_cost for step in result.scaling] == pytest.approx([1.0, 2.0, 2.3, 2.6])
-    assert result.marginal_costs == pytest.approx((1.0, 0.3, 0.3))
+    # Spot without retry is hedged (issue 9): at 3, 2 on-demand + 2 spot (2 + 2 × 0.7 ≥ 3); at
+    # 4, 2 on-demand + 3 spot (2 + 3 × 0.7 ≥ 4).
+    assert [step.hourly_cost for step in result.scaling] == pytest.approx([1.0, 2.0, 2.6, 2.9])
+    assert result.marginal_costs == pytest.approx((1.0, 0.6, 0.3))
 
 
 def test_a_capacity_csv_with_a_byte_order_mark_and_crlf(tmp_path: Path) -> None:

@@ -122,4 +122,6 @@ def test_no_retry_means_no_fallbacks() -> None:
         offer_frame(OFFERS), service(3, spot_policy="auto"), options=PlanOptions(explain=False)
     )
     assert all(placement.fallbacks == () for placement in result.placements)
-    assert result.placements[0].count == 3  # no spread without retry on interruption
+    # No spread without retry on interruption; an interrupted replica is not replaced, so the
+    # hedge carries 3 / (1 - 0.3) → 5 (issue 9).
+    assert result.placements[0].count == 5

@@ -9,6 +9,7 @@ from plan_frames import offer_frame, service
 
 from planner.placement import PlanOptions, plan_offers
 from planner.placement.notes import (
+    DefaultProtectionDropped,
     FleetMatched,
     HedgeReplicas,
     OnDemandFloorAboveReplicas,
@@ -17,7 +18,9 @@ from planner.placement.notes import (
     ReservationNotInCapacityFile,
     ReservationWithoutCapacityFile,
     ReuseWithoutFleet,
+    RowMatchesNoOffer,
     ScalingNotComputed,
+    SpotWithoutRetry,
     TimeLimitReached,
 )
 from planner.render.plan import render_plan_json, render_plan_markdown, render_plan_table
@@ -80,6 +83,41 @@ WORDS: list[tuple[PlanNote, str]] = [
         HedgeReplicas(extra=1, expected_survival=False, wave_domain="region"),
         "1 extra replica(s) hedge against interruption (surviving one preemption wave per "
         "failure domain, a (backend, region))",
+    ),
+    (
+        DefaultProtectionDropped("wave_survival", "region", 2, 1, (2, 3)),
+        "warning: wave survival, a default, cannot be met: the usable spot offers are in 1 "
+        "failure domain(s) (backend, region). At 2, 3 replica(s) the plan is the cheapest that "
+        "meets your own constraints, and it does not survive a preemption wave: losing every "
+        "spot replica of one failure domain leaves fewer than the target. What would protect "
+        "it: spot offers in another failure domain (more regions or backends) or on-demand "
+        "replicas (--on-demand-floor); --no-wave-survival plans without it knowingly",
+    ),
+    (
+        DefaultProtectionDropped("failure_domain_spread", "region", 4, 1, (4,)),
+        "warning: the default spread (half the spot replicas per failure domain), a default, "
+        "cannot be met: the usable spot offers are in 1 failure domain(s) (backend, region). "
+        "At 4 replica(s) the plan is the cheapest that meets your own constraints, and one "
+        "preemption wave can take more than half of its replicas. What would protect it: spot "
+        "offers in another failure domain (more regions or backends) or on-demand replicas "
+        "(--on-demand-floor)",
+    ),
+    (
+        SpotWithoutRetry(spot_replicas=5, expected_lost=1.5, hedge_replicas=2),
+        "warning: 5 spot replica(s) without retry on interruption: an interrupted replica is not "
+        "replaced (about 1.50 interrupted per month at the assumed rates); the plan carries 2 "
+        "extra replica(s) for them. Add `retry: {on_events: [interruption]}` to have interrupted "
+        "replicas replaced",
+    ),
+    (
+        RowMatchesNoOffer("capacity", "cap.csv:2", "region", "us-westt-2", "us-west-2"),
+        "warning: capacity row cap.csv:2: no offer in the catalog has region 'us-westt-2' (did "
+        "you mean 'us-west-2'?); the row changes nothing in this plan",
+    ),
+    (
+        RowMatchesNoOffer("fleet", "fleet.yml:5", "provider", "nosuchcloud", None),
+        "warning: fleet row fleet.yml:5: no offer in the catalog has backend 'nosuchcloud'; the "
+        "row is matched by its own resources only",
     ),
 ]
 

@@ -76,24 +76,31 @@ def test_turning_it_off_restores_the_half_spread() -> None:
 
 
 def test_an_explicit_spread_applies_on_top() -> None:
-    result = _plan(max_per_domain=2)
-    # x_d ≤ 2 and Σ x − x_d ≥ 4: 2 + 2 spot need 2 on-demand replicas beside them.
-    assert _counts(result) == [("spot", "r1", 2), ("spot", "r2", 2), ("on-demand", "r1", 2)]
+    on_demand_r3 = {**OFFERS[2], "region": "r3"}
+    result = plan_offers(
+        offer_frame([*OFFERS, on_demand_r3]),
+        service(4, spot_policy="auto", retry_events=("no-capacity", "interruption")),
+        capacity=LOW_RISK,
+        options=PlanOptions(max_per_domain=2),
+    )
+    # x_d ≤ 2 (every replica of a domain) and Σ x − x_d ≥ 4: 2 + 2 spot need 2 on-demand
+    # replicas beside them, in a third domain (r1 already holds 2).
+    assert result.status == "optimal"
+    assert _counts(result) == [("spot", "r1", 2), ("spot", "r2", 2), ("on-demand", "r3", 2)]
     assert result.hourly_cost == pytest.approx(10.0)
     assert {"failure_domain_spread", "wave_survival"} <= {r.name for r in result.constraints}
 
 
-def test_spot_only_in_one_domain_is_infeasible_because_of_it() -> None:
+def test_spot_only_in_one_domain_drops_it_with_a_warning() -> None:
+    # A default is best-effort (issue 9): the cheapest plan without it, status feasible.
     result = plan_offers(
         offer_frame(OFFERS[:1]),
         service(2, spot_policy="spot", retry_events=("interruption",)),
         capacity=LOW_RISK,
     )
-    assert result.status == "infeasible"
-    assert result.infeasible_constraints == ("wave_survival",)
-    assert "after losing every spot replica of any one failure domain" in (
-        result.infeasible_reason or ""
-    )
+    assert result.status == "feasible"
+    assert result.settings["wave_survival"] is False
+    assert "default-protection-dropped" in {note.kind for note in result.notes}
 
 
 def test_without_retry_on_interruption_it_does_not_apply() -> None:
@@ -103,7 +110,8 @@ def test_without_retry_on_interruption_it_does_not_apply() -> None:
         capacity=LOW_RISK,
     )
     assert result.settings["wave_survival"] is False
-    assert _counts(result) == [("spot", "r1", 4)]
+    # The hedge still applies (an interrupted replica is not replaced): 4 / 0.95 → 5.
+    assert _counts(result) == [("spot", "r1", 5)]
 
 
 def test_cli_flag_turns_it_off(run_cli: Any) -> None:
