@@ -21,10 +21,9 @@ import pandas as pd
 
 from planner.catalog.cache import atomic_output, fsync_directory, publish_file
 from planner.catalog.columns import GPUHUNT_FIELDS
+from planner.catalog.formats import EXPORT_FORMATS
 from planner.catalog.offer_table import OfferTable, write_arrow
 from planner.catalog.provenance import PROVENANCE_FILE
-
-EXPORT_FORMATS: Final = ("gpuhunt-zip", "gpuhunt-dir", "arrow")
 
 # gpuhunt CSV column <- offer table column
 _SOURCE_COLUMNS: Final[dict[str, str]] = {
@@ -43,16 +42,6 @@ _SOURCE_COLUMNS: Final[dict[str, str]] = {
     "cpu_arch": "cpu_arch",
     "provider_data": "provider_data",
 }
-
-
-def format_for_path(path: Path) -> str:
-    """The export format a file name implies: ``.zip``, ``.arrow``/``.feather``, else a directory."""
-    suffix = path.suffix.lower()
-    if suffix == ".zip":
-        return "gpuhunt-zip"
-    if suffix in (".arrow", ".feather"):
-        return "arrow"
-    return "gpuhunt-dir"
 
 
 def gpuhunt_csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -95,7 +84,7 @@ def export_catalog(catalog: OfferTable, output: Path, to: str) -> list[str]:
             files[PROVENANCE_FILE] = _provenance_json(catalog)
         _write_directory(output, files)
     else:
-        raise ValueError(f"unknown export format {to!r}")
+        raise ValueError(f"unknown export format {to!r} (known: {', '.join(EXPORT_FORMATS)})")
     return providers
 
 

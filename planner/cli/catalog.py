@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING
 
 from planner.catalog.columns import OFFLINE_PROVIDERS
 from planner.catalog.describe import CatalogSummary, catalog_stats, describe_catalog
+from planner.catalog.formats import EXPORT_FORMATS, format_for_path
 from planner.cli import arguments
 from planner.errors import CatalogError, InputError
 from planner.render.catalog import render_show, render_stats, render_update
 
 if TYPE_CHECKING:
     from planner.catalog.table import Catalog
-
-_EXPORT_FORMATS = ("gpuhunt-zip", "gpuhunt-dir", "arrow")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -109,7 +108,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     convert.add_argument("--output", "-o", required=True, metavar="FILE", type=Path)
     convert.add_argument(
         "--to",
-        choices=_EXPORT_FORMATS,
+        choices=EXPORT_FORMATS,
         help="output format (default: from the output name: .zip, .arrow/.feather, else a directory)",
     )
     _add_cache_dir(convert)
@@ -177,7 +176,7 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from planner.catalog.export import export_catalog, format_for_path
+    from planner.catalog.export import export_catalog
 
     output: Path = args.output
     to: str = args.to or format_for_path(output)
