@@ -145,6 +145,8 @@ def _update(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         retries=args.retries,
     )
+    for repair in report.repairs:
+        print(f"warning: repaired the cache: {repair}", file=sys.stderr)
     for result in report.results:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -153,6 +155,7 @@ def _update(args: argparse.Namespace) -> int:
             "base_url": report.base_url,
             "cache_dir": str(report.cache_dir),
             "table": str(report.table) if report.table else None,
+            "repairs": list(report.repairs),
             "providers": [
                 {
                     "provider": r.provider,
