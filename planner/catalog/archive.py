@@ -8,7 +8,9 @@ Member sizes are counted while decompressing: the sizes the zip declares are not
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -84,13 +86,27 @@ def copy_member(
     if info.file_size > cap:
         raise CatalogError(_too_big(label, info, cap))
     written = 0
+    with _reading(label, info):
+        member = archive.open(info)
+    with member:
+        while True:
+            with _reading(label, info):
+                chunk = member.read(_CHUNK_BYTES)
+            if not chunk:
+                return written
+            written += len(chunk)
+            if written > cap:
+                raise CatalogError(_too_big(label, info, cap))
+            # Outside _reading: a write error (a full disk) is the caller's to name, not the
+            # member's ("corrupt").
+            sink.write(chunk)
+
+
+@contextlib.contextmanager
+def _reading(label: str, info: zipfile.ZipInfo) -> Iterator[None]:
+    """Errors reading a member's data, as CatalogErrors naming it."""
     try:
-        with archive.open(info) as member:
-            while chunk := member.read(_CHUNK_BYTES):
-                written += len(chunk)
-                if written > cap:
-                    raise CatalogError(_too_big(label, info, cap))
-                sink.write(chunk)
+        yield
     except zipfile.BadZipFile as error:
         raise CatalogError(f"{label}: member {info.filename!r} is corrupt ({error})") from error
     except (EOFError, OSError, ValueError) as error:
@@ -98,7 +114,6 @@ def copy_member(
         raise CatalogError(f"{label}: member {info.filename!r} is corrupt ({error})") from error
     except NotImplementedError as error:
         raise CatalogError(f"{label}: member {info.filename!r}: {error}") from error
-    return written
 
 
 def extract_only_member(
