@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from planner.catalog.provenance import RowIssue
+from planner.catalog.row_rules import number_defects
 
 # Python's int() and float() literal syntax (underscores between digits, surrounding spaces).
 _DIGITS = r"\d+(?:_\d+)*"
@@ -106,7 +107,8 @@ def parse_integer(
     else:
         too_long = np.zeros(len(values), dtype=bool)
         castable = ~empty
-    defects.mark(column, f"{column} is negative", castable & (values < 0), text)
+    for reason, bad in number_defects(column, values):
+        defects.mark(column, reason, castable & bad, text)
     defects.mark(
         column, f"{column} is too large", too_long | (castable & (values > _INT32_MAX)), text
     )
@@ -133,9 +135,8 @@ def parse_float(
         parsed = syntax_ok | non_finite_word
     else:
         parsed = ~empty
-    # "inf", "nan" and overflowing literals ("1e400") are valid syntax, not valid quantities.
-    defects.mark(column, f"{column} is not finite", parsed & ~np.isfinite(values), text)
-    defects.mark(column, f"{column} is negative", parsed & (values < 0), text)
+    for reason, bad in number_defects(column, values):
+        defects.mark(column, reason, parsed & bad, text)
     return np.where(parsed, values, np.nan)
 
 
