@@ -179,14 +179,11 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from planner.catalog.export import export_catalog
+    from planner.catalog.export import check_output, export_catalog
 
     output: Path = args.output
     to: str = args.to or format_for_path(output)
-    if to == "gpuhunt-dir" and output.exists() and not output.is_dir():
-        raise InputError(f"{output}: exists and is not a directory (needed for --to gpuhunt-dir)")
-    if to != "gpuhunt-dir" and output.is_dir():
-        raise InputError(f"{output}: is a directory (--to {to} writes a file)")
+    check_output(output, to)  # before the catalog is loaded; export_catalog checks again
     catalog = _load([args.source], args.cache_dir)
     if len(catalog) == 0:
         from planner.catalog.urls import redact_url
