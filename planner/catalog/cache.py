@@ -25,11 +25,13 @@ Caches written before the manifest existed (``catalogs/<provider>/current`` poin
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -113,9 +115,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file, else OSError: a FIFO put in a cache
+    file's place must not block the reader (O_NONBLOCK), nor a device be read from."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
 def sha256_of(path: Path) -> str:
+    """The SHA-256 of a regular file (OSError for anything else, see ``open_regular``)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         while chunk := handle.read(_HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -243,7 +260,7 @@ class CatalogCache:
         """The manifest's state; None when there is none. CatalogError when it is damaged."""
         path = self.manifest_path
         try:
-            with open(path, "rb") as handle:
+            with open_regular(path) as handle:
                 data = handle.read(_MAX_MANIFEST_BYTES + 1)
         except FileNotFoundError:
             return None

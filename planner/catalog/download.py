@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -140,13 +141,18 @@ def cached_catalog_path(cache_dir: Path | None = None) -> Path:
             continue
         path = cache.combined_path(state)
         try:
-            size = path.stat().st_size
+            status = path.lstat()
         except FileNotFoundError:
             continue
         except OSError as error:
             raise CatalogError(
                 damaged_cache_message(cache.root, f"{path.name}: {error}")
             ) from error
+        size = status.st_size
+        if not stat.S_ISREG(status.st_mode):  # a FIFO would block the reader, a link mislead it
+            raise CatalogError(
+                damaged_cache_message(cache.root, f"{path.name}: not a regular file")
+            )
         if size != state.table_bytes:
             raise CatalogError(
                 damaged_cache_message(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import resource
 import shutil
@@ -299,3 +300,69 @@ def test_a_replaced_combined_table_is_noticed_and_rebuilt(
     assert [r.status for r in report.results] == ["unchanged"] * len(PROVIDERS)
     assert any("rebuilt" in repair for repair in report.repairs), report.repairs
     assert _cached_rows(cache) == new
+
+
+def _small_cache(server: CatalogServer, cache: Path) -> Rows:
+    for provider in ("aws", "gcp"):
+        server.publish(provider, V1)
+    update_catalog(server.base_url, ["aws", "gcp"], cache, timeout=5).raise_for_failures()
+    rows = _cached_rows(cache)
+    assert isinstance(rows, frozenset)
+    return rows
+
+
+@pytest.mark.parametrize("target", ["current.json", "table", "aws table"])
+def test_a_fifo_in_place_of_a_cache_file_blocks_nothing(
+    target: str, catalog_http_server: CatalogServer, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    rows = _small_cache(catalog_http_server, cache)
+    path = {
+        "current.json": cache / "catalogs" / "current.json",
+        "table": cached_catalog_path(cache),
+        "aws table": cache / "catalogs" / "aws" / V1 / "aws.arrow",
+    }[target]
+    path.unlink()
+    os.mkfifo(path)
+
+    if target != "aws table":  # the reader reads only the manifest and the combined table
+        assert "damaged" in str(_cached_rows(cache))
+    report = update_catalog(catalog_http_server.base_url, ["aws", "gcp"], cache, timeout=5)
+
+    report.raise_for_failures()
+    assert report.repairs
+    assert _cached_rows(cache) == rows
+
+
+def test_a_manifest_naming_a_file_outside_the_cache_is_damaged(
+    catalog_http_server: CatalogServer, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    _small_cache(catalog_http_server, cache)
+    manifest_path = cache / "catalogs" / "current.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["table"] = "../../../outside.arrow"
+    manifest_path.write_text(json.dumps(manifest))
+
+    with pytest.raises(CatalogError, match=r"damaged .*run `planner catalog update` to repair"):
+        Catalog.load("cache", cache_dir=cache)
+
+
+def test_a_cache_written_before_the_manifest_is_converted(
+    catalog_http_server: CatalogServer, tmp_path: Path
+) -> None:
+    """The layout of earlier versions: catalogs/<provider>/current and catalogs/current.arrow."""
+    cache = tmp_path / "cache"
+    rows = _small_cache(catalog_http_server, cache)
+    catalogs = cache / "catalogs"
+    shutil.move(cached_catalog_path(cache), catalogs / "current.arrow")
+    (catalogs / "current.json").unlink()
+    for provider in ("aws", "gcp"):
+        (catalogs / provider / "current").write_text(f"{V1}\n")
+
+    assert _cached_rows(cache) == rows  # read as it is, a manifest written for it
+    report = update_catalog(catalog_http_server.base_url, ["aws", "gcp"], cache, timeout=5)
+
+    assert [r.status for r in report.results] == ["unchanged", "unchanged"]
+    assert not (catalogs / "current.arrow").exists() and not (catalogs / "aws/current").exists()
+    assert _cached_rows(cache) == rows
