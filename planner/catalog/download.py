@@ -137,7 +137,13 @@ def cached_catalog_path(cache_dir: Path | None = None) -> Path:
                 )
             with cache.lock():  # a cache written before the manifest: give it one
                 if cache.read_state() is None:
-                    _publish_state(cache, cache.legacy_versions())
+                    try:
+                        _publish_state(cache, cache.legacy_versions())
+                    except OSError as error:
+                        raise CatalogError(
+                            f"{cache.root}: cannot convert the catalog cache to this planner's "
+                            f"layout: {error.strerror or error}"
+                        ) from error
             continue
         path = cache.combined_path(state)
         try:
@@ -298,9 +304,10 @@ class _UpdateJob:
             except (OSError, CatalogError) as error:
                 if state is not None:  # the version directories just added: named by nothing
                     self.cache.collect_garbage(state)
-                reason = error.strerror if isinstance(error, OSError) else None
+                what = "write" if isinstance(error, OSError) else "rebuild"
+                reason = (error.strerror if isinstance(error, OSError) else None) or error
                 raise CatalogError(
-                    f"{self.cache.root}: cannot write the catalog cache: {reason or error}; "
+                    f"{self.cache.root}: cannot {what} the catalog cache: {reason}; "
                     "the cache still holds what it held before this update"
                 ) from error
         return tuple(results), state

@@ -82,10 +82,10 @@ def _kind_of(path: Path) -> str | None:
     """What is at ``path`` in words (the link itself, not its target); None: nothing."""
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # nothing there: writing says why it cannot, if it cannot
     except OSError as error:
-        raise InputError(f"{path}: cannot check: {error.strerror or error}") from error
+        raise InputError(f"{path}: cannot write: {error.strerror or error}") from error
     for test, kind in (
         (stat.S_ISREG, "a regular file"),
         (stat.S_ISDIR, "directory"),
