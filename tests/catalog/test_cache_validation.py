@@ -69,6 +69,20 @@ def _strings(name: str, dictionary: list[str | None]) -> Change:
     return apply
 
 
+def _null(name: str, index: int) -> Change:
+    """A null (with a valid-looking number in its slot) where the column must hold a number."""
+
+    def apply(table: pa.Table) -> pa.Table:
+        values = table.column(name).to_numpy().copy()
+        mask = np.zeros(len(values), dtype=bool)
+        mask[index] = True
+        column = pa.array(values, mask=mask)
+        position = table.schema.get_field_index(name)
+        return table.set_column(position, table.schema.field(name), column)
+
+    return apply
+
+
 def _set(index: int, value: float) -> Callable[[np.ndarray], None]:
     def change(values: np.ndarray) -> None:
         values[index] = value
@@ -88,6 +102,8 @@ def _swap_first_two(values: np.ndarray) -> None:
 TAMPERS: dict[str, tuple[Change, str]] = {
     "NaN price": (_numbers("price", _set(1, float("nan"))), "price is not finite"),
     "infinite price": (_numbers("price", _set(4, float("inf"))), "price is not finite"),
+    "null price": (_null("price", 1), "price is not finite"),
+    "null memory": (_null("memory_gb", 2), "memory_gb is not finite"),
     "negative price": (_numbers("price", _set(0, -1.0)), "price is negative"),
     "unsorted prices": (_numbers("price", _reverse), "not in ascending price order"),
     "negative memory": (_numbers("memory_gb", _set(2, -32.0)), "memory_gb is negative"),
