@@ -422,7 +422,7 @@ def read_arrow(path: str | os.PathLike[str]) -> OfferTable:
 def _row_problems(table: pa.Table) -> list[str]:
     """The row rules (``row_rules``) the stored rows break, and the table's own invariants
     (ascending price, ``row_id`` the position). A few reductions per column over the Arrow
-    buffers (~2 ms per million rows); the rows and reasons are worked out only for a bad file."""
+    buffers (a few ms per million rows); the rows and reasons are worked out only for a bad file."""
     problems = []
     for name in QUANTITY_COLUMNS:
         chunk = table.column(name).chunk(0)
