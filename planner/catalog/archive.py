@@ -10,9 +10,11 @@ functions, so the same caps hold for both (docs/catalog-format.md).
 
 from __future__ import annotations
 
+import contextlib
 import lzma
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -95,13 +97,27 @@ def copy_member(
     if info.file_size > cap:
         raise CatalogError(_too_big(label, info, cap))
     written = 0
+    with _reading(label, info):
+        member = archive.open(info)
+    with member:
+        while True:
+            with _reading(label, info):
+                chunk = member.read(_CHUNK_BYTES)
+            if not chunk:
+                return written
+            written += len(chunk)
+            if written > cap:
+                raise CatalogError(_too_big(label, info, cap))
+            # Outside _reading: a write error (a full disk) is the caller's to name, not the
+            # member's ("corrupt").
+            sink.write(chunk)
+
+
+@contextlib.contextmanager
+def _reading(label: str, info: zipfile.ZipInfo) -> Iterator[None]:
+    """Errors reading a member's data, as CatalogErrors naming it."""
     try:
-        with archive.open(info) as member:
-            while chunk := member.read(_CHUNK_BYTES):
-                written += len(chunk)
-                if written > cap:
-                    raise CatalogError(_too_big(label, info, cap))
-                sink.write(chunk)
+        yield
     except zipfile.BadZipFile as error:
         raise CatalogError(f"{label}: member {info.filename!r} is corrupt ({error})") from error
     except (EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as error:
@@ -113,7 +129,6 @@ def copy_member(
     except (NotImplementedError, RuntimeError) as error:
         # An unsupported compression method, or a password the member needs.
         raise CatalogError(f"{label}: member {info.filename!r}: {error}") from error
-    return written
 
 
 def extract_only_member(

@@ -15,8 +15,11 @@ Policy, in the order it is applied to each provider:
 - Malformed rows: a file is kept, with a warning counting the skipped rows, as gpuhunt does, unless
   it has no usable row or more malformed rows than good ones; then it is refused as a whole, as a
   sign that the format changed under us.
-- A checked provider is published by renaming its staged directory into place, then its
-  ``current`` pointer is replaced, then the combined table is rebuilt (see ``cache.py``).
+- A checked provider's staged directory is renamed into place under a name no manifest uses;
+  then the combined table is written under a new name, and one atomic replacement of the
+  manifest publishes it all (see ``cache.py``). Files no manifest names are deleted only after.
+- Before anything is fetched the cache is checked against its manifest's checksums: a damaged
+  provider table is downloaded again, a damaged combined table rebuilt, and the report says so.
 - When some providers fail, the others are still published, the failed ones keep their previous
   copy, and the report lists every failure (the CLI exits 2). With a pinned ``version`` the update
   is all-or-nothing, as in gpuhunt: a mix of versions is not what was asked for.
@@ -31,6 +34,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,12 +45,17 @@ from urllib.parse import urlsplit
 from planner.catalog.archive import ArchiveLimits, extract_only_member, verify_archive
 from planner.catalog.assembly import assemble
 from planner.catalog.cache import (
+    CacheState,
     CatalogCache,
+    ProviderState,
     atomic_write_bytes,
+    combined_table_name,
+    damaged_cache_message,
     default_cache_dir,
     fsync_file,
     is_safe_version,
     publish_file,
+    sha256_of,
 )
 from planner.catalog.columns import OFFLINE_PROVIDERS, ONLINE_PROVIDERS
 from planner.catalog.loaders.detect import Format
@@ -67,6 +76,8 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 
 _MAX_PARALLEL_DOWNLOADS = 8
+# How often a reader follows the manifest again when an update replaced it meanwhile.
+_READ_ATTEMPTS = 3
 
 Status = Literal["downloaded", "unchanged", "failed"]
 
@@ -92,6 +103,7 @@ class UpdateReport:
     cache_dir: Path
     results: tuple[ProviderUpdate, ...]
     table: Path | None  # the combined table the ``cache`` keyword loads, if any provider is cached
+    repairs: tuple[str, ...] = ()  # what the update found damaged in the cache and repaired
 
     @property
     def failures(self) -> tuple[ProviderUpdate, ...]:
@@ -108,17 +120,68 @@ def default_base_url() -> str:
 
 
 def cached_catalog_path(cache_dir: Path | None = None) -> Path:
-    """The table the ``cache`` catalog keyword loads (all providers last downloaded)."""
+    """The table the ``cache`` keyword loads (all providers last downloaded).
+
+    Checked against the manifest (present, the recorded size); CatalogError when there is no
+    downloaded catalog or the cache is damaged (``planner catalog update`` repairs it).
+    """
     cache = CatalogCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
-    if cache.combined_table.is_file():
-        return cache.combined_table
-    if not cache.current_providers():
-        raise CatalogError(
-            f"no downloaded catalog in {cache.root}; run `planner catalog update` first"
-        )
-    with cache.lock(f"planner rebuilding {cache.combined_table.name}"):
-        _rebuild_combined_table(cache)
-    return cache.combined_table
+    # An update running meanwhile may publish a new state and delete the table an older
+    # manifest named: read the manifest again then.
+    for _ in range(_READ_ATTEMPTS):
+        state = cache.read_state()
+        if state is None:
+            if not cache.legacy_versions():
+                raise CatalogError(
+                    f"no downloaded catalog in {cache.root}; run `planner catalog update` first"
+                )
+            with cache.lock("planner converting the cache to the manifest layout"):
+                if cache.read_state() is None:
+                    try:
+                        _publish_state(cache, cache.legacy_versions())
+                    except OSError as error:
+                        raise CatalogError(
+                            f"{cache.root}: cannot convert the catalog cache to this planner's "
+                            f"layout: {error.strerror or error}"
+                        ) from error
+            continue
+        path = cache.combined_path(state)
+        try:
+            status = path.lstat()
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            raise CatalogError(
+                damaged_cache_message(cache.root, f"{path.name}: {error}")
+            ) from error
+        size = status.st_size
+        if not stat.S_ISREG(status.st_mode):  # a FIFO would block the reader, a link mislead it
+            raise CatalogError(
+                damaged_cache_message(cache.root, f"{path.name}: not a regular file")
+            )
+        if size != state.table_bytes:
+            raise CatalogError(
+                damaged_cache_message(
+                    cache.root,
+                    f"{path.name} is {size:,} bytes, the manifest says {state.table_bytes:,}",
+                )
+            )
+        return path
+    raise CatalogError(
+        damaged_cache_message(cache.root, "the combined table the manifest names is missing")
+    )
+
+
+def read_cached_table(cache_dir: Path | None = None) -> OfferTable:
+    """The ``cache`` keyword's rows, read and validated (``read_arrow``), provenance as written."""
+    for attempt in range(_READ_ATTEMPTS):
+        path = cached_catalog_path(cache_dir)
+        try:
+            return read_arrow(path)
+        except CatalogError:
+            if path.exists() or attempt == _READ_ATTEMPTS - 1:
+                raise  # damaged, not replaced by an update meanwhile
+    raise AssertionError("unreachable")
 
 
 def update_catalog(
@@ -160,12 +223,13 @@ def update_catalog(
     job = _UpdateJob(base, cache, policy, limits or ArchiveLimits(), version, Progress(progress))
     with cache.lock(f"planner catalog update from {redact_url(base)}"):
         cache.remove_partials()
-        results = job.run(names)
+        results, state = job.run(names)
     return UpdateReport(
         base_url=redact_url(base),
         cache_dir=cache.root,
         results=results,
-        table=cache.combined_table if cache.combined_table.is_file() else None,
+        table=cache.combined_path(state) if state is not None else None,
+        repairs=tuple(job.repairs),
     )
 
 
@@ -221,9 +285,14 @@ class _UpdateJob:
     version: str | None
     progress: Progress
     previous: dict[str, str | None] = field(default_factory=dict)
+    repairs: list[str] = field(default_factory=list)
 
-    def run(self, providers: Sequence[str]) -> tuple[ProviderUpdate, ...]:
-        self.previous = {name: self.cache.current_version(name) for name in providers}
+    def run(self, providers: Sequence[str]) -> tuple[tuple[ProviderUpdate, ...], CacheState | None]:
+        """The results per provider, and the state the cache is left in (None: nothing cached)."""
+        state, intact = _inspect(self.cache, self.repairs)
+        if state is not None:  # what a killed or failed update left (it may fill the disk)
+            self.cache.collect_garbage(state)
+        self.previous = {name: intact.get(name) for name in providers}
         with self.cache.staging_dir() as staging:
             workers = min(_MAX_PARALLEL_DOWNLOADS, len(providers))
             with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -233,11 +302,29 @@ class _UpdateJob:
             if self.version is not None and failed:
                 outcomes = [self._withhold(outcome, failed) for outcome in outcomes]
             results = [self._publish(outcome) for outcome in outcomes]
-        if any(result.status == "downloaded" for result in results) or (
-            not self.cache.combined_table.exists() and self.cache.current_providers()
-        ):
-            _rebuild_combined_table(self.cache)
-        return tuple(results)
+        versions = dict(intact)
+        versions.update(
+            {r.provider: r.version for r in results if r.status == "downloaded" and r.version}
+        )
+        dropped = sorted(set(state.versions if state else {}) - set(versions))
+        self.repairs.extend(
+            f"provider {name}: dropped from the cache (its files are damaged); "
+            f"`planner catalog update --provider {name}` downloads it again"
+            for name in dropped
+        )
+        if versions and (state is None or self.repairs or versions != state.versions):
+            try:
+                state = _publish_state(self.cache, versions)
+            except (OSError, CatalogError) as error:
+                if state is not None:  # the version directories just added: named by nothing
+                    self.cache.collect_garbage(state)
+                what = "write" if isinstance(error, OSError) else "rebuild"
+                reason = (error.strerror if isinstance(error, OSError) else None) or error
+                raise CatalogError(
+                    f"{self.cache.root}: cannot {what} the catalog cache: {reason}; "
+                    "the cache still holds what it held before this update"
+                ) from error
+        return tuple(results), state
 
     def _fetch(self, provider: str, staging: Path) -> _Staged | ProviderUpdate:
         # Lazy for start-up time (see update_catalog).
@@ -271,7 +358,7 @@ class _UpdateJob:
         except CatalogError as error:
             return _failure(provider, version, previous, url, str(error))
         except OSError as error:
-            return _failure(provider, version, previous, url, f"cannot write the cache: {error}")
+            return _failure(provider, version, previous, url, _write_failure(self.cache, error))
 
     def _check_and_stage(self, provider: str, version: str, url: str, csv_path: Path) -> _Staged:
         """``url``: the redacted URL, as messages, provenance and ``source.json`` record it."""
@@ -296,7 +383,7 @@ class _UpdateJob:
             "url": url,
             "as_of": as_of_from_version(version),
             "downloaded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "sha256": _sha256(csv_path),
+            "sha256": sha256_of(csv_path),
             "rows": rows,
             "dropped": len(issues),
         }
@@ -329,12 +416,9 @@ class _UpdateJob:
         url = f"{self.base_url}/{provider}/{version}/catalog.zip"
         try:
             self.cache.publish_version(provider, version, outcome.directory)
-            self.cache.set_current(provider, version)
         except OSError as error:
-            return _failure(
-                provider, version, self.previous[provider], url, f"cannot write the cache: {error}"
-            )
-        self.cache.prune(provider)
+            reason = _write_failure(self.cache, error)
+            return _failure(provider, version, self.previous[provider], url, reason)
         return ProviderUpdate(
             provider,
             "downloaded",
@@ -392,25 +476,73 @@ def _shown_as(path: Path, display: str) -> Iterator[None]:
         raise CatalogError(str(error).replace(str(path), display)) from error
 
 
-def _rebuild_combined_table(cache: CatalogCache) -> None:
-    """Write ``current.arrow`` from every provider's current table (atomically, last)."""
-    current = cache.current_providers()
-    if not current:
-        return
-    tables = [read_arrow(cache.table_path(p, version)) for p, version in current.items()]
+def _write_failure(cache: CatalogCache, error: OSError) -> str:
+    """A write error (a full disk, a quota) in words: what could not be written, and why."""
+    return f"cannot write the cache in {cache.root}: {error.strerror or error}"
+
+
+def _inspect(cache: CatalogCache, repairs: list[str]) -> tuple[CacheState | None, dict[str, str]]:
+    """The published state, and provider -> version of the providers whose files are intact.
+
+    Every file the manifest names is checked against its checksum; what does not match is
+    noted in ``repairs`` (the update then downloads or rebuilds it).
+    """
+    try:
+        state = cache.read_state()
+    except CatalogError as error:
+        repairs.append(f"{error}: rebuilt from the published catalog")
+        return None, {}
+    if state is None:
+        return None, cache.legacy_versions()  # a cache written before the manifest
+    intact: dict[str, str] = {}
+    for provider, entry in state.providers.items():
+        if _matches(cache.table_path(provider, entry.version), entry.table_sha256):
+            intact[provider] = entry.version
+        else:
+            repairs.append(
+                f"provider {provider}: the cached version {entry.version} is damaged or missing"
+            )
+    if not _matches(cache.combined_path(state), state.table_sha256):
+        repairs.append(
+            f"{cache.combined_path(state)}: damaged or missing; rebuilt from the provider tables"
+        )
+    return state, intact
+
+
+def _matches(path: Path, sha256: str) -> bool:
+    try:
+        return sha256_of(path) == sha256
+    except OSError:
+        return False
+
+
+def _publish_state(cache: CatalogCache, versions: dict[str, str]) -> CacheState | None:
+    """Build the combined table of ``versions`` under a new name, then publish the manifest that
+    names it (one atomic step), then delete what no manifest names. None: nothing to publish."""
+    if not versions:
+        return None
+    providers: dict[str, ProviderState] = {}
+    tables = []
+    for provider, version in sorted(versions.items()):
+        path = cache.table_path(provider, version)
+        providers[provider] = ProviderState(version, sha256_of(path))
+        tables.append(read_arrow(path))
     # Sorted by price (stable: providers in name order, then file order), each provider's
     # provenance, issues and warnings carried over.
     combined = assemble(
         [LoadedSource(sources=table.sources, prebuilt=table) for table in tables], strict=False
     )
-    staged = cache.catalogs_dir / f".partial-{cache.combined_table.name}"
-    try:
-        write_arrow(combined, staged)
-        publish_file(staged, cache.combined_table)
-    except OSError as error:
-        raise CatalogError(f"{cache.combined_table}: cannot write: {error}") from error
-    finally:
-        staged.unlink(missing_ok=True)
+    with cache.staging_dir() as staging:
+        staged = write_arrow(combined, staging / "combined.arrow")
+        fsync_file(staged)
+        digest = sha256_of(staged)
+        size = staged.stat().st_size
+        target = cache.catalogs_dir / combined_table_name(digest)
+        publish_file(staged, target)
+    state = CacheState(target.name, size, digest, providers)
+    cache.write_state(state)
+    cache.collect_garbage(state)
+    return state
 
 
 def _recorded_rows(cache: CatalogCache, provider: str, version: str) -> int | None:
@@ -513,11 +645,3 @@ def _check_providers(providers: Sequence[str]) -> list[str]:
     if not names:
         raise InputError("no provider to update")
     return names
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -27,6 +27,16 @@ import pyarrow.ipc as pa_ipc
 
 from planner.catalog.columns import COLUMNS, ROW_ID
 from planner.catalog.provenance import CatalogSource, RowIssue
+from planner.catalog.row_rules import (
+    ALLOWED_VALUES,
+    NULLABLE_TEXT,
+    QUANTITY_COLUMNS,
+    QUANTITY_MAXIMA,
+    REQUIRED_TEXT,
+    UNKNOWN_ALLOWED,
+    number_defects,
+    quantities_valid,
+)
 from planner.errors import CatalogError
 
 if TYPE_CHECKING:
@@ -401,7 +411,70 @@ def read_arrow(path: str | os.PathLike[str]) -> OfferTable:
         table = pa.Table.from_arrays(
             [column.combine_chunks() for column in table.columns], schema=table.schema
         )
+    # A file written by write_arrow holds only rows a loader accepted, in order: anything else
+    # was damaged or tampered with, and would be planned with ("$nan", "-$1.00", a cheaper row
+    # after a dearer one).
+    problems = _row_problems(table)
+    if problems:
+        raise CatalogError(f"{source}: a damaged planner catalog cache: {'; '.join(problems)}")
     return OfferTable(table, sources, issues, warnings)
+
+
+def _row_problems(table: pa.Table) -> list[str]:
+    """The row rules (``row_rules``) the stored rows break, and the table's own invariants
+    (ascending price, ``row_id`` the position). A few reductions per column over the Arrow
+    buffers (a few ms per million rows); the rows and reasons are worked out only for a bad file."""
+    problems = []
+    for name in QUANTITY_COLUMNS:
+        chunk = table.column(name).chunk(0)
+        unknown_allowed = name in UNKNOWN_ALLOWED
+        # The buffer as stored: a null's slot holds any value, so the fast test may fail on
+        # one (then the exact test below decides) but never passes a bad stated value.
+        stored, _ = _primitive(chunk)
+        maximum = QUANTITY_MAXIMA[name]
+        if (unknown_allowed or not chunk.null_count) and quantities_valid(
+            stored, unknown_allowed=unknown_allowed, maximum=maximum
+        ):
+            continue
+        values = _numpy_values(chunk)  # nulls as NaN
+        stated = ~np.isnan(values) if unknown_allowed else True
+        for reason, bad in number_defects(name, values, maximum):
+            rows = np.flatnonzero(bad & stated)
+            if len(rows):
+                problems.append(f"{reason} in {len(rows):,} rows (first: row {rows[0]})")
+    if not problems:  # an order of valid prices
+        price, _ = _primitive(table.column("price").chunk(0))
+        descents = np.flatnonzero(price[1:] < price[:-1])
+        if len(descents):
+            problems.append(f"rows are not in ascending price order (first: row {descents[0] + 1})")
+    row_id, _ = _primitive(table.column(ROW_ID).chunk(0))
+    if not np.array_equal(row_id, np.arange(len(row_id))):
+        problems.append(f"{ROW_ID} is not each row's position")
+    for name in (*REQUIRED_TEXT, *NULLABLE_TEXT):
+        chunk = table.column(name).chunk(0)
+        if name in REQUIRED_TEXT and chunk.null_count:
+            problems.append(f"{name} is missing in {chunk.null_count:,} rows")
+        if name in REQUIRED_TEXT and _holds_empty_string(chunk.dictionary):
+            problems.append(f"{name} is empty in some rows")
+        allowed = ALLOWED_VALUES.get(name)
+        if allowed is not None:
+            unknown = sorted({str(v) for v in chunk.dictionary.to_pylist()} - set(allowed))
+            if unknown:
+                shown = ", ".join(repr(value[:40]) for value in unknown[:5])
+                problems.append(f"{name} holds unknown value(s) {shown}")
+    return problems
+
+
+def _holds_empty_string(strings: pa.Array) -> bool:
+    """Whether a (large) string array has an empty value, from its offsets (no Python strings)."""
+    if len(strings) == 0:
+        return False
+    dtype = np.int64 if pa.types.is_large_string(strings.type) else np.int32
+    offsets = np.frombuffer(
+        strings.buffers()[1], dtype=dtype, count=strings.offset + len(strings) + 1
+    )
+    lengths = np.diff(offsets[strings.offset :])
+    return bool((lengths == 0).any())
 
 
 def _has_missing_values(column: pa.ChunkedArray) -> bool:

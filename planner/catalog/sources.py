@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from planner.catalog.bundled import BUNDLED, snapshot_dir
-from planner.catalog.download import cached_catalog_path, fetch_source
+from planner.catalog.download import fetch_source, read_cached_table
 from planner.catalog.loaders.local import load_path
 from planner.catalog.loaders.part import LoadedSource
 from planner.catalog.urls import redact_url, require_http_url, url_of
@@ -31,7 +31,9 @@ def load_source(source: str | os.PathLike[str], *, cache_dir: Path | None = None
             raise CatalogError(f"the bundled catalog snapshot is missing ({directory})")
         return load_path(directory, location=BUNDLED)
     if text == CACHE:
-        return load_path(cached_catalog_path(cache_dir), location=CACHE)
+        # Always an Arrow file: read as one (never guessed from bytes a damage could change).
+        offers = read_cached_table(cache_dir)
+        return LoadedSource(sources=offers.sources, prebuilt=offers)
     url = url_of(text)  # " http://…" too: the HTTP library would request it
     if url is not None:
         url = require_http_url(url, "catalog source")

@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING
 
 from planner.catalog.columns import OFFLINE_PROVIDERS
 from planner.catalog.describe import CatalogSummary, catalog_stats, describe_catalog
+from planner.catalog.formats import EXPORT_FORMATS, format_for_path
 from planner.cli import arguments
 from planner.errors import CatalogError, InputError
 from planner.render.catalog import render_show, render_stats, render_update
 
 if TYPE_CHECKING:
     from planner.catalog.table import Catalog
-
-_EXPORT_FORMATS = ("gpuhunt-zip", "gpuhunt-dir", "arrow")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -116,7 +115,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     convert.add_argument("--output", "-o", required=True, metavar="FILE", type=Path)
     convert.add_argument(
         "--to",
-        choices=_EXPORT_FORMATS,
+        choices=EXPORT_FORMATS,
         help="output format (default: from the output name: .zip, .arrow/.feather, else a directory)",
     )
     _add_cache_dir(convert)
@@ -154,6 +153,8 @@ def _update(args: argparse.Namespace) -> int:
         retries=args.retries,
         deadline=args.deadline,
     )
+    for repair in report.repairs:
+        print(f"warning: repaired the cache: {repair}", file=sys.stderr)
     for result in report.results:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -162,6 +163,7 @@ def _update(args: argparse.Namespace) -> int:
             "base_url": report.base_url,
             "cache_dir": str(report.cache_dir),
             "table": str(report.table) if report.table else None,
+            "repairs": list(report.repairs),
             "providers": [
                 {
                     "provider": r.provider,
@@ -185,14 +187,11 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from planner.catalog.export import export_catalog, format_for_path
+    from planner.catalog.export import check_output, export_catalog
 
     output: Path = args.output
     to: str = args.to or format_for_path(output)
-    if to == "gpuhunt-dir" and output.exists() and not output.is_dir():
-        raise InputError(f"{output}: exists and is not a directory (needed for --to gpuhunt-dir)")
-    if to != "gpuhunt-dir" and output.is_dir():
-        raise InputError(f"{output}: is a directory (--to {to} writes a file)")
+    check_output(output, to)  # before the catalog is loaded; export_catalog checks again
     catalog = _load([args.source], args.cache_dir)
     if len(catalog) == 0:
         from planner.catalog.urls import redact_url

@@ -14,7 +14,18 @@ PACKAGE = Path(planner.catalog.__file__).parent
 # Bottom to top; a module may import its own layer and the ones below (the cycle test covers
 # imports within a layer).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("columns", "provenance", "urls", "bundled", "archive", "cache", "transfer", "gpus"),
+    (
+        "columns",
+        "formats",
+        "row_rules",
+        "provenance",
+        "urls",
+        "bundled",
+        "archive",
+        "cache",
+        "transfer",
+        "gpus",
+    ),
     ("offer_table",),
     (
         "loaders",

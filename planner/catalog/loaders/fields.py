@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from planner.catalog.provenance import RowIssue
+from planner.catalog.row_rules import MAX_COUNT, number_defects, too_large
 
 # Python's int() and float() literal syntax (underscores between digits, surrounding spaces).
 _DIGITS = r"\d+(?:_\d+)*"
@@ -31,15 +32,6 @@ NON_FINITE_SYNTAX = r"(?i)^\s*[+-]?(?:inf|infinity|nan)\s*$"
 _MAX_INT_CHARS = 18
 
 Text: TypeAlias = pa.ChunkedArray | pa.Array
-
-# The largest plausible value of each catalog quantity (the one home of these limits; far above
-# any real offer, far below where arithmetic on them overflows or loses meaning).
-MAX_PRICE_PER_HOUR = 1e6  # dollars; the dearest cloud machines cost hundreds
-MAX_MEMORY_GB = 1e6  # a petabyte of RAM; the largest machines have tens of TB
-MAX_GPU_MEMORY_GB = 1e5  # per GPU; today's largest hold a few hundred GB
-MAX_DISK_GB = 1e9  # an exabyte
-# Counts (vCPUs, GPUs) are bounded by int32, the column type: they do not overflow in conversions.
-MAX_COUNT = int(np.iinfo(np.int32).max)
 
 
 def as_numpy_bool(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -123,16 +115,11 @@ def parse_integer(
     else:
         too_long = np.zeros(len(values), dtype=bool)
         castable = ~empty
-    defects.mark(column, f"{column} is negative", castable & (values < 0), text)
-    defects.mark(
-        column, too_large(column, maximum), too_long | (castable & (values > maximum)), text
-    )
+    for reason, bad in number_defects(column, values, maximum):
+        defects.mark(column, reason, castable & bad, text)
+    # A literal too long for int64 was never cast: too large whatever it says.
+    defects.mark(column, too_large(column), too_long, text)
     return np.where(castable & (values >= 0) & (values <= maximum), values, 0).astype(np.int32)
-
-
-def too_large(column: str, maximum: float) -> str:
-    """The reason for a value over ``maximum`` (docs/catalog-format.md §2 lists the limits)."""
-    return f"{column} is too large"
 
 
 def parse_float(
@@ -156,14 +143,12 @@ def parse_float(
         parsed = syntax_ok | non_finite_word
     else:
         parsed = ~empty
-    # "inf", "nan" and overflowing literals ("1e400") are valid syntax, not valid quantities.
-    finite = np.isfinite(values)
-    defects.mark(column, f"{column} is not finite", parsed & ~finite, text)
-    defects.mark(column, f"{column} is negative", parsed & (values < 0), text)
-    over = np.zeros(len(values), dtype=bool)
-    over[finite] = values[finite] > maximum
-    defects.mark(column, too_large(column, maximum), parsed & over, text)
-    return np.where(parsed & finite & (values >= 0) & ~over, values, np.nan)
+    defective = np.zeros(len(values), dtype=bool)
+    for reason, bad in number_defects(column, values, maximum):
+        defects.mark(column, reason, parsed & bad, text)
+        defective |= bad
+    # Defective rows hold NaN, so no arithmetic on the values left overflows.
+    return np.where(parsed & ~defective, values, np.nan)
 
 
 def _cleaned(text: Text) -> Text:

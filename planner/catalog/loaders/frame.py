@@ -8,8 +8,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from planner.catalog.columns import CPU_ARCHS, GPU_VENDORS
 from planner.catalog.offer_table import ARROW_TYPES
+from planner.catalog.row_rules import (
+    ALLOWED_VALUES,
+    QUANTITY_COLUMNS,
+    REQUIRED_TEXT,
+    UNKNOWN_ALLOWED,
+    number_defects,
+)
 from planner.errors import CatalogError, Problem
 
 _REQUIRED_FRAME_COLUMNS = (
@@ -70,19 +76,25 @@ def table_from_frame(frame: pd.DataFrame) -> pa.Table:
 
 
 def _value_problems(table: pa.Table) -> list[Problem]:
+    """The row rules (``row_rules``) the frame breaks, one problem per column."""
     problems = []
-    for name in ("provider", "instance_type", "region", "cpu_arch"):
+    for name in REQUIRED_TEXT:
         if table.column(name).null_count:
             problems.append(Problem(f"{name} has missing values", path=name))
-    price = np.asarray(table.column("price").to_numpy(zero_copy_only=False), dtype=float)
-    if not np.all(np.isfinite(price)) or np.any(price < 0):
-        problems.append(Problem("price must be a finite number >= 0 in every row", path="price"))
-    for name in ("cpu", "gpu_count"):
-        if table.column(name).null_count or np.any(np.asarray(table.column(name)) < 0):
-            problems.append(Problem(f"{name} must be an integer >= 0 in every row", path=name))
-    for name, allowed in (("gpu_vendor", GPU_VENDORS), ("cpu_arch", CPU_ARCHS)):
-        values = {value for value in table.column(name).unique().to_pylist() if value is not None}
-        unknown = sorted(values - set(allowed))
+    for name in QUANTITY_COLUMNS:
+        column = table.column(name)
+        values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=float)
+        stated = ~np.isnan(values) if name in UNKNOWN_ALLOWED else np.ones(len(values), bool)
+        broken = column.null_count and name not in UNKNOWN_ALLOWED
+        if broken or any((bad & stated).any() for _, bad in number_defects(name, values)):
+            kind = "a finite number" if pa.types.is_floating(column.type) else "an integer"
+            unstated = " (or NaN: not stated)" if name in UNKNOWN_ALLOWED else ""
+            problems.append(
+                Problem(f"{name} must be {kind} >= 0 in every row{unstated}", path=name)
+            )
+    for name, allowed in ALLOWED_VALUES.items():
+        present = {value for value in table.column(name).unique().to_pylist() if value is not None}
+        unknown = sorted(present - set(allowed))
         if unknown:
             problems.append(
                 Problem(

@@ -21,10 +21,6 @@ from planner.catalog.columns import CPU_ARCHS, GPU_VENDORS, GPUHUNT_FIELDS
 from planner.catalog.loaders.csvread import TextTable, read_text_table
 from planner.catalog.loaders.detect import csv_files_of
 from planner.catalog.loaders.fields import (
-    MAX_DISK_GB,
-    MAX_GPU_MEMORY_GB,
-    MAX_MEMORY_GB,
-    MAX_PRICE_PER_HOUR,
     RowDefects,
     as_numpy_bool,
     is_empty,
@@ -35,6 +31,12 @@ from planner.catalog.loaders.fields import (
 )
 from planner.catalog.loaders.json_objects import check_json_objects, too_deeply_nested
 from planner.catalog.loaders.part import Part, build_table, float_with_nulls, repeated
+from planner.catalog.row_rules import (
+    MAX_DISK_GB,
+    MAX_GPU_MEMORY_GB,
+    MAX_MEMORY_GB,
+    MAX_PRICE_PER_HOUR,
+)
 from planner.errors import CatalogError
 
 # Columns gpuhunt cannot build a row without (storage.item_from_row's required fields).

@@ -23,18 +23,15 @@ import pyarrow.compute as pc
 from planner.catalog.columns import GPU_VENDORS, OFFLINE_PROVIDERS, ONLINE_PROVIDERS
 from planner.catalog.gpus import MEMORY_SNAP_TOLERANCE, SUPERCHIP_PATTERN, GpuTable
 from planner.catalog.loaders.csvread import TextTable, read_text_table
-from planner.catalog.loaders.fields import (
+from planner.catalog.loaders.fields import RowDefects, as_numpy_bool, is_empty, parse_float
+from planner.catalog.loaders.part import Part, build_table, float_with_nulls, repeated
+from planner.catalog.row_rules import (
     MAX_COUNT,
     MAX_GPU_MEMORY_GB,
     MAX_MEMORY_GB,
     MAX_PRICE_PER_HOUR,
-    RowDefects,
-    as_numpy_bool,
-    is_empty,
-    parse_float,
     too_large,
 )
-from planner.catalog.loaders.part import Part, build_table, float_with_nulls, repeated
 from planner.errors import CatalogError
 
 REQUIRED_COLUMNS = (
@@ -147,7 +144,7 @@ def _rows_of(text: TextTable, provider: str, gpus: GpuTable) -> Part:
     over[np.isfinite(memories)] = memories[np.isfinite(memories)] > MAX_GPU_MEMORY_GB
     defects.mark(
         "GpuInfo",
-        too_large("GPU memory (GpuInfo)", MAX_GPU_MEMORY_GB),
+        too_large("GPU memory (GpuInfo)"),
         has_gpu & (insane_mib | over),
         gpu_info,
     )
