@@ -115,6 +115,10 @@ TAMPERS: dict[str, tuple[Change, str]] = {
     "negative disk": (_numbers("disk_gb", _set(3, -1.0)), "disk_gb is negative"),
     "negative cpu": (_numbers("cpu", _set(1, -8)), "cpu is negative"),
     "negative gpu count": (_numbers("gpu_count", _set(4, -8)), "gpu_count is negative"),
+    # Beyond the loaders' maxima (catalog/row_rules.py): refused in a cache as in a CSV.
+    "absurd price": (_numbers("price", _set(4, 1e7)), "price is too large"),
+    "absurd memory": (_numbers("memory_gb", _set(2, 1.7e308)), "memory_gb is too large"),
+    "absurd GPU memory": (_numbers("gpu_memory_gb", _set(2, 1e6)), "gpu_memory_gb is too large"),
     "shuffled row ids": (_numbers("row_id", _swap_first_two), "row_id is not each row's position"),
     "unknown vendor": (_strings("gpu_vendor", ["evil"]), "gpu_vendor holds unknown value"),
     "unknown arch": (_strings("cpu_arch", ["sparc"]), "cpu_arch holds unknown value"),
