@@ -4,7 +4,7 @@ Every parser takes the value as YAML produced it and either returns a plain Pyth
 ``ValueError`` with a message saying what was expected; the pydantic models turn that into a
 validation error located at the field. Nothing here knows about pydantic or files.
 
-Grammar rules follow docs of the format (seed page) and, where it is silent, dstack 0.22.5; see
+Grammar rules follow dstack's reference page of the format and, where it is silent, dstack 0.22.5; see
 docs/configuration.md §2–§5. Deliberate departures are stated where they occur.
 """
 

@@ -1,6 +1,6 @@
 """The pydantic v2 models of a dstack ``service`` configuration, as written by the user.
 
-The format is the one of the reference page (dstack ~0.18.3x, "the seed"); where the seed is silent
+The format is the one of the reference page (dstack ~0.18.3x); where it is silent
 the behaviour of dstack 0.22.5 is followed (see docs/configuration.md). Every model
 forbids unknown keys. Keys that exist only in dstack 0.22 are rejected with a message saying so.
 
@@ -709,7 +709,7 @@ def _to_max_price(value: Any) -> Any:
     return value
 
 
-# dstack 0.22.5's BackendType values (the seed names no list; `local` of 0.18 is gone).
+# dstack 0.22.5's BackendType values (the reference page names no list; `local` of 0.18 is gone).
 # Literal[tuple] expands to the tuple's values at run time; mypy cannot follow it.
 Backend = Literal[DSTACK_BACKENDS]  # type: ignore[valid-type]
 
@@ -725,11 +725,11 @@ NEWER_KEYS = frozenset(
 
 
 class ServiceConfiguration(_Model):
-    """A dstack ``type: service`` configuration (the seed's format, dstack ~0.18.3x).
+    """A dstack ``type: service`` configuration (the reference page's format, dstack ~0.18.3x).
 
-    Choices where the seed leaves room: ``working_dir`` follows the seed (relative to the repository
+    Choices where the reference page leaves room: ``working_dir`` follows it (relative to the repository
     directory ``/workflow`` and inside it, default ``.``) and also accepts an absolute path, as dstack
-    0.22.5 requires; ``nvcc`` together with ``image`` is an error, as the seed documents it.
+    0.22.5 requires; ``nvcc`` together with ``image`` is an error, as the reference page documents it.
     """
 
     model_config = ConfigDict(

@@ -34,7 +34,7 @@ from planner.config.normalized import (
 ALL_RETRY_EVENTS: tuple[RetryEvent, ...] = ("no-capacity", "interruption", "error")
 DEFAULT_RETRY_SECONDS = 3600
 DEFAULT_IDLE_SECONDS = 300
-DEFAULT_SCALING_WINDOW_SECONDS = 60  # dstack 0.22.5; the seed has no window
+DEFAULT_SCALING_WINDOW_SECONDS = 60  # dstack 0.22.5; the reference page has no window
 
 
 def normalize(configuration: ServiceConfiguration) -> NormalizedService:
@@ -176,5 +176,5 @@ REPOSITORY_DIR = "/workflow"
 
 
 def _working_dir(working_dir: str | None) -> str:
-    """The seed's rule: relative to the repository directory /workflow, default "."."""
+    """The reference page's rule: relative to the repository directory /workflow, default "."."""
     return posixpath.normpath(posixpath.join(REPOSITORY_DIR, working_dir or "."))
