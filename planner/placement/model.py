@@ -316,11 +316,11 @@ def _prune(
 ) -> np.ndarray:
     """Indices of the pools the model needs (see the module docstring for why this is exact)."""
     candidates = np.flatnonzero(bounds > 0)
-    if candidates.size <= small_model or (spec.spread_every and spec.max_per_domain is not None):
-        # The exchange argument below covers spreads over spot domains only; a spread over every
-        # replica of a domain (mixing on-demand, reserved and spot) keeps every candidate pool.
+    if candidates.size <= small_model:
         return candidates
     spot = arrays.spot[candidates]
+    # The pools a spread limits: spot ones, or every one when the spread counts every replica.
+    spread = spot | spec.spread_every
     frame = pd.DataFrame(
         {
             "index": candidates,
@@ -328,10 +328,10 @@ def _prune(
             "key": arrays.key_rank[candidates],
             "capacity_type": arrays.capacity_type[candidates],
             "rate": arrays.survival_units[candidates],
-            "domain": np.where(spot, arrays.domain[candidates], -1 - candidates),
+            "domain": np.where(spread, arrays.domain[candidates], -1 - candidates),
             "bound": bounds[candidates],
             "limit": np.where(
-                spot & (spec.max_per_domain is not None),
+                spread & (spec.max_per_domain is not None),
                 spec.max_per_domain if spec.max_per_domain is not None else total_max,
                 total_max,
             ),
@@ -351,6 +351,21 @@ def _prune(
         reached = gain.groupby(classes, sort=False).cumsum()
         return (reached - gain).to_numpy()
 
+    if spec.spread_every and spec.max_per_domain is not None:
+        spot_rows = (frame["capacity_type"] == "spot").to_numpy()
+        spot_points, other_points = _every_replica_requirements(arrays, spec, total_max, candidates)
+        across = np.zeros(len(frame), dtype=bool)
+        for cap, required in spot_points:
+            across |= spot_rows & (reached_before(cap) < required)
+        for cap, required in other_points:
+            across |= ~spot_rows & (reached_before(cap) < required)
+        # Within a domain, a class never holds more than k replicas: past the cheapest pools
+        # that can take k, a replica moves to a cheaper pool of its own domain (no domain count
+        # changes), so those pools are never needed, even where ``across`` cannot prune.
+        within = (before < frame["limit"]).to_numpy()
+        keep = within & across
+        keep |= frame["capacity_type"].isin(["reserved", "existing"]).to_numpy()
+        return np.sort(frame.loc[keep, "index"].to_numpy(dtype=np.int64))
     # A class never holds more replicas than its own bound (see ``class_bound``).
     class_limit = class_bound(spec, frame["rate"].to_numpy(dtype=np.int64), total_max)
     keep = reached_before(frame["limit"]) < class_limit
@@ -362,6 +377,39 @@ def _prune(
         keep = np.where((frame["capacity_type"] == "spot").to_numpy(), spot_keep, keep)
     keep |= frame["capacity_type"].isin(["reserved", "existing"]).to_numpy()
     return np.sort(frame.loc[keep, "index"].to_numpy(dtype=np.int64))
+
+
+def _every_replica_requirements(
+    arrays: PoolArrays, spec: ModelSpec, total_max: int, candidates: np.ndarray
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """What the kept pools of each class must cover when the spread counts every replica of a
+    domain (``spread_every``): (C, R) pairs for spot classes and for the others, meaning
+    f(C) = Σ over the class's kept domains of min(capacity, C) ≥ R.
+
+    Why: let an optimal plan of T replicas use a pruned pool Q of class c. Moving one replica of
+    Q to a kept pool P of c (cheaper or equal, same survival) keeps every constraint unless P is
+    full or P's domain holds ≥ C replicas of any class: C = k (the spread) for a class that is not
+    spot, and C = min(k, T − N) for a spot class under wave survival (a domain at the wave limit
+    holds ≥ T − N spot replicas). If no move is possible, every kept domain holds ≥ min(its
+    capacity, C) replicas, domains are disjoint, and so T ≥ f(C): f(C) ≥ T + 1 rules it out.
+    With C = T − N that is f(C) ≥ N + C + 1 for C in 1..min(k, T_max − N), checked at the ends
+    (f is concave, the bound linear); otherwise C = k and f(k) ≥ T_max + 1.
+    """
+    k = spec.max_per_domain
+    assert k is not None
+    n = spec.replicas
+    everything = [(k, total_max + 1)]
+    allowed = np.zeros(len(arrays), dtype=bool)
+    allowed[candidates] = True
+    if not wave_active(arrays, spec, allowed):
+        return everything, everything
+    spot_points: list[tuple[int, int]] = []
+    top = min(k, total_max - n)
+    if top >= 1:
+        spot_points += [(1, n + 2), (top, n + top + 1)]
+    if k < total_max - n:
+        spot_points.append((k, total_max + 1))
+    return spot_points, everything
 
 
 def _domain_requirements(

@@ -79,6 +79,8 @@ def test_pruning_keeps_the_optimal_cost(seed: int) -> None:
         on_demand_floor=rng.choice([0, 0, 3]),
         budget_hourly=None,
         wave_survival=rng.random() < 0.6,
+        # The spread counts every replica of a domain (an explicit --max-per-domain) or spot only.
+        spread_every=rng.random() < 0.5,
     )
     pruned = solve(
         arrays, spec, time_limit_seconds=20, num_workers=1, small_model=0, tie_break=False
