@@ -91,6 +91,9 @@ def test_a_catalogs_own_frame_round_trips_through_from_frame(loaded: Catalog) ->
         ({"cpu_arch": ["x86", "arm", "riscv"]}, "riscv"),
         ({"provider": ["aws", None, "gcp"]}, "provider"),
         ({"cpu": ["four", 8, 2]}, "cpu"),
+        # Beyond the maxima the CSV loaders and Arrow reads apply (catalog/row_rules.py).
+        ({"price": [1.0, 2.0, 1e12]}, "price must be at most 1e\\+06"),
+        ({"memory_gb": [8.0, 16.0, 1.7e308]}, "memory_gb must be at most"),
     ],
 )
 def test_from_frame_refuses_values_no_loader_would_produce(

@@ -12,9 +12,11 @@ from planner.catalog.offer_table import ARROW_TYPES
 from planner.catalog.row_rules import (
     ALLOWED_VALUES,
     QUANTITY_COLUMNS,
+    QUANTITY_MAXIMA,
     REQUIRED_TEXT,
     UNKNOWN_ALLOWED,
     number_defects,
+    too_large,
 )
 from planner.errors import CatalogError, Problem
 
@@ -86,12 +88,19 @@ def _value_problems(table: pa.Table) -> list[Problem]:
         values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=float)
         stated = ~np.isnan(values) if name in UNKNOWN_ALLOWED else np.ones(len(values), bool)
         broken = column.null_count and name not in UNKNOWN_ALLOWED
-        if broken or any((bad & stated).any() for _, bad in number_defects(name, values)):
+        maximum = QUANTITY_MAXIMA[name]
+        found = {
+            reason for reason, bad in number_defects(name, values, maximum) if (bad & stated).any()
+        }
+        over = too_large(name) in found
+        if broken or found - {too_large(name)}:
             kind = "a finite number" if pa.types.is_floating(column.type) else "an integer"
             unstated = " (or NaN: not stated)" if name in UNKNOWN_ALLOWED else ""
             problems.append(
                 Problem(f"{name} must be {kind} >= 0 in every row{unstated}", path=name)
             )
+        elif over:  # beyond the column's maximum, as the CSV loaders and Arrow reads refuse
+            problems.append(Problem(f"{name} must be at most {maximum:g} in every row", path=name))
     for name, allowed in ALLOWED_VALUES.items():
         present = {value for value in table.column(name).unique().to_pylist() if value is not None}
         unknown = sorted(present - set(allowed))
