@@ -221,18 +221,20 @@ def test_invalid_group_by(keys: str, message: str) -> None:
 
 
 def test_why_not_prices_keep_every_digit_the_table_shows() -> None:
-    """Was ``$3.67339`` for a $3.673385 offer and ``price ≤ $1.23457e+06`` for a bound."""
+    """Was ``$3.67339`` for a $3.673385 offer and ``price ≤ $123457`` for a bound (``%g``: six
+    digits, and an exponent from a million on: ``$1e+06`` for the dearest offer a catalog may hold,
+    row_rules.MAX_PRICE_PER_HOUR)."""
     catalog = make_catalog(
         [
             {"instance_type": "a", "price": 3.673385},
-            {"instance_type": "b", "price": 2_000_000.25},
+            {"instance_type": "b", "price": 999_999.25},
         ]
     )
-    offers = find_offers(Requirements(max_price=1_234_567.5, max_cpu=4), catalog)
+    offers = find_offers(Requirements(max_price=123_456.75, max_cpu=4), catalog)
     price = next(e for e in offers.exclusions if e.requirement == "price")
-    assert price.condition == "price ≤ $1234567.5"
+    assert price.condition == "price ≤ $123456.75"
     assert exclusion_sentence(price) == (
-        "price ≤ $1234567.5: excluded 1 offer; the cheapest was $2000000.25/h"
+        "price ≤ $123456.75: excluded 1 offer; the cheapest was $999999.25/h"
     )
     cpu = next(e for e in offers.exclusions if e.requirement == "cpu")
     assert exclusion_sentence(cpu) == (
