@@ -230,6 +230,43 @@ def requirements_from_config(config: LoadedConfig | NormalizedService) -> Requir
     )
 
 
+@dataclass(frozen=True)
+class GroupRequirements:
+    """One replica group of a service: the offers its replicas need and how many it runs.
+
+    A service written without replica groups is one group named ``None``. Groups are the unit the
+    planner places (docs/configuration.md, replica groups; docs/planning.md).
+    """
+
+    name: str | None  # None: the service has no replica groups
+    requirements: Requirements
+    min_replicas: int
+    max_replicas: int
+    spot_policy: str  # "spot" | "on-demand" | "auto"
+    scaling_metric: str | None = None  # "rps" when the group auto-scales
+    scaling_target: float | None = None  # requests per second one replica serves
+    fixed_count: bool = False  # a group with a router keeps its count (not resized by --rps)
+
+
+def group_requirements(config: LoadedConfig | NormalizedService) -> tuple[GroupRequirements, ...]:
+    """The service's replica groups, in the order written (one unnamed group when it has none)."""
+    from planner.config.normalized import NormalizedService  # lazy: see requirements_from_config
+
+    service = config if isinstance(config, NormalizedService) else config.normalized
+    scaling = service.scaling
+    return (
+        GroupRequirements(
+            name=None,
+            requirements=requirements_from_config(config),
+            min_replicas=service.replicas.min,
+            max_replicas=service.replicas.max,
+            spot_policy=service.spot_policy,
+            scaling_metric=scaling.metric if scaling is not None else None,
+            scaling_target=scaling.target if scaling is not None else None,
+        ),
+    )
+
+
 def _spot_filter(policy: str) -> bool | None:
     if policy == "spot":
         return True
