@@ -254,12 +254,16 @@ def group_requirements(config: LoadedConfig | NormalizedService) -> tuple[GroupR
 
     service = config if isinstance(config, NormalizedService) else config.normalized
     scaling = service.scaling
+    replicas = service.replicas
+    # The normalized view always sets both bounds; the checks keep the types honest.
+    if replicas.min is None or replicas.max is None:
+        raise ValueError("normalized replicas must have both bounds")
     return (
         GroupRequirements(
             name=None,
             requirements=requirements_from_config(config),
-            min_replicas=service.replicas.min,
-            max_replicas=service.replicas.max,
+            min_replicas=replicas.min,
+            max_replicas=replicas.max,
             spot_policy=service.spot_policy,
             scaling_metric=scaling.metric if scaling is not None else None,
             scaling_target=scaling.target if scaling is not None else None,
