@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "cache",
         "transfer",
         "gpus",
+        "locations",
     ),
     ("offer_table",),
     (
