@@ -117,7 +117,8 @@ def test_json_document(run_cli: RunCli, tmp_path: Path, catalog_dir: Path) -> No
         "availability_zones": None,
         "availability": "unknown",
     }
-    assert document["offers"][1]["disk_gb"] is None  # gcp states no disk
+    # gcp states no disk: dstack fits its configurable disk to the request (100 GB by default)
+    assert document["offers"][1]["disk_gb"] == 100.0
     assert len(document["catalog"]["sources"]) == 1
     assert "as_of" in document["catalog"]
     by_requirement = {item["requirement"]: item for item in document["exclusions"]}
@@ -349,8 +350,12 @@ def test_control_characters_in_catalog_strings_are_escaped_in_tables(
     assert shown.returncode == 0 and "\x1b" not in shown.stdout
     # Machine formats keep the value as the catalog has it.
     document = json.loads(
-        run_cli("offers", str(service), "--catalog", str(directory), "--format", "json").stdout
+        run_cli(
+            "offers", str(service), "--catalog", str(directory), "--format", "json", "--rows"
+        ).stdout
     )
     assert document["offers"][0]["instance_type"] == name
-    csv_out = run_cli("offers", str(service), "--catalog", str(directory), "--format", "csv").stdout
+    csv_out = run_cli(
+        "offers", str(service), "--catalog", str(directory), "--format", "csv", "--rows"
+    ).stdout
     assert next(csv.DictReader(io.StringIO(csv_out)))["instance_type"] == name
