@@ -365,6 +365,13 @@ def _assemble(catalog: Catalog, pieces: list[tuple[int, str, _Piece]]) -> Dstack
         "disk_min_gb": pa.array(joined("disk_min_gb", np.float64)[order], from_pandas=True),
         "disk_max_gb": pa.array(joined("disk_max_gb", np.float64)[order], from_pandas=True),
         "hidden": pa.array(joined("hidden", np.int8)[order]),
+        "dws": pa.array(
+            _lookup(
+                CatalogView(catalog).accepted_categories("provider_data", is_dws),
+                CatalogView(catalog).codes("provider_data")[source_rows],
+                missing=False,
+            )
+        ),
         "source_row": pa.array(source_rows),
         "backend_rank": pa.array(ranks[order]),
     }
