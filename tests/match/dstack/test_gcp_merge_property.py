@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from match_catalogs import make_catalog  # noqa: E402
+from match_catalogs import make_catalog
 
-from planner.config.dstack_settings import BackendSettings, DstackServerSettings  # noqa: E402
-from planner.match.dstack import find_dstack_offers  # noqa: E402
-from planner.requirements import Requirements  # noqa: E402
+from planner.config.dstack_settings import BackendSettings, DstackServerSettings
+from planner.match.dstack import find_dstack_offers
+from planner.requirements import Requirements
 
 GCP_ONLY = DstackServerSettings(backends=(BackendSettings(type="gcp"),))
 NEBIUS_ONLY = DstackServerSettings(backends=(BackendSettings(type="nebius"),))
