@@ -133,10 +133,13 @@ def why_not_text(offers: Offers) -> str:
             return "the catalog is empty"
         return "every offer matched"
     excluding.sort(key=lambda exclusion: -exclusion.only_this)
-    rows = len(offers.catalog)
-    lines = [
-        f"no offer matches all requirements ({rows} offer{'s' if rows != 1 else ''} in the catalog):"
-    ]
+    offered = getattr(offers, "offered", None)
+    if offered is not None:
+        where = f"{offered} dstack-level offer{'s' if offered != 1 else ''} from the catalog"
+    else:
+        rows = len(offers.catalog)
+        where = f"{rows} offer{'s' if rows != 1 else ''} in the catalog"
+    lines = [f"no offer matches all requirements ({where}):"]
     lines += [f"  {exclusion_sentence(exclusion)}" for exclusion in excluding]
     if offers.total == 0 and not any(exclusion.only_this for exclusion in excluding):
         if all(exclusion.excluded < len(offers.catalog) for exclusion in excluding):

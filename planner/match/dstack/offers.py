@@ -59,6 +59,11 @@ class DstackOffers(Offers):
         return frame.assign(disk_gb=self.disk_gb[self.index])
 
     @cached_property
+    def offered(self) -> int:
+        """How many offers the backends make of the catalog (before the request)."""
+        return int(np.count_nonzero(self.catalog.array("hidden") == SHOWN))
+
+    @cached_property
     def exclusions(self) -> tuple[Exclusion, ...]:
         return exclusions(self.requirements, CatalogView(self.catalog), self.rules)
 
