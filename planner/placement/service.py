@@ -83,7 +83,7 @@ def plan(
         notes.append(FleetMatched(matched=matched, idle=fleet.idle_count, busy=busy))
     if service.creation_policy == "reuse" and fleet is None:
         notes.append(ReuseWithoutFleet())
-    notes.extend(unmatched_rows(catalog, capacity, fleet))
+    notes.extend(unmatched_rows(catalog, capacity, fleet, offers.catalog))
     result = plan_offers(
         offers.frame,
         service,
