@@ -272,3 +272,22 @@ def test_plan_places_on_regions_with_their_zones(tmp_path: Path, catalog: planne
     )
     assert rows_plan.status == "infeasible"  # rows are zones: no row is in "europe-west4"
     assert not math.isnan(placement.hourly_price)
+
+
+def test_capacity_rows_may_name_a_gcp_region(tmp_path: Path, catalog: planner.Catalog) -> None:
+    capacity = tmp_path / "capacity.csv"
+    capacity.write_text(
+        "backend,region,instance_type,spot,capacity,interruption\n"
+        "gcp,europe-west4,g2-standard-4,false,1,\n"
+        "gcp,europe-west9,g2-standard-4,false,1,\n",
+        encoding="utf-8",
+    )
+    body = "resources:\n  gpu: L4\nregions: [europe-west4]\nbackends: [gcp]\n"
+    plan = planner.plan(
+        service(tmp_path, body),
+        catalog,
+        capacity=capacity,
+        options=planner.PlanOptions(explain=False),
+    )
+    flagged = [getattr(note, "value", None) for note in plan.notes]
+    assert "europe-west9" in flagged and "europe-west4" not in flagged
