@@ -328,7 +328,11 @@ def _rounded_up(price: float, units: int) -> float:
 
 
 def _assemble(catalog: Catalog, pieces: list[tuple[int, str, _Piece]]) -> DstackTable:
-    """One Arrow table of every backend's offers, in dstack's merge order."""
+    """One Arrow table of every backend's offers, in dstack's merge order.
+
+    The Arrow arrays are built from numpy buffers directly: ``pa.array`` on numpy data would
+    import pandas (~0.3 s), which ``planner offers`` on the bundled snapshot never needs.
+    """
 
     def joined(name: str, dtype: type | str) -> np.ndarray:
         arrays = [getattr(piece, name) for _, _, piece in pieces]
@@ -346,42 +350,101 @@ def _assemble(catalog: Catalog, pieces: list[tuple[int, str, _Piece]]) -> Dstack
     price = joined("price", np.float64)
     order = np.lexsort((source_rows, ranks, price))
     source_rows = source_rows[order]
-    table = catalog.arrow.take(pa.array(source_rows))
+    view = CatalogView(catalog)
+    dws = _lookup(
+        view.accepted_categories("provider_data", is_dws),
+        view.codes("provider_data")[source_rows],
+        missing=False,
+    )
     replaced = {
         "region": _dictionary(joined("region", object)[order]),
-        "price": pa.array(price[order]),
-        "memory_gb": pa.array(joined("memory_gb", np.float64)[order]),
-        "gpu_memory_gb": pa.array(joined("gpu_memory_gb", np.float64)[order], from_pandas=True),
-        "disk_gb": pa.array(joined("disk_gb", np.float64)[order], from_pandas=True),
-        "row_id": pa.array(np.arange(len(order), dtype=np.int64)),
+        "price": _numbers(price[order], pa.float64()),
+        "memory_gb": _numbers(joined("memory_gb", np.float64)[order], pa.float64()),
+        "gpu_memory_gb": _numbers(joined("gpu_memory_gb", np.float64)[order], pa.float64()),
+        "disk_gb": _numbers(joined("disk_gb", np.float64)[order], pa.float64()),
+        "row_id": _numbers(np.arange(len(order), dtype=np.int64), pa.int64()),
     }
-    columns = []
-    for name in table.column_names:
-        column = replaced.get(name)
-        columns.append(column if column is not None else table.column(name).combine_chunks())
+    names = catalog.arrow.column_names
+    columns = [
+        replaced[name] if name in replaced else _gathered(catalog, name, source_rows)
+        for name in names
+    ]
     extra = {
         "backend": _dictionary(backend_names[order]),
         "availability_zones": _dictionary(joined("zones", object)[order]),
-        "disk_min_gb": pa.array(joined("disk_min_gb", np.float64)[order], from_pandas=True),
-        "disk_max_gb": pa.array(joined("disk_max_gb", np.float64)[order], from_pandas=True),
-        "hidden": pa.array(joined("hidden", np.int8)[order]),
-        "dws": pa.array(
-            _lookup(
-                CatalogView(catalog).accepted_categories("provider_data", is_dws),
-                CatalogView(catalog).codes("provider_data")[source_rows],
-                missing=False,
-            )
-        ),
-        "source_row": pa.array(source_rows),
-        "backend_rank": pa.array(ranks[order]),
+        "disk_min_gb": _numbers(joined("disk_min_gb", np.float64)[order], pa.float64()),
+        "disk_max_gb": _numbers(joined("disk_max_gb", np.float64)[order], pa.float64()),
+        "hidden": _numbers(joined("hidden", np.int8)[order], pa.int8()),
+        "dws": _booleans(dws),
+        "source_row": _numbers(source_rows, pa.int64()),
+        "backend_rank": _numbers(ranks[order], pa.int32()),
     }
-    arrow = pa.Table.from_arrays([*columns, *extra.values()], names=[*table.column_names, *extra])
+    arrow = pa.Table.from_arrays([*columns, *extra.values()], names=[*names, *extra])
     return DstackTable(arrow, catalog.sources, catalog.issues, catalog.warnings)
+
+
+def _gathered(catalog: Catalog, name: str, rows: np.ndarray) -> pa.Array:
+    """A catalog column at ``rows`` (category codes keep their dictionary); no pyarrow.compute."""
+    chunk = catalog.arrow.column(name).chunk(0)
+    values = catalog.array(name)[rows]
+    if pa.types.is_dictionary(chunk.type):
+        return _coded(values, chunk.dictionary)
+    if pa.types.is_boolean(chunk.type):
+        return _booleans(values)
+    return _numbers(values, chunk.type)
+
+
+def _coded(codes: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
+    """Category codes (-1: null) over ``dictionary``."""
+    codes = np.ascontiguousarray(codes)
+    arrow_type = pa.from_numpy_dtype(codes.dtype)
+    missing = codes < 0
+    if missing.any():
+        indices = pa.Array.from_buffers(
+            arrow_type,
+            len(codes),
+            [_bitmap(~missing), pa.py_buffer(np.where(missing, 0, codes).astype(codes.dtype))],
+            int(missing.sum()),
+        )
+    else:
+        indices = pa.Array.from_buffers(arrow_type, len(codes), [None, pa.py_buffer(codes)])
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
+
+
+def _bitmap(bits: np.ndarray) -> pa.Buffer:
+    return pa.py_buffer(np.packbits(bits.astype(bool), bitorder="little"))
+
+
+def _numbers(values: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
+    """A numeric Arrow array of ``values`` (floats: NaN becomes null, as the catalog stores it)."""
+    values = np.ascontiguousarray(values)
+    nulls = np.isnan(values) if values.dtype.kind == "f" else None
+    if nulls is None or not nulls.any():
+        return pa.Array.from_buffers(arrow_type, len(values), [None, pa.py_buffer(values)])
+    return pa.Array.from_buffers(
+        arrow_type, len(values), [_bitmap(~nulls), pa.py_buffer(values)], int(nulls.sum())
+    )
+
+
+def _booleans(values: np.ndarray) -> pa.Array:
+    return pa.Array.from_buffers(pa.bool_(), len(values), [None, _bitmap(values)])
+
+
+def _string_array(items: list[str]) -> pa.Array:
+    data = [item.encode("utf-8") for item in items]
+    offsets = np.zeros(len(data) + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum([len(item) for item in data])
+    return pa.Array.from_buffers(
+        pa.string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))]
+    )
 
 
 def _dictionary(values: np.ndarray) -> pa.DictionaryArray:
     """Strings (None: null) as a dictionary array with pandas' code width."""
-    encoded = pa.array(values.tolist(), type=pa.string()).dictionary_encode()
-    size = len(encoded.dictionary)
-    index_type = pa.int8() if size < 127 else pa.int16() if size < 32767 else pa.int32()
-    return pa.DictionaryArray.from_arrays(encoded.indices.cast(index_type), encoded.dictionary)
+    missing = np.array([value is None for value in values], dtype=bool)
+    categories, codes = np.unique(values[~missing].astype(str), return_inverse=True)
+    size = len(categories)
+    code_type = np.int8 if size < 127 else np.int16 if size < 32767 else np.int32
+    indices = np.full(len(values), -1, dtype=code_type)
+    indices[~missing] = codes.reshape(-1)
+    return _coded(indices, _string_array([str(category) for category in categories]))
