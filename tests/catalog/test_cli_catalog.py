@@ -4,7 +4,6 @@ from __future__ import annotations
 
 # `planner offers --rows`: these tests are about the catalog's rows, not dstack's backend rules
 # (made-up rows are often no offer of any dstack backend).
-
 import json
 import subprocess
 import zipfile
