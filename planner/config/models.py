@@ -38,15 +38,21 @@ from planner.config.models_base import (
     CROSS_FIELD_ERROR,
     DurationField,
     PortText,
+    PythonField,
+    SpotPolicyName,
     _as_written,
     _Model,
-    _optional,
     _to_replicas,
     _unless_null,
     entry_errors,
     field_errors,
 )
-from planner.config.models_groups import ScalingSpec
+from planner.config.models_groups import (
+    ReplicaGroupSpec,
+    ScalingSpec,
+    group_problems,
+    written_groups,
+)
 from planner.config.models_resources import Resources
 from planner.config.normalized import IntRange
 from planner.errors import excerpt
@@ -275,8 +281,8 @@ RUN_NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 
 NEWER_KEYS = frozenset(
     {
-        "docker", "shell", "repos", "files", "priority", "strip_prefix", "probes", "rate_limits",
-        "groups", "stop_duration", "utilization_policy", "schedule", "fleets", "instances",
+        "shell", "repos", "files", "priority", "strip_prefix", "probes", "rate_limits",
+        "stop_duration", "utilization_policy", "schedule", "fleets", "instances",
         "tags", "availability_zones", "backend_options", "single_branch", "dstack",
     }
 )  # fmt: skip
@@ -306,6 +312,12 @@ class ServiceConfiguration(_Model):
                 },
                 {"not": {"required": ["image", "python"]}},
                 {"not": {"required": ["image", "nvcc"]}},
+                {
+                    "if": {"properties": {"docker": {"const": True}}, "required": ["docker"]},
+                    "then": {
+                        "not": {"anyOf": [{"required": [k]} for k in ("image", "python", "nvcc")]}
+                    },
+                },
             ],
             "dependentRequired": {"scaling": ["replicas"]},
         },
@@ -351,16 +363,28 @@ class ServiceConfiguration(_Model):
     )
     replicas: Annotated[
         IntRange | None,
-        BeforeValidator(_unless_null(_to_replicas)),
-        WithJsonSchema(_optional(_INT_RANGE_SCHEMA)),
+        BeforeValidator(
+            _unless_null(_to_replicas),
+            json_schema_input_type=Annotated[IntRange, WithJsonSchema(_INT_RANGE_SCHEMA)]
+            | list[ReplicaGroupSpec]
+            | None,
+        ),
     ] = Field(
         default=None,
         description="The number of replicas: a number (e.g. `2`) or a range (`0..4`, `1..8`; `..4` "
-        "means `0..4`; the maximum is required). If it's a range, `scaling` is required. Defaults to 1.",
+        "means `0..4`; the maximum is required). If it's a range, `scaling` is required. Defaults to 1. "
+        "A list is a list of replica groups (see `groups`).",
     )
     scaling: ScalingSpec | None = Field(
         default=None,
         description="The auto-scaling rules. Required if `replicas` is set to a range.",
+    )
+    groups: tuple[ReplicaGroupSpec, ...] | None = Field(
+        default=None,
+        description="The replica groups of a heterogeneous service (dstack 0.22.5), each with its "
+        "own count, scaling, resources and image. Mutually exclusive with `replicas` as a number; "
+        "`replicas` written as a list means the same. Top-level `scaling` and `commands` are then "
+        "not allowed.",
     )
     name: Annotated[
         str | None,
@@ -389,25 +413,18 @@ class ServiceConfiguration(_Model):
     registry_auth: RegistryAuthSpec | None = Field(
         default=None, description="Credentials for pulling a private Docker image."
     )
-    python: Annotated[
-        str | None,
-        BeforeValidator(_unless_null(grammar.parse_python_version)),
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    {"enum": list(grammar.PYTHON_VERSIONS)},
-                    {"type": "number"},
-                    {"type": "null"},
-                ]
-            }
-        ),
-    ] = Field(
+    python: PythonField = Field(
         default=None,
         description='The major version of Python (3.9 to 3.15; quote it: `"3.10"`). Mutually exclusive with `image`.',
     )
     nvcc: StrictBool | None = Field(
         default=None,
         description="Use image with NVIDIA CUDA Compiler (NVCC) included. Mutually exclusive with `image`.",
+    )
+    docker: StrictBool | None = Field(
+        default=None,
+        description="Use Docker inside the container (dstack's Docker-in-Docker image, run "
+        "privileged; dstack 0.22.5). Mutually exclusive with `image`, `python` and `nvcc`.",
     )
     env: Annotated[
         dict[str, str | None],
@@ -470,7 +487,7 @@ class ServiceConfiguration(_Model):
         description="The existing reservation to use for instance provisioning. Supports AWS Capacity "
         "Reservations and Capacity Blocks.",
     )
-    spot_policy: Literal["spot", "on-demand", "auto"] | None = Field(
+    spot_policy: SpotPolicyName | None = Field(
         default=None,
         description="The policy for provisioning spot or on-demand instances: `spot`, `on-demand`, or "
         "`auto`. Defaults to `on-demand`.",
@@ -531,12 +548,17 @@ class ServiceConfiguration(_Model):
         """
         if not isinstance(value, Mapping):
             return handler(value)
+        groups = written_groups(value)
+        data = dict(value)
+        if groups is not None and groups[0] == "replicas":
+            # `replicas:` written as a list is dstack 0.22.5's other spelling of `groups:`.
+            data["groups"] = data.pop("replicas")
         details = [
             InitErrorDetails(
                 type=PydanticCustomError(
                     "value_error",
-                    f"`{excerpt(key)}` exists only in newer dstack versions (0.19+); this planner "
-                    "implements the dstack 0.18 service format, which does not have it",
+                    f"`{excerpt(key)}` exists only in dstack releases newer than 0.22.5; this "
+                    "planner reads the dstack 0.22.5 service format, which does not have it",
                 ),
                 loc=(key,),
                 input=value[key],
@@ -548,21 +570,24 @@ class ServiceConfiguration(_Model):
             InitErrorDetails(
                 type=PydanticCustomError(CROSS_FIELD_ERROR, message), loc=loc, input=written
             )
-            for loc, message, written in cross_field_problems(value)
+            for loc, message, written in [*cross_field_problems(value), *group_problems(value)]
         )
-        if not details:
-            return handler(value)
+        if not details and (groups is None or groups[0] == "groups"):
+            return handler(data)
         try:
-            handler({key: item for key, item in value.items() if key not in NEWER_KEYS})
+            result = handler({key: item for key, item in data.items() if key not in NEWER_KEYS})
         except ValidationError as error:
             details.extend(
                 InitErrorDetails(
                     type=PydanticCustomError(entry["type"], entry["msg"]),
-                    loc=entry["loc"],
+                    loc=_as_written_loc(entry["loc"], groups),
                     input=entry["input"],
                 )
                 for entry in error.errors()
             )
+        else:
+            if not details:
+                return result
         raise ValidationError.from_exception_data(cls.__name__, details)
 
     @field_validator("name")
@@ -589,6 +614,15 @@ class ServiceConfiguration(_Model):
                 "give a path inside it (e.g. src) or an absolute path"
             )
         return value
+
+
+def _as_written_loc(
+    loc: tuple[str | int, ...], groups: tuple[str, Any] | None
+) -> tuple[str | int, ...]:
+    """An error's field path with the groups under the key the user wrote them."""
+    if groups is not None and loc[:1] == ("groups",):
+        return (groups[0], *loc[1:])
+    return loc
 
 
 def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str], str, Any]]:
@@ -626,6 +660,19 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str], str,
                 data["nvcc"],
             )
         )
+    if data.get("docker") is True:
+        for other in ("image", "python", "nvcc"):
+            if data.get(other):
+                problems.append(
+                    (
+                        ("docker",),
+                        f"`{other}` and `docker` are mutually exclusive fields: `docker: true` "
+                        f"runs dstack's Docker-in-Docker image; remove `{other}` or `docker`",
+                        True,
+                    )
+                )
+    if written_groups(data) is not None:
+        return problems  # `commands` and `replicas`/`scaling` rules are the groups' (models_groups)
     commands = data.get("commands", ())
     if not has_image and isinstance(commands, list | tuple) and not commands:
         problems.append(

@@ -4,7 +4,7 @@ grammar-backed leaf types (ranges, sizes, durations) with their JSON Schema."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -236,3 +236,19 @@ def _to_replicas(value: Any) -> IntRange:
     if low < 0:
         raise ValueError("the minimum number of replicas must be greater than or equal to 0")
     return _bounded_count_range(IntRange(min=low, max=parsed.max))
+
+
+PythonField = Annotated[
+    str | None,
+    BeforeValidator(_unless_null(grammar.parse_python_version)),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": list(grammar.PYTHON_VERSIONS)},
+                {"type": "number"},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+SpotPolicyName = Literal["spot", "on-demand", "auto"]
