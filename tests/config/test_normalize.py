@@ -209,7 +209,13 @@ def test_examples_normalize_to_json_and_back(path: Path) -> None:
     document = json.loads(service.model_dump_json())
     assert NormalizedService.model_validate(document) == service
     # Replicas are always explicit bounds: written (1..4, 2) or the seed's default of one.
-    expected = {"autoscaled.yml": (1, 4), "spot-retry.yml": (2, 2)}.get(path.name, (1, 1))
+    # With replica groups: the sum of the groups' counts (1 + 1..3 + 1..4).
+    expected = {
+        "autoscaled.yml": (1, 4),
+        "spot-retry.yml": (2, 2),
+        "probes-files-rate-limits.yml": (1, 2),
+        "replica-groups.yml": (3, 8),
+    }.get(path.name, (1, 1))
     assert (document["replicas"]["min"], document["replicas"]["max"]) == expected
 
 
