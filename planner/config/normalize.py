@@ -205,6 +205,7 @@ def _resources(resources: Resources) -> NormalizedResources:
                 memory_gb=gpu.memory,
                 total_memory_gb=gpu.total_memory,
                 compute_capability=gpu.compute_capability,
+                count_defaulted="count" not in gpu.model_fields_set,
             )
         ),
         disk_gb=None if resources.disk is None else resources.disk.size,

@@ -48,6 +48,8 @@ class NormalizedGPU(_Frozen):
     memory_gb: GBRange | None = None
     total_memory_gb: GBRange | None = None
     compute_capability: tuple[int, int] | None = None  # a minimum, compared as a tuple
+    # A GPU requested without a count: the reference page's exactly 1 applies (dstack 0.22.5: 1..).
+    count_defaulted: bool = False
 
 
 class NormalizedResources(_Frozen):
