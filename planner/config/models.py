@@ -2,7 +2,9 @@
 
 The format is the one of the reference page (dstack ~0.18.3x); where it is silent
 the behaviour of dstack 0.22.5 is followed (see docs/configuration.md). Every model
-forbids unknown keys. Keys that exist only in dstack 0.22 are rejected with a message saying so.
+forbids unknown keys. Every key of dstack 0.22.5's service format is read: replica groups are in
+:mod:`planner.config.models_groups`, the other keys 0.22.5 added in :mod:`planner.config.models_extras`
+(docs/configuration.md §3.6, §3.7); a key of a newer release (``NEWER_KEYS``) is refused saying so.
 
 Values written in a shorthand (``gpu: A100:80GB:2``, ``port: 8080:8000``, volume short syntax, ...)
 are parsed by :mod:`planner.config.grammar` and stored in their explicit form, so a validated model
@@ -299,7 +301,8 @@ NEWER_KEYS: frozenset[str] = frozenset()
 
 
 class ServiceConfiguration(_Model):
-    """A dstack ``type: service`` configuration (the reference page's format, dstack ~0.18.3x).
+    """A dstack ``type: service`` configuration: the reference page's format (dstack ~0.18.3x) and
+    every key dstack 0.22.5 added.
 
     Choices where the reference page leaves room: ``working_dir`` follows it (relative to the repository
     directory ``/workflow`` and inside it, default ``.``) and also accepts an absolute path, as dstack
@@ -668,7 +671,8 @@ class ServiceConfiguration(_Model):
     @model_validator(mode="wrap")
     @classmethod
     def _whole_file_rules(cls, value: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
-        """Keys of newer dstack versions and the cross-field rules, checked on the data as written.
+        """Keys of newer dstack releases, the cross-field and replica-group rules, checked on the
+        data as written (``replicas:`` written as a list is read as ``groups``).
 
         Pydantic skips "after" model validators when any field fails, so a user fixing one error
         per run would meet the cross-field rules only at the end. Checked here on the raw data,
