@@ -117,7 +117,13 @@ def test_cli_flags(run_cli: Any, repo_dir: Path) -> None:
     # The CLI's defaults are the library's (it does not import the library to print --help).
     assert plan_cli.DEFAULT_REPLACEMENT_MINUTES == DEFAULT_REPLACEMENT_MINUTES
     assert plan_cli.DEFAULT_INTERRUPTION_RATE == DEFAULT_INTERRUPTION_RATE
-    args = ("plan", str(repo_dir / "examples" / "spot-retry.yml"), "--format", "json", "--no-explain")
+    args = (
+        "plan",
+        str(repo_dir / "examples" / "spot-retry.yml"),
+        "--format",
+        "json",
+        "--no-explain",
+    )
     slow = run_cli(*args, "--replacement-minutes", "43800", "--interruption-rate", "0.2")
     assert slow.returncode == 0, slow.stderr
     data = json.loads(slow.stdout)
