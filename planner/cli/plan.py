@@ -81,9 +81,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--failure-domain",
         choices=("region", "instance-type"),
         default="region",
-        help="one failure domain is a whole (backend, region) (default: a region-wide "
-        "preemption wave is one wave) or, finer, one spot market (backend, region, "
-        "instance type)",
+        help="one failure domain is a whole (backend, region), a zone counting in its region "
+        "(default: a region-wide preemption wave is one wave) or, finer, one spot market "
+        "(backend, location, instance type)",
     )
     parser.add_argument(
         "--on-demand-floor",

@@ -46,9 +46,10 @@ class PlanOptions:
     reserved and existing included — in addition to wave survival; ``None`` means no limit (or,
     with ``wave_survival=False`` and retry on interruption, half the replicas, rounded up, counting
     spot replicas only: that default spread is about preemption waves).
-    ``failure_domain``: what one failure domain is: a whole (backend, region/zone) — the default,
-    so a region-wide preemption wave is one wave (docs/planning.md, "The model") — or, finer, one
-    spot market (backend, region/zone, instance type).
+    ``failure_domain``: what one failure domain is: a whole (backend, region) — the default, a
+    zone (gcp ``us-central1-a``) counting in its region, so a region-wide preemption wave is one
+    wave (docs/planning.md, "The model"); zones spread as a tie-break inside it — or, finer, one
+    spot market (backend, location, instance type).
     ``replacement_minutes``: with retry on interruption, the minutes from an interruption until
     the replacement replica serves (default 10); a spot replica is then expected to be missing
     for interruption rate × replacement time of the month (placement/replacement.py).
