@@ -240,4 +240,4 @@ def test_cli_failure_domain_default_and_opt_in(run_cli: Any) -> None:
         offer = placement["offer"]
         assert placement["failure_domain"] == f"{offer['provider']}/{offer['region']}"
     help_text = " ".join(run_cli("plan", "--help").stdout.split())
-    assert "a whole (backend, region) (default" in help_text
+    assert "a whole (backend, region), a zone counting in its region (default" in help_text
