@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from planner.match.gpu_default import GpuCountDefault
-from planner.render.plan import money
+from planner.render.offers import format_price
 
 
 def gpu_count_default_line(note: GpuCountDefault, group: str | None = None) -> str:
@@ -12,7 +12,9 @@ def gpu_count_default_line(note: GpuCountDefault, group: str | None = None) -> s
     `gpu: H100:1..` to include them"."""
     where = f"replica group {group!r}: " if group is not None else ""
     offers = f"{note.excluded} offer{'s' if note.excluded != 1 else ''}"
-    cheapest = f" (from {money(note.cheapest_price)}/h)" if note.cheapest_price is not None else ""
+    cheapest = (
+        f" (from {format_price(note.cheapest_price)}/h)" if note.cheapest_price is not None else ""
+    )
     return (
         f"note: {where}a GPU without a count means exactly one (the reference page's default): "
         f"{offers} with more GPUs are left out{cheapest}, which dstack 0.22.5 (one or more) "
