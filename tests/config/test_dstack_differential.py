@@ -1035,3 +1035,16 @@ def test_generator_produces_both_outcomes() -> None:
 
     collect()
     assert outcomes == {True, False}
+
+
+def test_every_key_of_dstack_0225_is_a_key_here() -> None:
+    """The JSON Schema's root keys are dstack 0.22.5's service keys plus the reference page's
+    deprecated `termination_*` (docs/configuration.md §0)."""
+    from planner.config.schema import json_schema
+
+    ours = set(json_schema()["properties"])
+    theirs = set(dstack_configurations.ServiceConfiguration.model_fields)
+    assert ours - theirs == {"termination_policy", "termination_idle_time"}
+    assert theirs <= ours
+    group_keys = set(json_schema()["$defs"]["ReplicaGroupSpec"]["properties"])
+    assert group_keys == set(dstack_configurations.ReplicaGroup.model_fields) | {"count"}
