@@ -1,0 +1,1 @@
+"""Carrying out a plan through backend plugins: `planner apply` / `planner destroy`."""
