@@ -13,6 +13,7 @@ pass their message through ``BackendConfig.scrub`` when a secret might be quoted
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, runtime_checkable
@@ -39,6 +40,7 @@ __all__ = [
     "LiveOffers",
     "Market",
     "NoCapacity",
+    "is_secret_name",
 ]
 
 # How an instance is bought: the spot market, on demand, or inside a capacity reservation.
@@ -51,6 +53,17 @@ TAG_SERVICE: Final = "planner:service"
 TAG_REPLICA: Final = "planner:replica"
 TAG_PLAN: Final = "planner:plan"
 TAG_CLIENT_TOKEN: Final = "planner:client-token"
+
+
+# Setting and environment-variable names that hold credentials (compared lower-case).
+_SECRET_NAME = re.compile(r"secret|password|passwd|token|credential|private|access_key|api_key")
+# Shorter values are not scrubbed from messages (a one-letter "secret" would garble every text).
+_MIN_SECRET_CHARS = 4
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a setting or environment variable of this name holds a credential."""
+    return _SECRET_NAME.search(name.lower()) is not None
 
 
 class BackendError(Exception):
@@ -79,6 +92,7 @@ class BackendConfig:
     """One named backend of a backends file, as handed to the plugin's factory.
 
     ``settings``: the entry's settings as written (secrets as ``pydantic.SecretStr``);
+    ``provides``: the catalog backends (``aws``, ``gcp``, ...) whose offers this entry creates;
     ``environ``: the environment to read credentials from (the process environment unless a test
     passes another); ``source``/``line``: where the entry is, for error messages.
     """
@@ -89,17 +103,19 @@ class BackendConfig:
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     source: str | None = None
     line: int | None = None
+    provides: tuple[str, ...] = ()
 
     def secrets(self) -> tuple[str, ...]:
-        """Every secret text this backend knows of (settings' SecretStr values), non-empty."""
+        """Every secret text this backend knows of: the settings' ``SecretStr`` values and the
+        values of environment variables whose names say they hold a credential
+        (``AWS_SECRET_ACCESS_KEY``, ``*_TOKEN``, ``*_PASSWORD``, ...)."""
         found: list[str] = []
         for value in self.settings.values():
             reveal = getattr(value, "get_secret_value", None)
             if callable(reveal):
-                text = str(reveal())
-                if text:
-                    found.append(text)
-        return tuple(found)
+                found.append(str(reveal()))
+        found += [value for name, value in self.environ.items() if is_secret_name(name)]
+        return tuple(text for text in found if len(text) >= _MIN_SECRET_CHARS)
 
     def scrub(self, text: str) -> str:
         """``text`` with every known secret replaced by ``***``."""
@@ -224,7 +240,9 @@ class Backend(Protocol):
         ...
 
     def terminate(self, instance_id: str) -> Instance:
-        """Terminate (idempotent: an already terminated or vanished instance is no error)."""
+        """Terminate (idempotent: an already terminated instance is no error); an id the
+        provider does not know (any more) raises ``InstanceNotFound``, which callers treat as
+        gone."""
         ...
 
     def list_created(self, service: str) -> tuple[Instance, ...]:
