@@ -45,10 +45,17 @@ class AwsBackend:
         self.settings = parse_settings(
             config.settings, source=config.source, line=config.line, name=config.name
         )
-        self._clients = Clients.create(config.name, self.settings, config.environ)
+        self._clients = Clients.create(
+            config.name, self.settings, config.environ, known_secrets=config.secrets()
+        )
         # Regions this object created instances in, searched by describe/terminate with the
         # configured ones (an instance id does not say its region).
         self._created_regions: dict[str, str] = {}
+
+    @property
+    def clients(self) -> Clients:
+        """The boto3 clients this backend calls through (one per service and region)."""
+        return self._clients
 
     def live_offers(self, requirements: Requirements) -> LiveOffers:
         fetched_at = datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -44,11 +44,11 @@ def _regions(clients: Clients, requirements: Requirements) -> list[str]:
 def _region_offers(clients: Clients, region: str, requirements: Requirements) -> pd.DataFrame:
     with clients.errors():
         ec2 = clients.ec2(region)
-        machines = describe_machines(
-            ec2,
-            gpu_only=clients.settings.gpu_only and not _cpu_only(requirements),
-            instance_types=requirements.instance_types,
+        gpu_only = clients.settings.gpu_only and not _cpu_only(requirements)
+        patterns = requirements.instance_types or (
+            clients.settings.gpu_instance_types if gpu_only else None
         )
+        machines = describe_machines(ec2, gpu_only=gpu_only, instance_types=patterns)
         if requirements.gpu_names is not None:
             names = {name.lower() for name in requirements.gpu_names}
             machines = machines[machines["gpu_name"].str.lower().isin(names).fillna(False)]

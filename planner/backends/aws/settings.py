@@ -42,6 +42,9 @@ class AwsSettings(BaseModel):
     pricing_region: str = DEFAULT_PRICING_REGION
     pricing_endpoint_url: str | None = None  # default: endpoint_url
     gpu_only: bool = True  # live offers list instance types with GPUs only (as the catalog)
+    # EC2 cannot filter instance types by GPU; with gpu_only the query names these families
+    # (wildcards of the instance-type filter), which hold every GPU type EC2 has.
+    gpu_instance_types: tuple[str, ...] = Field(default=("g*", "p*", "dl*"), min_length=1)
     subnet_id: str | None = None
     security_group_ids: tuple[str, ...] = ()
     key_name: str | None = None
