@@ -88,6 +88,8 @@ def apply(
     apply_state = _state(state, service, identifier, backends_file)
     _check_backends(result, backends_file)
     run = _Run(result, identifier, service, normalized, backends_file, apply_state, options)
+    if not options.dry_run:
+        run.open_all()  # bad plugin settings fail before anything is created
     slots = tuple(run.slot(index, replica) for index, replica in _slots(result))
     return ApplyResult(
         plan=result,
@@ -183,6 +185,18 @@ class _Run:
         if config.name not in self.opened:
             self.opened[config.name] = open_backend(config)
         return self.opened[config.name]
+
+    def open_all(self) -> None:
+        """Open every backend the plan's placements and the state file's records use."""
+        names = {record.backend for record in self.state.records}
+        for placement in self.plan.placements:
+            config = self.backends.for_catalog_backend(str(placement.offer["backend"]))
+            if config is not None and market_of(placement.capacity_type) is not None:
+                names.add(config.name)
+        for name in sorted(names):
+            config = self.backends.named(name)
+            if config is not None:
+                self.backend(config)
 
     def save(self) -> None:
         if not self.options.dry_run:
@@ -336,10 +350,10 @@ class _Run:
             request=request.to_json(),
             offer=dict(request.offer),
         )
+        backend = self.backend(config)  # a plugin that rejects its settings: InputError
         self.state.records.append(record)
         self.save()
         try:
-            backend = self.backend(config)
             instance = backend.create(request)
         except Exception as error:
             event = "no-capacity" if isinstance(error, NoCapacity) else "error"

@@ -39,8 +39,7 @@ def write_inputs(
     )
     catalog = directory / "aws.csv"
     catalog.write_text(
-        CATALOG_HEADER
-        + "".join(f"{n},{r},{p},2,8.0,0,,,{s},,,,x86,\n" for n, r, p, s in OFFERS)
+        CATALOG_HEADER + "".join(f"{n},{r},{p},2,8.0,0,,,{s},,,,x86,\n" for n, r, p, s in OFFERS)
     )
     (directory / "scenario.yml").write_text(scenario)
     backends_file = directory / "backends.yml"

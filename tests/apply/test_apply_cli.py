@@ -13,7 +13,9 @@ def _json(result) -> dict:  # type: ignore[no-untyped-def]
     return json.loads(result.stdout)
 
 
-def test_no_capacity_on_the_first_choice_moves_to_the_next_fallback(run_cli, tmp_path: Path) -> None:
+def test_no_capacity_on_the_first_choice_moves_to_the_next_fallback(
+    run_cli, tmp_path: Path
+) -> None:
     files = write_inputs(
         tmp_path,
         replicas=2,

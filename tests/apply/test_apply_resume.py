@@ -57,9 +57,7 @@ def test_a_real_kill_halfway_then_a_rerun(tmp_path: Path) -> None:
     process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if files["state"].exists() and any(
-            r["status"] == "running" for r in state_records(files)
-        ):
+        if files["state"].exists() and any(r["status"] == "running" for r in state_records(files)):
             break
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
