@@ -94,7 +94,9 @@ def load_backends(
             problems.append(problem_at(document, file, where, "must be a mapping with `type`"))
             continue
         found = _entry_problems(entry)
-        problems += [problem_at(document, file, (*where, *sub), text) for sub, text in found]
+        problems += [
+            problem_at(document, file, (*where, *sub), text, key=not sub) for sub, text in found
+        ]
         if found:
             continue
         settings = {
