@@ -51,6 +51,8 @@ class AwsBackend:
         # Regions this object created instances in, searched by describe/terminate with the
         # configured ones (an instance id does not say its region).
         self._created_regions: dict[str, str] = {}
+        # The offer's hourly price of each instance this object created (EC2 does not say it).
+        self._prices: dict[str, float] = {}
 
     @property
     def clients(self) -> Clients:
@@ -74,6 +76,8 @@ class AwsBackend:
             else:
                 described = ec2.run_instances(**parameters)["Instances"][0]
         self._created_regions[str(described["InstanceId"])] = request.region
+        if hourly is not None:
+            self._prices[str(described["InstanceId"])] = hourly
         return instance_of(described, backend=self.name, region=request.region, hourly_price=hourly)
 
     def describe(self, instance_id: str) -> Instance:
@@ -84,7 +88,8 @@ class AwsBackend:
             except InstanceNotFound:
                 continue
             if described is not None:
-                return instance_of(described, backend=self.name, region=region)
+                price = self._prices.get(instance_id)
+                return instance_of(described, backend=self.name, region=region, hourly_price=price)
         raise InstanceNotFound(f"no AWS instance {instance_id}", backend=self.name)
 
     def wait_until_running(self, instance_id: str, timeout_seconds: float) -> Instance:
