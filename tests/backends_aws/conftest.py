@@ -7,7 +7,6 @@ Stubber instead, in the tests that say so (see docs/backends.md).
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -18,16 +17,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from aws_files import DUMMY_ENV
 
 pytest.importorskip("boto3", reason="the AWS plugin's tests need the [aws] extra (boto3)")
 pytest.importorskip("moto.server", reason="the AWS plugin's tests need moto[server] (test extra)")
 
-# Credentials the emulator accepts; real-looking shapes, so the scrubbing tests are meaningful.
-DUMMY_ENV = {
-    "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 SERVER_START_SECONDS = 30
 
 
@@ -116,9 +110,3 @@ def backends_file(tmp_path: Path, moto: str) -> Callable[..., Path]:
         return path
 
     return write
-
-
-@pytest.fixture
-def cli_env() -> dict[str, str]:
-    """The environment of a CLI subprocess that talks to the emulator."""
-    return {**os.environ, **DUMMY_ENV}
