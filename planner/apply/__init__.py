@@ -9,7 +9,8 @@ destroy("state.json", "backends.yml")
 from __future__ import annotations
 
 from planner.apply.destroy import destroy
-from planner.apply.engine import ApplyOptions, apply
+from planner.apply.engine import apply
+from planner.apply.options import ApplyOptions
 from planner.apply.result import ApplyResult, Attempt, DestroyResult, SlotResult, Termination
 from planner.apply.state import ApplyState, StateRecord, read_state
 

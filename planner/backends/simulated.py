@@ -119,11 +119,11 @@ class SimulatedBackend:
 
         from planner.catalog.columns import COLUMNS
 
-        rows = [offer.model_dump() for offer in self.scenario.offers]
-        frame = pd.DataFrame(rows, columns=[*COLUMNS]) if rows else pd.DataFrame(columns=[*COLUMNS])
-        frame["flags"] = frame["flags"].fillna("")
-        frame["provider_data"] = frame["provider_data"].fillna("")
-        frame["cpu_arch"] = frame["cpu_arch"].fillna("x86")
+        rows = [
+            {**offer.model_dump(), "flags": "", "provider_data": "", "cpu_arch": "x86"}
+            for offer in self.scenario.offers
+        ]
+        frame = pd.DataFrame(rows, columns=[*COLUMNS]).astype(COLUMNS)
         return LiveOffers(frame=frame, backend=self.name, type=self.type, fetched_at=_now())
 
     def create(self, request: InstanceRequest) -> Instance:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -173,3 +174,22 @@ def test_an_interrupted_spot_instance_is_replaced_in_another_domain(
     assert replaced[0]["instance"]["region"] != "us-east-1"
     statuses = [r["status"] for r in state_records(files)]
     assert statuses.count("interrupted") == 1
+
+
+def test_the_readme_example_runs(run_cli, repo_dir: Path, tmp_path: Path) -> None:
+    demo = tmp_path / "apply-demo"
+    shutil.copytree(repo_dir / "examples" / "apply", demo)
+    service = str(repo_dir / "examples" / "spot-retry.yml")
+    backends = str(demo / "backends.yml")
+    state = str(demo / "state.json")
+    dry = run_cli("apply", service, "--backends", backends, "--dry-run")
+    assert dry.returncode == 0 and dry.stdout.count("create(") == 3
+    applied = run_cli(
+        "apply", service, "--backends", backends, "--state", state, "--format", "json"
+    )
+    assert applied.returncode == 0, applied.stderr
+    slots = json.loads(applied.stdout)["slots"]
+    # The scenario has no spot capacity in FIN-01: that replica went down its chain.
+    assert [slot["events"] for slot in slots] == [["no-capacity"], [], []]
+    destroyed = run_cli("destroy", "--state", state, "--backends", backends)
+    assert destroyed.returncode == 0 and "3 of 3 instance(s) terminated" in destroyed.stdout
