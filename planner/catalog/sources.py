@@ -31,7 +31,9 @@ def load_source(
 ) -> LoadedSource:
     text = os.fspath(source)
     if not text.strip():
-        raise CatalogError("an empty catalog source (expected a path, a URL, 'bundled', 'cache' or 'live:NAME')")
+        raise CatalogError(
+            "an empty catalog source (expected a path, a URL, 'bundled', 'cache' or 'live:NAME')"
+        )
     if text == BUNDLED:
         directory = snapshot_dir()
         if not directory.is_dir():

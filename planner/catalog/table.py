@@ -61,7 +61,8 @@ class Catalog(OfferTable):
             from planner.catalog.sources import load_source
 
             loaded = [
-                load_source(name, cache_dir=cache_dir, backends_file=backends_file) for name in names
+                load_source(name, cache_dir=cache_dir, backends_file=backends_file)
+                for name in names
             ]
         return cls._of(assemble(loaded, strict=strict))
 

@@ -12,8 +12,13 @@ from typing import Any
 
 import boto3
 
-from planner.backends.base import TAG_CLIENT_TOKEN, TAG_PLAN, TAG_REPLICA, TAG_SERVICE
-from planner.backends.base import InstanceRequest
+from planner.backends.base import (
+    TAG_CLIENT_TOKEN,
+    TAG_PLAN,
+    TAG_REPLICA,
+    TAG_SERVICE,
+    InstanceRequest,
+)
 from planner.backends.registry import open_backend
 from planner.backends.settings import load_backends
 
@@ -185,7 +190,9 @@ def test_wait_terminate_and_list_created(moto, backends_file) -> None:
     created = backend.create(request)
     running = backend.wait_until_running(created.instance_id, timeout_seconds=30)
     assert (running.state, running.market, running.hourly_price) == ("running", "spot", 0.2)
-    (described,) = [item for item in emulated_instances(moto) if item["InstanceId"] == created.instance_id]
+    (described,) = [
+        item for item in emulated_instances(moto) if item["InstanceId"] == created.instance_id
+    ]
     assert described["Placement"]["AvailabilityZone"] == "us-east-1c"
     assert [item.instance_id for item in backend.list_created("lister")] == [created.instance_id]
     assert backend.terminate(created.instance_id).state == "terminated"

@@ -94,9 +94,7 @@ def test_requirements_narrow_the_query(backends_file) -> None:
     assert config is not None
     backend = open_backend(config)
     assert isinstance(backend, AwsBackend)
-    offers = backend.live_offers(
-        Requirements(gpu_names=("L4",), regions=("us-west-2",), spot=True)
-    )
+    offers = backend.live_offers(Requirements(gpu_names=("L4",), regions=("us-west-2",), spot=True))
     frame = offers.frame
     assert len(frame) > 0
     assert set(frame["gpu_name"]) == {"L4"}

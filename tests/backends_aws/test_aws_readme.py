@@ -5,6 +5,7 @@ directory."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -14,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from aws_files import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 MARKER = "<!-- aws-moto-steps -->"
@@ -55,10 +56,8 @@ def test_readme_moto_steps_run_as_written(tmp_path: Path) -> None:
     try:
         stdout, stderr = process.communicate(timeout=300)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     assert process.returncode == 0, stderr
 
     # offers --live: rows of the emulator's API (the A10G instance types).

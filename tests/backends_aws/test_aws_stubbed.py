@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from aws_files import DUMMY_ENV
 from botocore.stub import ANY, Stubber
 
 from planner.backends.aws.backend import AwsBackend
@@ -28,8 +29,6 @@ from planner.backends.base import (
 from planner.backends.registry import open_backend
 from planner.backends.settings import load_backends
 from planner.requirements import Requirements
-
-from aws_files import DUMMY_ENV
 
 TAGS = {TAG_SERVICE: "svc", TAG_REPLICA: "r0", TAG_PLAN: "plan1"}
 

@@ -142,4 +142,3 @@ class AwsBackend:
     def _regions_of(self, instance_id: str) -> Iterable[str]:
         first = self._created_regions.get(instance_id)
         return dict.fromkeys([*([first] if first else []), *self._regions()])
-

@@ -74,9 +74,9 @@ def machine_row(described: Mapping[str, Any], gpus: GpuTable) -> dict[str, Any] 
         device = devices[0]
         name = str(device.get("Name", ""))
         canonical = gpus.canonical_name(name)
-        vendor = (
-            gpus.vendor_of(canonical) if canonical else None
-        ) or _VENDORS.get(str(device.get("Manufacturer", "")).lower())
+        vendor = (gpus.vendor_of(canonical) if canonical else None) or _VENDORS.get(
+            str(device.get("Manufacturer", "")).lower()
+        )
         if vendor is None:
             return None
         memory_mib = float(device.get("MemoryInfo", {}).get("SizeInMiB", 0))

@@ -79,6 +79,8 @@ def _on_demand(clients: Clients, region: str, types: list[str]) -> pd.DataFrame:
 
 def _cpu_only(requirements: Requirements) -> bool:
     """Whether the requirements admit CPU-only machines (then GPU-less types are listed too)."""
-    return requirements.min_gpu_count is not None and requirements.min_gpu_count == 0 and (
-        requirements.max_gpu_count == 0
+    return (
+        requirements.min_gpu_count is not None
+        and requirements.min_gpu_count == 0
+        and (requirements.max_gpu_count == 0)
     )
