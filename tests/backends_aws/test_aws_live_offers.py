@@ -134,3 +134,15 @@ def test_an_endpoint_without_the_pricing_api_is_a_clear_error(run_cli, backends_
     assert result.returncode == 2, result.stdout
     assert result.stderr.startswith("error: live:aws: AWS")
     assert "Traceback" not in result.stderr
+
+
+def test_nothing_listed_is_an_empty_table(backends_file) -> None:
+    config = load_backends(backends_file()).named("aws")
+    assert config is not None
+    backend = open_backend(config)
+    empty = backend.live_offers(Requirements(gpu_names=("NO-SUCH-GPU",)))
+    assert len(empty.frame) == 0
+    catalog = planner.Catalog.from_frame(empty.frame, sources=[empty.catalog_source()])
+    assert len(catalog) == 0 and catalog.sources[0].location == "live:aws"
+    # A service restricted to other providers asks AWS nothing and gets nothing.
+    assert len(backend.live_offers(Requirements(providers=("gcp",))).frame) == 0

@@ -34,6 +34,8 @@ def live_frame(clients: Clients, requirements: Requirements) -> pd.DataFrame:
 
 
 def _regions(clients: Clients, requirements: Requirements) -> list[str]:
+    if requirements.providers is not None and "aws" not in requirements.providers:
+        return []  # nothing of AWS can match: no query at all
     configured = list(clients.settings.regions)
     if requirements.regions is None:
         return configured
@@ -45,9 +47,8 @@ def _region_offers(clients: Clients, region: str, requirements: Requirements) ->
     with clients.errors():
         ec2 = clients.ec2(region)
         gpu_only = clients.settings.gpu_only and not _cpu_only(requirements)
-        patterns = requirements.instance_types or (
-            clients.settings.gpu_instance_types if gpu_only else None
-        )
+        wanted_types = [name.lower() for name in requirements.instance_types or ()]
+        patterns = wanted_types or (clients.settings.gpu_instance_types if gpu_only else None)
         machines = describe_machines(ec2, gpu_only=gpu_only, instance_types=patterns)
         if requirements.gpu_names is not None:
             names = {name.lower() for name in requirements.gpu_names}
