@@ -26,8 +26,8 @@ def live_offers(
     if config is None:
         known = ", ".join(backend.name for backend in backends.backends)
         raise CatalogError(f"live:{name}: {backends.source} names no such backend (it has {known})")
-    backend = open_backend(config)
     try:
+        backend = open_backend(config)
         return backend.live_offers(requirements or Requirements())
     except BackendError as error:
         raise CatalogError(f"live:{name}: {config.scrub(str(error))}") from None

@@ -146,3 +146,35 @@ def test_nothing_listed_is_an_empty_table(backends_file) -> None:
     assert len(catalog) == 0 and catalog.sources[0].location == "live:aws"
     # A service restricted to other providers asks AWS nothing and gets nothing.
     assert len(backend.live_offers(Requirements(providers=("gcp",))).frame) == 0
+
+
+def test_credentials_from_a_named_profile(backends_file, tmp_path, monkeypatch) -> None:
+    config_file = tmp_path / "aws-config"
+    config_file.write_text(
+        "[profile demo]\naws_access_key_id = AKIAPROFILEEXAMPLE01\n"
+        "aws_secret_access_key = profile/secret/EXAMPLEKEY0123456789\nregion = us-west-2\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config_file))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    backend = open_backend(load_backends(backends_file(profile="demo")).backends[0])
+    assert isinstance(backend, AwsBackend)
+    frozen = backend.clients.session.get_credentials().get_frozen_credentials()
+    assert frozen.access_key == "AKIAPROFILEEXAMPLE01"
+    offers = backend.live_offers(Requirements(instance_types=("g5.xlarge",), spot=True))
+    assert set(offers.frame["instance_type"]) == {"g5.xlarge"}
+
+
+def test_an_unknown_profile_names_the_setting(run_cli, backends_file, tmp_path) -> None:
+    service = tmp_path / "a10g.yml"
+    service.write_text(A10G_SERVICE, encoding="utf-8")
+    path = backends_file(profile="no-such-profile")
+    result = run_cli(
+        "offers", str(service), "--live", "--backends", str(path),
+        env={"AWS_CONFIG_FILE": str(tmp_path / "empty-config")},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "backends.aws.profile" in result.stderr and "no-such-profile" in result.stderr
+    assert "Traceback" not in result.stderr

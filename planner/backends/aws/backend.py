@@ -29,6 +29,7 @@ from planner.backends.base import (
     InstanceRequest,
     LiveOffers,
 )
+from planner.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from planner.requirements import Requirements
@@ -45,9 +46,19 @@ class AwsBackend:
         self.settings = parse_settings(
             config.settings, source=config.source, line=config.line, name=config.name
         )
-        self._clients = Clients.create(
-            config.name, self.settings, config.environ, known_secrets=config.secrets()
-        )
+        try:
+            self._clients = Clients.create(
+                config.name, self.settings, config.environ, known_secrets=config.secrets()
+            )
+        except BackendError as error:  # an unknown profile: a mistake in the backends file
+            raise InputError(
+                Problem(
+                    str(error),
+                    file=config.source,
+                    line=config.line,
+                    path=f"backends.{config.name}.profile",
+                )
+            ) from None
         # Regions this object created instances in, searched by describe/terminate with the
         # configured ones (an instance id does not say its region).
         self._created_regions: dict[str, str] = {}
