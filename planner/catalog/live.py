@@ -6,15 +6,15 @@ carry their provenance: location ``live:NAME``, format ``live``, ``as_of`` the t
 ``as_of_from`` the plugin that answered.
 
 The backends layer sits above the catalog (a plugin may read the catalog), so the catalog does not
-import it: it asks for the offers through the one function named by ``LIVE_OFFERS``, resolved at
-run time as a plugin entry point is. That hand-off is the only upward reference in the catalog and
-is listed in docs/contracts.md.
+import it: the provider of live offers registers itself under the entry-point group
+``planner.catalog_sources`` (name ``live``, declared in pyproject.toml), the way backend plugins
+do. The catalog knows only the group, never a module above it (docs/contracts.md).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
+from importlib.metadata import entry_points
 from typing import Any, Final
 
 from planner.catalog.loaders.frame import table_from_frame
@@ -23,8 +23,9 @@ from planner.catalog.provenance import CatalogSource
 from planner.errors import CatalogError
 
 LIVE_PREFIX: Final = "live:"
-# "module:function" that turns (backend name, backends file) into a LiveOffers.
-LIVE_OFFERS: Final = "planner.backends.live:live_offers"
+# Entry-point group and name of the function (backend name, backends file) -> live offers.
+SOURCE_GROUP: Final = "planner.catalog_sources"
+LIVE_SOURCE: Final = "live"
 
 
 def is_live(text: str) -> bool:
@@ -41,8 +42,13 @@ def load_live(text: str, backends_file: str | os.PathLike[str] | None) -> Loaded
             f"{text}: a live source needs a backends file (--backends FILE; "
             "Catalog.load(..., backends_file=FILE))"
         )
-    module_name, _, function = LIVE_OFFERS.partition(":")
-    fetch: Any = getattr(importlib.import_module(module_name), function)
+    found = entry_points(group=SOURCE_GROUP, name=LIVE_SOURCE)
+    if not found:
+        raise CatalogError(
+            f"{text}: no provider of live offers is installed (entry point "
+            f"{SOURCE_GROUP}:{LIVE_SOURCE}; install planner with pip)"
+        )
+    fetch: Any = next(iter(found)).load()
     offers = fetch(name, backends_file)
     table = table_from_frame(offers.frame)
     source: CatalogSource = offers.catalog_source()
