@@ -16,10 +16,22 @@ import numpy as np
 import pandas as pd
 
 from planner.config.normalized import NormalizedService
-from planner.placement.explain import constraint_reports, diagnose_infeasible, offer_exclusions
+from planner.placement.explain import (
+    Replanner,
+    constraint_reports,
+    diagnose_infeasible,
+    offer_exclusions,
+)
 from planner.placement.fallbacks import fallback_chains
-from planner.placement.inputs import UNLIMITED, CapacityData
-from planner.placement.model import ModelSpec, PoolArrays, Solution, bounds_for, solve
+from planner.placement.inputs import CapacityData
+from planner.placement.model import (
+    ModelSpec,
+    ModelTooLarge,
+    PoolArrays,
+    Solution,
+    bounds_for,
+    solve,
+)
 from planner.placement.notes import (
     DefaultProtectionDropped,
     HedgeReplicas,
@@ -39,6 +51,8 @@ from planner.placement.pools import (
     failure_domains,
     reserved_pools,
 )
+from planner.placement.reasons import TimeLimitWithoutPlan
+from planner.placement.relaxations import has_capacity_limits
 from planner.placement.result import (
     CapacityType,
     Exclusion,
@@ -108,12 +122,7 @@ def prepare_problem(
     arrays = PoolArrays.from_frame(pools, failure_domains(pools, options.failure_domain))
     low, high = service.replicas.min or 0, service.replicas.max
     high = low if high is None else high
-    limits = bool(
-        np.any(
-            (arrays.capacity != UNLIMITED) & np.isin(arrays.capacity_type, ["spot", "on-demand"])
-        )
-    )
-    spec = model_spec(service, options, low, capacity_limits=limits)
+    spec = model_spec(service, options, low, capacity_limits=has_capacity_limits(arrays))
     floor_note = (
         (OnDemandFloorAboveReplicas(floor=options.on_demand_floor, replicas=low),)
         if options.on_demand_floor > low
@@ -232,10 +241,7 @@ def _timed_out_plan(unsolved: Plan, options: PlanOptions) -> Plan:
     """Step 2a: no plan within the time limit."""
     return replace(
         unsolved,
-        infeasible_reason=(
-            f"no plan was found within the time limit ({options.time_limit_seconds:g} s): "
-            "raise --time-limit"
-        ),
+        infeasible_causes=(TimeLimitWithoutPlan(time_limit_seconds=options.time_limit_seconds),),
     )
 
 
@@ -247,19 +253,41 @@ def _infeasible_plan(
     solution: Solution,
 ) -> Plan:
     """Step 2b: no plan exists; name the constraints that make it so."""
-    reason, culprits, reports = diagnose_infeasible(
+    replan = _replanner(problem)
+    reports = constraint_reports(
         problem.arrays,
         problem.spec,
-        time_limit_seconds=options.time_limit_seconds,
-        num_workers=options.num_workers,
+        solution,
+        service=service,
+        options=options,
+        replan=replan,
+    )
+    causes, culprits = diagnose_infeasible(
+        problem.arrays, problem.spec, reports, service=service, options=options, replan=replan
     )
     return replace(
         unsolved,
         scaling=_scaling(problem, service, options, solution, {}),
         constraints=reports,
-        infeasible_reason=reason,
+        infeasible_causes=causes,
         infeasible_constraints=culprits,
     )
+
+
+def _replanner(problem: PlanningProblem) -> Replanner:
+    """Re-plan the problem's pools for another service/options exactly as ``plan_offers`` would
+    at the minimum count (best-effort defaults included); ``None`` when the model is too large
+    (relaxing can enlarge it: the plan itself was within the limits)."""
+    capacity_limits = has_capacity_limits(problem.arrays)
+
+    def replan(service: NormalizedService, options: PlanOptions) -> Solution | None:
+        spec = model_spec(service, options, problem.replicas_min, capacity_limits=capacity_limits)
+        try:
+            return _solve_best_effort(problem.arrays, spec, options, tie_break=False)[0]
+        except ModelTooLarge:
+            return None
+
+    return replan
 
 
 def _solved_plan(
@@ -280,8 +308,9 @@ def _solved_plan(
             problem.arrays,
             problem.spec,
             solution,
-            time_limit_seconds=options.time_limit_seconds,
-            num_workers=options.num_workers,
+            service=service,
+            options=options,
+            replan=_replanner(problem),
         )
         if options.explain
         else ()
@@ -500,6 +529,8 @@ def _settings(
         "time_limit_seconds": options.time_limit_seconds,
         "hedge": spec.hedge,
         "wave_survival": spec.wave_survival,
+        "default_spread": options.default_spread,
+        "capacity_limits": spec.capacity,
         "creation_policy": service.creation_policy,
         "reservation": service.reservation,
     }
