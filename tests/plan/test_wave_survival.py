@@ -54,12 +54,15 @@ def test_each_domain_alone_must_hold_the_target() -> None:
     assert result.hourly_cost == pytest.approx(8.0)
     assert result.hedge_replicas == 4
     assert result.notes == (HedgeReplicas(extra=4, expected_survival=True, wave_domain="region"),)
-    # Explain prices it by relax-and-resolve: without it, 5 spot replicas carry the hedge
-    # (4 / 0.95 → 5) for $5.
+    # Explain prices it by re-planning as --no-wave-survival does: the default spread (at most
+    # 2 spot per domain) then applies, so 2 + 2 spot + 1 on-demand carry the hedge for $7 (not
+    # the $5 of 5 spot replicas in one domain, which no flag gives).
     wave = _report(result, "wave_survival")
     assert wave.binding and wave.tight
-    assert wave.relaxed_hourly_cost == pytest.approx(5.0)
-    assert wave.saving_hourly == pytest.approx(3.0)
+    assert wave.changes == ("--no-wave-survival",)
+    assert wave.relaxed_hourly_cost == pytest.approx(7.0)
+    assert wave.relaxed_hourly_cost == pytest.approx(_plan(wave_survival=False).hourly_cost)
+    assert wave.saving_hourly == pytest.approx(1.0)
     # Both guarantees hold: without the expected-survival hedge the plan is the same.
     hedge = _report(result, "availability_hedge")
     assert hedge.relaxed_hourly_cost == pytest.approx(8.0) and not hedge.binding
