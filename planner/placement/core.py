@@ -279,13 +279,18 @@ def _replanner(problem: PlanningProblem) -> Replanner:
     at the minimum count (best-effort defaults included); ``None`` when the model is too large
     (relaxing can enlarge it: the plan itself was within the limits)."""
     capacity_limits = has_capacity_limits(problem.arrays)
+    # Relaxations that lead to the same model (a pair whose second constraint changes nothing
+    # once the first is relaxed) are solved once.
+    solved: dict[ModelSpec, Solution | None] = {}
 
     def replan(service: NormalizedService, options: PlanOptions) -> Solution | None:
         spec = model_spec(service, options, problem.replicas_min, capacity_limits=capacity_limits)
-        try:
-            return _solve_best_effort(problem.arrays, spec, options, tie_break=False)[0]
-        except ModelTooLarge:
-            return None
+        if spec not in solved:
+            try:
+                solved[spec] = _solve_best_effort(problem.arrays, spec, options, tie_break=False)[0]
+            except ModelTooLarge:
+                solved[spec] = None
+        return solved[spec]
 
     return replan
 
