@@ -287,7 +287,12 @@ def _replanner(problem: PlanningProblem) -> Replanner:
         spec = model_spec(service, options, problem.replicas_min, capacity_limits=capacity_limits)
         if spec not in solved:
             try:
-                solved[spec] = _solve_best_effort(problem.arrays, spec, options, tie_break=False)[0]
+                solution, _, dropped = _solve_best_effort(
+                    problem.arrays, spec, options, tie_break=False
+                )
+                # A default protection dropped: the re-plan's status is "feasible", as the
+                # plan's would be.
+                solved[spec] = replace(solution, status="feasible") if dropped else solution
             except ModelTooLarge:
                 solved[spec] = None
         return solved[spec]

@@ -203,4 +203,7 @@ def test_an_infeasible_budget_is_written_out_in_full() -> None:
     result = plan_offers(
         offer_frame(rows), service(1), options=PlanOptions(budget_hourly=1234.5678)
     )
-    assert infeasible_reason(result.infeasible_causes) == "budget: no plan costs at most $1,234.5678/hour"
+    assert (
+        infeasible_reason(result.infeasible_causes)
+        == "budget: no plan costs at most $1,234.5678/hour"
+    )

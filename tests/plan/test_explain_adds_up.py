@@ -43,6 +43,23 @@ retry:
   on_events: [no-capacity, interruption]
 max_price: 2
 """
+# One spot region: wave survival, a default, cannot be met and is dropped (status feasible).
+EU_SPOT = """\
+type: service
+name: eu-spot
+image: vllm/vllm-openai:v0.6.3
+commands: [vllm serve model]
+port: 8000
+replicas: 2
+resources:
+  gpu: 24GB..80GB:1
+backends: [aws]
+regions: [eu-central-1]
+spot_policy: spot
+retry:
+  on_events: [interruption]
+"""
+INLINE = {"l4-spot.yml": L4_SPOT, "eu-spot.yml": EU_SPOT}
 
 
 def _plan_json(run_cli: Callable[..., Any], *args: str) -> dict[str, Any]:
@@ -109,6 +126,9 @@ CASES = [
         ("--capacity", CAPACITY, "--on-demand-floor", "1", "--no-wave-survival"),
         id="l4-spot-capacity-floor",
     ),
+    # A dropped default: spot_policy: auto (a file edit) regains wave survival with on-demand
+    # replicas, so its "saving" is negative; --no-hedge re-plans to status feasible.
+    pytest.param("eu-spot.yml", (), id="eu-spot-default-dropped"),
     # An infeasible plan: the budget makes it so; spot_policy: auto (a file edit) does not help.
     pytest.param("vllm-openai.yml", ("--budget-hourly", "0.01"), id="vllm-openai-infeasible"),
 ]
@@ -119,18 +139,22 @@ def test_every_relaxed_cost_is_what_the_flags_produce(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, flags: tuple[str, ...]
 ) -> None:
     file = EXAMPLES / name
-    if name == "l4-spot.yml":
+    if name in INLINE:
         file = tmp_path / name
-        file.write_text(L4_SPOT)
+        file.write_text(INLINE[name])
     document = _main_json(capsys, str(file), *flags)
     reports = _constraints(document)
     assert reports
+    if name == "eu-spot.yml":
+        assert document["status"] == "feasible"
+        assert any(report["saving_hourly"] < 0 for report in reports)
     edits = tmp_path / "edits"
     edits.mkdir()
     for report in reports:
         assert report["changes"], report
         again = _main_json(capsys, *_replan_args(file, flags, report["changes"], edits))
         assert again["hourly_cost"] == report["relaxed_hourly_cost"], (report, again["status"])
+        assert again["status"] == report["relaxed_status"], report
         if document["status"] != "infeasible" and again["status"] != "infeasible":
             assert report["saving_hourly"] == pytest.approx(
                 document["hourly_cost"] - again["hourly_cost"], abs=1e-6

@@ -251,7 +251,9 @@ creation_policy: reuse
     # No inventory at all: infeasible, with that reason.
     none = plan(_config(tmp_path, "replicas: 1\n" + body, "one.yml"), catalog)
     assert none.status == "infeasible"
-    assert "no idle fleet instance satisfies the configuration" in (infeasible_reason(none.infeasible_causes) or "")
+    assert "no idle fleet instance satisfies the configuration" in (
+        infeasible_reason(none.infeasible_causes) or ""
+    )
 
 
 def test_reuse_or_create_prefers_idle_instances_at_equal_price(
