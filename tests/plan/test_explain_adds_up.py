@@ -268,3 +268,12 @@ def test_new_switches_turn_each_protection_off(run_cli: Callable[..., Any]) -> N
     assert off["planned_replicas"] == 2 and off["hourly_cost"] < base["hourly_cost"]
     limits = _plan_json(run_cli, path, "--no-explain", "--no-capacity-limits")
     assert limits["settings"]["capacity_limits"] is False
+
+
+def test_the_cli_takes_every_switch_explain_relaxes_with(run_cli: Callable[..., Any]) -> None:
+    from planner.placement.relaxations import SWITCHES
+
+    help_text = run_cli("plan", "--help").stdout
+    for switch in SWITCHES:
+        assert switch.flag in help_text, switch
+        assert getattr(PlanOptions(), switch.field) is True, switch
