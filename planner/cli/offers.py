@@ -27,6 +27,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("file", metavar="FILE", help="the service configuration (- reads stdin)")
     arguments.add_catalog_options(parser)
+    arguments.add_live_options(parser)
     arguments.add_dstack_options(parser)
     parser.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="output format"
@@ -57,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
     from planner.config import load_config
     from planner.match import find_offers
     from planner.match.dstack import server_settings
+    from planner.match.gpu_default import gpu_count_default
     from planner.match.grouping import parse_group_by
     from planner.render import offers as report
+    from planner.render.gpu_default import gpu_count_default_line
 
     group_by = parse_group_by(args.group_by) if args.group_by else ()
     if group_by and args.format == "csv":
@@ -70,10 +73,13 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.file)
     for warning in config.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    catalog = Catalog.load(*args.catalog, strict=args.strict)
+    catalog = Catalog.load(
+        *arguments.catalog_sources(args), strict=args.strict, backends_file=args.backends
+    )
     _warn_dropped_rows(catalog)
 
     offers = find_offers(config, catalog, rows=args.rows, dstack_config=settings)
+    gpu_default = gpu_count_default(offers.requirements, catalog)
     limit = args.max_offers
     if limit is None and args.format == "table":
         limit = TABLE_DEFAULT_MAX_OFFERS
@@ -98,12 +104,18 @@ def run(args: argparse.Namespace) -> int:
             for line in report.catalog_lines(catalog):
                 print(line)
     elif args.format == "json":
-        print(report.render_offers_json(offers, limit))
+        document = report.offers_document(offers, limit)
+        document["gpu_count_default"] = gpu_default.to_json() if gpu_default else None
+        print(json.dumps(document, indent=2))
     elif args.format == "csv":
         sys.stdout.write(report.render_offers_csv(offers, limit))
     elif offers.total:
         print(report.render_offers_table(offers, limit))
 
+    if gpu_default is not None and args.format != "json":
+        # Beside the table on stdout; never inside a machine format.
+        table = args.format == "table" and offers.total > 0
+        print(gpu_count_default_line(gpu_default), file=sys.stdout if table else sys.stderr)
     if args.format != "json":
         for line in report.note_lines(offers):
             print(f"note: {line}", file=sys.stderr)

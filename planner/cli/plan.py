@@ -12,6 +12,10 @@ from typing import Any
 
 from planner.cli import arguments
 
+# Mirrors planner.placement.replacement (not imported: the CLI loads the library lazily).
+DEFAULT_REPLACEMENT_MINUTES = 10.0
+DEFAULT_INTERRUPTION_RATE = 0.30
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -39,7 +43,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="F",
         type=arguments.fraction,
         default=1.0,
-        help="with retry on interruption: expected surviving replicas ≥ F × replicas (default 1.0)",
+        help="the hedge: expected ready replicas ≥ F × replicas, a spot replica counting "
+        "1 − interruption rate × replacement time / month with retry on interruption "
+        "(default 1.0)",
+    )
+    parser.add_argument(
+        "--replacement-minutes",
+        metavar="M",
+        type=arguments.non_negative_float,
+        default=DEFAULT_REPLACEMENT_MINUTES,
+        help="with retry on interruption: minutes until an interrupted spot replica is replaced "
+        f"and serving again (default {DEFAULT_REPLACEMENT_MINUTES:g})",
+    )
+    parser.add_argument(
+        "--interruption-rate",
+        metavar="R",
+        type=arguments.probability,
+        default=DEFAULT_INTERRUPTION_RATE,
+        help="monthly interruption rate assumed for spot pools the capacity file gives none for "
+        f"(default {DEFAULT_INTERRUPTION_RATE:g}, the worst AWS Spot Advisor bucket)",
     )
     parser.add_argument(
         "--max-per-domain",
@@ -54,15 +76,34 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--no-wave-survival",
         action="store_true",
         help="do not require that losing every spot replica of one failure domain leaves the "
-        "replica target (on by default when retrying on interruption with spot allowed)",
+        "replica target (on by default when retrying on interruption with spot allowed); the "
+        "default spread then applies",
+    )
+    parser.add_argument(
+        "--no-hedge",
+        action="store_true",
+        help="do not over-provision spot so that the expected surviving replicas reach the "
+        "availability target (on by default whenever spot is allowed)",
+    )
+    parser.add_argument(
+        "--no-default-spread",
+        action="store_true",
+        help="without wave survival, do not cap the spot replicas per failure domain at half "
+        "the replicas (the default spread)",
+    )
+    parser.add_argument(
+        "--no-capacity-limits",
+        action="store_true",
+        help="ignore the obtainable counts of catalog offers (capacity file limits, one per "
+        "marketplace listing); reservations and idle fleet instances keep their counts",
     )
     parser.add_argument(
         "--failure-domain",
         choices=("region", "instance-type"),
         default="region",
-        help="one failure domain is a whole (backend, region) (default: a region-wide "
-        "preemption wave is one wave) or, finer, one spot market (backend, region, "
-        "instance type)",
+        help="one failure domain is a whole (backend, region), a zone counting in its region "
+        "(default: a region-wide preemption wave is one wave) or, finer, one spot market "
+        "(backend, location, instance type)",
     )
     parser.add_argument(
         "--on-demand-floor",
@@ -107,8 +148,12 @@ def run(args: argparse.Namespace) -> int:
     from planner.config import load_config
     from planner.errors import InputError
     from planner.match.dstack import server_settings
+    from planner.match.gpu_default import gpu_count_default
     from planner.placement import PlanOptions, load_capacity, load_fleet, plan
+    from planner.placement.relaxations import SWITCHES, switched_off
     from planner.render import plan as report
+    from planner.render.gpu_default import gpu_count_default_line
+    from planner.requirements import group_requirements
 
     if args.rows and args.dstack_config is not None:
         raise InputError("--rows plans on catalog rows; --dstack-config needs dstack-level offers")
@@ -123,12 +168,17 @@ def run(args: argparse.Namespace) -> int:
     options = PlanOptions(
         availability_target=args.availability_target,
         max_per_domain=args.max_per_domain,
-        wave_survival=not args.no_wave_survival,
         failure_domain=args.failure_domain,
+        replacement_minutes=args.replacement_minutes,
+        interruption_rate=args.interruption_rate,
         on_demand_floor=args.on_demand_floor,
         budget_hourly=args.budget_hourly,
         time_limit_seconds=args.time_limit,
         explain=not args.no_explain,
+    )
+    # --no-wave-survival, --no-hedge, ...: the same options explain relaxes with.
+    options = switched_off(
+        options, [switch.flag for switch in SWITCHES if getattr(args, _dest(switch.flag))]
     )
     result = plan(
         config,
@@ -145,7 +195,17 @@ def run(args: argparse.Namespace) -> int:
         print(report.render_plan_markdown(result, catalog))
     else:
         print(report.render_plan_table(result, catalog))
+    for group in group_requirements(config):
+        gpu_default = gpu_count_default(group.requirements, catalog)
+        if gpu_default is not None:
+            line = gpu_count_default_line(gpu_default, group.name)
+            print(line, file=sys.stderr if args.format == "json" else sys.stdout)
     if result.status == "infeasible":
         print(report.infeasible_line(result), file=sys.stderr)
         return 1
     return 0
+
+
+def _dest(flag: str) -> str:
+    """The argparse attribute of ``flag``."""
+    return flag.lstrip("-").replace("-", "_")

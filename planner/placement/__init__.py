@@ -21,6 +21,7 @@ from planner.placement.core import plan_offers
 from planner.placement.input_files import load_capacity, load_fleet
 from planner.placement.inputs import CapacityData, FleetInstance, FleetInventory, Reservation
 from planner.placement.notes import PlanNote
+from planner.placement.reasons import InfeasibleCause
 from planner.placement.result import (
     HOURS_PER_MONTH,
     ConstraintReport,
@@ -41,6 +42,7 @@ __all__ = [
     "Fallback",
     "FleetInstance",
     "FleetInventory",
+    "InfeasibleCause",
     "Placement",
     "Plan",
     "PlanNote",

@@ -15,17 +15,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.catalog.locations import zone_of_location
 from planner.config.normalized import NormalizedService
-from planner.placement.explain import constraint_reports, diagnose_infeasible, offer_exclusions
+from planner.placement.explain import (
+    Replanner,
+    constraint_reports,
+    diagnose_infeasible,
+    offer_exclusions,
+)
 from planner.placement.fallbacks import fallback_chains
-from planner.placement.inputs import UNLIMITED, CapacityData
-from planner.placement.model import ModelSpec, PoolArrays, Solution, bounds_for, solve
+from planner.placement.inputs import CapacityData
+from planner.placement.model import (
+    ModelSpec,
+    ModelTooLarge,
+    PoolArrays,
+    Solution,
+    bounds_for,
+    solve,
+)
 from planner.placement.notes import (
     DefaultProtectionDropped,
     HedgeReplicas,
     OnDemandFloorAboveReplicas,
     PlanNote,
     ScalingNotComputed,
+    SpotAssumptions,
     SpotWithoutRetry,
     TimeLimitReached,
 )
@@ -38,7 +52,11 @@ from planner.placement.pools import (
     existing_pools,
     failure_domains,
     reserved_pools,
+    zone_ids,
 )
+from planner.placement.reasons import TimeLimitWithoutPlan
+from planner.placement.relaxations import has_capacity_limits
+from planner.placement.replacement import DEFAULT_INTERRUPTION_RATE, unavailability
 from planner.placement.result import (
     CapacityType,
     Exclusion,
@@ -68,12 +86,19 @@ def build_pools(
     *,
     matched_fleet: pd.DataFrame | None,
     capacity: CapacityData | None,
+    default_rate: float = DEFAULT_INTERRUPTION_RATE,
 ) -> tuple[pd.DataFrame, tuple[PlanNote, ...]]:
-    """Every pool the plan may use (catalog, reserved, existing), with capacity data applied."""
+    """Every pool the plan may use (catalog, reserved, existing), with capacity data applied.
+
+    ``default_rate``: the monthly interruption rate of a spot pool the capacity data says nothing
+    about (``PlanOptions.interruption_rate``)."""
     catalog = catalog_pools(offers)
     reserved, notes = reserved_pools(catalog, capacity, service.reservation)
     existing = existing_pools(matched_fleet) if matched_fleet is not None else catalog.iloc[0:0]
     pools = combine([reserved, existing, catalog])
+    if not pools.empty:
+        spot = pools["spot"].to_numpy(dtype=bool)
+        pools = pools.assign(interruption_rate=np.where(spot, default_rate, 0.0))
     return apply_capacity(pools, capacity), notes
 
 
@@ -103,17 +128,23 @@ def prepare_problem(
     """Step 1: pools from the offers, fleet and capacity data; the model's constraints."""
     validate_replicas(service)
     pools, reservation_notes = build_pools(
-        offers, service, matched_fleet=matched_fleet, capacity=capacity
+        offers,
+        service,
+        matched_fleet=matched_fleet,
+        capacity=capacity,
+        default_rate=options.interruption_rate,
     )
-    arrays = PoolArrays.from_frame(pools, failure_domains(pools, options.failure_domain))
+    missing = unavailability(
+        pools["interruption_rate"].to_numpy(dtype=np.float64),
+        replaced=retries_on_interruption(service),
+        replacement_minutes=options.replacement_minutes,
+    )
+    arrays = PoolArrays.from_frame(
+        pools, failure_domains(pools, options.failure_domain), missing, zone_ids(pools)
+    )
     low, high = service.replicas.min or 0, service.replicas.max
     high = low if high is None else high
-    limits = bool(
-        np.any(
-            (arrays.capacity != UNLIMITED) & np.isin(arrays.capacity_type, ["spot", "on-demand"])
-        )
-    )
-    spec = model_spec(service, options, low, capacity_limits=limits)
+    spec = model_spec(service, options, low, capacity_limits=has_capacity_limits(arrays))
     floor_note = (
         (OnDemandFloorAboveReplicas(floor=options.on_demand_floor, replicas=low),)
         if options.on_demand_floor > low
@@ -232,10 +263,7 @@ def _timed_out_plan(unsolved: Plan, options: PlanOptions) -> Plan:
     """Step 2a: no plan within the time limit."""
     return replace(
         unsolved,
-        infeasible_reason=(
-            f"no plan was found within the time limit ({options.time_limit_seconds:g} s): "
-            "raise --time-limit"
-        ),
+        infeasible_causes=(TimeLimitWithoutPlan(time_limit_seconds=options.time_limit_seconds),),
     )
 
 
@@ -247,19 +275,51 @@ def _infeasible_plan(
     solution: Solution,
 ) -> Plan:
     """Step 2b: no plan exists; name the constraints that make it so."""
-    reason, culprits, reports = diagnose_infeasible(
+    replan = _replanner(problem)
+    reports = constraint_reports(
         problem.arrays,
         problem.spec,
-        time_limit_seconds=options.time_limit_seconds,
-        num_workers=options.num_workers,
+        solution,
+        service=service,
+        options=options,
+        replan=replan,
+    )
+    causes, culprits = diagnose_infeasible(
+        problem.arrays, problem.spec, reports, service=service, options=options, replan=replan
     )
     return replace(
         unsolved,
         scaling=_scaling(problem, service, options, solution, {}),
         constraints=reports,
-        infeasible_reason=reason,
+        infeasible_causes=causes,
         infeasible_constraints=culprits,
     )
+
+
+def _replanner(problem: PlanningProblem) -> Replanner:
+    """Re-plan the problem's pools for another service/options exactly as ``plan_offers`` would
+    at the minimum count (best-effort defaults included); ``None`` when the model is too large
+    (relaxing can enlarge it: the plan itself was within the limits)."""
+    capacity_limits = has_capacity_limits(problem.arrays)
+    # Relaxations that lead to the same model (a pair whose second constraint changes nothing
+    # once the first is relaxed) are solved once.
+    solved: dict[ModelSpec, Solution | None] = {}
+
+    def replan(service: NormalizedService, options: PlanOptions) -> Solution | None:
+        spec = model_spec(service, options, problem.replicas_min, capacity_limits=capacity_limits)
+        if spec not in solved:
+            try:
+                solution, _, dropped = _solve_best_effort(
+                    problem.arrays, spec, options, tie_break=False
+                )
+                # A default protection dropped: the re-plan's status is "feasible", as the
+                # plan's would be.
+                solved[spec] = replace(solution, status="feasible") if dropped else solution
+            except ModelTooLarge:
+                solved[spec] = None
+        return solved[spec]
+
+    return replan
 
 
 def _solved_plan(
@@ -280,8 +340,9 @@ def _solved_plan(
             problem.arrays,
             problem.spec,
             solution,
-            time_limit_seconds=options.time_limit_seconds,
-            num_workers=options.num_workers,
+            service=service,
+            options=options,
+            replan=_replanner(problem),
         )
         if options.explain
         else ()
@@ -298,7 +359,28 @@ def _solved_plan(
             *unsolved.notes,
             *_dropped_notes(problem, options, dropped_at),
             *_solution_notes(problem, options, solution, scaling),
+            *_spot_assumptions(problem, service, options, solution),
             *_spot_without_retry(problem, service, solution),
+        ),
+    )
+
+
+def _spot_assumptions(
+    problem: PlanningProblem, service: NormalizedService, options: PlanOptions, solution: Solution
+) -> tuple[PlanNote, ...]:
+    """The hedge's assumptions (replacement time, default rate), when spot replicas are planned."""
+    arrays, counts = problem.arrays, solution.counts
+    if int(counts[arrays.spot].sum()) == 0:
+        return ()
+    defaulted = arrays.spot & np.isclose(arrays.rate, options.interruption_rate)
+    return (
+        SpotAssumptions(
+            replaced=retries_on_interruption(service),
+            replacement_minutes=options.replacement_minutes,
+            default_rate=options.interruption_rate,
+            default_rate_replicas=int(counts[defaulted].sum()),
+            expected_ready=round(float(np.dot(counts, 1.0 - arrays.unavailable)), 6),
+            target=problem.replicas_min,
         ),
     )
 
@@ -421,6 +503,7 @@ def _placement(
         failure_domain=domain_label(offer, options.failure_domain),
         interruption_rate=float(arrays.rate[index]),
         fallbacks=fallbacks,
+        zone=zone_of_location(str(offer["provider"]), str(offer["region"])),
     )
 
 
@@ -495,11 +578,15 @@ def _settings(
         if spec.max_per_domain is None
         else ("every replica" if spec.spread_every else "spot replicas"),
         "failure_domain": options.failure_domain,
+        "replacement_minutes": options.replacement_minutes,
+        "interruption_rate": options.interruption_rate,
         "on_demand_floor": options.on_demand_floor,
         "budget_hourly": options.budget_hourly,
         "time_limit_seconds": options.time_limit_seconds,
         "hedge": spec.hedge,
         "wave_survival": spec.wave_survival,
+        "default_spread": options.default_spread,
+        "capacity_limits": spec.capacity,
         "creation_policy": service.creation_policy,
         "reservation": service.reservation,
     }

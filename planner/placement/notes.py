@@ -39,6 +39,14 @@ class ReuseWithoutFleet(_Note):
 
 
 @dataclass(frozen=True)
+class FleetsUnchecked(_Note):
+    """``fleets:`` names the fleets the run may use, and no fleet inventory says what is in them."""
+
+    kind: ClassVar[str] = "fleets-unchecked"
+    fleets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ReservationWithoutCapacityFile(_Note):
     """The configuration names a reservation but no capacity file states its count and price."""
 
@@ -138,6 +146,25 @@ class SpotWithoutRetry(_Note):
 
 
 @dataclass(frozen=True)
+class SpotAssumptions(_Note):
+    """What the hedge assumed about the plan's spot replicas (placement/replacement.py).
+
+    ``replaced``: retry on interruption replaces an interrupted replica after
+    ``replacement_minutes``; ``default_rate``: the monthly interruption rate of spot pools the
+    capacity file says nothing about (``default_rate_replicas`` of the plan's replicas are on
+    such pools); ``expected_ready``: Σ count × (1 − unavailability) over the plan's replicas,
+    against the ``target`` replicas."""
+
+    kind: ClassVar[str] = "spot-assumptions"
+    replaced: bool
+    replacement_minutes: float
+    default_rate: float
+    default_rate_replicas: int
+    expected_ready: float
+    target: int
+
+
+@dataclass(frozen=True)
 class RowMatchesNoOffer(_Note):
     """A capacity row or fleet instance (``file_kind``) at ``source`` (FILE:LINE) names a place no
     catalog offer has: its ``field`` (provider, region or instance_type) is ``value``;
@@ -154,6 +181,7 @@ class RowMatchesNoOffer(_Note):
 PlanNote = (
     FleetMatched
     | ReuseWithoutFleet
+    | FleetsUnchecked
     | ReservationWithoutCapacityFile
     | ReservationNotInCapacityFile
     | ReservationMatchesNoOffer
@@ -163,5 +191,6 @@ PlanNote = (
     | HedgeReplicas
     | DefaultProtectionDropped
     | SpotWithoutRetry
+    | SpotAssumptions
     | RowMatchesNoOffer
 )

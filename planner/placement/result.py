@@ -12,6 +12,8 @@ from typing import Any
 
 from planner.placement.kinds import CapacityType, FailureDomain, PlanStatus
 from planner.placement.notes import PlanNote
+from planner.placement.reasons import InfeasibleCause
+from planner.placement.replacement import DEFAULT_INTERRUPTION_RATE, DEFAULT_REPLACEMENT_MINUTES
 
 __all__ = [
     "HOURS_PER_MONTH",
@@ -34,8 +36,9 @@ HOURS_PER_MONTH = 730
 class PlanOptions:
     """Planning knobs. They are command-line flags, never keys of the service file.
 
-    ``availability_target``: the fraction of the replica target that must survive a preemption
-    wave *in expectation* when ``retry.on_events`` includes ``interruption`` (the hedge).
+    ``availability_target``: the hedge: expected ready replicas — each spot replica counted as
+    1 − its unavailability (interruption rate × replacement time with retry on interruption, the
+    rate itself without) — ≥ this fraction of the replica target.
     ``wave_survival``: when ``retry.on_events`` includes ``interruption`` and spot may be used,
     losing every spot replica of any one failure domain (one preemption wave) must leave at
     least the replica target: for every spot domain d, Σ x − x_d ≥ N. On by default; ``False``
@@ -44,14 +47,26 @@ class PlanOptions:
     reserved and existing included — in addition to wave survival; ``None`` means no limit (or,
     with ``wave_survival=False`` and retry on interruption, half the replicas, rounded up, counting
     spot replicas only: that default spread is about preemption waves).
-    ``failure_domain``: what one failure domain is: a whole (backend, region/zone) — the default,
-    so a region-wide preemption wave is one wave (docs/planning.md, "The model") — or, finer, one
-    spot market (backend, region/zone, instance type).
+    ``failure_domain``: what one failure domain is: a whole (backend, region) — the default, a
+    zone (gcp ``us-central1-a``) counting in its region, so a region-wide preemption wave is one
+    wave (docs/planning.md, "The model"); zones spread as a tie-break inside it — or, finer, one
+    spot market (backend, location, instance type).
+    ``replacement_minutes``: with retry on interruption, the minutes from an interruption until
+    the replacement replica serves (default 10); a spot replica is then expected to be missing
+    for interruption rate × replacement time of the month (placement/replacement.py).
+    ``interruption_rate``: the monthly interruption rate assumed for a spot pool the capacity
+    file gives none for (default 0.30, the AWS Spot Advisor's worst bucket, ">20%").
     ``on_demand_floor``: at least this many replicas on capacity that is never interrupted.
     ``budget_hourly``: an upper bound on the plan's hourly cost.
     ``time_limit_seconds``: per CP-SAT solve; hitting it makes the status ``feasible``.
     ``num_workers``: CP-SAT worker threads for the cost solve (the tie-break solve uses one, so
     the chosen placement is reproducible).
+    ``hedge``: ``False`` drops the expected-survival hedge (``--no-hedge``).
+    ``default_spread``: ``False`` drops the default spread of half the spot replicas per domain
+    that applies without wave survival (``--no-default-spread``).
+    ``capacity_limits``: ``False`` ignores the obtainable counts of catalog pools (the capacity
+    file's limits, one per marketplace listing); reservations and idle fleet instances keep
+    their counts (``--no-capacity-limits``).
     ``max_fallbacks``: the length of each fallback chain.
     ``explain``: re-solve with each constraint relaxed to report what it costs (one solve each).
     """
@@ -60,8 +75,13 @@ class PlanOptions:
     max_per_domain: int | None = None
     wave_survival: bool = True
     failure_domain: FailureDomain = "region"
+    replacement_minutes: float = DEFAULT_REPLACEMENT_MINUTES
+    interruption_rate: float = DEFAULT_INTERRUPTION_RATE
     on_demand_floor: int = 0
     budget_hourly: float | None = None
+    hedge: bool = True
+    default_spread: bool = True
+    capacity_limits: bool = True
     time_limit_seconds: float = 10.0
     num_workers: int = 2
     max_fallbacks: int = 3
@@ -98,6 +118,8 @@ class Placement:
     failure_domain: str
     interruption_rate: float  # assumed monthly interruption probability; 0 when never interrupted
     fallbacks: tuple[Fallback, ...] = ()
+    # The zone inside the failure domain's region (gcp us-central1-a); None: the location is a region.
+    zone: str | None = None
 
     @property
     def hourly_cost(self) -> float:
@@ -114,6 +136,7 @@ class Placement:
             "hourly_price": self.hourly_price,
             "hourly_cost": round(self.hourly_cost, 6),
             "failure_domain": self.failure_domain,
+            "zone": self.zone,
             "interruption_rate": self.interruption_rate,
             "fallbacks": [fallback.to_json() for fallback in self.fallbacks],
         }
@@ -143,26 +166,40 @@ class ScalingStep:
 
 @dataclass(frozen=True)
 class ConstraintReport:
-    """One named constraint: does it bind, and what would relaxing it save (by re-solving)."""
+    """One named constraint — or a pair relaxed together — re-planned without it.
 
-    name: str
+    ``changes``: the flags (``--no-wave-survival``, ``without --budget-hourly``) or service-file
+    edits (``spot_policy: auto``) that relax it; re-planning with them gives exactly
+    ``relaxed_hourly_cost``. ``saving_hourly``: plan cost − relaxed cost (``None`` when either is
+    infeasible; negative when the re-plan regains a default protection the plan had to drop).
+    ``makes_feasible``: the plan is infeasible and the re-plan is not.
+    """
+
+    name: str  # the constraint, or "a + b" for a pair
     description: str
     tight: bool  # holds with equality in the chosen plan
     relaxed_status: PlanStatus | None  # the re-solve's status; None when not re-solved
     relaxed_hourly_cost: float | None
     saving_hourly: float | None  # plan cost - relaxed cost; None when not comparable
+    constraints: tuple[str, ...] = ()  # the constraint names relaxed (one, or a pair)
+    changes: tuple[str, ...] = ()
+    makes_feasible: bool = False
 
     @property
     def binding(self) -> bool:
-        return self.saving_hourly is not None and self.saving_hourly > 1e-9
+        """Relaxing it lowers the cost, or makes an infeasible plan feasible."""
+        return self.makes_feasible or (self.saving_hourly is not None and self.saving_hourly > 1e-9)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": "constraint",
             "constraint": self.name,
+            "constraints": list(self.constraints or (self.name,)),
             "description": self.description,
+            "changes": list(self.changes),
             "tight": self.tight,
             "binding": self.binding,
+            "makes_feasible": self.makes_feasible,
             "relaxed_status": self.relaxed_status,
             "relaxed_hourly_cost": _money(self.relaxed_hourly_cost),
             "saving_hourly": _money(self.saving_hourly),
@@ -192,8 +229,8 @@ class Plan:
     """The cheapest placement of a service's replicas that satisfies its policies.
 
     ``status``: ``optimal`` (proven), ``feasible`` (the time limit was hit before the proof: the
-    plan is valid but maybe not the cheapest), or ``infeasible`` (``infeasible_reason`` names the
-    constraint(s) that make it so, ``placements`` is empty).
+    plan is valid but maybe not the cheapest), or ``infeasible`` (``infeasible_causes`` name the
+    constraint(s) that make it so, with their numbers, ``placements`` is empty).
     ``replicas``: the service's replica range; the plan places ``planned_replicas`` (the minimum of
     the range, plus hedge replicas when the availability hedge over-provisions spot).
     ``scaling``: for a range, the optimal cost at every count from min to max.
@@ -208,7 +245,8 @@ class Plan:
     scaling: tuple[ScalingStep, ...] = ()
     constraints: tuple[ConstraintReport, ...] = ()
     exclusions: tuple[Exclusion, ...] = ()
-    infeasible_reason: str | None = None
+    # Typed (planner/placement/reasons.py); planner/render/plan_reasons.py words them.
+    infeasible_causes: tuple[InfeasibleCause, ...] = ()
     infeasible_constraints: tuple[str, ...] = ()
     notes: tuple[PlanNote, ...] = ()  # typed; planner/render/plan_notes.py words them
     candidate_offers: int = 0
@@ -264,7 +302,7 @@ class Plan:
             "cost_at_min": _money(at_min.hourly_cost if at_min else None),
             "cost_at_max": _money(at_max.hourly_cost if at_max else None),
             "scaling": [step.to_json() for step in self.scaling],
-            "infeasible_reason": self.infeasible_reason,
+            "infeasible_causes": [cause.to_json() for cause in self.infeasible_causes],
             "infeasible_constraints": list(self.infeasible_constraints),
             "explain": [
                 *(exclusion.to_json() for exclusion in self.exclusions),

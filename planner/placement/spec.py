@@ -8,6 +8,7 @@ from planner.config.normalized import NormalizedService
 from planner.errors import InputError, excerpt
 from planner.placement.limits import MAX_BUDGET_HOURLY, MAX_REPLICAS, MAX_WORKERS
 from planner.placement.model import ModelSpec
+from planner.placement.replacement import MAX_REPLACEMENT_MINUTES
 from planner.placement.result import PlanOptions
 
 
@@ -49,6 +50,18 @@ def validate_options(options: PlanOptions) -> None:
         problems.append(
             f"max_fallbacks must be an integer in 0..{MAX_REPLICAS}, "
             f"got {excerpt(options.max_fallbacks, as_repr=True)}"
+        )
+    if not _is_number(options.replacement_minutes) or not (
+        0 <= options.replacement_minutes <= MAX_REPLACEMENT_MINUTES
+    ):
+        problems.append(
+            f"replacement time must be between 0 and {MAX_REPLACEMENT_MINUTES:.0f} minutes, "
+            f"got {excerpt(options.replacement_minutes, as_repr=True)}"
+        )
+    if not _is_number(options.interruption_rate) or not 0 <= options.interruption_rate < 1:
+        problems.append(
+            "interruption rate must be a monthly probability in [0, 1), "
+            f"got {excerpt(options.interruption_rate, as_repr=True)}"
         )
     if options.failure_domain not in ("instance-type", "region"):
         problems.append(
@@ -106,6 +119,7 @@ def model_spec(
         and spot_possible
         and interruption_retry
         and not wave_survival
+        and options.default_spread
         and replicas > 1
     ):
         # Without wave survival, the default spread: one preemption wave takes at most half
@@ -116,11 +130,11 @@ def model_spec(
         spot_policy=service.spot_policy,
         max_price=service.max_price,
         reuse_only=service.creation_policy == "reuse",
-        capacity=capacity_limits,
+        capacity=capacity_limits and options.capacity_limits,
         max_per_domain=max_per_domain if spot_possible or spread_every else None,
         # With retry an interrupted replica is replaced; without it, it is lost for good, so the
         # expected-survival hedge matters all the more: it applies whenever spot may be used.
-        hedge=spot_possible,
+        hedge=spot_possible and options.hedge,
         availability_target=options.availability_target,
         # A floor above the replica count means every replica (not extra replicas nobody
         # asked for, nor an infeasible plan at the low end of a range).

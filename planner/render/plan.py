@@ -6,9 +6,11 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from planner.catalog.locations import region_of_location
 from planner.placement.notes import DefaultProtectionDropped, TimeLimitReached
-from planner.placement.result import HOURS_PER_MONTH, Placement, Plan
+from planner.placement.result import HOURS_PER_MONTH, ConstraintReport, Placement, Plan
 from planner.render.plan_notes import render_notes
+from planner.render.plan_reasons import infeasible_reason
 from planner.render.provenance import catalog_lines
 from planner.render.resources import format_resources
 from planner.render.table import render_markdown_table, render_text_table
@@ -68,21 +70,48 @@ def region_text(offer: dict[str, Any]) -> str:
     return f"{region} ({', '.join(shown)})"
 
 
+def _zoned(plan: Plan) -> bool:
+    return any(placement.zone is not None for placement in plan.placements)
+
+
+def _placement_headers(plan: Plan) -> tuple[str, ...]:
+    """The placement columns; a ZONE column after REGION when some placement is in a zone."""
+    if not _zoned(plan):
+        return PLACEMENT_HEADERS
+    at = PLACEMENT_HEADERS.index("REGION") + 1
+    return (*PLACEMENT_HEADERS[:at], "ZONE", *PLACEMENT_HEADERS[at:])
+
+
 def _placement_rows(plan: Plan) -> list[list[str]]:
-    return [
-        [
-            str(number),
-            str(placement.count),
-            placement.capacity_type,
-            str(placement.offer["backend"]),
-            region_text(placement.offer),
-            str(placement.offer["instance_type"]),
-            resources_text(placement.offer, plan.sized_disk_gb),
-            money(placement.hourly_price),
-            money(placement.hourly_cost),
-        ]
-        for number, placement in enumerate(plan.placements, start=1)
-    ]
+    zoned = _zoned(plan)
+    rows = []
+    for number, placement in enumerate(plan.placements, start=1):
+        backend, location = str(placement.offer["backend"]), str(placement.offer["region"])
+        # REGION is the failure domain's region (a zone's region); ZONE the zone inside it.
+        # A dstack-level offer lists its availability zones after its region.
+        region = region_of_location(backend, location)
+        place = [region_text({**placement.offer, "region": region})]
+        if zoned:
+            place.append(placement.zone or "-")
+        rows.append(
+            [
+                str(number),
+                str(placement.count),
+                placement.capacity_type,
+                backend,
+                *place,
+                str(placement.offer["instance_type"]),
+                resources_text(placement.offer, plan.sized_disk_gb),
+                money(placement.hourly_price),
+                money(placement.hourly_cost),
+            ]
+        )
+    return rows
+
+
+def _right_aligned(plan: Plan) -> tuple[int, ...]:
+    headers = _placement_headers(plan)
+    return tuple(headers.index(name) for name in ("#", "COUNT", "PRICE/H", "COST/H"))
 
 
 def _fallback_lines(placement: Placement) -> list[str]:
@@ -109,7 +138,7 @@ def _summary_lines(plan: Plan) -> list[str]:
     )
     lines = [f"status: {plan.status}", f"replicas: {replicas}"]
     if plan.status == "infeasible":
-        lines.append(f"infeasible: {plan.infeasible_reason}")
+        lines.append(f"infeasible: {infeasible_reason(plan.infeasible_causes)}")
         return lines
     planned = f"planned replicas: {plan.planned_replicas}"
     if plan.hedge_replicas:
@@ -169,15 +198,73 @@ def _explain_rows(plan: Plan) -> tuple[list[list[str]], list[list[str]]]:
     constraints = [
         [
             report.name,
-            "yes" if report.binding else "no",
+            _binding(report),
             "yes" if report.tight else "no",
             report.relaxed_status or "-",
             money(report.relaxed_hourly_cost),
-            money(report.saving_hourly),
+            "-" if report.saving_hourly is None else _saving(report.saving_hourly),
+            _share(report.saving_hourly, plan),
+            " ".join(report.changes) or "-",
         ]
         for report in plan.constraints
     ]
     return exclusions, constraints
+
+
+def _binding(report: ConstraintReport) -> str:
+    if report.makes_feasible:
+        return "yes (makes feasible)"
+    return "yes" if report.binding else "no"
+
+
+def _saving(value: float) -> str:
+    return money(value) if round(value, 6) >= 0 else "-" + money(-value)
+
+
+def _share(saving: float | None, plan: Plan) -> str:
+    """The saving as a share of the plan's hourly cost."""
+    if saving is None or not plan.feasible or plan.hourly_cost <= 0:
+        return "-"
+    return f"{100.0 * saving / plan.hourly_cost:.0f}%"
+
+
+# The explain table's columns, in words (printed under the table; the JSON's explain_legend).
+CONSTRAINT_HEADERS = (
+    "CONSTRAINT",
+    "BINDING",
+    "TIGHT",
+    "RELAXED",
+    "RELAXED COST/H",
+    "SAVING/H",
+    "SAVING",
+    "RE-PLAN WITH",
+)
+CONSTRAINT_LEGEND = (
+    (
+        "CONSTRAINT",
+        "a named constraint (docs/planning.md), or two relaxed together (a + b): wave "
+        "survival, the hedge, the spread and the on-demand floor can each force the same extra "
+        "replicas, so one alone may save nothing where both do",
+    ),
+    (
+        "BINDING",
+        "yes when relaxing it lowers the cost, or makes an infeasible plan feasible "
+        "(makes feasible)",
+    ),
+    ("TIGHT", "it holds with equality in this plan (no room for one more replica under it)"),
+    ("RELAXED", "the status of the plan re-planned with the RE-PLAN WITH changes"),
+    ("RELAXED COST/H", "that plan's hourly cost"),
+    (
+        "SAVING/H",
+        "this plan's cost minus that one's; negative when the re-plan can meet a default "
+        "protection this plan had to drop",
+    ),
+    ("SAVING", "the saving as a share of this plan's hourly cost"),
+    (
+        "RE-PLAN WITH",
+        "the flags or service-file edits that give exactly that plan (planner plan FILE ...)",
+    ),
+)
 
 
 def _render(
@@ -194,7 +281,8 @@ def _render(
     blocks = ["\n".join(bullet + printable(line) for line in _summary_lines(plan))]
     if plan.placements:
         blocks.append(
-            heading("Placements") + table(PLACEMENT_HEADERS, _placement_rows(plan), (0, 1, 7, 8))
+            heading("Placements")
+            + table(_placement_headers(plan), _placement_rows(plan), _right_aligned(plan))
         )
         fallback_lines = []
         for number, placement in enumerate(plan.placements, start=1):
@@ -219,12 +307,10 @@ def _render(
         )
     if constraints:
         blocks.append(
-            heading("Constraints (relaxed one at a time and re-solved)")
-            + table(
-                ("CONSTRAINT", "BINDING", "TIGHT", "RELAXED", "RELAXED COST/H", "SAVING/H"),
-                constraints,
-                (4, 5),
-            )
+            heading("Constraints (each relaxed and re-planned; interacting ones also in pairs)")
+            + table(CONSTRAINT_HEADERS, constraints, (4, 5, 6))
+            + "\n\n"
+            + "\n".join(f"{bullet}{column}: {meaning}" for column, meaning in CONSTRAINT_LEGEND)
         )
     if plan.notes:
         blocks.append(
@@ -252,7 +338,7 @@ def _printable_table(
 
 def infeasible_line(plan: Plan) -> str:
     """The line ``planner plan`` writes to stderr for an infeasible plan (escaped as the table)."""
-    return printable(f"infeasible: {plan.infeasible_reason}")
+    return printable(f"infeasible: {infeasible_reason(plan.infeasible_causes)}")
 
 
 def render_plan_table(plan: Plan, catalog: Any | None = None) -> str:
@@ -270,6 +356,8 @@ def plan_document(plan: Plan, catalog: Any | None = None) -> dict[str, Any]:
     notes in words."""
     document = plan.to_json()
     document["notes"] = render_notes(plan.notes)
+    document["infeasible_reason"] = infeasible_reason(plan.infeasible_causes)
+    document["explain_legend"] = dict(CONSTRAINT_LEGEND)
     if catalog is not None:
         document["catalog"] = {
             "sources": [source.to_json() for source in catalog.sources],

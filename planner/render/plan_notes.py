@@ -6,6 +6,7 @@ from planner.placement.kinds import FailureDomain
 from planner.placement.notes import (
     DefaultProtectionDropped,
     FleetMatched,
+    FleetsUnchecked,
     HedgeReplicas,
     OnDemandFloorAboveReplicas,
     PlanNote,
@@ -15,6 +16,7 @@ from planner.placement.notes import (
     ReuseWithoutFleet,
     RowMatchesNoOffer,
     ScalingNotComputed,
+    SpotAssumptions,
     SpotWithoutRetry,
     TimeLimitReached,
 )
@@ -24,7 +26,7 @@ def domain_words(failure_domain: FailureDomain) -> str:
     """What one failure domain is, in words."""
     if failure_domain == "instance-type":
         return "(backend, region, instance type)"
-    return "(backend, region)"
+    return "(backend, region; a zone counts in its region)"
 
 
 def render_note(note: PlanNote) -> str:
@@ -38,6 +40,11 @@ def render_note(note: PlanNote) -> str:
             return (
                 "creation_policy: reuse places replicas only on idle fleet instances, and no fleet "
                 "inventory was given (--fleet)"
+            )
+        case FleetsUnchecked(fleets=fleets):
+            return (
+                f"fleets {', '.join(fleets)}: without a fleet inventory (--fleet) planner cannot "
+                "check which instances these fleets hold; the plan prices new catalog offers"
             )
         case ReservationWithoutCapacityFile(reservation_id=reservation_id):
             return (
@@ -104,7 +111,31 @@ def render_note(note: PlanNote) -> str:
                 f"rates); the plan carries {hedge} extra replica(s) for them. Add `retry: "
                 "{on_events: [interruption]}` to have interrupted replicas replaced"
             )
+        case SpotAssumptions():
+            return _assumption_words(note)
     raise AssertionError(f"a plan note without words: {note!r}")
+
+
+def _assumption_words(note: SpotAssumptions) -> str:
+    """The hedge's assumptions and what the user can set."""
+    if note.replaced:
+        replacement = (
+            f"an interrupted spot replica is replaced after {note.replacement_minutes:g} min "
+            "(--replacement-minutes)"
+        )
+    else:
+        replacement = "an interrupted spot replica is lost for the rest of the month"
+    default = (
+        f"; {note.default_rate_replicas} replica(s) are on spot pools at the default "
+        f"monthly interruption rate {note.default_rate:g} (--interruption-rate, "
+        "or a --capacity file)"
+        if note.default_rate_replicas
+        else ""
+    )
+    return (
+        f"hedge assumptions: {replacement}{default}; expected ready replicas "
+        f"{note.expected_ready:.4f} for a target of {note.target}"
+    )
 
 
 def _dropped_words(note: DefaultProtectionDropped) -> str:

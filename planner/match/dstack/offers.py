@@ -56,7 +56,14 @@ class DstackOffers(Offers):
     def frame(self) -> pd.DataFrame:
         frame = self.catalog.frame.iloc[self.index]
         assert self.disk_gb is not None
-        return frame.assign(disk_gb=self.disk_gb[self.index])
+        frame = frame.assign(disk_gb=self.disk_gb[self.index])
+        if self.requirements.availability_zones is not None:
+            zones = [
+                None if text is None else " ".join(narrowed_zones(text, self.requirements) or ())
+                for text in CatalogView(self.catalog).strings("availability_zones", self.index)
+            ]
+            frame = frame.assign(availability_zones=zones)
+        return frame
 
     @cached_property
     def offered(self) -> int:
@@ -92,9 +99,20 @@ class DstackOffers(Offers):
         for record, backend, zone_text, disk in zip(records, backends, zones, disks, strict=True):
             record["backend"] = backend
             record["disk_gb"] = None if disk != disk else disk  # NaN: unknown
-            record["availability_zones"] = zone_text.split() if zone_text is not None else None
+            record["availability_zones"] = narrowed_zones(zone_text, self.requirements)
             record["availability"] = AVAILABILITY_UNKNOWN
         return records
+
+
+def narrowed_zones(zone_text: str | None, requirements: Requirements) -> list[str] | None:
+    """An offer's zones, narrowed to the configuration's ``availability_zones`` (any case)."""
+    if zone_text is None:
+        return None
+    zones = zone_text.split()
+    if requirements.availability_zones is None:
+        return zones
+    wanted = {zone.lower() for zone in requirements.availability_zones}
+    return [zone for zone in zones if zone.lower() in wanted]
 
 
 def find_dstack_offers(

@@ -291,3 +291,12 @@ def test_capacity_rows_may_name_a_gcp_region(tmp_path: Path, catalog: planner.Ca
     )
     flagged = [getattr(note, "value", None) for note in plan.notes]
     assert "europe-west9" in flagged and "europe-west4" not in flagged
+
+
+def test_availability_zones_narrow_a_region_offer(tmp_path: Path, catalog: planner.Catalog) -> None:
+    body = "resources:\n  gpu: L4\nbackends: [gcp]\navailability_zones: [EUROPE-WEST4-B]\n"
+    found = offers(tmp_path, catalog, body)
+    assert found and {offer["region"] for offer in found} == {"europe-west4"}
+    assert all(offer["availability_zones"] == ["europe-west4-b"] for offer in found)
+    # Backends whose offers list no zones (lambda, ...) are dropped, as in dstack.
+    assert offers(tmp_path, catalog, body.replace("[gcp]", "[lambda]")) == []
