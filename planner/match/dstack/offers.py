@@ -58,10 +58,15 @@ class DstackOffers(Offers):
         assert self.disk_gb is not None
         frame = frame.assign(disk_gb=self.disk_gb[self.index])
         if self.requirements.availability_zones is not None:
-            zones = [
-                None if text is None else " ".join(narrowed_zones(text, self.requirements) or ())
-                for text in CatalogView(self.catalog).strings("availability_zones", self.index)
-            ]
+            zones = np.array(
+                [
+                    None
+                    if text is None
+                    else " ".join(narrowed_zones(text, self.requirements) or ())
+                    for text in CatalogView(self.catalog).strings("availability_zones", self.index)
+                ],
+                dtype=object,
+            )
             frame = frame.assign(availability_zones=zones)
         return frame
 
