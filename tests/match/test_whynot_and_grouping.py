@@ -157,7 +157,9 @@ def test_every_requirement_field_is_one_why_not_requirement() -> None:
     assert set(EACH_FIELD) | set(NOT_CATALOG_FILTERS) == set(Requirements.__dataclass_fields__)
     catalog = make_catalog(ROWS)
     for field, value in NOT_CATALOG_FILTERS.items():
-        assert find_offers(Requirements(**{field: value}), catalog).exclusions == (), field
+        assert find_offers(Requirements(**{field: value}), catalog, rows=True).exclusions == (), (
+            field
+        )
     for field, (value, name, condition) in EACH_FIELD.items():
         exclusions = find_offers(Requirements(**{field: value}), catalog, rows=True).exclusions
         assert [exclusion.requirement for exclusion in exclusions] == [name], field
