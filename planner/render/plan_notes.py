@@ -6,6 +6,7 @@ from planner.placement.kinds import FailureDomain
 from planner.placement.notes import (
     DefaultProtectionDropped,
     FleetMatched,
+    GroupSurvivalUnmet,
     HedgeReplicas,
     OnDemandFloorAboveReplicas,
     PlanNote,
@@ -14,6 +15,7 @@ from planner.placement.notes import (
     ReservationWithoutCapacityFile,
     ReuseWithoutFleet,
     RowMatchesNoOffer,
+    RpsCurveTruncated,
     ScalingNotComputed,
     SpotWithoutRetry,
     TimeLimitReached,
@@ -103,6 +105,23 @@ def render_note(note: PlanNote) -> str:
                 f"replica is not replaced (about {lost:.2f} interrupted per month at the assumed "
                 f"rates); the plan carries {hedge} extra replica(s) for them. Add `retry: "
                 "{on_events: [interruption]}` to have interrupted replicas replaced"
+            )
+        case GroupSurvivalUnmet(groups=groups, reason=reason, failure_domain=domain):
+            names = ", ".join(groups)
+            if reason == "one-replica":
+                return (
+                    f"warning: replica group(s) {names} run one replica: losing its failure "
+                    f"domain, a {domain_words(domain)}, takes the group down"
+                )
+            return (
+                f"warning: replica group(s) {names} cannot keep a replica outside every failure "
+                f"domain, a {domain_words(domain)}, with the offers and constraints given: one "
+                "domain lost can take them down; the plan is the cheapest without that rule"
+            )
+        case RpsCurveTruncated(max_steps=steps, rps_to=rps_to):
+            return (
+                f"the cost curve over the traffic level stops after {steps} steps, at "
+                f"{rps_to:g} requests per second"
             )
     raise AssertionError(f"a plan note without words: {note!r}")
 
