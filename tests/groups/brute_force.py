@@ -1,0 +1,97 @@
+"""Exhaustive enumeration of a replica-group plan (no solver), as docs/planning.md defines it for
+on-demand groups: each group runs n_g replicas (n_g in its range), on its own offers; a capacity
+shared by groups holds its count over all of them; every role that can run two replicas or more
+keeps a replica outside each failure domain (dropped when nothing meets it); with ``rps``, the
+rps groups' targets add up to at least ``rps``."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pool:
+    price: float
+    domain: str
+    key: str  # the same capacity in several groups has the same key
+    capacity: int | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    pools: tuple[Pool, ...]
+    low: int
+    high: int
+    role: str
+    rps_target: float | None = None
+
+
+def _compositions(total: int, parts: int) -> Iterator[tuple[int, ...]]:
+    if parts == 1:
+        yield (total,)
+        return
+    for first in range(total + 1):
+        for rest in _compositions(total - first, parts - 1):
+            yield (first, *rest)
+
+
+def cheapest(groups: Sequence[Group], rps: float | None = None) -> tuple[float, tuple[int, ...]] | None:
+    """(the lowest hourly cost, the replicas per group) or None when no plan exists."""
+    for rule in (True, False):
+        best = _cheapest(groups, rps, rule)
+        if best is not None:
+            return best
+    return None
+
+
+def _cheapest(groups: Sequence[Group], rps: float | None, rule: bool) -> tuple[float, tuple[int, ...]] | None:
+    options = []
+    for group in groups:
+        choices = []
+        for n in range(group.low, group.high + 1):
+            for counts in _compositions(n, len(group.pools)):
+                choices.append((n, counts))
+        options.append(choices)
+    role_most: dict[str, int] = {}
+    for group in groups:
+        role_most[group.role] = role_most.get(group.role, 0) + group.high
+    protected = {role for role, most in role_most.items() if most >= 2}
+    best: tuple[float, tuple[int, ...]] | None = None
+    for combo in itertools.product(*options):
+        if rps is not None:
+            served = sum(g.rps_target * n for g, (n, _) in zip(groups, combo) if g.rps_target)
+            if served < rps - 1e-9:
+                continue
+        used: dict[str, int] = {}
+        limits: dict[str, int] = {}
+        for group, (_, counts) in zip(groups, combo):
+            for pool, count in zip(group.pools, counts):
+                used[pool.key] = used.get(pool.key, 0) + count
+                if pool.capacity is not None:
+                    limits[pool.key] = pool.capacity
+        if any(used[key] > limit for key, limit in limits.items()):
+            continue
+        if rule and not _survives(groups, combo, protected):
+            continue
+        cost = sum(
+            pool.price * count
+            for group, (_, counts) in zip(groups, combo)
+            for pool, count in zip(group.pools, counts)
+        )
+        if best is None or cost < best[0] - 1e-9:
+            best = (cost, tuple(n for n, _ in combo))
+    return best
+
+
+def _survives(groups: Sequence[Group], combo: Sequence[tuple[int, tuple[int, ...]]], protected: set[str]) -> bool:
+    for role in protected:
+        members = [(g, counts) for g, (_, counts) in zip(groups, combo) if g.role == role]
+        total = sum(sum(counts) for _, counts in members)
+        domains = {pool.domain for g, _ in members for pool in g.pools}
+        for domain in domains:
+            inside = sum(c for g, counts in members for p, c in zip(g.pools, counts) if p.domain == domain)
+            if total - inside < 1:
+                return False
+    return True
