@@ -71,12 +71,12 @@ def run(args: argparse.Namespace) -> int:
     limit = args.max_offers
     if limit is None and args.format == "table":
         limit = TABLE_DEFAULT_MAX_OFFERS
-    groups = find_group_offers(config, catalog)
-    if has_groups([group.group for group in groups]):
-        return _run_groups(args, groups, limit, group_by)
+    replica_groups = find_group_offers(config, catalog)
+    if has_groups([group.group for group in replica_groups]):
+        return _run_groups(args, replica_groups, limit, group_by)
 
     # Without replica groups the one unnamed group's offers are find_offers(config, catalog).
-    offers = groups[0].offers
+    offers = replica_groups[0].offers
 
     if group_by:
         groups = offers.grouped(group_by)

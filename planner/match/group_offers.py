@@ -41,11 +41,7 @@ def has_groups(groups: Sequence[GroupRequirements]) -> bool:
 
 
 def find_group_offers(
-    config: LoadedConfig
-    | NormalizedService
-    | Sequence[GroupRequirements]
-    | str
-    | os.PathLike[str],
+    config: LoadedConfig | NormalizedService | Sequence[GroupRequirements] | str | os.PathLike[str],
     catalog: Catalog,
 ) -> tuple[GroupOffers, ...]:
     """One ``GroupOffers`` per replica group of ``config``, in the order the groups are written.
@@ -59,9 +55,11 @@ def find_group_offers(
         from planner.config.load import service_argument
 
         groups = group_requirements(service_argument(config, "find_group_offers"))
-    elif isinstance(config, Sequence):
+    elif isinstance(config, list | tuple):
         groups = tuple(config)
-        wrong = [type(group).__name__ for group in groups if not isinstance(group, GroupRequirements)]
+        wrong = [
+            type(group).__name__ for group in groups if not isinstance(group, GroupRequirements)
+        ]
         if wrong:
             raise ConfigError(
                 "find_group_offers takes a service configuration or a sequence of "

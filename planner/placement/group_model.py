@@ -127,7 +127,9 @@ def solve_groups(
     for shared_id, xs in members.items():
         limit = shared_capacity.get(shared_id)
         if limit is not None and len(xs) > 1:
-            model.add(cp_model.LinearExpr.sum(xs) <= limit).with_name(f"shared_capacity[{shared_id}]")
+            model.add(cp_model.LinearExpr.sum(xs) <= limit).with_name(
+                f"shared_capacity[{shared_id}]"
+            )
 
     if rps is not None:
         terms = [
@@ -145,13 +147,15 @@ def solve_groups(
 
     prices = [group.arrays.price_units[chosen[g]] for g, group in enumerate(groups)]
     flat = [x for xs in variables for x in xs]
-    cost = cp_model.LinearExpr.weighted_sum(
-        flat, [int(p) for units in prices for p in units]
-    )
+    cost = cp_model.LinearExpr.weighted_sum(flat, [int(p) for units in prices for p in units])
     if budget_hourly is not None:
         spend = cp_model.LinearExpr.weighted_sum(
             flat,
-            [int(b) for g, group in enumerate(groups) for b in group.arrays.budget_units[chosen[g]]],
+            [
+                int(b)
+                for g, group in enumerate(groups)
+                for b in group.arrays.budget_units[chosen[g]]
+            ],
         )
         model.add(spend <= budget_units(budget_hourly)).with_name("budget")
     # At equal cost, fewer replicas (no needless extra ones), then fewer groups' targets.
@@ -189,7 +193,9 @@ def solve_groups(
         values = np.zeros(len(group.arrays), dtype=np.int64)
         values[chosen[g]] = [solver.value(x) for x in variables[g]]
         counts.append(values)
-    hourly = float(sum(np.dot(c, group.arrays.price) for c, group in zip(counts, groups, strict=True)))
+    hourly = float(
+        sum(np.dot(c, group.arrays.price) for c, group in zip(counts, groups, strict=True))
+    )
     return GroupSolution(
         "optimal" if proven else "feasible",
         tuple(counts),
@@ -285,9 +291,7 @@ def _domain_survival(
             )
 
 
-def shared_limits(
-    groups: Sequence[GroupProblem], enforce_estimates: bool
-) -> dict[int, int]:
+def shared_limits(groups: Sequence[GroupProblem], enforce_estimates: bool) -> dict[int, int]:
     """The obtainable count of every shared id that has one (reservations and idle instances
     always; capacity-file and listing counts when ``enforce_estimates``)."""
     limits: dict[int, int] = {}

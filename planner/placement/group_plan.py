@@ -116,7 +116,10 @@ def plan_groups(
     validate_options(options)
     _validate_rps(options.rps, groups)
     started = time.perf_counter()
-    prepared = [_prepare(group, index, catalog, service, capacity, options) for index, group in enumerate(groups)]
+    prepared = [
+        _prepare(group, index, catalog, service, capacity, options)
+        for index, group in enumerate(groups)
+    ]
     problems = _problems(prepared, options)
     grouped = has_groups(groups)
     protected, single = _protected_roles(prepared, problems) if grouped else (frozenset(), [])
@@ -182,10 +185,12 @@ def plan_groups(
         notes.append(TimeLimitReached(time_limit_seconds=options.time_limit_seconds))
     curve: tuple[RpsStep, ...] = ()
     if options.rps is not None:
-        curve, truncated = _rps_curve(prepared, problems, lambda level: run(problems, protected, level, False))
+        curve, truncated = _rps_curve(
+            prepared, problems, lambda level: run(problems, protected, level, False)
+        )
         if truncated:
             notes.append(RpsCurveTruncated(max_steps=MAX_RPS_STEPS, rps_to=curve[-1].rps_to))
-    constraints = ()
+    constraints: tuple[ConstraintReport, ...] = ()
     if options.explain and protected:
         without = run(problems, frozenset(), options.rps, False)
         constraints = (_survival_report(solution, without),)
@@ -272,7 +277,13 @@ def _problems(prepared: Sequence[_Group], options: PlanOptions) -> list[GroupPro
     across all groups (the same region is one domain whichever group uses it)."""
     frames = [part.pools for part in prepared]
     sizes = [len(frame) for frame in frames]
-    every = pd.concat([frame for frame in frames if len(frame)], ignore_index=True) if any(sizes) else None
+    every = (
+        pd.concat([frame for frame in frames if len(frame)], ignore_index=True)
+        if any(sizes)
+        else None
+    )
+    domains: np.ndarray
+    shared: np.ndarray
     if every is None:
         domains = np.zeros(0, dtype=np.int64)
         shared = np.zeros(0, dtype=np.int64)
@@ -281,7 +292,13 @@ def _problems(prepared: Sequence[_Group], options: PlanOptions) -> list[GroupPro
         key = pd.DataFrame(
             {
                 column: every[column].astype(str).str.lower()
-                for column in ("provider", "region", "instance_type", "capacity_type", "reservation")
+                for column in (
+                    "provider",
+                    "region",
+                    "instance_type",
+                    "capacity_type",
+                    "reservation",
+                )
             }
         ).assign(spot=every["spot"].to_numpy(dtype=bool), price=every["price"].to_numpy())
         shared = key.groupby(list(key.columns), sort=True).ngroup().to_numpy(dtype=np.int64)
@@ -291,7 +308,10 @@ def _problems(prepared: Sequence[_Group], options: PlanOptions) -> list[GroupPro
         part_domains = domains[start : start + size]
         arrays = PoolArrays.from_frame(part.pools, part_domains)
         limits = bool(
-            np.any((arrays.capacity != UNLIMITED) & np.isin(arrays.capacity_type, ["spot", "on-demand"]))
+            np.any(
+                (arrays.capacity != UNLIMITED)
+                & np.isin(arrays.capacity_type, ["spot", "on-demand"])
+            )
         )
         problems.append(
             GroupProblem(
@@ -339,9 +359,7 @@ def _relax(spec: ModelSpec, names: Sequence[str]) -> ModelSpec:
 def _dropped_notes(
     names: Sequence[str], problems: Sequence[GroupProblem], options: PlanOptions
 ) -> list[PlanNote]:
-    spot_domains = len(
-        {int(d) for p in problems for d in p.arrays.domain[p.arrays.spot].tolist()}
-    )
+    spot_domains = len({int(d) for p in problems for d in p.arrays.domain[p.arrays.spot].tolist()})
     low = sum(p.low for p in problems)
     return [
         DefaultProtectionDropped(
@@ -444,7 +462,10 @@ def _placements(
     ):
         arrays = problem.arrays
         spec = model_spec(part.service, options, replicas, capacity_limits=problem.spec.capacity)
-        spec = _relax(spec, [n for n in default_protections(spec) if n not in default_protections(problem.spec)])
+        spec = _relax(
+            spec,
+            [n for n in default_protections(spec) if n not in default_protections(problem.spec)],
+        )
         events = part.service.retry.on_events if part.service.retry is not None else ()
         chains = fallback_chains(part.pools, arrays, counts, spec, events, options.max_fallbacks)
         used = [int(index) for index in np.flatnonzero(counts > 0)]
@@ -492,7 +513,9 @@ def _rps_curve(
             return tuple(steps), False
         now = _served_units(problems, result.replicas)
         cost = float(result.hourly_cost or 0.0)
-        names = tuple((part.group.name, n) for part, n in zip(prepared, result.replicas, strict=True))
+        names = tuple(
+            (part.group.name, n) for part, n in zip(prepared, result.replicas, strict=True)
+        )
         if steps and math.isclose(steps[-1].hourly_cost, cost, abs_tol=1e-9):
             steps[-1] = replace(steps[-1], rps_to=now / RPS_SCALE, replicas=names)
         else:
@@ -513,7 +536,9 @@ def _rps_curve(
 def _survival_report(solution: GroupSolution, without: GroupSolution) -> ConstraintReport:
     comparable = without.status in ("optimal", "feasible") and solution.hourly_cost is not None
     saving = (
-        float(solution.hourly_cost or 0.0) - float(without.hourly_cost or 0.0) if comparable else None
+        float(solution.hourly_cost or 0.0) - float(without.hourly_cost or 0.0)
+        if comparable
+        else None
     )
     return ConstraintReport(
         name=DOMAIN_SURVIVAL,

@@ -100,7 +100,9 @@ def _curve_rows(plan: Plan) -> list[list[str]]:
     ]
 
 
-def _render(plan: Plan, table: Table, heading: Callable[[str], str], bullet: str, catalog: Any) -> str:
+def _render(
+    plan: Plan, table: Table, heading: Callable[[str], str], bullet: str, catalog: Any
+) -> str:
     def escaped(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int]) -> str:
         return table(headers, [[printable(cell) for cell in row] for row in rows], right)
 
@@ -115,9 +117,7 @@ def _render(plan: Plan, table: Table, heading: Callable[[str], str], bullet: str
     )
     if plan.placements:
         headers = ("#", "GROUP", *PLACEMENT_HEADERS[1:])
-        blocks.append(
-            heading("Placements") + escaped(headers, _placement_rows(plan), (0, 2, 8, 9))
-        )
+        blocks.append(heading("Placements") + escaped(headers, _placement_rows(plan), (0, 2, 8, 9)))
         fallbacks = [
             bullet + printable(line)
             for number, placement in enumerate(plan.placements, start=1)
@@ -153,14 +153,18 @@ def _render(plan: Plan, table: Table, heading: Callable[[str], str], bullet: str
         ]
         blocks.append(
             heading("Constraints (relaxed and re-solved)")
-            + escaped(("CONSTRAINT", "BINDING", "RELAXED", "RELAXED COST/H", "SAVING/H"), rows, (3, 4))
+            + escaped(
+                ("CONSTRAINT", "BINDING", "RELAXED", "RELAXED COST/H", "SAVING/H"), rows, (3, 4)
+            )
         )
     if plan.notes:
         blocks.append(
             heading("Notes") + "\n".join(bullet + printable(n) for n in render_notes(plan.notes))
         )
     if catalog is not None:
-        blocks.append(heading("Catalog") + "\n".join(bullet + line for line in catalog_lines(catalog)))
+        blocks.append(
+            heading("Catalog") + "\n".join(bullet + line for line in catalog_lines(catalog))
+        )
     return "\n\n".join(blocks)
 
 

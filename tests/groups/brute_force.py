@@ -37,7 +37,9 @@ def _compositions(total: int, parts: int) -> Iterator[tuple[int, ...]]:
             yield (first, *rest)
 
 
-def cheapest(groups: Sequence[Group], rps: float | None = None) -> tuple[float, tuple[int, ...]] | None:
+def cheapest(
+    groups: Sequence[Group], rps: float | None = None
+) -> tuple[float, tuple[int, ...]] | None:
     """(the lowest hourly cost, the replicas per group) or None when no plan exists."""
     for rule in (True, False):
         best = _cheapest(groups, rps, rule)
@@ -46,7 +48,9 @@ def cheapest(groups: Sequence[Group], rps: float | None = None) -> tuple[float, 
     return None
 
 
-def _cheapest(groups: Sequence[Group], rps: float | None, rule: bool) -> tuple[float, tuple[int, ...]] | None:
+def _cheapest(
+    groups: Sequence[Group], rps: float | None, rule: bool
+) -> tuple[float, tuple[int, ...]] | None:
     options = []
     for group in groups:
         choices = []
@@ -61,13 +65,15 @@ def _cheapest(groups: Sequence[Group], rps: float | None, rule: bool) -> tuple[f
     best: tuple[float, tuple[int, ...]] | None = None
     for combo in itertools.product(*options):
         if rps is not None:
-            served = sum(g.rps_target * n for g, (n, _) in zip(groups, combo) if g.rps_target)
+            served = sum(
+                g.rps_target * n for g, (n, _) in zip(groups, combo, strict=True) if g.rps_target
+            )
             if served < rps - 1e-9:
                 continue
         used: dict[str, int] = {}
         limits: dict[str, int] = {}
-        for group, (_, counts) in zip(groups, combo):
-            for pool, count in zip(group.pools, counts):
+        for group, (_, counts) in zip(groups, combo, strict=True):
+            for pool, count in zip(group.pools, counts, strict=True):
                 used[pool.key] = used.get(pool.key, 0) + count
                 if pool.capacity is not None:
                     limits[pool.key] = pool.capacity
@@ -77,21 +83,30 @@ def _cheapest(groups: Sequence[Group], rps: float | None, rule: bool) -> tuple[f
             continue
         cost = sum(
             pool.price * count
-            for group, (_, counts) in zip(groups, combo)
-            for pool, count in zip(group.pools, counts)
+            for group, (_, counts) in zip(groups, combo, strict=True)
+            for pool, count in zip(group.pools, counts, strict=True)
         )
         if best is None or cost < best[0] - 1e-9:
             best = (cost, tuple(n for n, _ in combo))
     return best
 
 
-def _survives(groups: Sequence[Group], combo: Sequence[tuple[int, tuple[int, ...]]], protected: set[str]) -> bool:
+def _survives(
+    groups: Sequence[Group], combo: Sequence[tuple[int, tuple[int, ...]]], protected: set[str]
+) -> bool:
     for role in protected:
-        members = [(g, counts) for g, (_, counts) in zip(groups, combo) if g.role == role]
+        members = [
+            (g, counts) for g, (_, counts) in zip(groups, combo, strict=True) if g.role == role
+        ]
         total = sum(sum(counts) for _, counts in members)
         domains = {pool.domain for g, _ in members for pool in g.pools}
         for domain in domains:
-            inside = sum(c for g, counts in members for p, c in zip(g.pools, counts) if p.domain == domain)
+            inside = sum(
+                c
+                for g, counts in members
+                for p, c in zip(g.pools, counts, strict=True)
+                if p.domain == domain
+            )
             if total - inside < 1:
                 return False
     return True

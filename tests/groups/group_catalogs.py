@@ -18,13 +18,35 @@ GPU = {
 }
 
 
-def row(provider: str, region: str, instance_type: str, price: float, gpu: str | None, *, spot: bool = False) -> dict[str, Any]:
+def row(
+    provider: str,
+    region: str,
+    instance_type: str,
+    price: float,
+    gpu: str | None,
+    *,
+    spot: bool = False,
+) -> dict[str, Any]:
     """One catalog row: a one-GPU machine of ``gpu``, or a 4-CPU machine when ``gpu`` is None."""
     if gpu is None:
-        resources: dict[str, Any] = {"cpu": 4, "memory_gb": 16.0, "gpu_count": 0, "gpu_name": None, "gpu_memory_gb": float("nan"), "gpu_vendor": None}
+        resources: dict[str, Any] = {
+            "cpu": 4,
+            "memory_gb": 16.0,
+            "gpu_count": 0,
+            "gpu_name": None,
+            "gpu_memory_gb": float("nan"),
+            "gpu_vendor": None,
+        }
     else:
         resources = {**GPU[gpu], "gpu_count": 1, "gpu_name": gpu, "gpu_vendor": "nvidia"}
-    return {"provider": provider, "region": region, "instance_type": instance_type, "price": price, "spot": spot, **resources}
+    return {
+        "provider": provider,
+        "region": region,
+        "instance_type": instance_type,
+        "price": price,
+        "spot": spot,
+        **resources,
+    }
 
 
 def catalog(rows: Sequence[dict[str, Any]]) -> Catalog:

@@ -11,6 +11,7 @@ from planner.placement import PlanOptions, plan_offers
 from planner.placement.notes import (
     DefaultProtectionDropped,
     FleetMatched,
+    GroupSurvivalUnmet,
     HedgeReplicas,
     OnDemandFloorAboveReplicas,
     PlanNote,
@@ -19,6 +20,7 @@ from planner.placement.notes import (
     ReservationWithoutCapacityFile,
     ReuseWithoutFleet,
     RowMatchesNoOffer,
+    RpsCurveTruncated,
     ScalingNotComputed,
     SpotWithoutRetry,
     TimeLimitReached,
@@ -118,6 +120,21 @@ WORDS: list[tuple[PlanNote, str]] = [
         RowMatchesNoOffer("fleet", "fleet.yml:5", "provider", "nosuchcloud", None),
         "warning: fleet row fleet.yml:5: no offer in the catalog has backend 'nosuchcloud'; the "
         "row is matched by its own resources only",
+    ),
+    (
+        GroupSurvivalUnmet(("router",), "one-replica", "region"),
+        "warning: replica group(s) router run one replica: losing its failure domain, a "
+        "(backend, region), takes the group down",
+    ),
+    (
+        GroupSurvivalUnmet(("prefill", "decode"), "infeasible", "region"),
+        "warning: replica group(s) prefill, decode cannot keep a replica outside every failure "
+        "domain, a (backend, region), with the offers and constraints given: one domain lost can "
+        "take them down; the plan is the cheapest without that rule",
+    ),
+    (
+        RpsCurveTruncated(max_steps=48, rps_to=480.0),
+        "the cost curve over the traffic level stops after 48 steps, at 480 requests per second",
     ),
 ]
 
