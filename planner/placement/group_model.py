@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
+import pandas as pd
 
 from planner.placement.inputs import UNLIMITED
 from planner.placement.model import (
@@ -107,7 +108,7 @@ def solve_groups(
     totals: list[Any] = []
     for g, group in enumerate(groups):
         bounds, total_max = bounds_for(group.arrays, group.spec)
-        picked = np.flatnonzero(bounds > 0)
+        picked = np.flatnonzero((bounds > 0) & needed_pools(group.arrays, bounds))
         chosen.append(picked)
         xs = [model.new_int_var(0, int(bounds[i]), f"x{g}_{i}") for i in picked]
         variables.append(xs)
@@ -167,6 +168,8 @@ def solve_groups(
     solver.parameters.num_workers = max(1, num_workers)
     solver.parameters.max_time_in_seconds = max(0.01, time_limit_seconds)
     solver.parameters.random_seed = 0
+    # As in model.py: presolve spends its time on dominance among pools the LP settles at once.
+    solver.parameters.cp_model_presolve = False
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         kind: SolveStatus = "timeout" if status == cp_model.UNKNOWN else "infeasible"
@@ -182,6 +185,7 @@ def solve_groups(
         second = cp_model.CpSolver()
         second.parameters.num_workers = 1
         second.parameters.random_seed = 0
+        second.parameters.cp_model_presolve = False
         second.parameters.max_deterministic_time = TIE_BREAK_WORK
         second.parameters.max_time_in_seconds = max(
             0.01, time_limit_seconds - (time.perf_counter() - started)
@@ -203,6 +207,42 @@ def solve_groups(
         hourly,
         time.perf_counter() - started,
     )
+
+
+def needed_pools(arrays: PoolArrays, bounds: np.ndarray) -> np.ndarray:
+    """The pools an optimal plan may need (a bool per pool).
+
+    Pools of one failure domain with the same spot flag, capacity type and survival rate are
+    interchangeable for every constraint of the model but their capacity. So when such a class
+    has a pool of unlimited capacity, a pricier pool of that class is never needed: its replicas
+    can move to the cheapest unlimited one without breaking a constraint or raising the cost.
+    Every pool of limited capacity that is not pricier stays (its count may be shared).
+    """
+    if len(arrays) == 0:
+        return np.zeros(0, dtype=bool)
+    frame = pd.DataFrame(
+        {
+            "domain": arrays.domain,
+            "spot": arrays.spot,
+            "kind": arrays.capacity_type.astype(str),
+            "survival": arrays.survival_units,
+            "price": arrays.price_units,
+            "rank": arrays.key_rank,
+        }
+    )
+    usable = bounds > 0
+    unlimited = usable & (arrays.capacity == UNLIMITED)
+    classes = frame.groupby(["domain", "spot", "kind", "survival"], sort=False).ngroup().to_numpy()
+    order = np.lexsort((arrays.key_rank, arrays.price_units))
+    order = order[unlimited[order]]
+    # The cheapest unlimited pool of each class (ties: the earliest key).
+    _, first = np.unique(classes[order], return_index=True)
+    best = order[first]
+    best_price = np.full(int(classes.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    best_price[classes[best]] = arrays.price_units[best]
+    keep = usable & ~unlimited & (arrays.price_units <= best_price[classes])
+    keep[best] = True
+    return keep
 
 
 def _group_constraints(

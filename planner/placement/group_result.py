@@ -4,10 +4,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from planner.placement.result import Exclusion
+
+class Exclusion(Protocol):
+    """What ``result.Exclusion`` gives (stated here: ``result`` imports this module)."""
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def excluded(self) -> int: ...
+
+    @property
+    def cheapest_excluded_price(self) -> float | None: ...
+
+    def to_json(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
