@@ -6,6 +6,7 @@ offer filters applied after the query (backends, regions, instance_types, reserv
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -19,7 +20,7 @@ from planner.errors import ConfigError, InputError, Problem
 
 if TYPE_CHECKING:
     from planner.config.load import LoadedConfig
-    from planner.config.normalized import NormalizedService
+    from planner.config.normalized import NormalizedReplicaGroup, NormalizedService
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ IMAGE_FOR_ACCELERATOR_MESSAGE: Final = (
     "`image` must be set when the requested accelerator is not supported by the default image"
 )
 IMAGE_FOR_ARM_MESSAGE: Final = "`image` must be set when ARM CPU requested"
+DOCKER_ON_ARM_MESSAGE: Final = "`docker: true` is not supported on ARM CPU"
 
 
 # Every provider gpuhunt knows: what ``providers=None`` queries.
@@ -156,12 +158,18 @@ def backend_of_provider(provider: str, backends: tuple[str, ...] | None = None) 
     return _BACKEND_OF_PROVIDER.get(provider, provider)
 
 
-def requirements_from_config(config: LoadedConfig | NormalizedService) -> Requirements:
+def requirements_from_config(
+    config: LoadedConfig | NormalizedService, group: str | None = None
+) -> Requirements:
     """The catalog query and offer filters dstack 0.22.5 derives from a service configuration.
 
     Applies the server's GPU-vendor inference and image rules (docs/configuration.md §5.6), the
     spot policy (§6.2) and the backend -> provider mapping (§7). Raises ``ConfigError`` for a configuration the server
     would refuse (a non-NVIDIA accelerator or an ARM CPU without image, an unknown backend).
+
+    ``group`` names a replica group: its own resources, image, spot policy, reservation and
+    privileged mode with the service's other filters. A service with replica groups and no
+    ``group`` gives its first group's requirements (``group_requirements`` gives them all).
     """
     # Lazy for start-up time: the normalized view is a pydantic model, and a caller that builds
     # Requirements itself must not pay for pydantic when importing this module.
@@ -175,18 +183,72 @@ def requirements_from_config(config: LoadedConfig | NormalizedService) -> Requir
         service = config.normalized
         source = config.source
         loaded = config
+    prefix = ""
+    if service.groups is not None:
+        names = [written.name for written in service.groups]
+        if group is None:
+            group = names[0]
+        if group not in names:
+            raise ConfigError(
+                Problem(
+                    f"no replica group named {group!r}; the groups are {', '.join(names)}",
+                    file=source,
+                )
+            )
+        index = names.index(group)
+        prefix = f"{_groups_key(loaded)}[{index}]."
+        service = service_of_group(service, service.groups[index])
+    elif group is not None:
+        raise ConfigError(
+            Problem(f"no replica group named {group!r}: the service has no groups", file=source)
+        )
+    return _requirements(service, source, loaded, prefix)
 
+
+def service_of_group(
+    service: NormalizedService, group: NormalizedReplicaGroup
+) -> NormalizedService:
+    """The service as one of its replica groups runs it: the group's values replace the service's."""
+    return service.model_copy(
+        update={
+            "replicas": group.replicas,
+            "scaling": group.scaling,
+            "resources": group.resources,
+            "commands": group.commands,
+            "image": group.image,
+            "python": group.python,
+            "nvcc": group.nvcc,
+            "docker": group.docker,
+            "privileged": group.privileged,
+            "spot_policy": group.spot_policy,
+            "reservation": group.reservation,
+            "groups": None,
+        }
+    )
+
+
+def _groups_key(loaded: LoadedConfig | None) -> str:
+    """`groups` or `replicas`: the key the file wrote its replica groups under."""
+    document = loaded.document if loaded is not None else None
+    if document is not None and isinstance(document.data.get("replicas"), list):
+        return "replicas"
+    return "groups"
+
+
+def _requirements(
+    service: NormalizedService, source: str | None, loaded: LoadedConfig | None, prefix: str
+) -> Requirements:
     resources = service.resources
     gpu = resources.gpu
     vendor: str | None = gpu.vendor
     if vendor is None:
         vendor = _inferred_vendor(service)
 
-    _check_image_rules(service, vendor, source, loaded)
+    _check_image_rules(service, vendor, source, loaded, prefix)
 
     cpu_arch = resources.cpu.arch
     if cpu_arch is None and service.image is None:
-        cpu_arch = "x86"  # the default image is x86-only
+        cpu_arch = "x86"  # the default image (and Docker in Docker's) is x86-only
 
     disk = resources.disk_gb
     gpu_memory = gpu.memory_gb
@@ -223,7 +285,7 @@ def requirements_from_config(config: LoadedConfig | NormalizedService) -> Requir
         regions=service.regions,
         instance_types=service.instance_types,
         reservation=service.reservation,
-        privileged=service.privileged,
+        privileged=service.privileged or bool(service.docker),
         instance_volumes=any(
             volume.kind == "instance" and not volume.optional for volume in service.volumes
         ),
@@ -253,21 +315,35 @@ def group_requirements(config: LoadedConfig | NormalizedService) -> tuple[GroupR
     from planner.config.normalized import NormalizedService  # lazy: see requirements_from_config
 
     service = config if isinstance(config, NormalizedService) else config.normalized
+    if service.groups is None:
+        return (_group(config, None, service),)
+    return tuple(
+        _group(config, group.name, service_of_group(service, group), fixed=group.router is not None)
+        for group in service.groups
+    )
+
+
+def _group(
+    config: LoadedConfig | NormalizedService,
+    name: str | None,
+    service: NormalizedService,
+    *,
+    fixed: bool = False,
+) -> GroupRequirements:
     scaling = service.scaling
     replicas = service.replicas
     # The normalized view always sets both bounds; the checks keep the types honest.
     if replicas.min is None or replicas.max is None:
         raise ValueError("normalized replicas must have both bounds")
-    return (
-        GroupRequirements(
-            name=None,
-            requirements=requirements_from_config(config),
-            min_replicas=replicas.min,
-            max_replicas=replicas.max,
-            spot_policy=service.spot_policy,
-            scaling_metric=scaling.metric if scaling is not None else None,
-            scaling_target=scaling.target if scaling is not None else None,
-        ),
+    return GroupRequirements(
+        name=name,
+        requirements=requirements_from_config(config, name),
+        min_replicas=replicas.min,
+        max_replicas=replicas.max,
+        spot_policy=service.spot_policy,
+        scaling_metric=scaling.metric if scaling is not None else None,
+        scaling_target=scaling.target if scaling is not None else None,
+        fixed_count=fixed,
     )
 
 
@@ -285,7 +361,7 @@ def _inferred_vendor(service: NormalizedService) -> str | None:
         return None
     if not gpu.names:
         # The default image is built for NVIDIA/CUDA; a custom image may suit any vendor.
-        return "nvidia" if service.image is None else None
+        return "nvidia" if service.image is None and not service.docker else None
     table = GpuTable.load()
     vendors = {vendor_of_gpu_name(table, name) for name in gpu.names}
     # {None}: every name unknown; several entries: mixed vendors or some name unknown.
@@ -306,7 +382,8 @@ def _located(
     message: str, field_path: str, source: str | None, loaded: LoadedConfig | None
 ) -> Problem:
     """A problem at the line where ``field_path`` (or its nearest written ancestor) stands."""
-    mark = loaded.locate(field_path) if loaded is not None else None
+    dotted = re.sub(r"\[(\d+)\]", r".\1", field_path)  # groups[1].x -> groups.1.x
+    mark = loaded.locate(dotted) if loaded is not None else None
     return Problem(
         message,
         file=source,
@@ -317,10 +394,26 @@ def _located(
 
 
 def _check_image_rules(
-    service: NormalizedService, vendor: str | None, source: str | None, loaded: LoadedConfig | None
+    service: NormalizedService,
+    vendor: str | None,
+    source: str | None,
+    loaded: LoadedConfig | None,
+    prefix: str = "",
 ) -> None:
     if service.image is not None:
         return
+    if service.docker:
+        if service.resources.cpu.arch == "arm":
+            raise ConfigError(
+                _located(
+                    f"{DOCKER_ON_ARM_MESSAGE}: an arm CPU is requested here and Docker in Docker "
+                    "runs on x86 only; remove `docker` or the arm CPU",
+                    f"{prefix}resources.cpu",
+                    source,
+                    loaded,
+                )
+            )
+        return  # Docker in Docker: any accelerator is the user's business, as with an image
     gpu = service.resources.gpu
     if gpu.count.max != 0:
         requested: set[str] = set()
@@ -335,7 +428,7 @@ def _check_image_rules(
                 _located(
                     f"{IMAGE_FOR_ACCELERATOR_MESSAGE}: {needing} is requested here and the "
                     "default image is built for NVIDIA; set `image`",
-                    "resources.gpu",
+                    f"{prefix}resources.gpu",
                     source,
                     loaded,
                 )
@@ -345,7 +438,7 @@ def _check_image_rules(
             _located(
                 f"{IMAGE_FOR_ARM_MESSAGE}: an arm CPU is requested here and the default image is "
                 "x86-only; set `image`",
-                "resources.cpu",
+                f"{prefix}resources.cpu",
                 source,
                 loaded,
             )

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -33,408 +31,31 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 import planner.config.grammar as grammar
 from planner.config.backend_names import DSTACK_BACKENDS
-from planner.config.normalized import GBRange, IntRange
+from planner.config.models_base import (
+    _INT_RANGE_SCHEMA,
+    _NAMES_SCHEMA,
+    _OFFABLE_DURATION_SCHEMA,
+    CROSS_FIELD_ERROR,
+    DurationField,
+    PortText,
+    PythonField,
+    SpotPolicyName,
+    _as_written,
+    _Model,
+    _to_replicas,
+    _unless_null,
+    entry_errors,
+    field_errors,
+)
+from planner.config.models_groups import (
+    ReplicaGroupSpec,
+    ScalingSpec,
+    group_problems,
+    written_groups,
+)
+from planner.config.models_resources import Resources
+from planner.config.normalized import IntRange
 from planner.errors import excerpt
-
-# --------------------------------------------------------------------------------------------
-# Errors located at a field (the loader maps ``loc`` to file:line:column)
-
-
-# Error types the loader locates at the key rather than at the value (see validation_errors).
-CROSS_FIELD_ERROR = "cross_field"  # a rule between fields: located at the key it names
-INVALID_KEY_ERROR = "invalid_key"  # the key itself is wrong (a bad env variable name)
-
-
-def field_errors(
-    title: str, problems: Sequence[tuple[tuple[str | int, ...], str, Any]]
-) -> ValidationError:
-    """A ValidationError whose entries sit at the given field paths."""
-    return ValidationError.from_exception_data(
-        title,
-        [
-            InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value)
-            for loc, message, value in problems
-        ],
-    )
-
-
-def entry_errors(title: str, error: grammar.EntryErrors) -> ValidationError:
-    """The problems of a collection's entries, each at its own key or index."""
-    return ValidationError.from_exception_data(
-        title,
-        [
-            InitErrorDetails(
-                type=PydanticCustomError(
-                    INVALID_KEY_ERROR if problem.at_key else "value_error", problem.message
-                ),
-                loc=problem.path,
-                input=problem.value,
-            )
-            for problem in error.problems
-        ],
-    )
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
-
-
-# --------------------------------------------------------------------------------------------
-# Grammar-backed leaf types. Each carries its JSON Schema (editors validate the string forms).
-
-_RANGE_SEPARATOR = r"\s*\.\.\s*"
-_INT_TEXT = r"\s*[+-]?[0-9]+(_[0-9]+)*(\.0+)?\s*"  # grammar.parse_int
-_MEMORY_TEXT = r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*([tTgGmM]\s*[bB])?\s*"
-
-
-def _range_pattern(bound: str) -> str:
-    return rf"^({bound}|({bound})?{_RANGE_SEPARATOR}{bound}|{bound}{_RANGE_SEPARATOR})$"
-
-
-def _range_object_schema(bound: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "min": {"anyOf": [bound, {"type": "null"}]},
-            "max": {"anyOf": [bound, {"type": "null"}]},
-        },
-        "additionalProperties": False,
-        "minProperties": 1,
-    }
-
-
-def _any_case(words: Sequence[str]) -> dict[str, Any]:
-    """A string schema accepting any of ``words`` in any letter case (JSON Schema has no flags)."""
-    alternatives = "|".join(
-        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word) for word in words
-    )
-    return {"type": "string", "pattern": rf"^\s*({alternatives})\s*$"}
-
-
-_INT_RANGE_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "integer"},
-        {"type": "string", "pattern": _range_pattern(_INT_TEXT)},
-        _range_object_schema(
-            {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": f"^{_INT_TEXT}$"}]}
-        ),
-    ]
-}
-_MEMORY_SCHEMA: dict[str, Any] = {
-    "anyOf": [{"type": "number"}, {"type": "string", "pattern": f"^{_MEMORY_TEXT}$"}]
-}
-_MEMORY_RANGE_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "number"},
-        {"type": "string", "pattern": _range_pattern(_MEMORY_TEXT)},
-        _range_object_schema(_MEMORY_SCHEMA),
-    ]
-}
-_MEMORY_RANGE_TEXT_SCHEMA: dict[str, Any] = {"anyOf": _MEMORY_RANGE_SCHEMA["anyOf"][:2]}
-_DURATION_TEXT = r"^(\s*[+-]?\d+(_\d+)*\s*|\d+ *[smhdw])$"
-_DURATION_SCHEMA: dict[str, Any] = {
-    "anyOf": [{"type": "number"}, {"type": "string", "pattern": _DURATION_TEXT}]
-}
-
-# A duration that can also be switched off (`off`, `false`), as max_duration and idle_duration take.
-_OFFABLE_DURATION_SCHEMA: dict[str, Any] = {
-    "anyOf": [*_DURATION_SCHEMA["anyOf"], {"const": "off"}, {"type": "boolean"}, {"type": "null"}]
-}
-
-
-def _to_int_range(value: Any) -> IntRange:
-    if isinstance(value, IntRange):
-        return value
-    try:
-        parsed = grammar.parse_int_range(value)
-    except grammar.EntryErrors as error:
-        raise entry_errors("range", error) from None
-    return IntRange(min=parsed.min, max=parsed.max)
-
-
-def _to_memory_range(value: Any) -> GBRange:
-    if isinstance(value, GBRange):
-        return value
-    try:
-        parsed = grammar.parse_memory_range(value)
-    except grammar.EntryErrors as error:
-        raise entry_errors("range", error) from None
-    return GBRange(min=parsed.min, max=parsed.max)
-
-
-CountRangeObject = Annotated[
-    IntRange,
-    WithJsonSchema(
-        _range_object_schema(
-            {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": f"^{_INT_TEXT}$"}]}
-        )
-    ),
-]
-
-
-def _non_negative_range(value: IntRange | GBRange) -> Any:
-    """Resource amounts cannot be negative. dstack has no sign check (a negative amount then
-    silently matches nothing); rejecting it says what is wrong instead."""
-    if any(bound is not None and bound < 0 for bound in (value.min, value.max)):
-        raise ValueError("a resource amount cannot be negative")
-    return value
-
-
-IntRangeField = Annotated[
-    IntRange, BeforeValidator(_to_int_range), WithJsonSchema(_INT_RANGE_SCHEMA)
-]
-MemoryRangeField = Annotated[
-    GBRange, BeforeValidator(_to_memory_range), WithJsonSchema(_MEMORY_RANGE_SCHEMA)
-]
-MemoryField = Annotated[
-    float, BeforeValidator(grammar.parse_memory), WithJsonSchema(_MEMORY_SCHEMA)
-]
-
-
-def _bounded_count_range(value: IntRange) -> IntRange:
-    """Counts feed the planner's arithmetic (replicas × price, CP-SAT's 64-bit integers): a count
-    beyond ``grammar.MAX_COUNT`` is refused here, with the bound, instead of overflowing there."""
-    for bound in (value.min, value.max):
-        if bound is not None and bound > grammar.MAX_COUNT:
-            raise ValueError(f"a count cannot exceed {grammar.MAX_COUNT:,}, got {excerpt(bound)}")
-    return value
-
-
-CountField = Annotated[
-    IntRangeField, AfterValidator(_non_negative_range), AfterValidator(_bounded_count_range)
-]
-SizeRangeField = Annotated[MemoryRangeField, AfterValidator(_non_negative_range)]
-SizeField = Annotated[MemoryField, Field(ge=0)]
-DurationField = Annotated[
-    int, BeforeValidator(grammar.parse_duration), WithJsonSchema(_DURATION_SCHEMA)
-]
-
-
-_NAME_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}]}
-_NAMES_SCHEMA: dict[str, Any] = {
-    "anyOf": [*_NAME_SCHEMA["anyOf"], {"type": "array", "items": _NAME_SCHEMA, "minItems": 1}]
-}
-
-
-def _optional(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [*schema["anyOf"], {"type": "null"}]}
-
-
-def _as_written(value: Any) -> Any:
-    """Identity: the model's own before-validator parses the shorthand; this only adds its schema."""
-    return value
-
-
-_COUNT_TOKEN = r"(\d+|\d*\.\.\d*)"
-_ARCH_TOKEN = r"([xX]86|[aA][rR][mM])"
-_CPU_TEXT = rf"^\s*({_COUNT_TOKEN}|{_ARCH_TOKEN}|{_ARCH_TOKEN}\s*:\s*{_COUNT_TOKEN}|{_COUNT_TOKEN}\s*:\s*{_ARCH_TOKEN})\s*$"
-CpuText = Annotated[str, Field(pattern=_CPU_TEXT)]
-# Tokens (vendor, names, memory, count) are order-free; the schema checks only their shape.
-GpuText = Annotated[str, Field(pattern=r"^\s*[^:\s][^:]*(:\s*[^:\s][^:]*)*$")]
-PortText = Annotated[str, Field(pattern=rf"^{_INT_TEXT}$|^[0-9]+:[0-9]+$")]
-
-
-# --------------------------------------------------------------------------------------------
-# resources
-
-
-class CPUSpec(_Model):
-    """CPU requirements; also written as a count (``8``), a range (``2..``) or ``[arch:]count``."""
-
-    arch: Annotated[
-        Literal["x86", "arm"] | None,
-        WithJsonSchema({"anyOf": [_any_case(list(grammar.CPU_ARCH_WORDS)), {"type": "null"}]}),
-    ] = Field(default=None, description="The CPU architecture, `x86` or `arm` (case-insensitive).")
-    count: CountField = Field(
-        default=IntRange(min=2),
-        description="The number of CPU cores: a number (`8`) or a range (`2..`, `4..16`). Defaults to `2..`.",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("expected a CPU count, range or [arch:]count string, not a boolean")
-        if isinstance(value, int | str):
-            parts = grammar.parse_cpu_spec(value)
-            explicit: dict[str, Any] = {"arch": parts.arch}
-            if parts.count is not None:
-                explicit["count"] = parts.count
-            return explicit
-        if isinstance(value, Mapping) and value and set(value) <= {"min", "max"}:
-            return {"count": dict(value)}
-        return value
-
-    @field_validator("arch", mode="before")
-    @classmethod
-    def _arch_word(cls, value: Any) -> Any:
-        return value.lower() if isinstance(value, str) else value
-
-
-class GPUSpec(_Model):
-    """GPU requirements; also written as a count (``2``) or a spec string (``A100:80GB:2``).
-
-    Choice: a YAML float (``gpu: 1.5``) is rejected; GPUs are whole and a float is usually a typo.
-    Seed rule: when a GPU is requested without a count, the count is exactly 1.
-    """
-
-    vendor: Annotated[
-        Literal["nvidia", "amd", "google", "intel", "tenstorrent"] | None,
-        WithJsonSchema({"anyOf": [_any_case(list(grammar.VENDOR_WORDS)), {"type": "null"}]}),
-    ] = Field(
-        default=None,
-        description="The vendor of the GPU/accelerator, one of: `nvidia`, `amd`, `google` (alias: `tpu`), "
-        "`intel`, `tenstorrent` (alias: `tt`).",
-    )
-    name: Annotated[tuple[str, ...] | None, WithJsonSchema(_optional(_NAMES_SCHEMA))] = Field(
-        default=None,
-        description="The GPU name or list of names (e.g. `A100` or `[A10G, L4]`); any one of them "
-        "matches, case-insensitively. The deprecated `tpu-` prefix is removed.",
-    )
-    count: CountField = Field(
-        default=IntRange(min=1, max=1),
-        description="The number of GPUs: a number or a range (`1..4`). Defaults to 1.",
-    )
-    memory: SizeRangeField | None = Field(
-        default=None,
-        description="The memory of each GPU (e.g. `16GB`). Can be set to a range (e.g. `16GB..`, or `16GB..80GB`).",
-    )
-    total_memory: SizeRangeField | None = Field(
-        default=None,
-        description="The total memory of all GPUs (e.g. `32GB`). Can be set to a range (e.g. `16GB..`, or `16GB..80GB`).",
-    )
-    compute_capability: Annotated[
-        tuple[int, int] | None,
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    {"type": "number"},
-                    {"type": "string", "pattern": r"^\s*\d+\.\d+\s*$"},
-                    {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
-                ]
-            }
-        ),
-    ] = Field(
-        default=None,
-        description='The minimum compute capability of the GPU (e.g. `7.5`, `"8.0"`); only known NVIDIA GPUs satisfy it.',
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        if isinstance(value, bool | float):
-            raise ValueError(
-                f"expected a whole GPU count, a spec string such as A100:80GB:2, or a mapping; got {excerpt(value, as_repr=True)}"
-            )
-        if isinstance(value, int | str):
-            parts = grammar.parse_gpu_spec(value)
-            explicit: dict[str, Any] = {"vendor": parts.vendor, "name": parts.names}
-            if parts.memory is not None:
-                explicit["memory"] = parts.memory
-            if parts.count is not None:
-                explicit["count"] = parts.count
-            return explicit
-        return value
-
-    @field_validator("vendor", mode="before")
-    @classmethod
-    def _vendor_word(cls, value: Any) -> Any:
-        return None if value is None else grammar.parse_vendor(value)
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _names(cls, value: Any) -> Any:
-        if value is None:
-            return None
-        try:
-            names = grammar.parse_name_list(
-                value, "GPU name", "write a name (A100) or a list of names ([A10G, L4])"
-            )
-        except grammar.EntryErrors as error:
-            raise entry_errors("name", error) from None
-        padded = [
-            grammar.EntryProblem(
-                (index,) if isinstance(value, list | tuple) else (),
-                f"GPU name {excerpt(name, as_repr=True)} has surrounding spaces: dstack compares names exactly, so it "
-                f"would match no GPU; write {excerpt(name.strip(), as_repr=True)}",
-                name,
-            )
-            for index, name in enumerate(names)
-            if name != name.strip()
-        ]
-        if padded:
-            raise entry_errors("name", grammar.EntryErrors(padded))
-        return grammar.normalize_gpu_names(names)
-
-    @field_validator("compute_capability", mode="before")
-    @classmethod
-    def _capability(cls, value: Any) -> Any:
-        try:
-            return None if value is None else grammar.parse_compute_capability(value)
-        except grammar.EntryErrors as error:
-            raise entry_errors("compute_capability", error) from None
-
-
-class DiskSpec(_Model):
-    """Disk requirements; also written as a size or range directly (``disk: 100GB..``)."""
-
-    size: SizeRangeField = Field(
-        description="The disk size. Can be set to a range (e.g., `100GB..` or `100GB..200GB`)."
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            return {"size": value}
-        return value
-
-
-class Resources(_Model):
-    """The resource requirements. Setting a field replaces only that field's default."""
-
-    cpu: Annotated[
-        CPUSpec,
-        BeforeValidator(
-            _as_written, json_schema_input_type=int | CpuText | CountRangeObject | CPUSpec
-        ),
-    ] = Field(
-        default=CPUSpec(),
-        description="The CPU requirements: a count (`8`), a range (`2..`), `[arch:]count` (`arm:8`) "
-        "or an object `{arch, count}`. Defaults to `2..`.",
-    )
-    memory: SizeRangeField = Field(
-        default=GBRange(min=8),
-        description="The RAM size (e.g., `8GB`, `16GB..64GB`, `..80GB`). Defaults to `8GB..`.",
-    )
-    shm_size: SizeField | None = Field(
-        default=None,
-        description="The size of shared memory (e.g., `8GB`). If you are using parallel communicating "
-        "processes (e.g., dataloaders in PyTorch), you may need to configure this.",
-    )
-    gpu: Annotated[
-        GPUSpec | None,
-        BeforeValidator(_as_written, json_schema_input_type=int | GpuText | GPUSpec | None),
-    ] = Field(
-        default=None,
-        description="The GPU requirements. Can be set to a number, a string (e.g. `A100`, `80GB:2`, "
-        "`A100:80GB:2`), or an object. Omitted or null: no GPU required (GPU offers still match).",
-    )
-    disk: Annotated[
-        DiskSpec | None,
-        BeforeValidator(
-            _as_written,
-            # A size or range written directly (not as `{min, max}`: that is `{size: {min, max}}`).
-            json_schema_input_type=Annotated[GBRange, WithJsonSchema(_MEMORY_RANGE_TEXT_SCHEMA)]
-            | DiskSpec
-            | None,
-        ),
-    ] = Field(
-        default=DiskSpec(size=GBRange(min=100)),
-        description="The disk resources: a size/range (`200GB..`) or `{size}`. Defaults to `100GB..`; "
-        "null removes the disk requirement.",
-    )
-
 
 # --------------------------------------------------------------------------------------------
 # service properties
@@ -524,44 +145,6 @@ def _to_chat_model(value: Any) -> Any:
             )
         ],
     )
-
-
-class ScalingSpec(_Model):
-    """Auto-scaling rules, required when ``replicas`` is a range."""
-
-    metric: Literal["rps"] = Field(
-        description="The target metric to track. Currently, the only supported value is `rps` (requests per second)."
-    )
-    target: float = Field(
-        gt=0,
-        description="The target value of the metric (requests per second per replica); must be > 0. "
-        "The number of replicas is calculated from it.",
-    )
-    window: DurationField | None = Field(
-        default=None,
-        description="The time window over which the metric is averaged: 30s, 1m or 5m (dstack 0.22). Defaults to 1m.",
-    )
-    scale_up_delay: DurationField = Field(
-        default=300, description="The delay before scaling up (seconds or `5m`). Defaults to 300."
-    )
-    scale_down_delay: DurationField = Field(
-        default=600,
-        description="The delay before scaling down (seconds or `10m`). Defaults to 600.",
-    )
-
-    @field_validator("window")
-    @classmethod
-    def _window(cls, value: int | None) -> int | None:
-        if value is not None and value not in (30, 60, 300):
-            raise ValueError(f"window must be one of 30s, 1m, 5m; got {excerpt(value)} seconds")
-        return value
-
-    @field_validator("scale_up_delay", "scale_down_delay")
-    @classmethod
-    def _delay(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError(f"a scaling delay cannot be negative, got {excerpt(value)}")
-        return value
 
 
 RetryEventName = Literal["no-capacity", "interruption", "error"]
@@ -668,31 +251,12 @@ def _to_volume(value: Any) -> Any:
     raise ValueError("a volume is NAME:/path, /instance/path:/path, or a mapping")
 
 
-def _unless_null(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``parse`` for an optional field: an explicit null stays null."""
-
-    def parse_or_null(value: Any) -> Any:
-        return None if value is None else parse(value)
-
-    return parse_or_null
-
-
 def _to_retry(value: Any) -> Any:
     if value is None or isinstance(value, bool | RetrySpec):
         return value
     if isinstance(value, Mapping):
         return RetrySpec.model_validate(value)
     raise ValueError("retry must be true, false or a mapping {on_events, duration}")
-
-
-def _to_replicas(value: Any) -> IntRange:
-    parsed = _to_int_range(value)
-    if parsed.max is None:
-        raise ValueError("the maximum number of replicas is required (e.g. 0..4, not 2..)")
-    low = 0 if parsed.min is None else parsed.min
-    if low < 0:
-        raise ValueError("the minimum number of replicas must be greater than or equal to 0")
-    return _bounded_count_range(IntRange(min=low, max=parsed.max))
 
 
 def _to_env(value: Any) -> dict[str, str | None]:
@@ -717,8 +281,8 @@ RUN_NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 
 NEWER_KEYS = frozenset(
     {
-        "docker", "shell", "repos", "files", "priority", "strip_prefix", "probes", "rate_limits",
-        "groups", "stop_duration", "utilization_policy", "schedule", "fleets", "instances",
+        "shell", "repos", "files", "priority", "strip_prefix", "probes", "rate_limits",
+        "stop_duration", "utilization_policy", "schedule", "fleets", "instances",
         "tags", "availability_zones", "backend_options", "single_branch", "dstack",
     }
 )  # fmt: skip
@@ -748,6 +312,12 @@ class ServiceConfiguration(_Model):
                 },
                 {"not": {"required": ["image", "python"]}},
                 {"not": {"required": ["image", "nvcc"]}},
+                {
+                    "if": {"properties": {"docker": {"const": True}}, "required": ["docker"]},
+                    "then": {
+                        "not": {"anyOf": [{"required": [k]} for k in ("image", "python", "nvcc")]}
+                    },
+                },
             ],
             "dependentRequired": {"scaling": ["replicas"]},
         },
@@ -793,16 +363,28 @@ class ServiceConfiguration(_Model):
     )
     replicas: Annotated[
         IntRange | None,
-        BeforeValidator(_unless_null(_to_replicas)),
-        WithJsonSchema(_optional(_INT_RANGE_SCHEMA)),
+        BeforeValidator(
+            _unless_null(_to_replicas),
+            json_schema_input_type=Annotated[IntRange, WithJsonSchema(_INT_RANGE_SCHEMA)]
+            | list[ReplicaGroupSpec]
+            | None,
+        ),
     ] = Field(
         default=None,
         description="The number of replicas: a number (e.g. `2`) or a range (`0..4`, `1..8`; `..4` "
-        "means `0..4`; the maximum is required). If it's a range, `scaling` is required. Defaults to 1.",
+        "means `0..4`; the maximum is required). If it's a range, `scaling` is required. Defaults to 1. "
+        "A list is a list of replica groups (see `groups`).",
     )
     scaling: ScalingSpec | None = Field(
         default=None,
         description="The auto-scaling rules. Required if `replicas` is set to a range.",
+    )
+    groups: tuple[ReplicaGroupSpec, ...] | None = Field(
+        default=None,
+        description="The replica groups of a heterogeneous service (dstack 0.22.5), each with its "
+        "own count, scaling, resources and image. Mutually exclusive with `replicas` as a number; "
+        "`replicas` written as a list means the same. Top-level `scaling` and `commands` are then "
+        "not allowed.",
     )
     name: Annotated[
         str | None,
@@ -831,25 +413,18 @@ class ServiceConfiguration(_Model):
     registry_auth: RegistryAuthSpec | None = Field(
         default=None, description="Credentials for pulling a private Docker image."
     )
-    python: Annotated[
-        str | None,
-        BeforeValidator(_unless_null(grammar.parse_python_version)),
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    {"enum": list(grammar.PYTHON_VERSIONS)},
-                    {"type": "number"},
-                    {"type": "null"},
-                ]
-            }
-        ),
-    ] = Field(
+    python: PythonField = Field(
         default=None,
         description='The major version of Python (3.9 to 3.15; quote it: `"3.10"`). Mutually exclusive with `image`.',
     )
     nvcc: StrictBool | None = Field(
         default=None,
         description="Use image with NVIDIA CUDA Compiler (NVCC) included. Mutually exclusive with `image`.",
+    )
+    docker: StrictBool | None = Field(
+        default=None,
+        description="Use Docker inside the container (dstack's Docker-in-Docker image, run "
+        "privileged; dstack 0.22.5). Mutually exclusive with `image`, `python` and `nvcc`.",
     )
     env: Annotated[
         dict[str, str | None],
@@ -912,7 +487,7 @@ class ServiceConfiguration(_Model):
         description="The existing reservation to use for instance provisioning. Supports AWS Capacity "
         "Reservations and Capacity Blocks.",
     )
-    spot_policy: Literal["spot", "on-demand", "auto"] | None = Field(
+    spot_policy: SpotPolicyName | None = Field(
         default=None,
         description="The policy for provisioning spot or on-demand instances: `spot`, `on-demand`, or "
         "`auto`. Defaults to `on-demand`.",
@@ -973,12 +548,17 @@ class ServiceConfiguration(_Model):
         """
         if not isinstance(value, Mapping):
             return handler(value)
+        groups = written_groups(value)
+        data = dict(value)
+        if groups is not None and groups[0] == "replicas":
+            # `replicas:` written as a list is dstack 0.22.5's other spelling of `groups:`.
+            data["groups"] = data.pop("replicas")
         details = [
             InitErrorDetails(
                 type=PydanticCustomError(
                     "value_error",
-                    f"`{excerpt(key)}` exists only in newer dstack versions (0.19+); this planner "
-                    "implements the dstack 0.18 service format, which does not have it",
+                    f"`{excerpt(key)}` exists only in dstack releases newer than 0.22.5; this "
+                    "planner reads the dstack 0.22.5 service format, which does not have it",
                 ),
                 loc=(key,),
                 input=value[key],
@@ -990,21 +570,24 @@ class ServiceConfiguration(_Model):
             InitErrorDetails(
                 type=PydanticCustomError(CROSS_FIELD_ERROR, message), loc=loc, input=written
             )
-            for loc, message, written in cross_field_problems(value)
+            for loc, message, written in [*cross_field_problems(value), *group_problems(value)]
         )
-        if not details:
-            return handler(value)
+        if not details and (groups is None or groups[0] == "groups"):
+            return handler(data)
         try:
-            handler({key: item for key, item in value.items() if key not in NEWER_KEYS})
+            result = handler({key: item for key, item in data.items() if key not in NEWER_KEYS})
         except ValidationError as error:
             details.extend(
                 InitErrorDetails(
                     type=PydanticCustomError(entry["type"], entry["msg"]),
-                    loc=entry["loc"],
+                    loc=_as_written_loc(entry["loc"], groups),
                     input=entry["input"],
                 )
                 for entry in error.errors()
             )
+        else:
+            if not details:
+                return result
         raise ValidationError.from_exception_data(cls.__name__, details)
 
     @field_validator("name")
@@ -1031,6 +614,15 @@ class ServiceConfiguration(_Model):
                 "give a path inside it (e.g. src) or an absolute path"
             )
         return value
+
+
+def _as_written_loc(
+    loc: tuple[str | int, ...], groups: tuple[str, Any] | None
+) -> tuple[str | int, ...]:
+    """An error's field path with the groups under the key the user wrote them."""
+    if groups is not None and loc[:1] == ("groups",):
+        return (groups[0], *loc[1:])
+    return loc
 
 
 def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str], str, Any]]:
@@ -1068,6 +660,19 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str], str,
                 data["nvcc"],
             )
         )
+    if data.get("docker") is True:
+        for other in ("image", "python", "nvcc"):
+            if data.get(other):
+                problems.append(
+                    (
+                        ("docker",),
+                        f"`{other}` and `docker` are mutually exclusive fields: `docker: true` "
+                        f"runs dstack's Docker-in-Docker image; remove `{other}` or `docker`",
+                        True,
+                    )
+                )
+    if written_groups(data) is not None:
+        return problems  # `commands` and `replicas`/`scaling` rules are the groups' (models_groups)
     commands = data.get("commands", ())
     if not has_image and isinstance(commands, list | tuple) and not commands:
         problems.append(

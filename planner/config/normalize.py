@@ -15,6 +15,8 @@ from planner.config.models import (
     RetrySpec,
     ServiceConfiguration,
 )
+from planner.config.models_groups import ScalingSpec
+from planner.config.models_resources import Resources
 from planner.config.normalized import (
     REDACTED,
     IntRange,
@@ -23,8 +25,10 @@ from planner.config.normalized import (
     NormalizedModel,
     NormalizedPort,
     NormalizedRegistryAuth,
+    NormalizedReplicaGroup,
     NormalizedResources,
     NormalizedRetry,
+    NormalizedRouter,
     NormalizedScaling,
     NormalizedService,
     NormalizedVolume,
@@ -39,6 +43,7 @@ DEFAULT_SCALING_WINDOW_SECONDS = 60  # dstack 0.22.5; the reference page has no 
 
 def normalize(configuration: ServiceConfiguration) -> NormalizedService:
     """The normalized service (``registry_auth.password`` is always redacted)."""
+    groups = _groups(configuration)
     return NormalizedService(
         name=configuration.name,
         port=NormalizedPort(
@@ -49,8 +54,8 @@ def normalize(configuration: ServiceConfiguration) -> NormalizedService:
         https=True if configuration.https is None else configuration.https,
         auth=configuration.auth,
         model=_model(configuration),
-        replicas=configuration.replicas or IntRange(min=1, max=1),
-        scaling=_scaling(configuration),
+        replicas=_replicas(configuration, groups),
+        scaling=_scaling(configuration.scaling),
         image=configuration.image,
         user=configuration.user,
         privileged=configuration.privileged,
@@ -65,8 +70,9 @@ def normalize(configuration: ServiceConfiguration) -> NormalizedService:
         ),
         python=configuration.python,
         nvcc=configuration.nvcc,
+        docker=configuration.docker,
         env=dict(configuration.env),
-        resources=_resources(configuration),
+        resources=_resources(configuration.resources),
         volumes=tuple(_volume(volume) for volume in configuration.volumes),
         commands=configuration.commands,
         backends=configuration.backends,
@@ -81,7 +87,60 @@ def normalize(configuration: ServiceConfiguration) -> NormalizedService:
         max_price=configuration.max_price,
         creation_policy=configuration.creation_policy or "reuse-or-create",
         idle_duration_seconds=idle_duration_seconds(configuration),
+        groups=groups,
     )
+
+
+def _replicas(
+    configuration: ServiceConfiguration, groups: tuple[NormalizedReplicaGroup, ...] | None
+) -> IntRange:
+    """The service's replica count; with replica groups, the sum of the groups' counts."""
+    if groups is None:
+        return configuration.replicas or IntRange(min=1, max=1)
+    return IntRange(
+        min=sum(group.replicas.min or 0 for group in groups),
+        max=sum(group.replicas.max or 0 for group in groups),
+    )
+
+
+def _groups(configuration: ServiceConfiguration) -> tuple[NormalizedReplicaGroup, ...] | None:
+    """Each replica group with what it inherits from the service level (as dstack 0.22.5's job
+    configurator resolves it): image, python, nvcc, docker, privileged, spot policy, reservation."""
+    if configuration.groups is None:
+        return None
+    service = configuration
+    groups = []
+    for index, group in enumerate(configuration.groups):
+        count = group.count_range
+        if count is None:  # the models require a count; this keeps the types honest
+            raise ValueError("a replica group without a count passed validation")
+        docker = group.docker if group.docker is not None else service.docker
+        if docker:
+            privileged = True
+        elif group.privileged is not None:
+            privileged = group.privileged
+        else:
+            privileged = service.privileged
+        groups.append(
+            NormalizedReplicaGroup(
+                name=str(index) if group.name is None else group.name,
+                replicas=count,
+                scaling=_scaling(group.scaling),
+                resources=_resources(group.resources),
+                commands=group.commands,
+                image=group.image if group.image is not None else service.image,
+                python=group.python if group.python is not None else service.python,
+                nvcc=group.nvcc if group.nvcc is not None else service.nvcc,
+                docker=docker,
+                privileged=privileged,
+                spot_policy=group.spot_policy or service.spot_policy or "on-demand",
+                reservation=group.reservation
+                if group.reservation is not None
+                else service.reservation,
+                router=None if group.router is None else NormalizedRouter(type=group.router.type),
+            )
+        )
+    return tuple(groups)
 
 
 def idle_duration_seconds(configuration: ServiceConfiguration) -> int:
@@ -116,8 +175,7 @@ def _model(configuration: ServiceConfiguration) -> NormalizedModel | None:
     )
 
 
-def _scaling(configuration: ServiceConfiguration) -> NormalizedScaling | None:
-    scaling = configuration.scaling
+def _scaling(scaling: ScalingSpec | None) -> NormalizedScaling | None:
     if scaling is None:
         return None
     return NormalizedScaling(
@@ -128,8 +186,7 @@ def _scaling(configuration: ServiceConfiguration) -> NormalizedScaling | None:
     )
 
 
-def _resources(configuration: ServiceConfiguration) -> NormalizedResources:
-    resources = configuration.resources
+def _resources(resources: Resources) -> NormalizedResources:
     gpu = resources.gpu
     return NormalizedResources(
         cpu=NormalizedCPU(arch=resources.cpu.arch, count=resources.cpu.count),

@@ -101,6 +101,31 @@ class NormalizedRegistryAuth(_Frozen):
     password: str = REDACTED
 
 
+class NormalizedRouter(_Frozen):
+    type: Literal["smg", "dynamo"] = "smg"
+
+
+SpotPolicy = Literal["spot", "on-demand", "auto"]
+
+
+class NormalizedReplicaGroup(_Frozen):
+    """One replica group with the service-level values it inherits already applied."""
+
+    name: str  # as written, or the group's position ("0", "1", ...)
+    replicas: IntRange  # both bounds always set
+    scaling: NormalizedScaling | None = None
+    resources: NormalizedResources = NormalizedResources()
+    commands: tuple[str, ...] = ()
+    image: str | None = None  # the group's, else the service's
+    python: str | None = None  # the group's, else the service's
+    nvcc: bool | None = None  # the group's, else the service's
+    docker: bool | None = None  # the group's, else the service's
+    privileged: bool = False  # true with docker; else the group's, else the service's
+    spot_policy: SpotPolicy = "on-demand"  # the group's, else the service's, else on-demand
+    reservation: str | None = None  # the group's, else the service's
+    router: NormalizedRouter | None = None
+
+
 class NormalizedService(_Frozen):
     type: Literal["service"] = "service"
     name: str | None = None
@@ -109,7 +134,8 @@ class NormalizedService(_Frozen):
     https: bool | Literal["auto"] = True
     auth: bool = True
     model: NormalizedModel | None = None
-    replicas: IntRange = IntRange(min=1, max=1)  # both bounds always set
+    # Both bounds always set. With replica groups: the sum of the groups' ranges.
+    replicas: IntRange = IntRange(min=1, max=1)
     scaling: NormalizedScaling | None = None
     image: str | None = None
     user: str | None = None
@@ -119,6 +145,7 @@ class NormalizedService(_Frozen):
     registry_auth: NormalizedRegistryAuth | None = None
     python: str | None = None
     nvcc: bool | None = None
+    docker: bool | None = None  # Docker in Docker (dstack 0.22.5): runs privileged
     env: dict[str, str | None] = {}  # None: a bare KEY, resolved from the caller's environment
     resources: NormalizedResources = NormalizedResources()
     volumes: tuple[NormalizedVolume, ...] = ()
@@ -127,9 +154,11 @@ class NormalizedService(_Frozen):
     regions: tuple[str, ...] | None = None  # compared case-insensitively
     instance_types: tuple[str, ...] | None = None  # compared case-insensitively
     reservation: str | None = None
-    spot_policy: Literal["spot", "on-demand", "auto"] = "on-demand"
+    spot_policy: SpotPolicy = "on-demand"
     retry: NormalizedRetry | None = None  # None: no retry
     max_duration_seconds: int | None = None  # None: no limit ("off" or unset)
     max_price: float | None = None  # USD per hour per instance
     creation_policy: Literal["reuse", "reuse-or-create"] = "reuse-or-create"
     idle_duration_seconds: int = 300  # -1: never terminate an idle instance
+    # dstack 0.22.5 replica groups (`groups:`, or `replicas:` as a list); None: no groups.
+    groups: tuple[NormalizedReplicaGroup, ...] | None = None

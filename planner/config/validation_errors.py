@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from planner.config.models import CROSS_FIELD_ERROR, INVALID_KEY_ERROR
+from planner.config.models_base import CROSS_FIELD_ERROR, INVALID_KEY_ERROR
 from planner.config.normalized import REDACTED
 from planner.config.value_kinds import describe_value
 from planner.config.yaml_loader import FieldPath, YamlDocument, format_path
