@@ -11,8 +11,8 @@ on top:
 - **failure-domain survival of the service**: for every *role* (a group, or all the
   interchangeable rps groups together) and every failure domain d, at least one of the role's
   replicas is outside d — one region lost never takes down a part the service needs;
-- **traffic** (``rps``): the interchangeable groups' replica counts n_g are variables within
-  their count ranges, with Σ target_g · n_g ≥ rps;
+- **traffic** (``rps``): the rps groups' replica counts n_g are variables within their count
+  ranges; every role serves the whole traffic: Σ over its groups of target_g · n_g ≥ rps;
 - the hourly **budget** over all groups.
 
 The objective is the total hourly cost (prices on the 1e-6 USD grid); a second, single-worker
@@ -133,15 +133,18 @@ def solve_groups(
             )
 
     if rps is not None:
-        terms = [
-            (targets[g], target_units(group.rps_target))
-            for g, group in enumerate(groups)
-            if group.rps_target is not None
-        ]
-        model.add(
-            cp_model.LinearExpr.weighted_sum([t for t, _ in terms], [w for _, w in terms])
-            >= rps_units(rps)
-        ).with_name("rps")
+        # Each role serves the whole traffic: its interchangeable groups' targets add up.
+        terms: dict[int, list[tuple[Any, int]]] = {}
+        for g, group in enumerate(groups):
+            if group.rps_target is not None:
+                terms.setdefault(group.role, []).append((targets[g], target_units(group.rps_target)))
+        for role, role_terms in terms.items():
+            model.add(
+                cp_model.LinearExpr.weighted_sum(
+                    [t for t, _ in role_terms], [w for _, w in role_terms]
+                )
+                >= rps_units(rps)
+            ).with_name(f"rps[{role}]")
 
     if domain_survival:
         _domain_survival(model, groups, chosen, variables, totals, domain_survival)

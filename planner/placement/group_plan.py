@@ -67,8 +67,6 @@ DOMAIN_SURVIVAL_WORDS: Final = (
     "every replica group (all interchangeable rps groups as one) keeps a replica outside each "
     "failure domain"
 )
-# The role of the groups that serve the traffic interchangeably (see ``_role``).
-RPS_ROLE: Final = -1
 
 
 @dataclass(frozen=True)
@@ -116,9 +114,10 @@ def plan_groups(
     validate_options(options)
     _validate_rps(options.rps, groups)
     started = time.perf_counter()
+    roles = group_roles(groups, service)
     prepared = [
-        _prepare(group, index, catalog, service, capacity, options)
-        for index, group in enumerate(groups)
+        _prepare(group, role, catalog, service, capacity, options)
+        for group, role in zip(groups, roles, strict=True)
     ]
     problems = _problems(prepared, options)
     grouped = has_groups(groups)
@@ -225,9 +224,35 @@ def _validate_rps(rps: float | None, groups: Sequence[GroupRequirements]) -> Non
         )
 
 
+def group_roles(groups: Sequence[GroupRequirements], service: NormalizedService) -> list[int]:
+    """A role id per group: the rps groups (``in_rps_role``) that run the same workload — the
+    same image, python, docker and commands — share one role (interchangeable capacity for the
+    traffic and for failure-domain survival); every other group is a role of its own. So the
+    prefill and decode groups of a disaggregated service (different commands) are two roles,
+    each serving the whole traffic, while one model on two GPU sizes is one role."""
+    workloads: dict[str | None, tuple[object, ...]] = {}
+    for group in service.groups or ():
+        workloads[group.name] = (
+            group.image,
+            group.python,
+            group.docker,
+            tuple(group.commands or ()),
+        )
+    common = (service.image, service.python, service.docker, tuple(service.commands or ()))
+    shared: dict[tuple[object, ...], int] = {}
+    roles = []
+    for index, group in enumerate(groups):
+        if in_rps_role(group):
+            key = workloads.get(group.name, common)
+            roles.append(shared.setdefault(key, -1 - len(shared)))
+        else:
+            roles.append(index)
+    return roles
+
+
 def _prepare(
     group: GroupRequirements,
-    index: int,
+    role: int,
     catalog: Catalog,
     service: NormalizedService,
     capacity: CapacityData | None,
@@ -268,7 +293,7 @@ def _prepare(
         low=low,
         high=high,
         rps_target=group.scaling_target if in_rps_role(group) else None,
-        role=RPS_ROLE if in_rps_role(group) else index,
+        role=role,
     )
 
 
@@ -489,11 +514,12 @@ def _placements(
 
 
 def _served_units(problems: Sequence[GroupProblem], replicas: Sequence[int]) -> int:
-    return sum(
-        target_units(problem.rps_target) * count
-        for problem, count in zip(problems, replicas, strict=True)
-        if problem.rps_target is not None
-    )
+    """The traffic these counts serve: every role serves it all, so the least any role serves."""
+    served: dict[int, int] = {}
+    for problem, count in zip(problems, replicas, strict=True):
+        if problem.rps_target is not None:
+            served[problem.role] = served.get(problem.role, 0) + target_units(problem.rps_target) * count
+    return min(served.values(), default=0)
 
 
 def _rps_curve(

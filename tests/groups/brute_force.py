@@ -2,7 +2,7 @@
 on-demand groups: each group runs n_g replicas (n_g in its range), on its own offers; a capacity
 shared by groups holds its count over all of them; every role that can run two replicas or more
 keeps a replica outside each failure domain (dropped when nothing meets it); with ``rps``, the
-rps groups' targets add up to at least ``rps``."""
+rps groups of each role have targets adding up to at least ``rps``."""
 
 from __future__ import annotations
 
@@ -65,10 +65,12 @@ def _cheapest(
     best: tuple[float, tuple[int, ...]] | None = None
     for combo in itertools.product(*options):
         if rps is not None:
-            served = sum(
-                g.rps_target * n for g, (n, _) in zip(groups, combo, strict=True) if g.rps_target
-            )
-            if served < rps - 1e-9:
+            # Every role serves the whole traffic: its rps groups' targets add up.
+            served: dict[str, float] = {}
+            for g, (n, _) in zip(groups, combo, strict=True):
+                if g.rps_target:
+                    served[g.role] = served.get(g.role, 0.0) + g.rps_target * n
+            if min(served.values()) < rps - 1e-9:
                 continue
         used: dict[str, int] = {}
         limits: dict[str, int] = {}
