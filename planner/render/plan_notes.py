@@ -110,8 +110,8 @@ def render_note(note: PlanNote) -> str:
             names = ", ".join(groups)
             if reason == "one-replica":
                 return (
-                    f"warning: replica group(s) {names} run one replica: losing its failure "
-                    f"domain, a {domain_words(domain)}, takes the group down"
+                    f"warning: replica group(s) {names}: one replica each, so losing its failure "
+                    f"domain, a {domain_words(domain)}, takes that group down"
                 )
             return (
                 f"warning: replica group(s) {names} cannot keep a replica outside every failure "

@@ -123,8 +123,8 @@ WORDS: list[tuple[PlanNote, str]] = [
     ),
     (
         GroupSurvivalUnmet(("router",), "one-replica", "region"),
-        "warning: replica group(s) router run one replica: losing its failure domain, a "
-        "(backend, region), takes the group down",
+        "warning: replica group(s) router: one replica each, so losing its failure domain, a "
+        "(backend, region), takes that group down",
     ),
     (
         GroupSurvivalUnmet(("prefill", "decode"), "infeasible", "region"),
