@@ -209,7 +209,13 @@ def test_examples_normalize_to_json_and_back(path: Path) -> None:
     document = json.loads(service.model_dump_json())
     assert NormalizedService.model_validate(document) == service
     # Replicas are always explicit bounds: written (1..4, 2) or the seed's default of one.
-    expected = {"autoscaled.yml": (1, 4), "spot-retry.yml": (2, 2)}.get(path.name, (1, 1))
+    # With replica groups, the service-wide range is the sum of the groups' ranges.
+    expected = {
+        "autoscaled.yml": (1, 4),
+        "spot-retry.yml": (2, 2),
+        "replica-groups.yml": (3, 8),
+        "replica-groups-rps.yml": (2, 7),
+    }.get(path.name, (1, 1))
     assert (document["replicas"]["min"], document["replicas"]["max"]) == expected
 
 
