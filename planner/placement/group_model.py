@@ -137,7 +137,9 @@ def solve_groups(
         terms: dict[int, list[tuple[Any, int]]] = {}
         for g, group in enumerate(groups):
             if group.rps_target is not None:
-                terms.setdefault(group.role, []).append((targets[g], target_units(group.rps_target)))
+                terms.setdefault(group.role, []).append(
+                    (targets[g], target_units(group.rps_target))
+                )
         for role, role_terms in terms.items():
             model.add(
                 cp_model.LinearExpr.weighted_sum(

@@ -41,6 +41,7 @@ from planner.placement.notes import (
     GroupSurvivalUnmet,
     PlanNote,
     RpsCurveTruncated,
+    SpotWithoutRetry,
     TimeLimitReached,
 )
 from planner.placement.offer import offer_dicts
@@ -53,7 +54,12 @@ from planner.placement.result import (
     PlanOptions,
     PlanStatus,
 )
-from planner.placement.spec import default_protections, model_spec, validate_options
+from planner.placement.spec import (
+    default_protections,
+    model_spec,
+    retries_on_interruption,
+    validate_options,
+)
 from planner.requirements import GroupRequirements, sized_disk_gb
 
 if TYPE_CHECKING:
@@ -193,6 +199,7 @@ def plan_groups(
     if options.explain and protected:
         without = run(problems, frozenset(), options.rps, False)
         constraints = (_survival_report(solution, without),)
+    notes += _spot_without_retry(problems, solution, service)
     status: PlanStatus = "optimal" if solution.status == "optimal" and not dropped else "feasible"
     placements = _placements(prepared, problems, solution, options)
     return replace(
@@ -231,12 +238,12 @@ def group_roles(groups: Sequence[GroupRequirements], service: NormalizedService)
     prefill and decode groups of a disaggregated service (different commands) are two roles,
     each serving the whole traffic, while one model on two GPU sizes is one role."""
     workloads: dict[str | None, tuple[object, ...]] = {}
-    for group in service.groups or ():
-        workloads[group.name] = (
-            group.image,
-            group.python,
-            group.docker,
-            tuple(group.commands or ()),
+    for written in service.groups or ():
+        workloads[written.name] = (
+            written.image,
+            written.python,
+            written.docker,
+            tuple(written.commands or ()),
         )
     common = (service.image, service.python, service.docker, tuple(service.commands or ()))
     shared: dict[tuple[object, ...], int] = {}
@@ -518,7 +525,9 @@ def _served_units(problems: Sequence[GroupProblem], replicas: Sequence[int]) -> 
     served: dict[int, int] = {}
     for problem, count in zip(problems, replicas, strict=True):
         if problem.rps_target is not None:
-            served[problem.role] = served.get(problem.role, 0) + target_units(problem.rps_target) * count
+            served[problem.role] = (
+                served.get(problem.role, 0) + target_units(problem.rps_target) * count
+            )
     return min(served.values(), default=0)
 
 
@@ -557,6 +566,27 @@ def _rps_curve(
         served = now
         level = now + 1
     return tuple(steps), True
+
+
+def _spot_without_retry(
+    problems: Sequence[GroupProblem], solution: GroupSolution, service: NormalizedService
+) -> list[PlanNote]:
+    """The warning of a single-group plan: spot replicas that are not replaced if interrupted."""
+    spot = sum(int(c[p.arrays.spot].sum()) for p, c in zip(problems, solution.counts, strict=True))
+    if spot == 0 or retries_on_interruption(service):
+        return []
+    lost = sum(
+        float(np.dot(c[p.arrays.spot], p.arrays.rate[p.arrays.spot]))
+        for p, c in zip(problems, solution.counts, strict=True)
+    )
+    planned = sum(int(c.sum()) for c in solution.counts)
+    return [
+        SpotWithoutRetry(
+            spot_replicas=spot,
+            expected_lost=round(lost, 6),
+            hedge_replicas=max(0, planned - sum(solution.replicas)),
+        )
+    ]
 
 
 def _survival_report(solution: GroupSolution, without: GroupSolution) -> ConstraintReport:

@@ -38,7 +38,9 @@ def test_offers_per_group_in_every_format(run_cli: Any) -> None:
     assert document["total_offers"] == sum(e["total_offers"] for e in groups.values())
     table = run_cli("offers", PD, "--max-offers", "2")
     assert table.returncode == 0
-    assert [line.split(" (")[0] for line in table.stdout.splitlines() if line.startswith("group ")] == [
+    assert [
+        line.split(" (")[0] for line in table.stdout.splitlines() if line.startswith("group ")
+    ] == [
         "group router",
         "group prefill",
         "group decode",
@@ -74,7 +76,9 @@ def test_plan_over_every_group(run_cli: Any) -> None:
         assert sum(p["count"] for p in own) == group["planned_replicas"] >= 1
         assert group["hourly_cost"] == pytest.approx(sum(p["hourly_cost"] for p in own))
     assert document["hourly_cost"] == pytest.approx(sum(g["hourly_cost"] for g in groups.values()))
-    assert {p["offer"]["gpu_name"] for p in document["placements"] if p["group"] == "prefill"} == {"H100"}
+    assert {p["offer"]["gpu_name"] for p in document["placements"] if p["group"] == "prefill"} == {
+        "H100"
+    }
     # The router and prefill (at its minimum) run one replica: the plan says a region lost
     # takes them down; decode may use spot, so its hedge replica is kept in another region.
     assert "warning: replica group(s) router, prefill: one replica each" in document["notes"][0]
@@ -101,7 +105,9 @@ def test_rps_on_two_gpu_sizes_is_the_cheapest_pair_of_group_sizes(run_cli: Any) 
             replace(large, min_replicas=n_large, max_replicas=n_large),
             replace(small, min_replicas=n_small, max_replicas=n_small),
         )
-        plan = plan_groups(fixed, catalog, service=config.normalized, options=PlanOptions(explain=False))
+        plan = plan_groups(
+            fixed, catalog, service=config.normalized, options=PlanOptions(explain=False)
+        )
         costs[(n_large, n_small)] = plan.hourly_cost
     best = min(cost for (a, b), cost in costs.items() if 24 * a + 10 * b >= level)
     assert document["hourly_cost"] == pytest.approx(best)
@@ -109,3 +115,14 @@ def test_rps_on_two_gpu_sizes_is_the_cheapest_pair_of_group_sizes(run_cli: Any) 
         served = [cost for (a, b), cost in costs.items() if 24 * a + 10 * b >= step["rps_to"]]
         assert step["hourly_cost"] == pytest.approx(min(served))
     assert document["rps_curve"][-1]["rps_to"] == 3 * 24 + 4 * 10
+
+
+def test_rps_on_prefill_and_decode_sizes_each_stage_for_the_whole_traffic(run_cli: Any) -> None:
+    # Different commands: prefill and decode are stages, not interchangeable capacity; each
+    # must serve the traffic on its own, so decode (10 rps a replica) needs 3 for 30 rps.
+    result = run_cli("plan", PD, "--rps", "30", "--format", "json", "--no-explain")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    sizes = {g["group"]: g["target_replicas"] for g in document["groups"]}
+    assert sizes["router"] == 1 and sizes["decode"] == 3 and 20 * sizes["prefill"] >= 30
+    assert document["rps_curve"][-1]["rps_to"] == min(3 * 20, 4 * 10)

@@ -23,7 +23,11 @@ ROWS = [
     row("aws", "us-east-1", "p4.a100", 1.8, "A100"),
     row("aws", "us-east-1", "c5.xlarge", 0.1, None),
 ]
-GROUPS = (gpu_group("prefill", "H100", 2), gpu_group("decode", "A100", (1, 3)), cpu_group("router", 1))
+GROUPS = (
+    gpu_group("prefill", "H100", 2),
+    gpu_group("decode", "A100", (1, 3)),
+    cpu_group("router", 1),
+)
 
 
 def test_each_format_says_which_group_an_offer_is_for() -> None:
