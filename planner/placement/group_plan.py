@@ -150,15 +150,22 @@ def plan_groups(
     solution = run(problems, protected, options.rps, True)
     dropped: list[str] = []
     if solution.status == "infeasible" and protected:
-        relaxed = run(problems, frozenset(), options.rps, True)
+        # Best-effort, role by role: keep the rule for every role it can hold for.
+        kept: frozenset[int] = frozenset()
+        for role in sorted(protected):
+            if run(problems, kept | {role}, options.rps, False).status != "infeasible":
+                kept |= {role}
+        relaxed = run(problems, kept, options.rps, True)
         if relaxed.status != "infeasible":
             solution, dropped = relaxed, [DOMAIN_SURVIVAL]
             notes.append(
                 GroupSurvivalUnmet(
-                    tuple(_role_names(prepared, protected)), "infeasible", options.failure_domain
+                    tuple(_role_names(prepared, protected - kept)),
+                    "infeasible",
+                    options.failure_domain,
                 )
             )
-            protected = frozenset()
+            protected = kept
     if solution.status == "infeasible":
         defaults = sorted({name for p in problems for name in default_protections(p.spec)})
         if defaults:

@@ -1,7 +1,7 @@
 """Exhaustive enumeration of a replica-group plan (no solver), as docs/planning.md defines it for
 on-demand groups: each group runs n_g replicas (n_g in its range), on its own offers; a capacity
 shared by groups holds its count over all of them; every role that can run two replicas or more
-keeps a replica outside each failure domain (dropped when nothing meets it); with ``rps``, the
+keeps a replica outside each failure domain (best-effort, role by role); with ``rps``, the
 rps groups of each role have targets adding up to at least ``rps``."""
 
 from __future__ import annotations
@@ -40,16 +40,30 @@ def _compositions(total: int, parts: int) -> Iterator[tuple[int, ...]]:
 def cheapest(
     groups: Sequence[Group], rps: float | None = None
 ) -> tuple[float, tuple[int, ...]] | None:
-    """(the lowest hourly cost, the replicas per group) or None when no plan exists."""
-    for rule in (True, False):
-        best = _cheapest(groups, rps, rule)
-        if best is not None:
-            return best
-    return None
+    """(the lowest hourly cost, the replicas per group) or None when no plan exists.
+
+    The failure-domain rule is best-effort role by role, as the planner applies it: every role
+    that can run two replicas, the ``rps`` role first, then in the order the groups come; a role
+    keeps the rule when a plan exists with it and the roles kept before it."""
+    most: dict[str, int] = {}
+    for group in groups:
+        most[group.role] = most.get(group.role, 0) + group.high
+    order = sorted(
+        (role for role, count in most.items() if count >= 2),
+        key=lambda role: (role != "rps", [g.role for g in groups].index(role)),
+    )
+    best = _cheapest(groups, rps, set(order))
+    if best is not None:
+        return best
+    kept: set[str] = set()
+    for role in order:
+        if _cheapest(groups, rps, kept | {role}) is not None:
+            kept.add(role)
+    return _cheapest(groups, rps, kept)
 
 
 def _cheapest(
-    groups: Sequence[Group], rps: float | None, rule: bool
+    groups: Sequence[Group], rps: float | None, protected: set[str]
 ) -> tuple[float, tuple[int, ...]] | None:
     options = []
     for group in groups:
@@ -58,10 +72,6 @@ def _cheapest(
             for counts in _compositions(n, len(group.pools)):
                 choices.append((n, counts))
         options.append(choices)
-    role_most: dict[str, int] = {}
-    for group in groups:
-        role_most[group.role] = role_most.get(group.role, 0) + group.high
-    protected = {role for role, most in role_most.items() if most >= 2}
     best: tuple[float, tuple[int, ...]] | None = None
     for combo in itertools.product(*options):
         if rps is not None:
@@ -81,7 +91,7 @@ def _cheapest(
                     limits[pool.key] = pool.capacity
         if any(used[key] > limit for key, limit in limits.items()):
             continue
-        if rule and not _survives(groups, combo, protected):
+        if protected and not _survives(groups, combo, protected):
             continue
         cost = sum(
             pool.price * count

@@ -158,3 +158,19 @@ def test_group_offers_are_each_groups_own_matches() -> None:
         alone = find_offers(group.group.requirements, table)
         assert group.offers.records() == alone.records()
     assert [g.offers.total for g in found] == [3, 2, 2]
+
+
+def test_the_domain_rule_is_dropped_only_for_the_groups_it_cannot_hold_for() -> None:
+    rows = [
+        row("aws", "us-east-1", "p5.h100", 3.0, "H100"),
+        row("aws", "us-east-1", "p4.a100", 1.8, "A100"),
+        row("gcp", "us-central1", "a2-a100", 2.0, "A100"),
+    ]
+    groups = (gpu_group("prefill", "H100", 2), gpu_group("decode", "A100", 2))
+    result = plan_groups(groups, catalog(rows), service=SERVICE)
+    assert result.status == "feasible"
+    (note,) = [n for n in result.notes if isinstance(n, GroupSurvivalUnmet)]
+    assert note.groups == ("prefill",) and note.reason == "infeasible"
+    decode = {p.failure_domain for p in result.placements if p.group == "decode"}
+    assert decode == {"aws/us-east-1", "gcp/us-central1"}
+    assert result.hourly_cost == pytest.approx(6.0 + 1.8 + 2.0)
