@@ -20,8 +20,10 @@ PACKAGE_DIR = Path(planner.__file__).resolve().parent
 LAYERS = (
     "planner.cli",
     "planner.render",
+    "planner.apply",
     "planner.simulate",
     "planner.placement",
+    "planner.backends",
     "planner.match",
     "planner.requirements",
     "planner.catalog",

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from planner.errors import PlannerError
 from planner.version import __version__
 
-COMMANDS = ("validate", "schema", "offers", "plan", "report", "catalog")
+COMMANDS = ("validate", "schema", "offers", "plan", "report", "catalog", "apply", "destroy")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,10 @@ from typing import Any
 
 from planner.cli import arguments
 
+# Mirrors planner.placement.replacement (not imported: the CLI loads the library lazily).
+DEFAULT_REPLACEMENT_MINUTES = 10.0
+DEFAULT_INTERRUPTION_RATE = 0.30
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -38,7 +42,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="F",
         type=arguments.fraction,
         default=1.0,
-        help="with retry on interruption: expected surviving replicas ≥ F × replicas (default 1.0)",
+        help="the hedge: expected ready replicas ≥ F × replicas, a spot replica counting "
+        "1 − interruption rate × replacement time / month with retry on interruption "
+        "(default 1.0)",
+    )
+    parser.add_argument(
+        "--replacement-minutes",
+        metavar="M",
+        type=arguments.non_negative_float,
+        default=DEFAULT_REPLACEMENT_MINUTES,
+        help="with retry on interruption: minutes until an interrupted spot replica is replaced "
+        f"and serving again (default {DEFAULT_REPLACEMENT_MINUTES:g})",
+    )
+    parser.add_argument(
+        "--interruption-rate",
+        metavar="R",
+        type=arguments.probability,
+        default=DEFAULT_INTERRUPTION_RATE,
+        help="monthly interruption rate assumed for spot pools the capacity file gives none for "
+        f"(default {DEFAULT_INTERRUPTION_RATE:g}, the worst AWS Spot Advisor bucket)",
     )
     parser.add_argument(
         "--max-per-domain",
@@ -59,9 +81,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--failure-domain",
         choices=("region", "instance-type"),
         default="region",
-        help="one failure domain is a whole (backend, region) (default: a region-wide "
-        "preemption wave is one wave) or, finer, one spot market (backend, region, "
-        "instance type)",
+        help="one failure domain is a whole (backend, region), a zone counting in its region "
+        "(default: a region-wide preemption wave is one wave) or, finer, one spot market "
+        "(backend, location, instance type)",
     )
     parser.add_argument(
         "--on-demand-floor",
@@ -128,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
         max_per_domain=args.max_per_domain,
         wave_survival=not args.no_wave_survival,
         failure_domain=args.failure_domain,
+        replacement_minutes=args.replacement_minutes,
+        interruption_rate=args.interruption_rate,
         on_demand_floor=args.on_demand_floor,
         budget_hourly=args.budget_hourly,
         time_limit_seconds=args.time_limit,

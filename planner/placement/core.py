@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.catalog.locations import zone_of_location
 from planner.config.normalized import NormalizedService
 from planner.placement.explain import constraint_reports, diagnose_infeasible, offer_exclusions
 from planner.placement.fallbacks import fallback_chains
@@ -26,6 +27,7 @@ from planner.placement.notes import (
     OnDemandFloorAboveReplicas,
     PlanNote,
     ScalingNotComputed,
+    SpotAssumptions,
     SpotWithoutRetry,
     TimeLimitReached,
 )
@@ -38,7 +40,9 @@ from planner.placement.pools import (
     existing_pools,
     failure_domains,
     reserved_pools,
+    zone_ids,
 )
+from planner.placement.replacement import DEFAULT_INTERRUPTION_RATE, unavailability
 from planner.placement.result import (
     CapacityType,
     Exclusion,
@@ -68,12 +72,19 @@ def build_pools(
     *,
     matched_fleet: pd.DataFrame | None,
     capacity: CapacityData | None,
+    default_rate: float = DEFAULT_INTERRUPTION_RATE,
 ) -> tuple[pd.DataFrame, tuple[PlanNote, ...]]:
-    """Every pool the plan may use (catalog, reserved, existing), with capacity data applied."""
+    """Every pool the plan may use (catalog, reserved, existing), with capacity data applied.
+
+    ``default_rate``: the monthly interruption rate of a spot pool the capacity data says nothing
+    about (``PlanOptions.interruption_rate``)."""
     catalog = catalog_pools(offers)
     reserved, notes = reserved_pools(catalog, capacity, service.reservation)
     existing = existing_pools(matched_fleet) if matched_fleet is not None else catalog.iloc[0:0]
     pools = combine([reserved, existing, catalog])
+    if not pools.empty:
+        spot = pools["spot"].to_numpy(dtype=bool)
+        pools = pools.assign(interruption_rate=np.where(spot, default_rate, 0.0))
     return apply_capacity(pools, capacity), notes
 
 
@@ -103,9 +114,20 @@ def prepare_problem(
     """Step 1: pools from the offers, fleet and capacity data; the model's constraints."""
     validate_replicas(service)
     pools, reservation_notes = build_pools(
-        offers, service, matched_fleet=matched_fleet, capacity=capacity
+        offers,
+        service,
+        matched_fleet=matched_fleet,
+        capacity=capacity,
+        default_rate=options.interruption_rate,
     )
-    arrays = PoolArrays.from_frame(pools, failure_domains(pools, options.failure_domain))
+    missing = unavailability(
+        pools["interruption_rate"].to_numpy(dtype=np.float64),
+        replaced=retries_on_interruption(service),
+        replacement_minutes=options.replacement_minutes,
+    )
+    arrays = PoolArrays.from_frame(
+        pools, failure_domains(pools, options.failure_domain), missing, zone_ids(pools)
+    )
     low, high = service.replicas.min or 0, service.replicas.max
     high = low if high is None else high
     limits = bool(
@@ -298,7 +320,28 @@ def _solved_plan(
             *unsolved.notes,
             *_dropped_notes(problem, options, dropped_at),
             *_solution_notes(problem, options, solution, scaling),
+            *_spot_assumptions(problem, service, options, solution),
             *_spot_without_retry(problem, service, solution),
+        ),
+    )
+
+
+def _spot_assumptions(
+    problem: PlanningProblem, service: NormalizedService, options: PlanOptions, solution: Solution
+) -> tuple[PlanNote, ...]:
+    """The hedge's assumptions (replacement time, default rate), when spot replicas are planned."""
+    arrays, counts = problem.arrays, solution.counts
+    if int(counts[arrays.spot].sum()) == 0:
+        return ()
+    defaulted = arrays.spot & np.isclose(arrays.rate, options.interruption_rate)
+    return (
+        SpotAssumptions(
+            replaced=retries_on_interruption(service),
+            replacement_minutes=options.replacement_minutes,
+            default_rate=options.interruption_rate,
+            default_rate_replicas=int(counts[defaulted].sum()),
+            expected_ready=round(float(np.dot(counts, 1.0 - arrays.unavailable)), 6),
+            target=problem.replicas_min,
         ),
     )
 
@@ -421,6 +464,7 @@ def _placement(
         failure_domain=domain_label(offer, options.failure_domain),
         interruption_rate=float(arrays.rate[index]),
         fallbacks=fallbacks,
+        zone=zone_of_location(str(offer["provider"]), str(offer["region"])),
     )
 
 
@@ -495,6 +539,8 @@ def _settings(
         if spec.max_per_domain is None
         else ("every replica" if spec.spread_every else "spot replicas"),
         "failure_domain": options.failure_domain,
+        "replacement_minutes": options.replacement_minutes,
+        "interruption_rate": options.interruption_rate,
         "on_demand_floor": options.on_demand_floor,
         "budget_hourly": options.budget_hourly,
         "time_limit_seconds": options.time_limit_seconds,

@@ -32,7 +32,6 @@ import pandas as pd
 
 from planner.placement.inputs import UNLIMITED
 from planner.placement.model import (
-    RATE_SCALE,
     ModelSpec,
     PoolArrays,
     SolveStatus,
@@ -41,6 +40,7 @@ from planner.placement.model import (
     hedge_needed_units,
     wave_active,
 )
+from planner.placement.replacement import needed_units
 
 # Requests per second on an integer grid: 1 unit = 0.001 rps.
 RPS_SCALE: Final = 1000
@@ -290,7 +290,7 @@ def _group_constraints(
             needed = hedge_needed_units(spec)
             model.add(cp_model.LinearExpr.weighted_sum(xs, survival) >= needed)
         else:
-            per_replica = math.ceil(spec.availability_target * RATE_SCALE - 1e-6)
+            per_replica = needed_units(spec.availability_target, 1)
             model.add(cp_model.LinearExpr.weighted_sum(xs, survival) >= per_replica * n)
     floor = min(spec.on_demand_floor, group.low)
     if floor > 0:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from planner.catalog.locations import zone_of_location
 from planner.config.normalized import IntRange, NormalizedService
 from planner.errors import InputError, excerpt
 from planner.match import find_offers
@@ -46,6 +47,7 @@ from planner.placement.notes import (
 )
 from planner.placement.offer import offer_dicts
 from planner.placement.pools import domain_label, failure_domains
+from planner.placement.replacement import unavailability
 from planner.placement.result import (
     ConstraintReport,
     Exclusion,
@@ -286,7 +288,13 @@ def _prepare(
             "replicas": IntRange(min=low, max=high),
         }
     )
-    pools, notes = build_pools(offers.frame, group_service, matched_fleet=None, capacity=capacity)
+    pools, notes = build_pools(
+        offers.frame,
+        group_service,
+        matched_fleet=None,
+        capacity=capacity,
+        default_rate=options.interruption_rate,
+    )
     exclusions = tuple(
         Exclusion(
             reason=item.requirement,
@@ -345,7 +353,12 @@ def _problems(prepared: Sequence[_Group], options: PlanOptions) -> list[GroupPro
     start = 0
     for part, size in zip(prepared, sizes, strict=True):
         part_domains = domains[start : start + size]
-        arrays = PoolArrays.from_frame(part.pools, part_domains)
+        missing = unavailability(
+            part.pools["interruption_rate"].to_numpy(dtype=np.float64),
+            replaced=retries_on_interruption(part.service),
+            replacement_minutes=options.replacement_minutes,
+        )
+        arrays = PoolArrays.from_frame(part.pools, part_domains, missing)
         limits = bool(
             np.any(
                 (arrays.capacity != UNLIMITED)
@@ -518,6 +531,7 @@ def _placements(
                 failure_domain=domain_label(offers[index], options.failure_domain),
                 interruption_rate=float(arrays.rate[index]),
                 fallbacks=chains[index],
+                zone=zone_of_location(str(offers[index]["provider"]), str(offers[index]["region"])),
                 group=part.group.name,
             )
             for index in used

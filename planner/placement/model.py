@@ -31,6 +31,11 @@ import pandas as pd
 from planner.errors import InputError
 from planner.placement.inputs import UNLIMITED
 from planner.placement.limits import MAX_HOURLY_PRICE, MAX_MODEL_MAGNITUDE, MAX_MODEL_REPLICAS
+from planner.placement.replacement import (
+    UNAVAILABILITY_SCALE,
+    available_units,
+    needed_units,
+)
 
 # CP-SAT works on integers: 1 unit = 1e-6 USD per hour. Catalog prices carry at most six
 # decimals (gcp: $0.027193), so on this grid every catalog cost is exact: a coarser unit ties (or
@@ -39,7 +44,8 @@ from planner.placement.limits import MAX_HOURLY_PRICE, MAX_MODEL_MAGNITUDE, MAX_
 PRICE_SCALE: Final = 1_000_000
 # Float noise allowed when a price or a budget is put on that grid (1e-9 USD).
 UNIT_TOLERANCE: Final = 1e-3
-RATE_SCALE: Final = 10_000
+# Availability units (replacement.py): 1 = 1e-9 of a replica's month.
+RATE_SCALE: Final = UNAVAILABILITY_SCALE
 # Below this many candidate pools, pruning costs more than it saves: the model takes them all.
 SMALL_MODEL: Final = 64
 TIE_BREAK_WORK: Final = 10.0
@@ -140,15 +146,27 @@ class PoolArrays:
     spot: np.ndarray  # bool
     capacity_type: np.ndarray  # object: on-demand | spot | reserved | existing
     capacity: np.ndarray  # int64, UNLIMITED = -1
-    survival_units: np.ndarray  # int64, (1 - interruption rate) × RATE_SCALE
-    rate: np.ndarray  # float64
-    domain: np.ndarray  # int64 failure-domain id
+    survival_units: np.ndarray  # int64, (1 - unavailability) × RATE_SCALE (replacement.py)
+    rate: np.ndarray  # float64: assumed monthly interruption rate
+    unavailable: np.ndarray  # float64: expected share of the month a replica is missing
+    domain: np.ndarray  # int64 failure-domain id (backend, region)
     key_rank: np.ndarray  # int64: position in the lexicographic tie-break order (unique)
+    # int64 zone id per pool (-1: the location is a region, not a zone); the zone spread tie-break.
+    zone: np.ndarray | None = None
 
     @classmethod
-    def from_frame(cls, pools: pd.DataFrame, domains: np.ndarray) -> PoolArrays:
+    def from_frame(
+        cls,
+        pools: pd.DataFrame,
+        domains: np.ndarray,
+        unavailable: np.ndarray | None = None,
+        zones: np.ndarray | None = None,
+    ) -> PoolArrays:
+        """``unavailable``: per pool, the expected share of the month a replica is missing
+        (``replacement.unavailability``); default: the interruption rate (no replacement)."""
         price = pools["price"].to_numpy(dtype=np.float64)
         rate = pools["interruption_rate"].to_numpy(dtype=np.float64)
+        missing = rate if unavailable is None else np.asarray(unavailable, dtype=np.float64)
         _check_prices(pools, price)
         return cls(
             price=price,
@@ -157,10 +175,12 @@ class PoolArrays:
             spot=pools["spot"].to_numpy(dtype=bool),
             capacity_type=pools["capacity_type"].to_numpy(dtype=object),
             capacity=pools["capacity"].to_numpy(dtype=np.int64),
-            survival_units=np.rint((1.0 - rate) * RATE_SCALE).astype(np.int64),
+            survival_units=available_units(missing),
             rate=rate,
+            unavailable=missing,
             domain=domains,
             key_rank=_key_ranks(pools),
+            zone=zones,
         )
 
     def __len__(self) -> int:
@@ -226,17 +246,16 @@ def _allowed(arrays: PoolArrays, spec: ModelSpec) -> np.ndarray:
 def max_total_replicas(arrays: PoolArrays, spec: ModelSpec, allowed: np.ndarray) -> int:
     """No optimal plan uses more replicas: beyond this, dropping one keeps every constraint.
 
-    Hedge: above ⌈F·N/(1 − r_max)⌉ any replica can go. Wave survival (x_d ≤ T − N for every
+    Hedge: above ⌈F·N/(1 − u_max)⌉ any replica can go (u: a replica's unavailability). Wave survival (x_d ≤ T − N for every
     spot domain d, M = the largest x_d): if T − M > N any replica can go; if T − M = N and
     M > N the largest domain is unique and one of its replicas can go. So a plan that cannot
     shrink has M ≤ min(K, N) and T = N + M ≤ N + min(K, N).
     """
     bound = spec.replicas
     if spec.hedge:
-        rates = arrays.rate[allowed & arrays.spot]
-        worst = float(rates.max()) if rates.size else 0.0
-        needed = math.ceil(spec.availability_target * spec.replicas / (1.0 - worst) - 1e-9)
-        bound = max(bound, needed)
+        units = arrays.survival_units[allowed & arrays.spot]
+        worst = int(units.min()) if units.size else RATE_SCALE
+        bound = max(bound, -(-hedge_needed_units(spec) // max(worst, 1)))
     wave = wave_active(arrays, spec, allowed)
     if wave:
         spread = spec.replicas if spec.max_per_domain is None else spec.max_per_domain
@@ -308,7 +327,7 @@ def budget_units(budget_hourly: float) -> int:
 
 def hedge_needed_units(spec: ModelSpec) -> int:
     """The availability hedge's right-hand side, in RATE_SCALE units of surviving replicas."""
-    return math.ceil(spec.availability_target * spec.replicas * RATE_SCALE - 1e-6)
+    return needed_units(spec.availability_target, spec.replicas)
 
 
 def _prune(
@@ -612,6 +631,7 @@ def solve(
             arrays,
             chosen,
             remaining,
+            int(upper.sum()),
         )
     counts[chosen] = values
     return Solution(
@@ -671,9 +691,10 @@ def _tie_break(
     arrays: PoolArrays,
     chosen: np.ndarray,
     time_limit_seconds: float,
+    total_bound: int,
 ) -> np.ndarray:
-    """Among plans of the optimal objective: the lowest assumed interruption risk, then fewest
-    pools, then earliest keys. One worker and a deterministic work limit per step."""
+    """Among plans of the optimal objective: the lowest assumed interruption risk, then the
+    widest spread over zones, then fewest pools, then earliest keys. One worker and a deterministic work limit per step."""
     from ortools.sat.python import cp_model
 
     size = chosen.size
@@ -702,6 +723,13 @@ def _tie_break(
         time_limit_seconds -= time.perf_counter() - started
         if time_limit_seconds <= 0.01:
             return values
+    if arrays.zone is not None:
+        values = _spread_zones(
+            model, variables, values, arrays.zone[chosen], total_bound, time_limit_seconds
+        )
+        time_limit_seconds -= time.perf_counter() - started
+        if time_limit_seconds <= 0.01:
+            return values
     used = [model.new_bool_var(f"used{i}") for i in range(size)]
     for i in range(size):
         model.add(variables[i] == 0).only_enforce_if(~used[i])
@@ -716,6 +744,45 @@ def _tie_break(
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return np.array([solver.value(v) for v in variables], dtype=np.int64)
+    return values
+
+
+def _spread_zones(
+    model: Any,
+    variables: list[Any],
+    values: np.ndarray,
+    zones: np.ndarray,
+    total_bound: int,
+    time_limit_seconds: float,
+) -> np.ndarray:
+    """Among plans of the optimal cost and risk: replicas on as many zones as possible, then the
+    fewest in the fullest zone. Zones are the second level of a failure domain (a region's
+    zones, for providers whose catalog lists zones); pools whose location is a region (zone -1)
+    are not counted. Fixes the result in ``model`` for the next tie-break step."""
+    from ortools.sat.python import cp_model
+
+    groups = _spot_domains(zones, zones >= 0)
+    if len(groups) < 2:
+        return values
+    largest = model.new_int_var(0, total_bound, "largest_zone")
+    flags = []
+    for zone, members in groups:
+        in_zone = cp_model.LinearExpr.sum([variables[i] for i in members])
+        model.add(in_zone <= largest)
+        flag = model.new_bool_var(f"zone_used{zone}")
+        model.add(in_zone >= 1).only_enforce_if(flag)
+        flags.append(flag)
+    zones_used = cp_model.LinearExpr.sum(flags)
+    spread = zones_used * (total_bound + 1) - largest
+    model.maximize(spread)
+    _hint(model, variables, values)
+    solver = _tie_break_solver(time_limit_seconds)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return values
+    values = np.array([solver.value(v) for v in variables], dtype=np.int64)
+    achieved = int(solver.value(zones_used)) * (total_bound + 1) - int(solver.value(largest))
+    model.add(spread >= achieved)
     return values
 
 

@@ -138,6 +138,25 @@ class SpotWithoutRetry(_Note):
 
 
 @dataclass(frozen=True)
+class SpotAssumptions(_Note):
+    """What the hedge assumed about the plan's spot replicas (placement/replacement.py).
+
+    ``replaced``: retry on interruption replaces an interrupted replica after
+    ``replacement_minutes``; ``default_rate``: the monthly interruption rate of spot pools the
+    capacity file says nothing about (``default_rate_replicas`` of the plan's replicas are on
+    such pools); ``expected_ready``: Σ count × (1 − unavailability) over the plan's replicas,
+    against the ``target`` replicas."""
+
+    kind: ClassVar[str] = "spot-assumptions"
+    replaced: bool
+    replacement_minutes: float
+    default_rate: float
+    default_rate_replicas: int
+    expected_ready: float
+    target: int
+
+
+@dataclass(frozen=True)
 class RowMatchesNoOffer(_Note):
     """A capacity row or fleet instance (``file_kind``) at ``source`` (FILE:LINE) names a place no
     catalog offer has: its ``field`` (provider, region or instance_type) is ``value``;
@@ -185,6 +204,7 @@ PlanNote = (
     | HedgeReplicas
     | DefaultProtectionDropped
     | SpotWithoutRetry
+    | SpotAssumptions
     | RowMatchesNoOffer
     | GroupSurvivalUnmet
     | RpsCurveTruncated

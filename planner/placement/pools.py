@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from planner.catalog.columns import COLUMNS, LISTING_PROVIDERS
+from planner.catalog.locations import region_of_location, regions_of_locations
 from planner.placement.inputs import (
     DEFAULT_SPOT_INTERRUPTION_RATE,
     UNLIMITED,
@@ -255,21 +256,45 @@ def existing_pools(matched_fleet: pd.DataFrame) -> pd.DataFrame:
 
 
 def failure_domains(pools: pd.DataFrame, failure_domain: FailureDomain) -> np.ndarray:
-    """An integer failure-domain id per pool (same id = one preemption wave can hit both)."""
+    """An integer failure-domain id per pool (same id = one preemption wave can hit both).
+
+    ``region``: the (backend, region) — a zone's region for providers whose catalog lists zones
+    (catalog/locations.py), so a region-wide wave is one wave; ``instance-type``: one spot market,
+    (backend, location, instance type)."""
     if pools.empty:
         return np.zeros(0, dtype=np.int64)
-    columns = ["provider", "region"] + (
-        ["instance_type"] if failure_domain == "instance-type" else []
-    )
-    lowered = pd.DataFrame({column: _lower_values(pools, column) for column in columns})
-    return lowered.groupby(columns, sort=True).ngroup().to_numpy(dtype=np.int64)
+    providers = _lower_values(pools, "provider")
+    locations = _lower_values(pools, "region")
+    if failure_domain == "instance-type":
+        columns = {"provider": providers, "region": locations}
+        columns["instance_type"] = _lower_values(pools, "instance_type")
+    else:
+        columns = {"provider": providers, "region": regions_of_locations(providers, locations)}
+    lowered = pd.DataFrame(columns)
+    return lowered.groupby(list(columns), sort=True).ngroup().to_numpy(dtype=np.int64)
+
+
+def zone_ids(pools: pd.DataFrame) -> np.ndarray:
+    """An integer id per (backend, zone) for pools whose location is a zone; -1 otherwise."""
+    if pools.empty:
+        return np.zeros(0, dtype=np.int64)
+    providers = _lower_values(pools, "provider")
+    locations = _lower_values(pools, "region")
+    regions = regions_of_locations(providers, locations)
+    zoned = regions != locations
+    keys = np.char.add(np.char.add(providers.astype(str), "\x1f"), locations.astype(str))
+    ids = np.full(len(pools), -1, dtype=np.int64)
+    if zoned.any():
+        ids[zoned] = np.unique(keys[zoned], return_inverse=True)[1].astype(np.int64)
+    return ids
 
 
 def domain_label(pool: Mapping[str, Any], failure_domain: FailureDomain) -> str:
-    parts = [pool["provider"], pool["region"]]
+    """``backend/region`` (a zone's region), or ``backend/location/instance type``."""
+    provider, location = str(pool["provider"]), str(pool["region"])
     if failure_domain == "instance-type":
-        parts.append(pool["instance_type"])
-    return "/".join(str(part) for part in parts)
+        return "/".join((provider, location, str(pool["instance_type"])))
+    return f"{provider}/{region_of_location(provider, location)}"
 
 
 def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from typing import Any
 from planner.placement.group_result import GroupPlan, RpsStep
 from planner.placement.kinds import CapacityType, FailureDomain, PlanStatus
 from planner.placement.notes import PlanNote
+from planner.placement.replacement import DEFAULT_INTERRUPTION_RATE, DEFAULT_REPLACEMENT_MINUTES
 
 __all__ = [
     "HOURS_PER_MONTH",
@@ -37,8 +38,9 @@ HOURS_PER_MONTH = 730
 class PlanOptions:
     """Planning knobs. They are command-line flags, never keys of the service file.
 
-    ``availability_target``: the fraction of the replica target that must survive a preemption
-    wave *in expectation* when ``retry.on_events`` includes ``interruption`` (the hedge).
+    ``availability_target``: the hedge: expected ready replicas — each spot replica counted as
+    1 − its unavailability (interruption rate × replacement time with retry on interruption, the
+    rate itself without) — ≥ this fraction of the replica target.
     ``wave_survival``: when ``retry.on_events`` includes ``interruption`` and spot may be used,
     losing every spot replica of any one failure domain (one preemption wave) must leave at
     least the replica target: for every spot domain d, Σ x − x_d ≥ N. On by default; ``False``
@@ -47,9 +49,15 @@ class PlanOptions:
     reserved and existing included — in addition to wave survival; ``None`` means no limit (or,
     with ``wave_survival=False`` and retry on interruption, half the replicas, rounded up, counting
     spot replicas only: that default spread is about preemption waves).
-    ``failure_domain``: what one failure domain is: a whole (backend, region/zone) — the default,
-    so a region-wide preemption wave is one wave (docs/planning.md, "The model") — or, finer, one
-    spot market (backend, region/zone, instance type).
+    ``failure_domain``: what one failure domain is: a whole (backend, region) — the default, a
+    zone (gcp ``us-central1-a``) counting in its region, so a region-wide preemption wave is one
+    wave (docs/planning.md, "The model"); zones spread as a tie-break inside it — or, finer, one
+    spot market (backend, location, instance type).
+    ``replacement_minutes``: with retry on interruption, the minutes from an interruption until
+    the replacement replica serves (default 10); a spot replica is then expected to be missing
+    for interruption rate × replacement time of the month (placement/replacement.py).
+    ``interruption_rate``: the monthly interruption rate assumed for a spot pool the capacity
+    file gives none for (default 0.30, the AWS Spot Advisor's worst bucket, ">20%").
     ``on_demand_floor``: at least this many replicas on capacity that is never interrupted.
     ``budget_hourly``: an upper bound on the plan's hourly cost.
     ``time_limit_seconds``: per CP-SAT solve; hitting it makes the status ``feasible``.
@@ -66,6 +74,8 @@ class PlanOptions:
     max_per_domain: int | None = None
     wave_survival: bool = True
     failure_domain: FailureDomain = "region"
+    replacement_minutes: float = DEFAULT_REPLACEMENT_MINUTES
+    interruption_rate: float = DEFAULT_INTERRUPTION_RATE
     on_demand_floor: int = 0
     budget_hourly: float | None = None
     time_limit_seconds: float = 10.0
@@ -105,6 +115,8 @@ class Placement:
     failure_domain: str
     interruption_rate: float  # assumed monthly interruption probability; 0 when never interrupted
     fallbacks: tuple[Fallback, ...] = ()
+    # The zone inside the failure domain's region (gcp us-central1-a); None: the location is a region.
+    zone: str | None = None
     group: str | None = None  # the replica group placed here (None: a service without groups)
 
     @property
@@ -124,6 +136,7 @@ class Placement:
             "hourly_price": self.hourly_price,
             "hourly_cost": round(self.hourly_cost, 6),
             "failure_domain": self.failure_domain,
+            "zone": self.zone,
             "interruption_rate": self.interruption_rate,
             "fallbacks": [fallback.to_json() for fallback in self.fallbacks],
         }

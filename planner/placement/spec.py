@@ -8,6 +8,7 @@ from planner.config.normalized import NormalizedService
 from planner.errors import InputError, excerpt
 from planner.placement.limits import MAX_BUDGET_HOURLY, MAX_REPLICAS, MAX_WORKERS
 from planner.placement.model import ModelSpec
+from planner.placement.replacement import MAX_REPLACEMENT_MINUTES
 from planner.placement.result import PlanOptions
 
 
@@ -49,6 +50,18 @@ def validate_options(options: PlanOptions) -> None:
         problems.append(
             f"max_fallbacks must be an integer in 0..{MAX_REPLICAS}, "
             f"got {excerpt(options.max_fallbacks, as_repr=True)}"
+        )
+    if not _is_number(options.replacement_minutes) or not (
+        0 <= options.replacement_minutes <= MAX_REPLACEMENT_MINUTES
+    ):
+        problems.append(
+            f"replacement time must be between 0 and {MAX_REPLACEMENT_MINUTES:.0f} minutes, "
+            f"got {excerpt(options.replacement_minutes, as_repr=True)}"
+        )
+    if not _is_number(options.interruption_rate) or not 0 <= options.interruption_rate < 1:
+        problems.append(
+            "interruption rate must be a monthly probability in [0, 1), "
+            f"got {excerpt(options.interruption_rate, as_repr=True)}"
         )
     if options.failure_domain not in ("instance-type", "region"):
         problems.append(

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from planner.catalog.locations import region_of_location
 from planner.placement.notes import DefaultProtectionDropped, TimeLimitReached
 from planner.placement.result import HOURS_PER_MONTH, Placement, Plan
 from planner.render.plan_notes import render_notes
@@ -55,21 +56,46 @@ def resources_text(offer: dict[str, Any], sized_disk_gb: float | None = None) ->
     return format_resources(offer, sized_disk_gb)
 
 
+def _zoned(plan: Plan) -> bool:
+    return any(placement.zone is not None for placement in plan.placements)
+
+
+def _placement_headers(plan: Plan) -> tuple[str, ...]:
+    """The placement columns; a ZONE column after REGION when some placement is in a zone."""
+    if not _zoned(plan):
+        return PLACEMENT_HEADERS
+    at = PLACEMENT_HEADERS.index("REGION") + 1
+    return (*PLACEMENT_HEADERS[:at], "ZONE", *PLACEMENT_HEADERS[at:])
+
+
 def _placement_rows(plan: Plan) -> list[list[str]]:
-    return [
-        [
-            str(number),
-            str(placement.count),
-            placement.capacity_type,
-            str(placement.offer["backend"]),
-            str(placement.offer["region"]),
-            str(placement.offer["instance_type"]),
-            resources_text(placement.offer, plan.sized_disk_gb),
-            money(placement.hourly_price),
-            money(placement.hourly_cost),
-        ]
-        for number, placement in enumerate(plan.placements, start=1)
-    ]
+    zoned = _zoned(plan)
+    rows = []
+    for number, placement in enumerate(plan.placements, start=1):
+        backend, location = str(placement.offer["backend"]), str(placement.offer["region"])
+        # REGION is the failure domain's region (a zone's region); ZONE the zone inside it.
+        place = [region_of_location(backend, location)]
+        if zoned:
+            place.append(placement.zone or "-")
+        rows.append(
+            [
+                str(number),
+                str(placement.count),
+                placement.capacity_type,
+                backend,
+                *place,
+                str(placement.offer["instance_type"]),
+                resources_text(placement.offer, plan.sized_disk_gb),
+                money(placement.hourly_price),
+                money(placement.hourly_cost),
+            ]
+        )
+    return rows
+
+
+def _right_aligned(plan: Plan) -> tuple[int, ...]:
+    headers = _placement_headers(plan)
+    return tuple(headers.index(name) for name in ("#", "COUNT", "PRICE/H", "COST/H"))
 
 
 def _fallback_lines(placement: Placement) -> list[str]:
@@ -181,7 +207,8 @@ def _render(
     blocks = ["\n".join(bullet + printable(line) for line in _summary_lines(plan))]
     if plan.placements:
         blocks.append(
-            heading("Placements") + table(PLACEMENT_HEADERS, _placement_rows(plan), (0, 1, 7, 8))
+            heading("Placements")
+            + table(_placement_headers(plan), _placement_rows(plan), _right_aligned(plan))
         )
         fallback_lines = []
         for number, placement in enumerate(plan.placements, start=1):

@@ -17,6 +17,7 @@ from planner.placement.notes import (
     RowMatchesNoOffer,
     RpsCurveTruncated,
     ScalingNotComputed,
+    SpotAssumptions,
     SpotWithoutRetry,
     TimeLimitReached,
 )
@@ -26,7 +27,7 @@ def domain_words(failure_domain: FailureDomain) -> str:
     """What one failure domain is, in words."""
     if failure_domain == "instance-type":
         return "(backend, region, instance type)"
-    return "(backend, region)"
+    return "(backend, region; a zone counts in its region)"
 
 
 def render_note(note: PlanNote) -> str:
@@ -123,7 +124,31 @@ def render_note(note: PlanNote) -> str:
                 f"the cost curve over the traffic level stops after {steps} steps, at "
                 f"{rps_to:g} requests per second"
             )
+        case SpotAssumptions():
+            return _assumption_words(note)
     raise AssertionError(f"a plan note without words: {note!r}")
+
+
+def _assumption_words(note: SpotAssumptions) -> str:
+    """The hedge's assumptions and what the user can set."""
+    if note.replaced:
+        replacement = (
+            f"an interrupted spot replica is replaced after {note.replacement_minutes:g} min "
+            "(--replacement-minutes)"
+        )
+    else:
+        replacement = "an interrupted spot replica is lost for the rest of the month"
+    default = (
+        f"; {note.default_rate_replicas} replica(s) are on spot pools at the default "
+        f"monthly interruption rate {note.default_rate:g} (--interruption-rate, "
+        "or a --capacity file)"
+        if note.default_rate_replicas
+        else ""
+    )
+    return (
+        f"hedge assumptions: {replacement}{default}; expected ready replicas "
+        f"{note.expected_ready:.4f} for a target of {note.target}"
+    )
 
 
 def _dropped_words(note: DefaultProtectionDropped) -> str:

@@ -64,6 +64,28 @@ def render_summary(summary: pd.DataFrame) -> str:
     return render_markdown_table(headers, rows, right_aligned=range(3, len(headers)))
 
 
+def render_cells(summary: pd.DataFrame, policies: list[str]) -> str:
+    """One row per (service, regime), one column per policy: cost vs all on-demand / mean
+    availability / worst seed's availability."""
+    values = {
+        (str(row["service"]), str(row["regime"]), str(row["policy"])): row
+        for row in summary.to_dict("records")
+    }
+    rows = []
+    for service, regime in dict.fromkeys((key[0], key[1]) for key in values):
+        row = [service, regime]
+        for policy in policies:
+            cell = values[(service, regime, policy)]
+            row.append(
+                f"{cell['relative_cost']:.3f} / {cell['availability']:.4%} / "
+                f"{cell['worst_availability']:.4%}"
+            )
+        rows.append(row)
+    return render_markdown_table(
+        ["service", "regime", *policies], rows, right_aligned=range(2, 2 + len(policies))
+    )
+
+
 def describe_plan(plan: Plan) -> str:
     """One line per placement: count, capacity type, pool, price, assumed interruption rate."""
     lines = [

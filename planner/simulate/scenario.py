@@ -3,8 +3,9 @@
 A *market* is one (provider, region, instance type, spot flag) pool: the unit a replica is
 launched into. Every spot market is its own failure domain — co-interruptions of one instance type
 in one zone happen within minutes of each other in most cases — and on-demand markets are never
-preempted; a share of the waves is region-wide (every spot market of a (provider, region)), which
-is why the planner's default failure domain is the whole (provider, region) (docs/planning.md).
+preempted; a share of the waves is region-wide (every spot market of a (provider, region), all
+zones of the region included where the catalog lists zones), which is why the planner's default
+failure domain is the whole (provider, region) (docs/planning.md).
 
 A ``Scenario`` is one month (by default) of what the clouds do, independent of any policy, so every
 policy is replayed against exactly the same events:
@@ -30,6 +31,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+
+from planner.catalog.locations import regions_of_locations
 
 MINUTES_PER_MONTH: Final = 30 * 24 * 60  # 43,200: the simulated month
 
@@ -173,8 +176,9 @@ class ScenarioParams:
     horizon: int = MINUTES_PER_MONTH
     rate_multiplier: float = 1.0
     wave_fraction: tuple[float, float] = (0.5, 1.0)  # uniform range of the fraction a wave takes
-    # Probability that a wave hits every spot market of its (provider, region) at once
-    # (a region-wide reclaim), not only its own instance type.
+    # Probability that a wave hits every spot market of its (provider, region) at once — every
+    # instance type and, where the catalog lists zones (gcp), every zone of the region: a
+    # region-wide reclaim — not only its own market.
     region_wave_probability: float = 0.2
     post_wave_shortage_minutes: float = 120.0  # mean (exponential) time a hit market stays short
     shortage_per_month: float = 1.0  # independent capacity shortages per spot market
@@ -384,10 +388,15 @@ class MarketIndex:
 
 
 def _region_groups(markets: Sequence[Market]) -> np.ndarray:
-    keys = [(market.provider.lower(), market.region.lower()) for market in markets]
-    _, inverse = np.unique(
-        np.array([f"{p}\x00{r}" for p, r in keys], dtype=object), return_inverse=True
-    )
+    """A group id per market: its (provider, region), a zone counting in its region (gcp
+    ``us-central1-a`` is in ``us-central1``), so a region-wide wave hits every zone of it."""
+    if not markets:
+        return np.zeros(0, dtype=np.int64)
+    providers = np.array([market.provider.lower() for market in markets], dtype=object)
+    locations = np.array([market.region.lower() for market in markets], dtype=object)
+    regions = regions_of_locations(providers, locations)
+    keys = np.char.add(np.char.add(providers.astype(str), "\x00"), regions.astype(str))
+    _, inverse = np.unique(keys, return_inverse=True)
     return inverse.astype(np.int64)
 
 

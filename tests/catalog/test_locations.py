@@ -26,3 +26,16 @@ def test_columns_match_the_scalar_rule() -> None:
     expected = [region_of_location(p, loc) for p, loc in zip(providers, locations, strict=True)]
     assert list(regions) == expected
     assert list(regions_of_locations(np.array([]), np.array([]))) == []
+
+
+def test_region_level_gcp_location_is_its_own_region() -> None:
+    # A gcp location without a zone letter is a region: it must not lose two characters.
+    assert region_of_location("gcp", "us-central1") == "us-central1"
+    assert zone_of_location("gcp", "us-central1") is None
+    assert region_of_location("GCP", "europe-west4") == "europe-west4"
+    assert region_of_location("gcp", "us-central1-f") == "us-central1"
+    # Not a single letter after the last dash: not a zone.
+    assert region_of_location("gcp", "us-central1-ab") == "us-central1-ab"
+    assert region_of_location("gcp", "-a") == "-a"
+    regions = regions_of_locations(["gcp", "gcp"], ["us-central1", "us-central1-b"])
+    assert list(regions) == ["us-central1", "us-central1"]

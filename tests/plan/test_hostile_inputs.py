@@ -453,9 +453,10 @@ def test_a_model_the_solver_refuses_is_never_reported_infeasible(
 
 
 def test_a_hedge_needing_more_replicas_than_the_model_takes_is_an_input_error() -> None:
-    # At a 99.999% monthly interruption rate, 1,000 surviving replicas take 10^8 spot replicas.
+    # At a 99.999% monthly interruption rate, without retry (an interrupted replica is lost for
+    # the month), 1,000 surviving replicas take 10^8 spot replicas.
     capacity = CapacityData(rules=(CapacityRule("*", "*", "*", True, None, 0.99999, "test"),))
-    spot_service = service(1000, spot_policy="spot", retry_events=("interruption",))
+    spot_service = service(1000, spot_policy="spot", retry_events=("no-capacity",))
     with pytest.raises(InputError, match=f"the planner plans at most {MAX_MODEL_REPLICAS}"):
         plan_offers(
             _offers(spot=True),

@@ -22,6 +22,7 @@ from planner.placement.notes import (
     RowMatchesNoOffer,
     RpsCurveTruncated,
     ScalingNotComputed,
+    SpotAssumptions,
     SpotWithoutRetry,
     TimeLimitReached,
 )
@@ -84,12 +85,12 @@ WORDS: list[tuple[PlanNote, str]] = [
     (
         HedgeReplicas(extra=1, expected_survival=False, wave_domain="region"),
         "1 extra replica(s) hedge against interruption (surviving one preemption wave per "
-        "failure domain, a (backend, region))",
+        "failure domain, a (backend, region; a zone counts in its region))",
     ),
     (
         DefaultProtectionDropped("wave_survival", "region", 2, 1, (2, 3)),
         "warning: wave survival, a default, cannot be met: the usable spot offers are in 1 "
-        "failure domain(s) (backend, region). At 2, 3 replica(s) the plan is the cheapest that "
+        "failure domain(s) (backend, region; a zone counts in its region). At 2, 3 replica(s) the plan is the cheapest that "
         "meets your own constraints, and it does not survive a preemption wave: losing every "
         "spot replica of one failure domain leaves fewer than the target. What would protect "
         "it: spot offers in another failure domain (more regions or backends) or on-demand "
@@ -98,8 +99,8 @@ WORDS: list[tuple[PlanNote, str]] = [
     (
         DefaultProtectionDropped("failure_domain_spread", "region", 4, 1, (4,)),
         "warning: the default spread (half the spot replicas per failure domain), a default, "
-        "cannot be met: the usable spot offers are in 1 failure domain(s) (backend, region). "
-        "At 4 replica(s) the plan is the cheapest that meets your own constraints, and one "
+        "cannot be met: the usable spot offers are in 1 failure domain(s) (backend, region; a "
+        "zone counts in its region). At 4 replica(s) the plan is the cheapest that meets your own constraints, and one "
         "preemption wave can take more than half of its replicas. What would protect it: spot "
         "offers in another failure domain (more regions or backends) or on-demand replicas "
         "(--on-demand-floor)",
@@ -110,6 +111,18 @@ WORDS: list[tuple[PlanNote, str]] = [
         "replaced (about 1.50 interrupted per month at the assumed rates); the plan carries 2 "
         "extra replica(s) for them. Add `retry: {on_events: [interruption]}` to have interrupted "
         "replicas replaced",
+    ),
+    (
+        SpotAssumptions(True, 10.0, 0.3, 3, 4.999796, 4),
+        "hedge assumptions: an interrupted spot replica is replaced after 10 min "
+        "(--replacement-minutes); 3 replica(s) are on spot pools at the default monthly "
+        "interruption rate 0.3 (--interruption-rate, or a --capacity file); expected ready "
+        "replicas 4.9998 for a target of 4",
+    ),
+    (
+        SpotAssumptions(False, 10.0, 0.3, 0, 3.5, 3),
+        "hedge assumptions: an interrupted spot replica is lost for the rest of the month; "
+        "expected ready replicas 3.5000 for a target of 3",
     ),
     (
         RowMatchesNoOffer("capacity", "cap.csv:2", "region", "us-westt-2", "us-west-2"),

@@ -17,7 +17,7 @@ from plan_frames import offer_frame, service
 
 from planner.placement import CapacityData, Plan, PlanOptions, plan_offers
 from planner.placement.inputs import CapacityRule
-from planner.placement.notes import HedgeReplicas
+from planner.placement.notes import HedgeReplicas, SpotAssumptions
 
 OFFERS = [
     {"provider": "aws", "region": "r1", "instance_type": "t", "spot": True, "price": 1.0},
@@ -53,7 +53,17 @@ def test_each_domain_alone_must_hold_the_target() -> None:
     assert _counts(result) == [("spot", "r1", 4), ("spot", "r2", 4)]
     assert result.hourly_cost == pytest.approx(8.0)
     assert result.hedge_replicas == 4
-    assert result.notes == (HedgeReplicas(extra=4, expected_survival=True, wave_domain="region"),)
+    assert result.notes[0] == HedgeReplicas(extra=4, expected_survival=True, wave_domain="region")
+    # The hedge's assumptions: replaced after 10 min at the capacity file's 5%/month.
+    assert result.notes[1] == SpotAssumptions(
+        replaced=True,
+        replacement_minutes=10.0,
+        default_rate=0.3,
+        default_rate_replicas=0,
+        expected_ready=round(8 * (1 - 0.05 * 10 / 43_800), 6),
+        target=4,
+    )
+    assert len(result.notes) == 2
     # Explain prices it by relax-and-resolve: without it, 5 spot replicas carry the hedge
     # (4 / 0.95 → 5) for $5.
     wave = _report(result, "wave_survival")
@@ -230,4 +240,4 @@ def test_cli_failure_domain_default_and_opt_in(run_cli: Any) -> None:
         offer = placement["offer"]
         assert placement["failure_domain"] == f"{offer['provider']}/{offer['region']}"
     help_text = " ".join(run_cli("plan", "--help").stdout.split())
-    assert "a whole (backend, region) (default" in help_text
+    assert "a whole (backend, region), a zone counting in its region (default" in help_text

@@ -74,6 +74,22 @@ def test_region_wide_waves_hit_every_spot_market_of_the_region() -> None:
         assert len(hit) == 4
 
 
+def test_a_region_wide_wave_hits_every_zone_of_a_gcp_region() -> None:
+    # gcp's catalog locations are zones: a region-wide reclaim takes all of us-central1's zones
+    # at once (and the region-level location "us-central1" with them), never us-east1's.
+    zones = ["us-central1-a", "us-central1-b", "us-central1-c", "us-central1", "us-east1-b"]
+    markets = [Market("gcp", zone, "g2-standard-4", True, 1.0, 0.3) for zone in zones]
+    params = ScenarioParams(rate_multiplier=30, region_wave_probability=1.0)
+    scenario = generate_scenario(markets, params, 11)
+    by_minute: dict[tuple[int, float], set[str]] = {}
+    for wave in scenario.waves:
+        by_minute.setdefault((wave.minute, wave.fraction), set()).add(zones[wave.market])
+    assert by_minute
+    central, east = set(zones[:4]), {"us-east1-b"}
+    assert all(hit in (central, east) for hit in by_minute.values())
+    assert central in by_minute.values()
+
+
 def test_a_hit_market_is_short_after_the_wave() -> None:
     markets = spot_markets(30, 0.4)
     params = ScenarioParams(rate_multiplier=10, shortage_per_month=0.0)
