@@ -117,7 +117,7 @@ def render_note(note: PlanNote) -> str:
             return (
                 f"warning: replica group(s) {names} cannot keep a replica outside every failure "
                 f"domain, a {domain_words(domain)}, with the offers and constraints given: one "
-                "domain lost can take them down; the plan is the cheapest without that rule"
+                "domain lost can take them down; the plan keeps the rule for the other groups"
             )
         case RpsCurveTruncated(max_steps=steps, rps_to=rps_to):
             return (

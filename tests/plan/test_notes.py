@@ -137,13 +137,14 @@ WORDS: list[tuple[PlanNote, str]] = [
     (
         GroupSurvivalUnmet(("router",), "one-replica", "region"),
         "warning: replica group(s) router: one replica each, so losing its failure domain, a "
-        "(backend, region), takes that group down",
+        "(backend, region; a zone counts in its region), takes that group down",
     ),
     (
         GroupSurvivalUnmet(("prefill", "decode"), "infeasible", "region"),
         "warning: replica group(s) prefill, decode cannot keep a replica outside every failure "
-        "domain, a (backend, region), with the offers and constraints given: one domain lost can "
-        "take them down; the plan is the cheapest without that rule",
+        "domain, a (backend, region; a zone counts in its region), with the offers and "
+        "constraints given: one domain lost can take them down; the plan keeps the rule for the "
+        "other groups",
     ),
     (
         RpsCurveTruncated(max_steps=48, rps_to=480.0),
