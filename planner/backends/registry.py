@@ -23,7 +23,10 @@ ENTRY_POINT_GROUP: Final = "planner.backends"
 
 # type name -> "module:attribute" of its factory, for the plugins shipped in this package.
 BUILTIN_BACKENDS: Final[Mapping[str, str]] = MappingProxyType(
-    {"simulated": "planner.backends.simulated:SimulatedBackend"}
+    {
+        "simulated": "planner.backends.simulated:SimulatedBackend",
+        "aws": "planner.backends.aws:AwsBackend",  # boto3: extra [aws]
+    }
 )
 
 

@@ -34,12 +34,14 @@ class Catalog(OfferTable):
         *sources: str | os.PathLike[str],
         strict: bool = False,
         cache_dir: Path | None = None,
+        backends_file: str | os.PathLike[str] | None = None,
     ) -> Catalog:
         """Load and concatenate sources in the order given; none = the bundled snapshot.
 
         A source is a gpuhunt zip, a directory of ``<provider>.csv``, one gpuhunt CSV, a
         SkyPilot ``vms.csv`` (or a directory of ``<cloud>/vms.csv``), an Arrow file written by
-        ``write_table``, an ``http(s)://`` URL, or the keywords ``bundled`` and ``cache``.
+        ``write_table``, an ``http(s)://`` URL, the keywords ``bundled`` and ``cache``, or
+        ``live:NAME``: the offers backend NAME of ``backends_file`` lists now (a backend plugin).
         Malformed rows are left out and reported in ``issues``/``warnings``; ``strict=True``
         raises CatalogError instead.
         """
@@ -58,7 +60,10 @@ class Catalog(OfferTable):
             # pandas: ~0.4 s), which the bundled snapshot's prebuilt table needs neither of.
             from planner.catalog.sources import load_source
 
-            loaded = [load_source(name, cache_dir=cache_dir) for name in names]
+            loaded = [
+                load_source(name, cache_dir=cache_dir, backends_file=backends_file)
+                for name in names
+            ]
         return cls._of(assemble(loaded, strict=strict))
 
     @classmethod

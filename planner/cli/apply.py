@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     backends = load_backends(args.backends)
     capacity = load_capacity(args.capacity) if args.capacity else None
     fleet = load_fleet(args.fleet) if args.fleet else None
-    catalog = Catalog.load(*args.catalog, strict=args.strict)
+    catalog = Catalog.load(*args.catalog, strict=args.strict, backends_file=args.backends)
     state = args.state
     if state is None and not args.dry_run:
         state = f"planner-state.{config.normalized.name or 'service'}.json"

@@ -67,7 +67,8 @@ def non_negative_int(text: str) -> int:
 
 CATALOG_HELP = (
     "a gpuhunt zip, directory of <provider>.csv or CSV, a SkyPilot vms.csv, an http(s):// URL, "
-    "'bundled' or 'cache' (repeatable; default: the bundled snapshot)"
+    "'bundled', 'cache' or live:NAME (a backend of --backends; repeatable; default: the bundled "
+    "snapshot)"
 )
 
 
@@ -81,3 +82,35 @@ def add_catalog_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fail (exit 2) on a malformed catalog row instead of dropping it with a warning",
     )
+
+
+def add_live_options(parser: argparse.ArgumentParser) -> None:
+    """--live and --backends FILE: offers listed now by the backend plugins of a backends file."""
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="list the offers the backends of --backends offer now (each a catalog source "
+        "live:NAME) instead of the bundled snapshot; --catalog sources are added to them",
+    )
+    parser.add_argument(
+        "--backends",
+        metavar="FILE",
+        default=None,
+        help="the backends file (named backends, their plugin type and settings) that --live "
+        "and live:NAME catalog sources read",
+    )
+
+
+def catalog_sources(args: argparse.Namespace) -> list[str]:
+    """The catalog sources of --catalog and --live (checked: --live needs --backends)."""
+    from planner.errors import InputError
+
+    sources = list(args.catalog)
+    if getattr(args, "live", False):
+        if args.backends is None:
+            raise InputError("--live needs --backends FILE (the backends whose offers to list)")
+        # Lazy: the backends package is read only when live offers are asked for.
+        from planner.backends.live import live_sources
+
+        sources += [source for source in live_sources(args.backends) if source not in sources]
+    return sources

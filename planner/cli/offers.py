@@ -27,6 +27,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("file", metavar="FILE", help="the service configuration (- reads stdin)")
     arguments.add_catalog_options(parser)
+    arguments.add_live_options(parser)
     parser.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="output format"
     )
@@ -65,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.file)
     for warning in config.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    catalog = Catalog.load(*args.catalog, strict=args.strict)
+    catalog = Catalog.load(
+        *arguments.catalog_sources(args), strict=args.strict, backends_file=args.backends
+    )
     _warn_dropped_rows(catalog)
 
     limit = args.max_offers

@@ -75,7 +75,26 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--no-wave-survival",
         action="store_true",
         help="do not require that losing every spot replica of one failure domain leaves the "
-        "replica target (on by default when retrying on interruption with spot allowed)",
+        "replica target (on by default when retrying on interruption with spot allowed); the "
+        "default spread then applies",
+    )
+    parser.add_argument(
+        "--no-hedge",
+        action="store_true",
+        help="do not over-provision spot so that the expected surviving replicas reach the "
+        "availability target (on by default whenever spot is allowed)",
+    )
+    parser.add_argument(
+        "--no-default-spread",
+        action="store_true",
+        help="without wave survival, do not cap the spot replicas per failure domain at half "
+        "the replicas (the default spread)",
+    )
+    parser.add_argument(
+        "--no-capacity-limits",
+        action="store_true",
+        help="ignore the obtainable counts of catalog offers (capacity file limits, one per "
+        "marketplace listing); reservations and idle fleet instances keep their counts",
     )
     parser.add_argument(
         "--failure-domain",
@@ -136,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
     from planner.catalog import Catalog
     from planner.config import load_config
     from planner.placement import PlanOptions, load_capacity, load_fleet, plan
+    from planner.placement.relaxations import SWITCHES, switched_off
     from planner.render import plan as report
 
     # Input files are read before the catalog, so a bad file fails fast (exit 2).
@@ -148,7 +168,6 @@ def run(args: argparse.Namespace) -> int:
     options = PlanOptions(
         availability_target=args.availability_target,
         max_per_domain=args.max_per_domain,
-        wave_survival=not args.no_wave_survival,
         failure_domain=args.failure_domain,
         replacement_minutes=args.replacement_minutes,
         interruption_rate=args.interruption_rate,
@@ -157,6 +176,10 @@ def run(args: argparse.Namespace) -> int:
         time_limit_seconds=args.time_limit,
         explain=not args.no_explain,
         rps=args.rps,
+    )
+    # --no-wave-survival, --no-hedge, ...: the same options explain relaxes with.
+    options = switched_off(
+        options, [switch.flag for switch in SWITCHES if getattr(args, _dest(switch.flag))]
     )
     result = plan(config, catalog, fleet=fleet, capacity=capacity, options=options)
     if args.format == "json":
@@ -176,3 +199,8 @@ def run(args: argparse.Namespace) -> int:
         print(report.infeasible_line(result), file=sys.stderr)
         return 1
     return 0
+
+
+def _dest(flag: str) -> str:
+    """The argparse attribute of ``flag``."""
+    return flag.lstrip("-").replace("-", "_")

@@ -17,6 +17,7 @@ from planner.cost_report.envelope import ServiceEnvelope
 from planner.cost_report.money import ZERO, monthly_usd, percent_change, usd_text
 from planner.placement import HOURS_PER_MONTH
 from planner.placement.kinds import CapacityType, PlanStatus
+from planner.placement.reasons import InfeasibleCause
 
 __all__ = [
     "SCHEMA_ID",
@@ -127,7 +128,10 @@ class ServiceCost:
     cost_at_min: Decimal | None
     cost_at_max: Decimal | None
     placements: tuple[PlacementLine, ...] = ()
+    # The names of the constraints that make it infeasible (the JSON's infeasible_reason; the CLI's
+    # outputs word the typed causes instead).
     infeasible_reason: str | None = None
+    infeasible_causes: tuple[InfeasibleCause, ...] = ()
     envelope: ServiceEnvelope | None = None
     envelope_note: str | None = None
 

@@ -128,7 +128,8 @@ def service_cost(loaded: LoadedService, catalog: Catalog, cache: PlanCache) -> S
         cost_at_min=hourly_usd(at_min) if feasible else None,
         cost_at_max=hourly_usd(at_max) if feasible else None,
         placements=tuple(_placement_lines(result)),
-        infeasible_reason=result.infeasible_reason,
+        infeasible_reason=", ".join(result.infeasible_constraints) or None,
+        infeasible_causes=result.infeasible_causes,
     )
 
 

@@ -23,6 +23,7 @@ from planner.placement.group_result import GroupPlan, RpsStep
 from planner.placement.input_files import load_capacity, load_fleet
 from planner.placement.inputs import CapacityData, FleetInstance, FleetInventory, Reservation
 from planner.placement.notes import PlanNote
+from planner.placement.reasons import InfeasibleCause
 from planner.placement.result import (
     HOURS_PER_MONTH,
     ConstraintReport,
@@ -44,6 +45,7 @@ __all__ = [
     "FleetInstance",
     "FleetInventory",
     "GroupPlan",
+    "InfeasibleCause",
     "Placement",
     "Plan",
     "PlanNote",

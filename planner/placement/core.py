@@ -17,10 +17,22 @@ import pandas as pd
 
 from planner.catalog.locations import zone_of_location
 from planner.config.normalized import NormalizedService
-from planner.placement.explain import constraint_reports, diagnose_infeasible, offer_exclusions
+from planner.placement.explain import (
+    Replanner,
+    constraint_reports,
+    diagnose_infeasible,
+    offer_exclusions,
+)
 from planner.placement.fallbacks import fallback_chains
-from planner.placement.inputs import UNLIMITED, CapacityData
-from planner.placement.model import ModelSpec, PoolArrays, Solution, bounds_for, solve
+from planner.placement.inputs import CapacityData
+from planner.placement.model import (
+    ModelSpec,
+    ModelTooLarge,
+    PoolArrays,
+    Solution,
+    bounds_for,
+    solve,
+)
 from planner.placement.notes import (
     DefaultProtectionDropped,
     HedgeReplicas,
@@ -42,6 +54,8 @@ from planner.placement.pools import (
     reserved_pools,
     zone_ids,
 )
+from planner.placement.reasons import TimeLimitWithoutPlan
+from planner.placement.relaxations import has_capacity_limits
 from planner.placement.replacement import DEFAULT_INTERRUPTION_RATE, unavailability
 from planner.placement.result import (
     CapacityType,
@@ -130,12 +144,7 @@ def prepare_problem(
     )
     low, high = service.replicas.min or 0, service.replicas.max
     high = low if high is None else high
-    limits = bool(
-        np.any(
-            (arrays.capacity != UNLIMITED) & np.isin(arrays.capacity_type, ["spot", "on-demand"])
-        )
-    )
-    spec = model_spec(service, options, low, capacity_limits=limits)
+    spec = model_spec(service, options, low, capacity_limits=has_capacity_limits(arrays))
     floor_note = (
         (OnDemandFloorAboveReplicas(floor=options.on_demand_floor, replicas=low),)
         if options.on_demand_floor > low
@@ -254,10 +263,7 @@ def _timed_out_plan(unsolved: Plan, options: PlanOptions) -> Plan:
     """Step 2a: no plan within the time limit."""
     return replace(
         unsolved,
-        infeasible_reason=(
-            f"no plan was found within the time limit ({options.time_limit_seconds:g} s): "
-            "raise --time-limit"
-        ),
+        infeasible_causes=(TimeLimitWithoutPlan(time_limit_seconds=options.time_limit_seconds),),
     )
 
 
@@ -269,19 +275,51 @@ def _infeasible_plan(
     solution: Solution,
 ) -> Plan:
     """Step 2b: no plan exists; name the constraints that make it so."""
-    reason, culprits, reports = diagnose_infeasible(
+    replan = _replanner(problem)
+    reports = constraint_reports(
         problem.arrays,
         problem.spec,
-        time_limit_seconds=options.time_limit_seconds,
-        num_workers=options.num_workers,
+        solution,
+        service=service,
+        options=options,
+        replan=replan,
+    )
+    causes, culprits = diagnose_infeasible(
+        problem.arrays, problem.spec, reports, service=service, options=options, replan=replan
     )
     return replace(
         unsolved,
         scaling=_scaling(problem, service, options, solution, {}),
         constraints=reports,
-        infeasible_reason=reason,
+        infeasible_causes=causes,
         infeasible_constraints=culprits,
     )
+
+
+def _replanner(problem: PlanningProblem) -> Replanner:
+    """Re-plan the problem's pools for another service/options exactly as ``plan_offers`` would
+    at the minimum count (best-effort defaults included); ``None`` when the model is too large
+    (relaxing can enlarge it: the plan itself was within the limits)."""
+    capacity_limits = has_capacity_limits(problem.arrays)
+    # Relaxations that lead to the same model (a pair whose second constraint changes nothing
+    # once the first is relaxed) are solved once.
+    solved: dict[ModelSpec, Solution | None] = {}
+
+    def replan(service: NormalizedService, options: PlanOptions) -> Solution | None:
+        spec = model_spec(service, options, problem.replicas_min, capacity_limits=capacity_limits)
+        if spec not in solved:
+            try:
+                solution, _, dropped = _solve_best_effort(
+                    problem.arrays, spec, options, tie_break=False
+                )
+                # A default protection dropped: the re-plan's status is "feasible", as the
+                # plan's would be.
+                solved[spec] = replace(solution, status="feasible") if dropped else solution
+            except ModelTooLarge:
+                solved[spec] = None
+        return solved[spec]
+
+    return replan
 
 
 def _solved_plan(
@@ -302,8 +340,9 @@ def _solved_plan(
             problem.arrays,
             problem.spec,
             solution,
-            time_limit_seconds=options.time_limit_seconds,
-            num_workers=options.num_workers,
+            service=service,
+            options=options,
+            replan=_replanner(problem),
         )
         if options.explain
         else ()
@@ -546,6 +585,8 @@ def _settings(
         "time_limit_seconds": options.time_limit_seconds,
         "hedge": spec.hedge,
         "wave_survival": spec.wave_survival,
+        "default_spread": options.default_spread,
+        "capacity_limits": spec.capacity,
         "creation_policy": service.creation_policy,
         "reservation": service.reservation,
     }

@@ -1,27 +1,48 @@
-"""Explain a plan by relax-and-resolve: what each constraint costs, and what makes a plan infeasible.
+"""Explain a plan by relax-and-re-plan: what each constraint costs, and what makes a plan infeasible.
 
-A constraint *binds* when re-solving without it is strictly cheaper; the difference is what
-relaxing it would save. For an infeasible plan, the culprits are the constraints whose removal
-alone makes it feasible (if none alone does, every active constraint is relaxed together).
+Each relaxation is a re-plan with the flags or service-file edits that drop the constraint
+(``relaxations.py``), so a saving is exactly what passing that flag produces. A constraint *binds*
+when re-planning without it is strictly cheaper or makes an infeasible plan feasible. Besides
+each constraint alone, the interacting protections are relaxed in pairs: wave survival and the
+hedge may each force the same extra replicas, so that neither alone saves anything while both
+together do. For an infeasible plan, the culprits are the constraints whose removal alone makes
+it feasible (if none alone does, every active constraint is relaxed together).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
+from planner.config.normalized import NormalizedService
 from planner.placement.model import (
     RATE_SCALE,
     RELAXABLE,
     ModelSpec,
-    ModelTooLarge,
     PoolArrays,
     Solution,
     bounds_for,
     hedge_needed_units,
-    solve,
 )
-from planner.placement.result import ConstraintReport, Exclusion
+from planner.placement.reasons import (
+    BudgetTooLow,
+    CapacityTooSmall,
+    FloorUnmet,
+    HedgeUnreachable,
+    InfeasibleCause,
+    MaxPriceTooLow,
+    NoOffer,
+    OnlyTogether,
+    ReuseOnly,
+    SpotPolicyTooNarrow,
+    SpreadTooTight,
+    TooFewPlaces,
+    WaveUnsurvivable,
+)
+from planner.placement.relaxations import Replan, has_capacity_limits, relax, relaxation_sets
+from planner.placement.result import ConstraintReport, Exclusion, PlanOptions, PlanStatus
 
 
 def _tight(name: str, arrays: PoolArrays, counts: np.ndarray, spec: ModelSpec) -> bool:
@@ -51,162 +72,124 @@ def _tight(name: str, arrays: PoolArrays, counts: np.ndarray, spec: ModelSpec) -
     return False
 
 
+# Re-plans a relaxed service and options exactly as ``plan_offers`` would (best-effort defaults
+# included) over the same pools; ``None`` when that model is too large to solve.
+Replanner = Callable[[NormalizedService, PlanOptions], Solution | None]
+
+
 def constraint_reports(
     arrays: PoolArrays,
     spec: ModelSpec,
     solution: Solution,
     *,
-    time_limit_seconds: float,
-    num_workers: int,
+    service: NormalizedService,
+    options: PlanOptions,
+    replan: Replanner,
 ) -> tuple[ConstraintReport, ...]:
+    """Every active constraint relaxed alone, then the interacting ones in pairs, each re-planned
+    with the flags (or service-file edits) that relax it; ``solution`` may be infeasible."""
+    feasible = solution.status in ("optimal", "feasible")
+    plan_cost = solution.hourly_cost if feasible else None
+    capacity_limits = has_capacity_limits(arrays)
     reports = []
-    for name in spec.active():
-        relaxed = _relaxed_solve(arrays, spec.relax(name), time_limit_seconds, num_workers)
-        if relaxed is None:
-            reports.append(_not_resolved(name, _tight(name, arrays, solution.counts, spec)))
-            continue
-        relaxed_cost = relaxed.hourly_cost if relaxed.status in ("optimal", "feasible") else None
-        saving = (
-            None
-            if relaxed_cost is None or solution.hourly_cost is None
-            else max(0.0, solution.hourly_cost - relaxed_cost)
+    for names in relaxation_sets(spec.active()):
+        relaxation = relax(
+            names, service, options, replicas=spec.replicas, capacity_limits=capacity_limits
         )
-        tight = _tight(name, arrays, solution.counts, spec) or bool(saving and saving > 1e-9)
+        tight = feasible and any(_tight(name, arrays, solution.counts, spec) for name in names)
         reports.append(
-            ConstraintReport(
-                name=name,
-                description=RELAXABLE[name],
-                tight=tight,
-                relaxed_status="infeasible" if relaxed.status == "timeout" else relaxed.status,
-                relaxed_hourly_cost=relaxed_cost,
-                saving_hourly=saving,
-            )
+            _report(relaxation, replan(relaxation.service, relaxation.options), plan_cost, tight)
         )
     return tuple(reports)
+
+
+def _report(
+    relaxation: Replan, relaxed: Solution | None, plan_cost: float | None, tight: bool
+) -> ConstraintReport:
+    names = relaxation.constraints
+    solved = relaxed is not None and relaxed.status in ("optimal", "feasible")
+    cost = relaxed.hourly_cost if relaxed is not None and solved else None
+    status: PlanStatus | None = None
+    if relaxed is not None:
+        status = "infeasible" if relaxed.status == "timeout" else relaxed.status
+    return ConstraintReport(
+        name=" + ".join(names),
+        description="; ".join(RELAXABLE[name] for name in names),
+        constraints=names,
+        changes=relaxation.changes,
+        tight=tight,
+        relaxed_status=status,
+        relaxed_hourly_cost=cost,
+        # What the flags really produce: negative when the re-plan can meet a default protection
+        # the plan had to drop (it then costs more).
+        saving_hourly=None if cost is None or plan_cost is None else plan_cost - cost,
+        makes_feasible=plan_cost is None and solved,
+    )
 
 
 def diagnose_infeasible(
     arrays: PoolArrays,
     spec: ModelSpec,
+    reports: tuple[ConstraintReport, ...],
     *,
-    time_limit_seconds: float,
-    num_workers: int,
-) -> tuple[str, tuple[str, ...], tuple[ConstraintReport, ...]]:
-    """Why no plan exists: a sentence, the culprit constraint names, and the re-solve results."""
-    reports = []
-    culprits = []
-    for name in spec.active():
-        relaxed = _relaxed_solve(arrays, spec.relax(name), time_limit_seconds, num_workers)
-        if relaxed is None:
-            reports.append(_not_resolved(name, tight=False))
-            continue
-        feasible = relaxed.status in ("optimal", "feasible")
-        if feasible:
-            culprits.append(name)
-        reports.append(
-            ConstraintReport(
-                name=name,
-                description=RELAXABLE[name],
-                tight=feasible,
-                relaxed_status=relaxed.status if relaxed.status != "timeout" else "infeasible",
-                relaxed_hourly_cost=relaxed.hourly_cost if feasible else None,
-                saving_hourly=None,
-            )
-        )
+    service: NormalizedService,
+    options: PlanOptions,
+    replan: Replanner,
+) -> tuple[tuple[InfeasibleCause, ...], tuple[str, ...]]:
+    """Why no plan exists: the causes, and the names of the culprit constraints — those whose
+    relaxation alone makes a plan feasible (``reports``: ``constraint_reports`` of the plan)."""
+    culprits = tuple(
+        report.name for report in reports if len(report.constraints) == 1 and report.makes_feasible
+    )
     if culprits:
-        reason = "; ".join(_culprit_sentence(name, arrays, spec) for name in culprits)
-        return reason, tuple(culprits), tuple(reports)
+        return tuple(_cause(name, arrays, spec) for name in culprits), culprits
+    if len(arrays) == 0:
+        return (NoOffer(),), ("replica_total",)
+    names = spec.active()
+    if names:
+        relaxation = relax(
+            names,
+            service,
+            options,
+            replicas=spec.replicas,
+            capacity_limits=has_capacity_limits(arrays),
+        )
+        together = replan(relaxation.service, relaxation.options)
+        if together is not None and together.status in ("optimal", "feasible"):
+            return (OnlyTogether(constraints=names),), names
     everything = spec
-    for name in spec.active():
+    for name in names:
         everything = everything.relax(name)
     capacity_left, _ = bounds_for(arrays, everything)
-    if len(arrays) == 0:
-        reason = "no offer satisfies the configuration (see the exclusions)"
-        return reason, ("replica_total",), tuple(reports)
-    together = solve(
-        arrays,
-        everything,
-        time_limit_seconds=time_limit_seconds,
-        num_workers=num_workers,
-        tie_break=False,
-    )
-    if together.status in ("optimal", "feasible") and spec.active():
-        names = spec.active()
-        reason = "no single constraint makes it infeasible; together they do: " + ", ".join(names)
-        return reason, names, tuple(reports)
     placeable = int(capacity_left.sum())
-    reason = (
-        f"replica_total: {spec.replicas} replicas are needed but the offers (with reservations, "
-        f"idle fleet instances and obtainable counts) can hold only {placeable}"
-    )
-    return reason, ("replica_total",), tuple(reports)
+    return (TooFewPlaces(replicas=spec.replicas, placeable=placeable),), ("replica_total",)
 
 
-def _relaxed_solve(
-    arrays: PoolArrays, spec: ModelSpec, time_limit_seconds: float, num_workers: int
-) -> Solution | None:
-    """The re-solve without one constraint; ``None`` when that model is too large to solve
-    (relaxing can only enlarge it: the plan itself was within the limits)."""
-    try:
-        return solve(
-            arrays,
-            spec,
-            time_limit_seconds=time_limit_seconds,
-            num_workers=num_workers,
-            tie_break=False,
-        )
-    except ModelTooLarge:
-        return None
-
-
-def _not_resolved(name: str, tight: bool) -> ConstraintReport:
-    return ConstraintReport(
-        name=name,
-        description=RELAXABLE[name],
-        tight=tight,
-        relaxed_status=None,
-        relaxed_hourly_cost=None,
-        saving_hourly=None,
-    )
-
-
-def _culprit_sentence(name: str, arrays: PoolArrays, spec: ModelSpec) -> str:
+def _cause(name: str, arrays: PoolArrays, spec: ModelSpec) -> InfeasibleCause:
     if name == "creation_policy":
         existing = int(arrays.capacity[arrays.capacity_type == "existing"].sum())
-        if existing == 0:
-            return (
-                "creation_policy: reuse allows only idle fleet instances, and no idle fleet "
-                "instance satisfies the configuration"
-            )
-        return (
-            f"creation_policy: reuse allows only idle fleet instances, and only {existing} "
-            f"satisfy the configuration ({spec.replicas} needed)"
-        )
+        return ReuseOnly(idle=existing, replicas=spec.replicas)
     if name == "spot_policy":
-        return f"spot_policy: {spec.spot_policy} leaves too few offers"
+        return SpotPolicyTooNarrow(spot_policy=str(spec.spot_policy))
     if name == "max_price":
-        return f"max_price: {spec.max_price} excludes the offers that would be needed"
+        return MaxPriceTooLow(max_price=float(spec.max_price or 0.0))
     if name == "capacity":
-        return "capacity: the obtainable counts (capacity file; one per marketplace listing) are too small"
+        return CapacityTooSmall()
     if name == "failure_domain_spread":
-        counted = "replicas" if spec.spread_every else "spot replicas"
-        return f"failure_domain_spread: at most {spec.max_per_domain} {counted} per failure domain leaves too few domains"
-    if name == "wave_survival":
-        return (
-            f"wave_survival: no plan keeps {spec.replicas} replicas after losing every spot "
-            "replica of any one failure domain"
+        return SpreadTooTight(
+            max_per_domain=int(spec.max_per_domain or 0), every_replica=spec.spread_every
         )
+    if name == "wave_survival":
+        return WaveUnsurvivable(replicas=spec.replicas)
     if name == "availability_hedge":
-        return (
-            f"availability_hedge: the expected surviving replicas cannot reach "
-            f"{spec.availability_target:g} × {spec.replicas}"
+        return HedgeUnreachable(
+            availability_target=spec.availability_target, replicas=spec.replicas
         )
     if name == "on_demand_floor":
-        return f"on_demand_floor: {spec.on_demand_floor} replicas on never-interrupted capacity cannot be met"
+        return FloorUnmet(floor=spec.on_demand_floor)
     if name == "budget":
-        budget = f"{spec.budget_hourly:,.6f}".rstrip("0").rstrip(".")
-        return f"budget: no plan costs at most ${budget}/hour"
-    return name
+        return BudgetTooLow(budget_hourly=float(spec.budget_hourly or 0.0))
+    raise ValueError(f"not a relaxable constraint: {name}")
 
 
 def offer_exclusions(offers: pd.DataFrame, spec: ModelSpec) -> tuple[Exclusion, ...]:

@@ -23,8 +23,8 @@ from planner.config.normalized import IntRange, NormalizedService
 from planner.errors import InputError, excerpt
 from planner.match import find_offers
 from planner.match.group_offers import has_groups
-from planner.placement.core import build_pools
-from planner.placement.explain import diagnose_infeasible, offer_exclusions
+from planner.placement.core import build_pools, plan_offers
+from planner.placement.explain import offer_exclusions
 from planner.placement.fallbacks import fallback_chains
 from planner.placement.group_model import (
     RPS_SCALE,
@@ -47,6 +47,13 @@ from planner.placement.notes import (
 )
 from planner.placement.offer import offer_dicts
 from planner.placement.pools import domain_label, failure_domains
+from planner.placement.reasons import (
+    GroupCannotBePlaced,
+    GroupsOnlyTogether,
+    InfeasibleCause,
+    RpsUnreachable,
+    TimeLimitWithoutPlan,
+)
 from planner.placement.replacement import unavailability
 from planner.placement.result import (
     ConstraintReport,
@@ -84,6 +91,7 @@ class _Group:
     group: GroupRequirements
     service: NormalizedService  # the service with this group's policies and replica range
     candidate_offers: int
+    offers: pd.DataFrame  # the group's matching offers (spot policy and max_price not applied)
     exclusions: tuple[Exclusion, ...]
     notes: tuple[PlanNote, ...]
     pools: pd.DataFrame
@@ -182,9 +190,8 @@ def plan_groups(
         return replace(
             plan,
             notes=tuple(notes),
-            infeasible_reason=(
-                f"no plan was found within the time limit ({options.time_limit_seconds:g} s): "
-                "raise --time-limit"
+            infeasible_causes=(
+                TimeLimitWithoutPlan(time_limit_seconds=options.time_limit_seconds),
             ),
             solve_seconds=time.perf_counter() - started,
         )
@@ -192,7 +199,7 @@ def plan_groups(
         return replace(
             plan,
             notes=tuple(notes),
-            infeasible_reason=_infeasible_reason(prepared, problems, options),
+            infeasible_causes=_infeasible_causes(prepared, problems, options, capacity),
             solve_seconds=time.perf_counter() - started,
         )
     if solution.status == "feasible":
@@ -309,6 +316,7 @@ def _prepare(
         group=group,
         service=group_service,
         candidate_offers=offers.total,
+        offers=offers.frame,
         exclusions=(*exclusions, *offer_exclusions(offers.frame, spec)),
         notes=notes,
         pools=pools,
@@ -627,11 +635,14 @@ def _survival_report(solution: GroupSolution, without: GroupSolution) -> Constra
     )
 
 
-def _infeasible_reason(
-    prepared: Sequence[_Group], problems: Sequence[GroupProblem], options: PlanOptions
-) -> str:
-    """The first group that cannot be placed on its own (with the single-group diagnosis), or
-    the traffic level above what the groups can serve, or what the groups share."""
+def _infeasible_causes(
+    prepared: Sequence[_Group],
+    problems: Sequence[GroupProblem],
+    options: PlanOptions,
+    capacity: CapacityData | None,
+) -> tuple[InfeasibleCause, ...]:
+    """The first group that cannot be placed on its own (with the single-group diagnosis of
+    ``plan_offers``), or the traffic level above what the groups serve, or what they share."""
     for part, problem in zip(prepared, problems, strict=True):
         spec = model_spec(part.service, options, problem.low, capacity_limits=problem.spec.capacity)
         alone = solve(
@@ -642,21 +653,17 @@ def _infeasible_reason(
             tie_break=False,
         )
         if alone.status == "infeasible":
-            reason, _, _ = diagnose_infeasible(
-                problem.arrays,
-                spec,
-                time_limit_seconds=options.time_limit_seconds,
-                num_workers=options.num_workers,
+            single = plan_offers(
+                part.offers,
+                part.service,
+                capacity=capacity,
+                options=replace(options, rps=None),
             )
-            return f"group {part.group.name}: {reason}"
+            return (
+                GroupCannotBePlaced(group=str(part.group.name), causes=single.infeasible_causes),
+            )
     if options.rps is not None:
         most = _served_units(problems, [problem.high for problem in problems]) / RPS_SCALE
         if most < options.rps:
-            return (
-                f"rps: the groups serve at most {most:g} requests per second at their largest "
-                f"counts, below the {options.rps:g} asked"
-            )
-    return (
-        "each group can be placed alone, but not all together: the capacity they share, the "
-        "hourly budget or the traffic level cannot be met at once"
-    )
+            return (RpsUnreachable(rps=options.rps, most=most),)
+    return (GroupsOnlyTogether(),)

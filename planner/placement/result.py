@@ -13,6 +13,7 @@ from typing import Any
 from planner.placement.group_result import GroupPlan, RpsStep
 from planner.placement.kinds import CapacityType, FailureDomain, PlanStatus
 from planner.placement.notes import PlanNote
+from planner.placement.reasons import InfeasibleCause
 from planner.placement.replacement import DEFAULT_INTERRUPTION_RATE, DEFAULT_REPLACEMENT_MINUTES
 
 __all__ = [
@@ -63,6 +64,12 @@ class PlanOptions:
     ``time_limit_seconds``: per CP-SAT solve; hitting it makes the status ``feasible``.
     ``num_workers``: CP-SAT worker threads for the cost solve (the tie-break solve uses one, so
     the chosen placement is reproducible).
+    ``hedge``: ``False`` drops the expected-survival hedge (``--no-hedge``).
+    ``default_spread``: ``False`` drops the default spread of half the spot replicas per domain
+    that applies without wave survival (``--no-default-spread``).
+    ``capacity_limits``: ``False`` ignores the obtainable counts of catalog pools (the capacity
+    file's limits, one per marketplace listing); reservations and idle fleet instances keep
+    their counts (``--no-capacity-limits``).
     ``max_fallbacks``: the length of each fallback chain.
     ``explain``: re-solve with each constraint relaxed to report what it costs (one solve each).
     ``rps``: a traffic level (requests per second): the groups with an rps ``scaling.target``
@@ -78,6 +85,9 @@ class PlanOptions:
     interruption_rate: float = DEFAULT_INTERRUPTION_RATE
     on_demand_floor: int = 0
     budget_hourly: float | None = None
+    hedge: bool = True
+    default_spread: bool = True
+    capacity_limits: bool = True
     time_limit_seconds: float = 10.0
     num_workers: int = 2
     max_fallbacks: int = 3
@@ -166,26 +176,40 @@ class ScalingStep:
 
 @dataclass(frozen=True)
 class ConstraintReport:
-    """One named constraint: does it bind, and what would relaxing it save (by re-solving)."""
+    """One named constraint — or a pair relaxed together — re-planned without it.
 
-    name: str
+    ``changes``: the flags (``--no-wave-survival``, ``without --budget-hourly``) or service-file
+    edits (``spot_policy: auto``) that relax it; re-planning with them gives exactly
+    ``relaxed_hourly_cost``. ``saving_hourly``: plan cost − relaxed cost (``None`` when either is
+    infeasible; negative when the re-plan regains a default protection the plan had to drop).
+    ``makes_feasible``: the plan is infeasible and the re-plan is not.
+    """
+
+    name: str  # the constraint, or "a + b" for a pair
     description: str
     tight: bool  # holds with equality in the chosen plan
     relaxed_status: PlanStatus | None  # the re-solve's status; None when not re-solved
     relaxed_hourly_cost: float | None
     saving_hourly: float | None  # plan cost - relaxed cost; None when not comparable
+    constraints: tuple[str, ...] = ()  # the constraint names relaxed (one, or a pair)
+    changes: tuple[str, ...] = ()
+    makes_feasible: bool = False
 
     @property
     def binding(self) -> bool:
-        return self.saving_hourly is not None and self.saving_hourly > 1e-9
+        """Relaxing it lowers the cost, or makes an infeasible plan feasible."""
+        return self.makes_feasible or (self.saving_hourly is not None and self.saving_hourly > 1e-9)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": "constraint",
             "constraint": self.name,
+            "constraints": list(self.constraints or (self.name,)),
             "description": self.description,
+            "changes": list(self.changes),
             "tight": self.tight,
             "binding": self.binding,
+            "makes_feasible": self.makes_feasible,
             "relaxed_status": self.relaxed_status,
             "relaxed_hourly_cost": _money(self.relaxed_hourly_cost),
             "saving_hourly": _money(self.saving_hourly),
@@ -215,8 +239,8 @@ class Plan:
     """The cheapest placement of a service's replicas that satisfies its policies.
 
     ``status``: ``optimal`` (proven), ``feasible`` (the time limit was hit before the proof: the
-    plan is valid but maybe not the cheapest), or ``infeasible`` (``infeasible_reason`` names the
-    constraint(s) that make it so, ``placements`` is empty).
+    plan is valid but maybe not the cheapest), or ``infeasible`` (``infeasible_causes`` name the
+    constraint(s) that make it so, with their numbers, ``placements`` is empty).
     ``replicas``: the service's replica range; the plan places ``planned_replicas`` (the minimum of
     the range, plus hedge replicas when the availability hedge over-provisions spot).
     ``scaling``: for a range, the optimal cost at every count from min to max.
@@ -231,7 +255,8 @@ class Plan:
     scaling: tuple[ScalingStep, ...] = ()
     constraints: tuple[ConstraintReport, ...] = ()
     exclusions: tuple[Exclusion, ...] = ()
-    infeasible_reason: str | None = None
+    # Typed (planner/placement/reasons.py); planner/render/plan_reasons.py words them.
+    infeasible_causes: tuple[InfeasibleCause, ...] = ()
     infeasible_constraints: tuple[str, ...] = ()
     notes: tuple[PlanNote, ...] = ()  # typed; planner/render/plan_notes.py words them
     candidate_offers: int = 0
@@ -301,7 +326,7 @@ class Plan:
             "cost_at_min": _money(at_min.hourly_cost if at_min else None),
             "cost_at_max": _money(at_max.hourly_cost if at_max else None),
             "scaling": [step.to_json() for step in self.scaling],
-            "infeasible_reason": self.infeasible_reason,
+            "infeasible_causes": [cause.to_json() for cause in self.infeasible_causes],
             "infeasible_constraints": list(self.infeasible_constraints),
             "explain": [
                 *(exclusion.to_json() for exclusion in self.exclusions),

@@ -119,6 +119,7 @@ def model_spec(
         and spot_possible
         and interruption_retry
         and not wave_survival
+        and options.default_spread
         and replicas > 1
     ):
         # Without wave survival, the default spread: one preemption wave takes at most half
@@ -129,11 +130,11 @@ def model_spec(
         spot_policy=service.spot_policy,
         max_price=service.max_price,
         reuse_only=service.creation_policy == "reuse",
-        capacity=capacity_limits,
+        capacity=capacity_limits and options.capacity_limits,
         max_per_domain=max_per_domain if spot_possible or spread_every else None,
         # With retry an interrupted replica is replaced; without it, it is lost for good, so the
         # expected-survival hedge matters all the more: it applies whenever spot may be used.
-        hedge=spot_possible,
+        hedge=spot_possible and options.hedge,
         availability_target=options.availability_target,
         # A floor above the replica count means every replica (not extra replicas nobody
         # asked for, nor an infeasible plan at the low end of a range).

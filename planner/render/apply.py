@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from planner.apply.result import ApplyResult, Attempt, DestroyResult, SlotResult
+from planner.render.plan_reasons import infeasible_reason
 from planner.render.table import render_markdown_table, render_text_table
 
 STOP_WORDS = {
@@ -89,7 +90,7 @@ def _summary(result: ApplyResult) -> str:
 
 def render_apply_table(result: ApplyResult, *, markdown: bool = False) -> str:
     if not result.plan.feasible:
-        return f"no plan: {result.plan.infeasible_reason or 'infeasible'}"
+        return f"no plan: {infeasible_reason(result.plan.infeasible_causes) or 'infeasible'}"
     rows = [_row(slot) for slot in result.slots]
     table = (render_markdown_table if markdown else render_text_table)(
         _HEADERS, rows, right_aligned=(7,)

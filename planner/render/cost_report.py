@@ -23,6 +23,7 @@ from planner.cost_report.model import (
 )
 from planner.cost_report.money import monthly_usd
 from planner.render.plan import money
+from planner.render.plan_reasons import infeasible_reason
 from planner.render.table import render_markdown_table, render_text_table
 
 COMMENT_MARKER = "<!-- planner-cost-report -->"
@@ -69,7 +70,15 @@ _ARROW = {"up": "↑", "down": "↓", "unchanged": "→", "changed": "↕"}
 
 
 def render_report_json(report: Report) -> str:
-    return json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+    document = report.to_json()
+    for service, entry in zip(report.services, document["services"], strict=True):
+        entry["infeasible_reason"] = _reason_words(service)
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _reason_words(service: ServiceCost) -> str | None:
+    """Why the service has no plan, in words (its typed causes; else the constraint names)."""
+    return infeasible_reason(service.infeasible_causes) or service.infeasible_reason
 
 
 # --- Markdown -----------------------------------------------------------------------------------
@@ -159,7 +168,7 @@ def _failure_text(report: Report, failure: GateFailure, *, markdown: bool = True
 def _service_reason(report: Report, key: str | None) -> str | None:
     for service in report.services:
         if service.key == key:
-            return service.infeasible_reason
+            return _reason_words(service)
     return None
 
 
@@ -249,7 +258,7 @@ def _cause_text(change: ServiceChange) -> str:
 def _service_markdown(service: ServiceCost, plot: str | None = None) -> str:
     title = f"#### {service.title}" + (f" (`{service.key}`)" if service.name else "")
     if not service.feasible:
-        reason = service.infeasible_reason or "no feasible plan"
+        reason = _reason_words(service) or "no feasible plan"
         text = f"{title}\n\nNo feasible plan: {reason}"
         if service.envelope_note:
             text += f"\n\nNo autoscaling cost envelope: {service.envelope_note}."
@@ -514,7 +523,7 @@ def render_report_table(report: Report) -> str:
         ]
     for service in report.services:
         if not service.feasible:
-            lines.append(f"{service.key}: infeasible: {service.infeasible_reason}")
+            lines.append(f"{service.key}: infeasible: {_reason_words(service)}")
     if report.failures:
         subjects = _failure_subjects(report.failures, markdown=False)
         lines += ["", f"Budget check failed: over the line: {subjects}"]

@@ -11,6 +11,7 @@ from typing import Any
 from planner.placement.result import Placement, Plan
 from planner.render.plan import PLACEMENT_HEADERS, money, monthly, resources_text
 from planner.render.plan_notes import render_notes
+from planner.render.plan_reasons import infeasible_reason
 from planner.render.provenance import catalog_lines
 from planner.render.table import render_markdown_table, render_text_table
 from planner.render.text import printable
@@ -27,7 +28,7 @@ def _summary(plan: Plan) -> list[str]:
     if plan.rps is not None:
         lines.append(f"traffic: at least {plan.rps:g} requests per second")
     if plan.status == "infeasible":
-        lines.append(f"infeasible: {plan.infeasible_reason}")
+        lines.append(f"infeasible: {infeasible_reason(plan.infeasible_causes)}")
         return lines
     lines.append(f"replicas: {plan.target_replicas} over {len(plan.groups)} group(s)")
     lines.append(

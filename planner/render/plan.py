@@ -8,8 +8,9 @@ from typing import Any
 
 from planner.catalog.locations import region_of_location
 from planner.placement.notes import DefaultProtectionDropped, TimeLimitReached
-from planner.placement.result import HOURS_PER_MONTH, Placement, Plan
+from planner.placement.result import HOURS_PER_MONTH, ConstraintReport, Placement, Plan
 from planner.render.plan_notes import render_notes
+from planner.render.plan_reasons import infeasible_reason
 from planner.render.provenance import catalog_lines
 from planner.render.resources import format_resources
 from planner.render.table import render_markdown_table, render_text_table
@@ -122,7 +123,7 @@ def _summary_lines(plan: Plan) -> list[str]:
     )
     lines = [f"status: {plan.status}", f"replicas: {replicas}"]
     if plan.status == "infeasible":
-        lines.append(f"infeasible: {plan.infeasible_reason}")
+        lines.append(f"infeasible: {infeasible_reason(plan.infeasible_causes)}")
         return lines
     planned = f"planned replicas: {plan.planned_replicas}"
     if plan.hedge_replicas:
@@ -182,15 +183,73 @@ def _explain_rows(plan: Plan) -> tuple[list[list[str]], list[list[str]]]:
     constraints = [
         [
             report.name,
-            "yes" if report.binding else "no",
+            _binding(report),
             "yes" if report.tight else "no",
             report.relaxed_status or "-",
             money(report.relaxed_hourly_cost),
-            money(report.saving_hourly),
+            "-" if report.saving_hourly is None else _saving(report.saving_hourly),
+            _share(report.saving_hourly, plan),
+            " ".join(report.changes) or "-",
         ]
         for report in plan.constraints
     ]
     return exclusions, constraints
+
+
+def _binding(report: ConstraintReport) -> str:
+    if report.makes_feasible:
+        return "yes (makes feasible)"
+    return "yes" if report.binding else "no"
+
+
+def _saving(value: float) -> str:
+    return money(value) if round(value, 6) >= 0 else "-" + money(-value)
+
+
+def _share(saving: float | None, plan: Plan) -> str:
+    """The saving as a share of the plan's hourly cost."""
+    if saving is None or not plan.feasible or plan.hourly_cost <= 0:
+        return "-"
+    return f"{100.0 * saving / plan.hourly_cost:.0f}%"
+
+
+# The explain table's columns, in words (printed under the table; the JSON's explain_legend).
+CONSTRAINT_HEADERS = (
+    "CONSTRAINT",
+    "BINDING",
+    "TIGHT",
+    "RELAXED",
+    "RELAXED COST/H",
+    "SAVING/H",
+    "SAVING",
+    "RE-PLAN WITH",
+)
+CONSTRAINT_LEGEND = (
+    (
+        "CONSTRAINT",
+        "a named constraint (docs/planning.md), or two relaxed together (a + b): wave "
+        "survival, the hedge, the spread and the on-demand floor can each force the same extra "
+        "replicas, so one alone may save nothing where both do",
+    ),
+    (
+        "BINDING",
+        "yes when relaxing it lowers the cost, or makes an infeasible plan feasible "
+        "(makes feasible)",
+    ),
+    ("TIGHT", "it holds with equality in this plan (no room for one more replica under it)"),
+    ("RELAXED", "the status of the plan re-planned with the RE-PLAN WITH changes"),
+    ("RELAXED COST/H", "that plan's hourly cost"),
+    (
+        "SAVING/H",
+        "this plan's cost minus that one's; negative when the re-plan can meet a default "
+        "protection this plan had to drop",
+    ),
+    ("SAVING", "the saving as a share of this plan's hourly cost"),
+    (
+        "RE-PLAN WITH",
+        "the flags or service-file edits that give exactly that plan (planner plan FILE ...)",
+    ),
+)
 
 
 def _render(
@@ -233,12 +292,10 @@ def _render(
         )
     if constraints:
         blocks.append(
-            heading("Constraints (relaxed one at a time and re-solved)")
-            + table(
-                ("CONSTRAINT", "BINDING", "TIGHT", "RELAXED", "RELAXED COST/H", "SAVING/H"),
-                constraints,
-                (4, 5),
-            )
+            heading("Constraints (each relaxed and re-planned; interacting ones also in pairs)")
+            + table(CONSTRAINT_HEADERS, constraints, (4, 5, 6))
+            + "\n\n"
+            + "\n".join(f"{bullet}{column}: {meaning}" for column, meaning in CONSTRAINT_LEGEND)
         )
     if plan.notes:
         blocks.append(
@@ -266,7 +323,7 @@ def _printable_table(
 
 def infeasible_line(plan: Plan) -> str:
     """The line ``planner plan`` writes to stderr for an infeasible plan (escaped as the table)."""
-    return printable(f"infeasible: {plan.infeasible_reason}")
+    return printable(f"infeasible: {infeasible_reason(plan.infeasible_causes)}")
 
 
 def render_plan_table(plan: Plan, catalog: Any | None = None) -> str:
@@ -284,6 +341,8 @@ def plan_document(plan: Plan, catalog: Any | None = None) -> dict[str, Any]:
     notes in words."""
     document = plan.to_json()
     document["notes"] = render_notes(plan.notes)
+    document["infeasible_reason"] = infeasible_reason(plan.infeasible_causes)
+    document["explain_legend"] = dict(CONSTRAINT_LEGEND)
     if catalog is not None:
         document["catalog"] = {
             "sources": [source.to_json() for source in catalog.sources],

@@ -222,7 +222,8 @@ class PlanFallback:
         if not isinstance(plan, Plan):
             raise TypeError("from_plan takes a planner.Plan")
         if not plan.feasible:
-            raise ValueError(f"the plan is {plan.status}: {plan.infeasible_reason}")
+            causes = ", ".join(cause.kind for cause in plan.infeasible_causes)
+            raise ValueError(f"the plan is {plan.status} ({causes})")
         index = MarketIndex.of(markets)
 
         def locate(offer: dict[str, object]) -> int:

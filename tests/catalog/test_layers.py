@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "loaders.local",
     ),
     ("assembly",),
-    ("download", "prebuilt", "export", "describe"),
+    ("download", "prebuilt", "export", "describe", "live"),
     ("sources",),
     ("table",),
     ("",),  # the package itself: its lazy exports name the modules below

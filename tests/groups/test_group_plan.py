@@ -14,6 +14,7 @@ from planner.match import find_group_offers, find_offers
 from planner.placement import load_capacity
 from planner.placement.group_plan import plan_groups
 from planner.placement.notes import GroupSurvivalUnmet
+from planner.render.plan_reasons import infeasible_reason
 
 SERVICE = NormalizedService(
     port=NormalizedPort(container_port=8000), replicas=IntRange(min=1, max=1)
@@ -145,9 +146,7 @@ def test_a_group_without_offers_makes_the_plan_infeasible_and_names_it() -> None
         service=SERVICE,
     )
     assert result.status == "infeasible"
-    assert result.infeasible_reason is not None and result.infeasible_reason.startswith(
-        "group decode:"
-    )
+    assert (infeasible_reason(result.infeasible_causes) or "").startswith("group decode:")
 
 
 def test_group_offers_are_each_groups_own_matches() -> None:

@@ -90,7 +90,7 @@ def test_random_group_services_match_enumeration(seed: int) -> None:
     if oracle is None:
         assert result.status == "infeasible", seed
         return
-    assert result.status in ("optimal", "feasible"), (seed, result.infeasible_reason)
+    assert result.status in ("optimal", "feasible"), (seed, result.infeasible_causes)
     assert result.hourly_cost == pytest.approx(oracle[0]), seed
     used: dict[tuple[str, str, str], int] = {}
     for placement in result.placements:

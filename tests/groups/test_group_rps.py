@@ -17,6 +17,7 @@ from planner.config.normalized import IntRange, NormalizedPort, NormalizedServic
 from planner.errors import InputError
 from planner.placement import PlanOptions
 from planner.placement.group_plan import plan_groups
+from planner.render.plan_reasons import infeasible_reason
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SERVICE = NormalizedService(
@@ -90,7 +91,9 @@ def test_a_router_group_keeps_its_count_and_traffic_beyond_reach_is_infeasible()
     sizes = {g.name: g.replicas for g in result.groups}
     assert sizes == {"big": 3, "routed": 1}
     beyond = plan_groups((BIG, routed), catalog(ROWS), service=SERVICE, options=PlanOptions(rps=61))
-    assert beyond.status == "infeasible" and "at most 60" in (beyond.infeasible_reason or "")
+    assert beyond.status == "infeasible" and "at most 60" in (
+        infeasible_reason(beyond.infeasible_causes) or ""
+    )
 
 
 def test_rps_needs_a_group_that_scales_on_requests() -> None:

@@ -82,7 +82,10 @@ def test_markdown_and_table_formats(run_cli: Any) -> None:
     assert markdown.stdout.startswith("## Replica plan")
     assert "| # | COUNT | CAPACITY |" in markdown.stdout
     assert "### Fallbacks" in markdown.stdout
-    assert "### Constraints (relaxed one at a time and re-solved)" in markdown.stdout
+    assert (
+        "### Constraints (each relaxed and re-planned; interacting ones also in pairs)"
+        in markdown.stdout
+    )
     table = run_cli("plan", path, "--no-explain", "--max-per-domain", "1")
     assert table.returncode == 0, table.stderr
     assert "status: optimal" in table.stdout and "monthly cost (730 h)" in table.stdout

@@ -23,6 +23,7 @@ from planner.placement.notes import (
     ReuseWithoutFleet,
 )
 from planner.render.plan import render_plan_json, render_plan_markdown, render_plan_table
+from planner.render.plan_reasons import infeasible_reason
 
 # gcp prices carry six decimals; these two round to the same 1e-4 USD.
 GCP = [
@@ -193,7 +194,7 @@ def test_reuse_notes_a_missing_inventory_and_busy_instances(tmp_path: Path) -> N
     )
     busy = plan(reuse, catalog, fleet=fleet)
     assert busy.status == "infeasible" and busy.infeasible_constraints == ("creation_policy",)
-    assert "no idle fleet instance satisfies" in (busy.infeasible_reason or "")
+    assert "no idle fleet instance satisfies" in (infeasible_reason(busy.infeasible_causes) or "")
     assert busy.notes == (FleetMatched(matched=0, idle=0, busy=3),)
 
 
@@ -202,4 +203,7 @@ def test_an_infeasible_budget_is_written_out_in_full() -> None:
     result = plan_offers(
         offer_frame(rows), service(1), options=PlanOptions(budget_hourly=1234.5678)
     )
-    assert result.infeasible_reason == "budget: no plan costs at most $1,234.5678/hour"
+    assert (
+        infeasible_reason(result.infeasible_causes)
+        == "budget: no plan costs at most $1,234.5678/hour"
+    )

@@ -22,6 +22,7 @@ from plan_frames import offer_frame, service
 from planner.catalog.locations import region_of_location
 from planner.placement import CapacityData, PlanOptions, plan_offers
 from planner.placement.inputs import INTERRUPTION_BUCKETS, CapacityRule
+from planner.render.plan_reasons import infeasible_reason
 
 INSTANCES = 400
 
@@ -219,10 +220,10 @@ def test_plan_cost_equals_enumerated_optimum(seed: int) -> None:
     result = _plan(instance)
     if best is None:
         assert result.status == "infeasible", instance
-        assert result.infeasible_reason
+        assert infeasible_reason(result.infeasible_causes)
         return
     expected_status = "feasible" if derived["dropped"] else "optimal"
-    assert result.status == expected_status, (instance, result.infeasible_reason)
+    assert result.status == expected_status, (instance, infeasible_reason(result.infeasible_causes))
     assert round(result.hourly_cost * 1_000_000) == best, instance
 
     # Every constraint holds in the returned plan (checked on the plan, not on the model).

@@ -19,6 +19,7 @@ import planner
 from planner.config import load_config
 from planner.placement import Plan, PlanOptions, plan
 from planner.placement.notes import FleetMatched, ReservationNotInCapacityFile
+from planner.render.plan_reasons import infeasible_reason
 
 SERVICE_HEADER = """type: service
 image: vllm/vllm-openai:v0.6.3
@@ -249,12 +250,14 @@ creation_policy: reuse
     three = plan(_config(tmp_path, "replicas: 3\n" + body, "three.yml"), catalog, fleet=fleet)
     assert three.status == "infeasible" and three.placements == ()
     assert three.infeasible_constraints == ("creation_policy",)
-    assert "only 2 satisfy" in (three.infeasible_reason or "")
+    assert "only 2 satisfy" in (infeasible_reason(three.infeasible_causes) or "")
 
     # No inventory at all: infeasible, with that reason.
     none = plan(_config(tmp_path, "replicas: 1\n" + body, "one.yml"), catalog)
     assert none.status == "infeasible"
-    assert "no idle fleet instance satisfies the configuration" in (none.infeasible_reason or "")
+    assert "no idle fleet instance satisfies the configuration" in (
+        infeasible_reason(none.infeasible_causes) or ""
+    )
 
 
 def test_reuse_or_create_prefers_idle_instances_at_equal_price(
@@ -337,7 +340,7 @@ def test_budget_and_spread_infeasibility_name_the_constraint(
     tight = plan(examples / "vllm-openai.yml", catalog, options=PlanOptions(budget_hourly=0.01))
     assert tight.status == "infeasible"
     assert tight.infeasible_constraints == ("budget",)
-    assert "budget" in (tight.infeasible_reason or "")
+    assert "budget" in (infeasible_reason(tight.infeasible_causes) or "")
 
     path = _config(
         tmp_path,

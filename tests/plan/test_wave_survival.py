@@ -64,12 +64,15 @@ def test_each_domain_alone_must_hold_the_target() -> None:
         target=4,
     )
     assert len(result.notes) == 2
-    # Explain prices it by relax-and-resolve: without it, 5 spot replicas carry the hedge
-    # (4 / 0.95 → 5) for $5.
+    # Explain prices it by re-planning as --no-wave-survival does: the default spread (at most
+    # 2 spot per domain) then applies (not the cheapest plan without any spread, which no flag
+    # gives).
     wave = _report(result, "wave_survival")
     assert wave.binding and wave.tight
-    assert wave.relaxed_hourly_cost == pytest.approx(5.0)
-    assert wave.saving_hourly == pytest.approx(3.0)
+    assert wave.changes == ("--no-wave-survival",)
+    assert wave.relaxed_hourly_cost == pytest.approx(7.0)
+    assert wave.relaxed_hourly_cost == pytest.approx(_plan(wave_survival=False).hourly_cost)
+    assert wave.saving_hourly == pytest.approx(1.0)
     # Both guarantees hold: without the expected-survival hedge the plan is the same.
     hedge = _report(result, "availability_hedge")
     assert hedge.relaxed_hourly_cost == pytest.approx(8.0) and not hedge.binding
