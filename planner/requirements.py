@@ -56,6 +56,15 @@ class Requirements:
     # dstack narrows the candidate backends to those with the compute feature a run needs.
     privileged: bool = False  # `privileged: true`
     instance_volumes: bool = False  # a non-optional instance volume is mounted
+    # dstack 0.22.5: only offers in these zones (case-insensitive); a row whose location names no
+    # zone (every provider's but GCP's in the catalogs) cannot be placed in one and is dropped.
+    availability_zones: tuple[str, ...] | None = None
+    # dstack 0.22.5: only instances of these fleets ("name" or "project/name"); None: any fleet.
+    # Catalog offers are not in any fleet yet: the filter applies to a fleet inventory (plan --fleet).
+    fleets: tuple[str, ...] | None = None
+    # A GPU was requested without a count: the reference page's exactly one GPU applied, where
+    # dstack 0.22.5 reads one or more (`planner offers` and `plan` say what that left out).
+    gpu_count_defaulted: bool = False
 
     def to_json(self) -> dict[str, object]:
         """The requirements as JSON-ready values (tuples become lists)."""
@@ -289,6 +298,9 @@ def _requirements(
         instance_volumes=any(
             volume.kind == "instance" and not volume.optional for volume in service.volumes
         ),
+        availability_zones=service.availability_zones,
+        fleets=service.fleets,
+        gpu_count_defaulted=gpu.count_defaulted,
     )
 
 

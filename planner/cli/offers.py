@@ -56,9 +56,11 @@ def run(args: argparse.Namespace) -> int:
     from planner.catalog import Catalog
     from planner.config import load_config
     from planner.match import find_group_offers
+    from planner.match.gpu_default import gpu_count_default
     from planner.match.group_offers import has_groups
     from planner.match.grouping import parse_group_by
     from planner.render import offers as report
+    from planner.render.gpu_default import gpu_count_default_line
 
     group_by = parse_group_by(args.group_by) if args.group_by else ()
     if group_by and args.format == "csv":
@@ -80,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Without replica groups the one unnamed group's offers are find_offers(config, catalog).
     offers = replica_groups[0].offers
+    gpu_default = gpu_count_default(offers.requirements, catalog)
 
     if group_by:
         groups = offers.grouped(group_by)
@@ -101,12 +104,18 @@ def run(args: argparse.Namespace) -> int:
             for line in report.catalog_lines(catalog):
                 print(line)
     elif args.format == "json":
-        print(report.render_offers_json(offers, limit))
+        document = report.offers_document(offers, limit)
+        document["gpu_count_default"] = gpu_default.to_json() if gpu_default else None
+        print(json.dumps(document, indent=2))
     elif args.format == "csv":
         sys.stdout.write(report.render_offers_csv(offers, limit))
     elif offers.total:
         print(report.render_offers_table(offers, limit))
 
+    if gpu_default is not None and args.format != "json":
+        # Beside the table on stdout; never inside a machine format.
+        table = args.format == "table" and offers.total > 0
+        print(gpu_count_default_line(gpu_default), file=sys.stdout if table else sys.stderr)
     if offers.total == 0:
         print(report.why_not_text(offers), file=sys.stderr)
         return 1

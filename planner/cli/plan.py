@@ -154,9 +154,12 @@ def run(args: argparse.Namespace) -> int:
     # pay for pandas, ortools and pydantic.
     from planner.catalog import Catalog
     from planner.config import load_config
+    from planner.match.gpu_default import gpu_count_default
     from planner.placement import PlanOptions, load_capacity, load_fleet, plan
     from planner.placement.relaxations import SWITCHES, switched_off
     from planner.render import plan as report
+    from planner.render.gpu_default import gpu_count_default_line
+    from planner.requirements import group_requirements
 
     # Input files are read before the catalog, so a bad file fails fast (exit 2).
     config = load_config(args.file)
@@ -195,6 +198,11 @@ def run(args: argparse.Namespace) -> int:
         print(report.render_plan_markdown(result, catalog))
     else:
         print(report.render_plan_table(result, catalog))
+    for group in group_requirements(config):
+        gpu_default = gpu_count_default(group.requirements, catalog)
+        if gpu_default is not None:
+            line = gpu_count_default_line(gpu_default, group.name)
+            print(line, file=sys.stderr if args.format == "json" else sys.stdout)
     if result.status == "infeasible":
         print(report.infeasible_line(result), file=sys.stderr)
         return 1

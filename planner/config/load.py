@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from planner.config.input_file import read_input_bytes
 from planner.config.models import ServiceConfiguration
+from planner.config.models_groups import written_groups
 from planner.config.normalize import normalize
 from planner.config.normalized import NormalizedService
 from planner.config.schema import json_schema
@@ -34,6 +35,8 @@ DEPRECATED_KEYS = {
         "(`dont-destroy` is `idle_duration: off`)"
     ),
     "termination_idle_time": "`termination_idle_time` is deprecated, use `idle_duration`",
+    "home_dir": "`home_dir` is deprecated since dstack 0.18.31 and has no effect",
+    "setup": "`setup` is deprecated since dstack 0.18.31 and has no effect for services",
 }
 
 
@@ -188,6 +191,20 @@ def _warnings(document: YamlDocument) -> tuple[Problem, ...]:
                     line=mark.line,
                     column=mark.column,
                     path=key,
+                )
+            )
+    written = written_groups(document.data) if isinstance(document.data, dict) else None
+    for index, group in enumerate(written[1] if written and isinstance(written[1], list) else ()):
+        if isinstance(group, dict) and "replicas" in group and "count" in group:
+            mark = document.locate((written[0], index, "count"), key=True)  # type: ignore[index]
+            warnings.append(
+                Problem(
+                    "`count` is ignored: this replica group also sets `replicas`, which wins (as "
+                    "in dstack 0.22.5); keep one of them",
+                    file=document.file,
+                    line=mark.line,
+                    column=mark.column,
+                    path=f"{written[0]}[{index}].count",  # type: ignore[index]
                 )
             )
     return tuple(sorted(warnings, key=lambda warning: (warning.line or 0, warning.column or 0)))

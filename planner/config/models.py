@@ -2,7 +2,9 @@
 
 The format is the one of the reference page (dstack ~0.18.3x); where it is silent
 the behaviour of dstack 0.22.5 is followed (see docs/configuration.md). Every model
-forbids unknown keys. Keys that exist only in dstack 0.22 are rejected with a message saying so.
+forbids unknown keys. Every key of dstack 0.22.5's service format is read: replica groups are in
+:mod:`planner.config.models_groups`, the other keys 0.22.5 added in :mod:`planner.config.models_extras`
+(docs/configuration.md §3.6, §3.7); a key of a newer release (``NEWER_KEYS``) is refused saying so.
 
 Values written in a shorthand (``gpu: A100:80GB:2``, ``port: 8080:8000``, volume short syntax, ...)
 are parsed by :mod:`planner.config.grammar` and stored in their explicit form, so a validated model
@@ -17,6 +19,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -30,6 +33,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 import planner.config.grammar as grammar
+import planner.config.models_extras as extras
 from planner.config.backend_names import DSTACK_BACKENDS
 from planner.config.models_base import (
     _INT_RANGE_SCHEMA,
@@ -47,10 +51,22 @@ from planner.config.models_base import (
     entry_errors,
     field_errors,
 )
+from planner.config.models_extras import (
+    FileMappingSpec,
+    FleetReference,
+    InstanceSelector,
+    ProbeSpec,
+    RateLimitSpec,
+    RepoSpec,
+    ScheduleSpec,
+    UtilizationPolicySpec,
+    VastAIOptions,
+)
 from planner.config.models_groups import (
     ReplicaGroupSpec,
     ScalingSpec,
     group_problems,
+    schedule_problems,
     written_groups,
 )
 from planner.config.models_resources import Resources
@@ -279,17 +295,14 @@ Backend = Literal[DSTACK_BACKENDS]  # type: ignore[valid-type]
 
 RUN_NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 
-NEWER_KEYS = frozenset(
-    {
-        "shell", "repos", "files", "priority", "strip_prefix", "probes", "rate_limits",
-        "stop_duration", "utilization_policy", "schedule", "fleets", "instances",
-        "tags", "availability_zones", "backend_options", "single_branch", "dstack",
-    }
-)  # fmt: skip
+# Service keys of dstack releases after 0.22.5 that planner knows of (refused, saying so). None is
+# known today: every key 0.22.5 accepts is read. A key added here gets the "newer release" message.
+NEWER_KEYS: frozenset[str] = frozenset()
 
 
 class ServiceConfiguration(_Model):
-    """A dstack ``type: service`` configuration (the reference page's format, dstack ~0.18.3x).
+    """A dstack ``type: service`` configuration: the reference page's format (dstack ~0.18.3x) and
+    every key dstack 0.22.5 added.
 
     Choices where the reference page leaves room: ``working_dir`` follows it (relative to the repository
     directory ``/workflow`` and inside it, default ``.``) and also accepts an absolute path, as dstack
@@ -526,6 +539,124 @@ class ServiceConfiguration(_Model):
         description="Time to wait before terminating idle instances. Defaults to `5m`. Use `off` "
         "(or a negative value) for unlimited duration.",
     )
+    # --- keys of dstack 0.22.5 (docs/configuration.md §3.7) ---
+    strip_prefix: StrictBool = Field(
+        default=True,
+        description="Strip the `/proxy/services/<project>/<run>/` prefix when forwarding requests "
+        "to the service (only without a gateway). Defaults to true.",
+    )
+    rate_limits: Annotated[tuple[RateLimitSpec, ...], AfterValidator(extras.unique_prefixes)] = (
+        Field(default=(), description="Request rate limits, each with its own path prefix.")
+    )
+    probes: Annotated[tuple[ProbeSpec, ...] | None, AfterValidator(extras.unique_probes)] = Field(
+        default=None,
+        description="HTTP probes of replica health. Omitted with `model` set: a chat-completions "
+        "probe; `[]`: none.",
+    )
+    repos: Annotated[
+        tuple[
+            Annotated[
+                RepoSpec, BeforeValidator(_as_written, json_schema_input_type=str | RepoSpec)
+            ],
+            ...,
+        ],
+        AfterValidator(extras.at_most_one_repo),
+    ] = Field(
+        default=(), description="The Git repo to clone (at most one): `SOURCE[:PATH]` or a mapping."
+    )
+    files: tuple[
+        Annotated[
+            FileMappingSpec,
+            BeforeValidator(_as_written, json_schema_input_type=str | FileMappingSpec),
+        ],
+        ...,
+    ] = Field(
+        default=(),
+        description="Local files copied into the container: `LOCAL[:PATH]` or a mapping.",
+    )
+    shell: str | None = Field(
+        default=None,
+        description="The shell that runs `commands`: `sh`, `bash` or an absolute path. Defaults to "
+        "`/bin/sh` with an `image`, `/bin/bash` otherwise.",
+    )
+    priority: int | None = Field(
+        default=None, ge=0, le=100, description="The run priority, 0 to 100. Defaults to 0."
+    )
+    single_branch: StrictBool | None = Field(
+        default=None,
+        description="Clone only the current branch of a remote repo. Defaults to true for services.",
+    )
+    dstack: StrictBool = Field(
+        default=False,
+        description="Make the dstack server reachable inside the run (no credentials are given).",
+    )
+    home_dir: str = Field(
+        default="/root",
+        description="Deprecated since dstack 0.18.31; has no effect.",
+        json_schema_extra={"deprecated": True},
+    )
+    setup: tuple[str, ...] = Field(
+        default=(),
+        description="Deprecated since dstack 0.18.31; has no effect for services.",
+        json_schema_extra={"deprecated": True},
+    )
+    availability_zones: tuple[str, ...] | None = Field(
+        default=None,
+        description="The availability zones to consider (e.g. `[us-east-1a]`); compared "
+        "case-insensitively.",
+    )
+    stop_duration: Annotated[
+        int | Literal["off"] | None,
+        BeforeValidator(grammar.parse_offable_duration),
+        WithJsonSchema(_OFFABLE_DURATION_SCHEMA),
+    ] = Field(
+        default=None,
+        description="The longest graceful stop before the run is stopped by force. `off` for no "
+        "limit. Defaults to `5m`.",
+    )
+    utilization_policy: UtilizationPolicySpec | None = Field(
+        default=None, description="Stop the run when its GPUs stay under-used."
+    )
+    startup_order: Literal["any", "master-first", "workers-first"] | None = Field(
+        default=None,
+        description="The order multi-node jobs start in: `any`, `master-first`, `workers-first`.",
+    )
+    stop_criteria: Literal["all-done", "master-done"] | None = Field(
+        default=None, description="When a multi-node run is finished: `all-done` or `master-done`."
+    )
+    schedule: ScheduleSpec | None = Field(
+        default=None, description="When to start the run: `{cron: ...}` (UTC)."
+    )
+    fleets: tuple[FleetReference, ...] | None = Field(
+        default=None,
+        description="The fleets whose instances the run may use: `name` or `project/name`.",
+    )
+    instances: (
+        tuple[
+            Annotated[
+                InstanceSelector,
+                BeforeValidator(
+                    extras.to_instance_selector,
+                    json_schema_input_type=str
+                    | extras.InstanceNameSelector
+                    | extras.InstanceHostnameSelector
+                    | extras.FleetInstanceSelector,
+                ),
+            ],
+            ...,
+        ]
+        | None
+    ) = Field(
+        default=None,
+        min_length=1,
+        description="The fleet instances to run on: a name, `{name}`, `{hostname}` or `{fleet, instance}`.",
+    )
+    tags: Annotated[dict[str, str] | None, AfterValidator(extras.check_tags)] = Field(
+        default=None, description="Custom tags, also applied to the backend resources."
+    )
+    backend_options: Annotated[
+        tuple[VastAIOptions, ...] | None, AfterValidator(extras.one_options_per_backend)
+    ] = Field(default=None, description="Backend-specific options (`vastai` in dstack 0.22.5).")
     termination_policy: Literal["dont-destroy", "destroy-after-idle"] | None = Field(
         default=None,
         description="Deprecated in favor of `idle_duration` (`dont-destroy` = `idle_duration: off`).",
@@ -540,7 +671,8 @@ class ServiceConfiguration(_Model):
     @model_validator(mode="wrap")
     @classmethod
     def _whole_file_rules(cls, value: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
-        """Keys of newer dstack versions and the cross-field rules, checked on the data as written.
+        """Keys of newer dstack releases, the cross-field and replica-group rules, checked on the
+        data as written (``replicas:`` written as a list is read as ``groups``).
 
         Pydantic skips "after" model validators when any field fails, so a user fixing one error
         per run would meet the cross-field rules only at the end. Checked here on the raw data,
@@ -570,7 +702,11 @@ class ServiceConfiguration(_Model):
             InitErrorDetails(
                 type=PydanticCustomError(CROSS_FIELD_ERROR, message), loc=loc, input=written
             )
-            for loc, message, written in [*cross_field_problems(value), *group_problems(value)]
+            for loc, message, written in [
+                *cross_field_problems(value),
+                *group_problems(value),
+                *schedule_problems(value),
+            ]
         )
         if not details and (groups is None or groups[0] == "groups"):
             return handler(data)
@@ -600,6 +736,15 @@ class ServiceConfiguration(_Model):
                 "starting with a letter (e.g. llama-chat)"
             )
         return value
+
+    @field_validator("shell")
+    @classmethod
+    def _shell(cls, value: str | None) -> str | None:
+        if value is None or value in ("sh", "bash") or value.startswith("/"):
+            return value
+        raise ValueError(
+            f"shell must be `sh`, `bash` or an absolute path, got {excerpt(value, as_repr=True)}"
+        )
 
     @field_validator("working_dir")
     @classmethod

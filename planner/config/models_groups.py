@@ -427,3 +427,35 @@ def _across_levels(
                     )
                 )
     return problems
+
+
+def schedule_problems(data: Mapping[str, Any]) -> list[Located]:
+    """dstack 0.22.5's server refuses a scheduled service that can scale every group to zero."""
+    if not data.get("schedule"):
+        return []
+    written = written_groups(data)
+    counts: list[Any]
+    if written is None:
+        counts = [data.get("replicas", 1)]
+    elif isinstance(written[1], list):
+        counts = [
+            group.get("replicas", group.get("count"))
+            for group in written[1]
+            if isinstance(group, Mapping)
+        ]
+    else:
+        return []
+    try:
+        minimums = [1 if count is None else _to_replicas(count).min for count in counts]
+    except (ValueError, TypeError, ValidationError):
+        return []  # the counts report their own errors
+    if minimums and all(minimum == 0 for minimum in minimums):
+        return [
+            (
+                ("schedule",),
+                "scheduled services with autoscaling to zero are not supported (dstack 0.22.5 "
+                "refuses them): give `replicas` (or a group's `count`) a minimum of 1",
+                data["schedule"],
+            )
+        ]
+    return []

@@ -17,6 +17,7 @@ from planner.config.models import (
 )
 from planner.config.models_groups import ScalingSpec
 from planner.config.models_resources import Resources
+from planner.config.normalize_extras import extras
 from planner.config.normalized import (
     REDACTED,
     IntRange,
@@ -44,6 +45,7 @@ DEFAULT_SCALING_WINDOW_SECONDS = 60  # dstack 0.22.5; the reference page has no 
 def normalize(configuration: ServiceConfiguration) -> NormalizedService:
     """The normalized service (``registry_auth.password`` is always redacted)."""
     groups = _groups(configuration)
+    model = _model(configuration)
     return NormalizedService(
         name=configuration.name,
         port=NormalizedPort(
@@ -53,7 +55,7 @@ def normalize(configuration: ServiceConfiguration) -> NormalizedService:
         gateway=configuration.gateway,
         https=True if configuration.https is None else configuration.https,
         auth=configuration.auth,
-        model=_model(configuration),
+        model=model,
         replicas=_replicas(configuration, groups),
         scaling=_scaling(configuration.scaling),
         image=configuration.image,
@@ -88,6 +90,7 @@ def normalize(configuration: ServiceConfiguration) -> NormalizedService:
         creation_policy=configuration.creation_policy or "reuse-or-create",
         idle_duration_seconds=idle_duration_seconds(configuration),
         groups=groups,
+        **extras(configuration, model),
     )
 
 
@@ -202,6 +205,7 @@ def _resources(resources: Resources) -> NormalizedResources:
                 memory_gb=gpu.memory,
                 total_memory_gb=gpu.total_memory,
                 compute_capability=gpu.compute_capability,
+                count_defaulted="count" not in gpu.model_fields_set,
             )
         ),
         disk_gb=None if resources.disk is None else resources.disk.size,

@@ -48,6 +48,8 @@ class NormalizedGPU(_Frozen):
     memory_gb: GBRange | None = None
     total_memory_gb: GBRange | None = None
     compute_capability: tuple[int, int] | None = None  # a minimum, compared as a tuple
+    # A GPU requested without a count: the reference page's exactly 1 applies (dstack 0.22.5: 1..).
+    count_defaulted: bool = False
 
 
 class NormalizedResources(_Frozen):
@@ -99,6 +101,66 @@ class NormalizedVolume(_Frozen):
 class NormalizedRegistryAuth(_Frozen):
     username: str
     password: str = REDACTED
+
+
+class NormalizedHeader(_Frozen):
+    name: str
+    value: str
+
+
+class NormalizedProbe(_Frozen):
+    type: Literal["http"] = "http"
+    url: str = "/"
+    method: Literal["get", "post", "put", "delete", "patch", "head"] = "get"
+    headers: tuple[NormalizedHeader, ...] = ()
+    body: str | None = None
+    timeout_seconds: int = 10
+    interval_seconds: int = 15
+    ready_after: int = 1
+    until_ready: bool = False
+
+
+class NormalizedRateLimit(_Frozen):
+    prefix: str = "/"
+    key: Literal["ip_address", "header"] = "ip_address"
+    header: str | None = None  # the header name when key is "header"
+    rps: float
+    burst: int = 0
+
+
+class NormalizedRepo(_Frozen):
+    local_path: str | None = None
+    url: str | None = None
+    branch: str | None = None
+    hash: str | None = None
+    path: str = "."
+    if_exists: Literal["error", "skip"] = "error"
+
+
+class NormalizedFile(_Frozen):
+    local_path: str
+    path: str
+
+
+class NormalizedUtilizationPolicy(_Frozen):
+    min_gpu_utilization: int  # percent
+    time_window_seconds: int
+
+
+class NormalizedInstance(_Frozen):
+    """A fleet instance selector: exactly one of name, hostname, (fleet, instance)."""
+
+    name: str | None = None
+    hostname: str | None = None
+    fleet: str | None = None  # "name" or "project/name"
+    instance: int | None = None
+
+
+class NormalizedBackendOptions(_Frozen):
+    type: Literal["vastai"] = "vastai"
+    offer_order: Literal["score", "price"] = "score"
+    min_reliability: float = 0.9
+    min_score: int | None = None
 
 
 class NormalizedRouter(_Frozen):
@@ -160,5 +222,26 @@ class NormalizedService(_Frozen):
     max_price: float | None = None  # USD per hour per instance
     creation_policy: Literal["reuse", "reuse-or-create"] = "reuse-or-create"
     idle_duration_seconds: int = 300  # -1: never terminate an idle instance
+    # --- keys of dstack 0.22.5 ---
+    strip_prefix: bool = True
+    rate_limits: tuple[NormalizedRateLimit, ...] = ()
+    # As the server runs them: `model` without `probes` adds a chat-completions probe.
+    probes: tuple[NormalizedProbe, ...] = ()
+    repos: tuple[NormalizedRepo, ...] = ()
+    files: tuple[NormalizedFile, ...] = ()
+    shell: str | None = None  # None: /bin/sh with an image, /bin/bash otherwise
+    priority: int = 0
+    single_branch: bool = True
+    dstack: bool = False
+    availability_zones: tuple[str, ...] | None = None  # compared case-insensitively
+    stop_duration_seconds: int | None = 300  # None: no limit ("off")
+    utilization_policy: NormalizedUtilizationPolicy | None = None
+    startup_order: Literal["any", "master-first", "workers-first"] = "any"
+    stop_criteria: Literal["all-done", "master-done"] = "all-done"
+    schedule: tuple[str, ...] | None = None  # cron expressions (UTC)
+    fleets: tuple[str, ...] | None = None  # "name" or "project/name"; None: any fleet
+    instances: tuple[NormalizedInstance, ...] | None = None
+    tags: dict[str, str] | None = None
+    backend_options: tuple[NormalizedBackendOptions, ...] | None = None
     # dstack 0.22.5 replica groups (`groups:`, or `replicas:` as a list); None: no groups.
     groups: tuple[NormalizedReplicaGroup, ...] | None = None

@@ -62,6 +62,15 @@ _CHOICE_PARTS = frozenset({*_TYPE_NOUNS, "literal_error"})
 _BOUND_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
 _SHOULD_BE = "Input should be "
 _SHORT_SECRET = 4
+# dstack 0.22.5 keys of other configuration types, which a service refuses.
+OTHER_TYPE_KEYS: Mapping[str, str] = {
+    "nodes": "`type: task`",
+    "ports": "`type: task` and `type: dev-environment`",
+    "ide": "`type: dev-environment`",
+    "version": "`type: dev-environment`",
+    "init": "`type: dev-environment`",
+    "inactivity_duration": "`type: dev-environment`",
+}
 _FEW_FIELDS = 8  # an unknown field's message lists the known ones when there are this few
 
 
@@ -316,6 +325,16 @@ def _unknown_field(path: FieldPath, known_fields: _KnownFields) -> str:
         return f"{message}; did you mean `{close[0]}`?"
     if known and len(known) <= _FEW_FIELDS:
         return f"{message}; the fields here are: {', '.join(known)}"
+    if len(path) == 1:
+        other = OTHER_TYPE_KEYS.get(name)
+        if other:
+            return (
+                f"{message}; `{excerpt(name)}` belongs to {other} configurations, not to services"
+            )
+        return (
+            f"{message}; it is no key of the dstack 0.22.5 service format (a typo, or a key of a "
+            "newer dstack release): remove it or check its spelling"
+        )
     return f"{message}; remove it or check its spelling"
 
 

@@ -14,7 +14,8 @@ gpuhunt's ``constraints.matches`` (docs/catalog-format.md §3), in particular:
   rows with a known name can satisfy a bound.
 
 Then dstack's own filters on the offers: backends (through their gpuhunt providers), regions,
-instance types and the reservation (only backends that support one).
+availability zones (only rows whose location is a zone), instance types and the reservation (only
+backends that support one).
 
 ``CLAUSE_RULES`` is the table of requirements: each row holds a clause's name, when it is set, its
 condition text (what why-not reports) and how it marks rows, so nothing about a clause is keyed by
@@ -30,6 +31,7 @@ from typing import Final
 import numpy as np
 
 from planner.catalog.gpus import GpuTable
+from planner.catalog.locations import zone_of_location
 from planner.errors import excerpt
 from planner.match.view import CatalogView, CodeSelector
 from planner.requirements import (
@@ -140,6 +142,26 @@ class _Query:
         return self.categories_accepted(
             column, self.view.accepted_lower_names(column, wanted), missing
         )
+
+    def zones_in(self, wanted: tuple[str, ...]) -> Apply:
+        """Rows whose location is a zone (``zone_of_location``) named in ``wanted``, any case.
+
+        The verdict depends on the (provider, location) pair: it is worked out once per distinct
+        pair among the locations named in ``wanted``, then read per row through the codes.
+        """
+        providers = self.view.categories("provider")
+        locations = self.view.categories("region")
+        # One extra row and column, all False, for a missing value (code -1).
+        table = np.zeros((len(providers) + 1, len(locations) + 1), dtype=bool)
+        for location in np.flatnonzero(self.view.accepted_lower_names("region", wanted)):
+            for provider, name in enumerate(providers):
+                table[provider, location] = zone_of_location(name, locations[location]) is not None
+        provider_codes, location_codes = self.view.codes("provider"), self.view.codes("region")
+
+        def apply(target: np.ndarray, scratch: np.ndarray, _: np.ndarray, rows: slice) -> None:
+            target &= table[provider_codes[rows], location_codes[rows]]
+
+        return apply
 
     def compute_capability(self) -> Apply:
         low, high = _capability_bounds(self.requirements)
@@ -453,6 +475,13 @@ CLAUSE_RULES: Final[tuple[ClauseRule, ...]] = (
         applies=lambda r, _: r.regions is not None,
         condition=lambda r, _: f"region in {_listed(r.regions or ())}",
         mask=lambda q, r: q.names_in("region", r.regions or ()),
+    ),
+    ClauseRule(
+        "availability_zones",
+        row_bytes=2,
+        applies=lambda r, _: r.availability_zones is not None,
+        condition=lambda r, _: f"availability zone in {_listed(r.availability_zones or ())}",
+        mask=lambda q, r: q.zones_in(r.availability_zones or ()),
     ),
     ClauseRule(
         "instance_types",

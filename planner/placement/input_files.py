@@ -116,6 +116,7 @@ def _fleet_instance(row: FleetRow, source: str) -> FleetInstance:
         gpu_vendor=(resources.gpu_vendor or "nvidia").lower() if gpus else None,
         cpu_arch=resources.cpu_arch,
         source=source,
+        fleet=row.fleet,
     )
 
 

@@ -294,6 +294,7 @@ class FleetRow(Record):
     """Identical existing instances (``count`` of them) in one place."""
 
     name: Text = None
+    fleet: Text = None  # the dstack fleet (`fleets:` in a service keeps only the fleets it names)
     backend: RequiredProvider
     region: RequiredName
     instance_type: RequiredName

@@ -125,6 +125,7 @@ class FleetInstance:
     gpu_vendor: str | None
     cpu_arch: str
     source: str
+    fleet: str | None = None  # the dstack fleet these instances belong to, when the file says
 
     def __post_init__(self) -> None:
         _check_count(self.count, 1, "count", self.source)

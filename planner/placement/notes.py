@@ -39,6 +39,14 @@ class ReuseWithoutFleet(_Note):
 
 
 @dataclass(frozen=True)
+class FleetsUnchecked(_Note):
+    """``fleets:`` names the fleets the run may use, and no fleet inventory says what is in them."""
+
+    kind: ClassVar[str] = "fleets-unchecked"
+    fleets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ReservationWithoutCapacityFile(_Note):
     """The configuration names a reservation but no capacity file states its count and price."""
 
@@ -195,6 +203,7 @@ class RpsCurveTruncated(_Note):
 PlanNote = (
     FleetMatched
     | ReuseWithoutFleet
+    | FleetsUnchecked
     | ReservationWithoutCapacityFile
     | ReservationNotInCapacityFile
     | ReservationMatchesNoOffer

@@ -22,7 +22,7 @@ from planner.placement.core import plan_offers
 from planner.placement.group_plan import plan_groups
 from planner.placement.input_files import load_capacity, load_fleet
 from planner.placement.inputs import CapacityData, FleetInventory
-from planner.placement.notes import FleetMatched, PlanNote, ReuseWithoutFleet
+from planner.placement.notes import FleetMatched, FleetsUnchecked, PlanNote, ReuseWithoutFleet
 from planner.placement.pools import fleet_frame
 from planner.placement.result import Exclusion, Plan, PlanOptions
 from planner.placement.unmatched import unmatched_rows
@@ -81,6 +81,8 @@ def plan(
         notes.append(FleetMatched(matched=matched, idle=fleet.idle_count, busy=busy))
     if service.creation_policy == "reuse" and fleet is None:
         notes.append(ReuseWithoutFleet())
+    if service.fleets is not None and fleet is None:
+        notes.append(FleetsUnchecked(fleets=service.fleets))
     notes.extend(unmatched_rows(catalog, capacity, fleet))
     result = plan_offers(
         offers.frame,
@@ -96,7 +98,16 @@ def plan(
 
 def _matched_fleet(fleet: FleetInventory, service: NormalizedService) -> pd.DataFrame:
     """The fleet's instance records that satisfy the configuration, via the offer matcher."""
-    frame = fleet_frame(fleet.instances)
+    instances = fleet.instances
+    if service.fleets is not None:
+        # `fleets:` (dstack 0.22.5): only instances of the named fleets are reused.
+        named = {name.lower() for name in service.fleets}
+        instances = tuple(
+            instance
+            for instance in instances
+            if instance.fleet is not None and instance.fleet.lower() in named
+        )
+    frame = fleet_frame(instances)
     if frame.empty:
         return frame
     # A stable price sort first, so the catalog's row order (row_id) is this frame's order.

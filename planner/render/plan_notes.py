@@ -6,6 +6,7 @@ from planner.placement.kinds import FailureDomain
 from planner.placement.notes import (
     DefaultProtectionDropped,
     FleetMatched,
+    FleetsUnchecked,
     GroupSurvivalUnmet,
     HedgeReplicas,
     OnDemandFloorAboveReplicas,
@@ -41,6 +42,11 @@ def render_note(note: PlanNote) -> str:
             return (
                 "creation_policy: reuse places replicas only on idle fleet instances, and no fleet "
                 "inventory was given (--fleet)"
+            )
+        case FleetsUnchecked(fleets=fleets):
+            return (
+                f"fleets {', '.join(fleets)}: without a fleet inventory (--fleet) planner cannot "
+                "check which instances these fleets hold; the plan prices new catalog offers"
             )
         case ReservationWithoutCapacityFile(reservation_id=reservation_id):
             return (

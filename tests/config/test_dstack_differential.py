@@ -1,8 +1,9 @@
 """Whole-document differential test against dstack 0.22.5's own service parser (a test-only oracle).
 
-A hypothesis strategy writes service documents from every root key of the seed reference page
-(plus a few keys of newer dstack releases), each key drawing valid, edge-case and invalid values
-from the grammars of docs/configuration.md. Each document is dumped to YAML text and
+A hypothesis strategy writes service documents from every root key of the seed reference page and
+every key dstack 0.22.5 added (probes, rate_limits, repos, files, schedule, fleets, ... and replica
+groups, as `groups:` or as `replicas:` written as a list), each key drawing valid, edge-case and
+invalid values from the grammars of docs/configuration.md. Each document is dumped to YAML text and
 read by both sides the way their CLIs read a file: ``load_config(text=...)`` here,
 ``yaml.safe_load`` + ``parse_run_configuration`` in dstack. Then:
 
@@ -12,7 +13,8 @@ read by both sides the way their CLIs read a file: ``load_config(text=...)`` her
 (b) for a document both accept, the parsed values agree: resources (cpu arch/count, memory, disk,
     shm_size, gpu vendor/names/count/memory/total_memory/compute capability), port, replicas,
     scaling, retry, spot_policy, max_price, max_duration, idle_duration, env, commands, gateway,
-    https, auth, backends, volumes, creation_policy. Deliberate value differences: the seed's GPU
+    https, auth, backends, volumes, creation_policy, every dstack 0.22.5 key, and each replica
+    group with what it inherits from the service. Deliberate value differences: the seed's GPU
     count default (``gpu_count_as_seed``) and a volume path's leading ``//`` (``_one_leading_slash``).
 
 Bugs this test found are pinned by focused tests in test_models.py ("found by the dstack
@@ -22,7 +24,7 @@ differential test").
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +32,11 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from planner.config import LoadedConfig, load_config
 from planner.config.models import NEWER_KEYS, RUN_NAME
+from planner.config.models_base import _to_replicas
 from planner.config.normalized import GBRange, IntRange, NormalizedService
 from planner.errors import ConfigError
 
@@ -212,12 +216,81 @@ RARE_POOLS: dict[str, Pool] = {
     # Seed-era keys, removed in 0.22.5.
     "termination_policy": Pool(["dont-destroy", "destroy-after-idle"], ["never"]),
     "termination_idle_time": Pool(["5m", 300], ["x"]),
-    # Keys newer than the seed (a few; NEWER_KEYS lists them all).
-    "stop_duration": Pool([], ["5m", "off"]),
-    "strip_prefix": Pool([], [True, False]),
-    "priority": Pool([], [50]),
-    "docker": Pool([], [True]),
 }
+# The keys dstack 0.22.5 added (docs/configuration.md §3.7).
+NEW_POOLS: dict[str, Pool] = {
+    "strip_prefix": Pool([True, False], ["yes", 1, None]),
+    "rate_limits": Pool(
+        [[{"rps": 10}], [{"prefix": "/v1", "rps": 0.5, "burst": 5}], [],
+         [{"rps": 1, "key": {"type": "header", "header": "X-Key"}}, {"prefix": "/a", "rps": 2}],
+         [{"rps": 1, "key": {"type": "ip_address"}}], [{"rps": "5"}]],
+        [[{"rps": 0}], [{"prefix": "v1", "rps": 1}], [{"rps": 1}, {"rps": 2}],
+         [{"rps": 1, "key": {"type": "header"}}], [{"rps": 1, "key": {"type": "header", "header": "a b"}}],
+         [{"rps": 1, "burst": -1}], [{"prefix": "/{x}", "rps": 1}], [{"rps": 1, "key": {"type": "cookie"}}],
+         [{"rps": 1, "foo": 1}]],
+    ),
+    "probes": Pool(
+        [[{"type": "http"}], None, [],
+         [{"type": "http", "url": "/health", "interval": "15s", "timeout": 5, "ready_after": 3}],
+         [{"type": "http", "method": "post", "body": "{}", "headers": [{"name": "A", "value": "b"}]}],
+         [{"type": "http", "body": "x"}], [{"type": "http", "until_ready": True}]],
+        [[{"type": "tcp"}], [{"type": "http", "url": "health"}], [{"type": "http", "timeout": 0}],
+         [{"type": "http", "method": "GET"}], [{"type": "http", "method": "get", "body": "x"}],
+         [{"type": "http"}, {"type": "http"}], [{"type": "http", "ready_after": 0}],
+         [{"type": "http", "headers": [{"name": "", "value": "x"}]}],
+         [{"type": "http", "interval": "1h30m"}], [{}]],
+    ),
+    "repos": Pool(
+        [["."], ["https://github.com/org/repo"], ["git@github.com:org/repo.git:/src"], [],
+         [{"url": "https://github.com/a/b", "branch": "main"}], [{"local_path": "..", "path": "~/r"}],
+         ["C:\\code\\repo"], [{"local_path": ".", "if_exists": "skip", "hash": "abc"}]],
+        [[".", ".."], ["a:b:c"], [{"local_path": ".", "url": "https://x/y"}], [{}],
+         [{"local_path": ".", "path": "~root/x"}], [{"local_path": ".", "if_exists": "overwrite"}], "."],
+    ),
+    "files": Pool(
+        [["a.txt"], ["data:/data"], [{"local_path": "x", "path": "/y"}], [], ["C:\\x:/y"]],
+        [["a:b:c"], [{"local_path": "x"}], [{"local_path": "x", "path": "C:/y"}], "a.txt", [1]],
+    ),
+    "shell": Pool(["sh", "bash", "/bin/zsh", None], ["zsh", "", "bin/sh"]),
+    "priority": Pool([0, 50, 100, None], [-1, 101, "50", 1.5]),
+    "single_branch": Pool([True, False, None], ["yes"]),
+    "dstack": Pool([True, False], [None, "no"]),
+    "home_dir": Pool(["/root", "/home/u"], [None]),
+    "setup": Pool([["x"], []], ["x"]),
+    "availability_zones": Pool([["us-east-1a"], [], None, ["US-CENTRAL1-A", "b"]], ["us-east-1a"]),
+    "stop_duration": DURATIONS,
+    "utilization_policy": Pool(
+        [{"min_gpu_utilization": 10, "time_window": "30m"}, {"min_gpu_utilization": 0, "time_window": 300}, None],
+        [{"min_gpu_utilization": 101, "time_window": "1h"}, {"min_gpu_utilization": 5, "time_window": "4m"},
+         {"min_gpu_utilization": 5}, {}],
+    ),
+    "startup_order": Pool(["any", "master-first", "workers-first", None], ["first"]),
+    "stop_criteria": Pool(["all-done", "master-done", None], ["done"]),
+    "schedule": Pool(
+        [{"cron": "0 8 * * *"}, {"cron": ["*/15 * * * mon-fri", "0 0 1 jan *"]}, None],
+        [{"cron": []}, {"cron": "0 8 * *"}, {"cron": "61 * * * *"}, {}, {"cron": "0 8 * * *", "tz": "x"},
+         "0 8 * * *", {"cron": "0 8 31 dec-jan *"}],
+    ),
+    "fleets": Pool(
+        [["f"], ["team/f"], [{"name": "f"}, {"project": "p", "name": "g"}], [], None],
+        [["a/b/c"], ["/f"], [""], "f", [{"project": "p"}]],
+    ),
+    "instances": Pool(
+        [["i-1"], [{"name": "n"}], [{"hostname": "10.0.0.1"}], [{"fleet": "f", "instance": 0}],
+         [{"fleet": "p/f", "instance": 2}], None],
+        [[], [{"fleet": "f"}], [{"fleet": "f", "instance": -1}], [{"name": ""}], [{"host": "x"}], "i-1"],
+    ),
+    "tags": Pool(
+        [{"team": "ml"}, {"a-b_c": "x y:z"}, None, {}, {"a": 1}],
+        [{"bad key": "x"}, {"a": "#"}, {"a": None}, "x"],
+    ),
+    "backend_options": Pool(
+        [[{"type": "vastai"}], [{"type": "vastai", "offer_order": "price", "min_reliability": 0.5, "min_score": 10}],
+         None, [], [{}]],
+        [[{"type": "aws"}], [{"type": "vastai"}, {"type": "vastai"}], [{"type": "vastai", "min_reliability": 2}]],
+    ),
+    "docker": Pool([True, False, None], ["yes"]),
+}  # fmt: skip
 ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESOURCE_KEYS = ("cpu", "memory", "shm_size", "gpu", "disk")
 EDGE_ODDS = 8  # one value in EDGE_ODDS comes from the edge pool
@@ -276,6 +349,60 @@ def resources(draw: st.DrawFn) -> Any:
     return value
 
 
+GROUP_POOLS: dict[str, Pool] = {
+    "name": Pool(["prefill", "decode", "router", "0", "1", "g-2"], ["Bad", "-x", "", 1, "x" * 41]),
+    "spot_policy": Pool(["spot", "on-demand", "auto"], ["SPOT"]),
+    "reservation": Pool(["cr-1"], [["cr-1"]]),
+    "image": Pool(["lmsysorg/sglang"], ["", 1]),
+    "python": Pool(["3.11", 3.1], ["2.7"]),
+    "nvcc": Pool([True, False], ["yes"]),
+    "docker": Pool([True, False], ["yes"]),
+    "privileged": Pool([True, False], ["yes"]),
+    "router": Pool([{}, {"type": "smg"}, {"type": "dynamo"}, {"type": "sglang"}, None], [{"type": "nginx"}, {"x": 1}]),
+    "commands": Pool([["serve"], ["a", "b"]], [[], "serve"]),
+}  # fmt: skip
+
+
+@st.composite
+def replica_groups(draw: st.DrawFn, lean: bool = False) -> list[dict[str, Any]]:
+    """A list of replica groups: counts, scaling, resources and the per-group keys. ``lean``:
+    at least one group, and edge values rarely (so that most documents are valid)."""
+    groups: list[dict[str, Any]] = []
+    for _ in range(draw(st.sampled_from([1, 1, 2, 2, 3] if lean else [0, 1, 1, 2, 2, 3]))):
+        group: dict[str, Any] = {}
+        count_key = draw(
+            st.sampled_from(["count", "count", "count", "replicas", "replicas", "both", "none"])
+        )
+        count = drawn(draw, Pool(REPLICAS.valid, []) if lean else REPLICAS)
+        if count_key == "both":
+            group["replicas"] = count
+            group["count"] = drawn(draw, REPLICAS)
+        elif count_key != "none":
+            group[count_key] = count
+        ranged = isinstance(count, str | Mapping) and count not in ("3..3",)
+        if (ranged and draw(st.integers(0, 4)) != 2) or draw(st.integers(0, 9)) == 5:
+            group["scaling"] = drawn(draw, SCALINGS)
+        if draw(st.integers(0, 5)) != 3:
+            group["commands"] = ["serve"]
+        if draw(st.booleans()):
+            group["resources"] = draw(resources())
+            if lean and draw(st.integers(0, 2)) != 1:
+                group["resources"] = {
+                    "gpu": draw(st.sampled_from(["H100", "A100:2", "24GB", 0, "L4:1..2"]))
+                }
+        optional = sorted(GROUP_POOLS)
+        for key in draw(st.lists(st.sampled_from(optional), max_size=2, unique=True)):
+            group[key] = drawn(draw, GROUP_POOLS[key])
+        if group.get("router") is not None and draw(st.integers(0, 3)) != 2:
+            group.pop("replicas", None)
+            group.pop("scaling", None)
+            group["count"] = 1  # a router group runs exactly one replica
+        if draw(st.integers(0, 29)) == 7 and not lean:
+            group["foo"] = 1  # an unknown key
+        groups.append(group)
+    return groups
+
+
 @st.composite
 def service_documents(draw: st.DrawFn) -> dict[str, Any]:
     """A whole ``type: service`` document: mostly valid keys, some edge cases, some errors."""
@@ -291,6 +418,23 @@ def service_documents(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.integers(0, 9)) == 5:
         key = draw(st.sampled_from(sorted(RARE_POOLS)))
         document[key] = drawn(draw, RARE_POOLS[key])
+    for key in draw(st.lists(st.sampled_from(sorted(NEW_POOLS)), max_size=4, unique=True)):
+        document[key] = drawn(draw, NEW_POOLS[key])
+    if draw(st.integers(0, 2)) == 1:
+        # Replica groups, under either key; top-level `commands` (refused with groups) mostly gone.
+        document.pop("scaling", None)
+        document.pop("replicas", None)
+        if draw(st.integers(0, 5)) != 3:
+            document.pop("commands", None)
+        if draw(st.integers(0, 3)) != 2:
+            # Mostly without the service-level keys a group may not repeat.
+            for shared in ("image", "python", "nvcc", "docker", "spot_policy", "reservation"):
+                document.pop(shared, None)
+        key = draw(st.sampled_from(["replicas", "groups"]))
+        document[key] = draw(replica_groups())
+        if draw(st.integers(0, 19)) == 4:
+            document["replicas" if key == "groups" else "scaling"] = 2  # both: an error
+        return document
     # Scaling and replicas are only meaningful together: pair them often.
     if "scaling" in document and "replicas" not in document and draw(st.integers(0, 3)) != 2:
         document["replicas"] = draw(st.sampled_from(["0..4", "1..8", "..2", 2]))
@@ -333,8 +477,14 @@ def _negative(value: Any) -> bool:
 
 # Root keys whose grammar itself takes booleans (elsewhere a boolean is a type error here).
 BOOLEAN_GRAMMAR_KEYS = frozenset(
-    {"auth", "privileged", "nvcc", "https", "gateway", "max_duration", "idle_duration"}
+    {"auth", "privileged", "nvcc", "https", "gateway", "max_duration", "idle_duration",
+     "strip_prefix", "single_branch", "dstack", "docker", "stop_duration"}
+)  # fmt: skip
+# Boolean keys where dstack's lax bool reads "yes", 1, ... and planner wants true or false.
+STRICT_BOOLEAN_KEYS = frozenset(
+    {"auth", "privileged", "nvcc", "strip_prefix", "single_branch", "dstack", "docker"}
 )
+GROUP_BOOLEAN_KEYS = frozenset({"nvcc", "docker", "privileged"})
 
 
 def _odd_capability(value: Any) -> bool:
@@ -349,12 +499,12 @@ def _strict_scalar_types(document: Mapping[str, Any]) -> bool:
     ``auth: "yes"`` as ``true`` (models: StrictBool; grammar: booleans are rejected rather than
     guessed)."""
     for key, value in document.items():
-        if (
-            key in {"auth", "privileged", "nvcc"}
-            and value is not None
-            and not isinstance(value, bool)
-        ):
+        if key in STRICT_BOOLEAN_KEYS and value is not None and not isinstance(value, bool):
             return True  # `auth: "yes"`, `auth: 1`: dstack's lax bool
+        if key in ("groups", "replicas") and isinstance(value, list):
+            if any(_strict_group_types(group) for group in value if isinstance(group, Mapping)):
+                return True
+            continue
         if key == "gateway" and isinstance(value, int | float) and not isinstance(value, bool):
             return True  # `gateway: 1`: dstack's lax bool (true)
         if key == "https" and isinstance(value, str) and value != "auto":
@@ -374,6 +524,77 @@ def _strict_scalar_types(document: Mapping[str, Any]) -> bool:
         elif any(isinstance(leaf, bool) for leaf in _walk(value)):
             return True
     return False
+
+
+def _strict_group_types(group: Mapping[str, Any]) -> bool:
+    """A replica group's lax scalars: "yes" as a boolean, a boolean as a count or a size."""
+    for key, value in group.items():
+        if key in GROUP_BOOLEAN_KEYS:
+            if value is not None and not isinstance(value, bool):
+                return True
+        elif key != "router" and any(isinstance(leaf, bool) for leaf in _walk(value)):
+            return True
+    return False
+
+
+def _minimum_replicas(value: Any) -> int | None:
+    try:
+        return _to_replicas(value).min
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
+def _scales_to_zero(document: Mapping[str, Any]) -> bool:
+    """Every replica group (or the service's replicas) may run zero replicas."""
+    groups = document.get("groups")
+    if groups is None and isinstance(document.get("replicas"), list):
+        groups = document["replicas"]
+    if isinstance(groups, list):
+        minimums = [
+            _minimum_replicas(group.get("replicas", group.get("count")))
+            for group in groups
+            if isinstance(group, Mapping)
+        ]
+        return bool(minimums) and all(minimum == 0 for minimum in minimums)
+    replicas = document.get("replicas")
+    return replicas is not None and _minimum_replicas(replicas) == 0
+
+
+def _resources_differences(resources_value: Any, add: Callable[[str], None]) -> None:
+    """The deliberate differences of one `resources` mapping (the service's or a group's)."""
+    if not isinstance(resources_value, Mapping):
+        return
+    # README: negative resource amounts, non-finite sizes and a YAML float GPU count are
+    # rejected here (dstack accepts them and then matches nothing).
+    gpu = resources_value.get("gpu")
+    amounts = [resources_value.get(key) for key in ("memory", "disk", "shm_size")]
+    if isinstance(gpu, Mapping):
+        amounts += [gpu.get(key) for key in ("count", "memory", "total_memory")]
+    elif isinstance(gpu, str):
+        amounts += gpu.replace(" ", "").split(":")
+    else:
+        amounts.append(gpu)
+    cpu = resources_value.get("cpu")
+    amounts.append(cpu if isinstance(cpu, Mapping) else None)
+    if _negative(amounts):
+        add("negative resource amount")
+    if any(isinstance(leaf, str) and "inf" in leaf.lower() for leaf in _walk(resources_value)):
+        add("non-finite memory size")
+    if isinstance(gpu, float):
+        add("YAML float GPU count")
+    # An empty GPU name (`name: ""`, `[]`, `[""]`): dstack keeps it and it matches nothing.
+    if isinstance(gpu, Mapping) and gpu.get("name") in ("", " ", [], [""]):
+        add("empty GPU name")
+    # A GPU name with surrounding spaces (`name: " A100"`): dstack keeps it and it matches
+    # nothing; refused here with the fix.
+    names = gpu.get("name") if isinstance(gpu, Mapping) else None
+    if any(isinstance(n, str) and n != n.strip() for n in _walk(names)):
+        add("padded GPU name")
+    # Compute capability written with a sign, inner spaces or a fractional list item: dstack's
+    # int() reads "+8.0", "8.-1" (minor -1) and [8.5, 0] (as 8.0); docs/configuration.md §2.4
+    # wants MAJOR.MINOR.
+    if isinstance(gpu, Mapping) and _odd_capability(gpu.get("compute_capability")):
+        add("compute capability outside MAJOR.MINOR")
 
 
 def deliberate_differences(document: Mapping[str, Any]) -> list[Difference]:
@@ -405,40 +626,29 @@ def deliberate_differences(document: Mapping[str, Any]) -> list[Difference]:
     retry = document.get("retry")
     if isinstance(retry, Mapping) and _negative(retry.get("duration")):
         add("negative retry duration (dstack refuses it on the server)")
-    resources_value = document.get("resources")
-    gpu_mapping = resources_value.get("gpu") if isinstance(resources_value, Mapping) else None
-    if isinstance(resources_value, Mapping):
-        # README: negative resource amounts, non-finite sizes and a YAML float GPU count are
-        # rejected here (dstack accepts them and then matches nothing).
-        gpu = resources_value.get("gpu")
-        amounts = [resources_value.get(key) for key in ("memory", "disk", "shm_size")]
-        if isinstance(gpu, Mapping):
-            amounts += [gpu.get(key) for key in ("count", "memory", "total_memory")]
-        elif isinstance(gpu, str):
-            amounts += gpu.replace(" ", "").split(":")
-        else:
-            amounts.append(gpu)
-        cpu = resources_value.get("cpu")
-        amounts.append(cpu if isinstance(cpu, Mapping) else None)
-        if _negative(amounts):
-            add("negative resource amount")
-        if any(isinstance(leaf, str) and "inf" in leaf.lower() for leaf in _walk(resources_value)):
-            add("non-finite memory size")
-        if isinstance(gpu, float):
-            add("YAML float GPU count")
-        # An empty GPU name (`name: ""`, `[]`, `[""]`): dstack keeps it and it matches nothing.
-        if isinstance(gpu, Mapping) and gpu.get("name") in ("", " ", [], [""]):
-            add("empty GPU name")
-        # A GPU name with surrounding spaces (`name: " A100"`): dstack keeps it and it matches
-        # nothing; refused here with the fix.
-        names = gpu.get("name") if isinstance(gpu, Mapping) else None
-        if any(isinstance(n, str) and n != n.strip() for n in _walk(names)):
-            add("padded GPU name")
-    # Compute capability written with a sign, inner spaces or a fractional list item: dstack's
-    # int() reads "+8.0", "8.-1" (minor -1) and [8.5, 0] (as 8.0); docs/configuration.md §2.4
-    # wants MAJOR.MINOR.
-    if isinstance(gpu_mapping, Mapping) and _odd_capability(gpu_mapping.get("compute_capability")):
-        add("compute capability outside MAJOR.MINOR")
+    _resources_differences(document.get("resources"), add)
+    groups = document.get("groups")
+    if groups is None and isinstance(document.get("replicas"), list):
+        groups = document["replicas"]
+    for group in groups if isinstance(groups, list) else ():
+        if isinstance(group, Mapping):
+            _resources_differences(group.get("resources"), add)
+            scaling = group.get("scaling")
+            if isinstance(scaling, Mapping) and any(
+                _negative(scaling.get(key)) for key in ("scale_up_delay", "scale_down_delay")
+            ):
+                add("negative scaling delay")
+    # dstack's server refuses a scheduled service that can scale to zero; planner refuses it
+    # when it reads the file (docs/configuration.md §3.7).
+    if document.get("schedule") and _scales_to_zero(document):
+        add("scheduled service scaling to zero (dstack refuses it on the server)")
+    # A number as a tag value: planner reads it as text, as every other string field; dstack's
+    # tag check meets the number before pydantic turns it into text, and fails with a TypeError.
+    tags = document.get("tags")
+    if isinstance(tags, Mapping) and any(
+        isinstance(value, int | float) and not isinstance(value, bool) for value in tags.values()
+    ):
+        add("a number as a tag value", ours_stricter=False)
     # A negative scaling delay: dstack parses it (a delay can only be >= 0).
     scaling = document.get("scaling")
     if isinstance(scaling, Mapping) and any(
@@ -510,10 +720,9 @@ def our_range(value: IntRange | GBRange | None) -> tuple[float | None, float | N
     )
 
 
-def gpu_count_as_seed(document: Mapping[str, Any]) -> bool:
+def gpu_count_as_seed(resources_value: Any) -> bool:
     """The seed's deliberate difference: a GPU requested without a count is exactly 1 (0.22.5:
-    ``1..``). True when the document requests a GPU without writing its count."""
-    resources_value = document.get("resources")
+    ``1..``). True when the resources request a GPU without writing its count."""
     gpu = resources_value.get("gpu") if isinstance(resources_value, Mapping) else None
     if isinstance(gpu, Mapping):
         return "count" not in gpu  # `gpu: {}` too: a GPU of the default count
@@ -538,26 +747,28 @@ def their_volume(volume: Any) -> tuple[str, str, tuple[str, ...] | None, str | N
     return ("network", path, names, None, False)
 
 
-def compare_values(document: Mapping[str, Any], ours: NormalizedService, theirs: Any) -> None:
-    resources_value = theirs.resources
+def compare_resources(written: Any, ours_resources: Any, resources_value: Any) -> None:
+    """One `resources` (the service's or a group's) as both sides parsed it."""
     cpu = resources_value.cpu
-    assert ours.resources.cpu.arch == (cpu.arch and cpu.arch.value)
-    assert our_range(ours.resources.cpu.count) == their_range(cpu.count)
-    assert our_range(ours.resources.memory_gb) == their_range(resources_value.memory)
+    assert ours_resources.cpu.arch == (cpu.arch and cpu.arch.value)
+    assert our_range(ours_resources.cpu.count) == their_range(cpu.count)
+    assert our_range(ours_resources.memory_gb) == their_range(resources_value.memory)
     disk = resources_value.disk
-    assert our_range(ours.resources.disk_gb) == (disk and their_range(disk.size))
+    assert our_range(ours_resources.disk_gb) == (disk and their_range(disk.size))
     shm = resources_value.shm_size
-    assert ours.resources.shm_size_gb == (None if shm is None else float(shm))
+    assert ours_resources.shm_size_gb == (None if shm is None else float(shm))
     gpu = resources_value.gpu
-    ours_gpu = ours.resources.gpu
+    ours_gpu = ours_resources.gpu
     if gpu is None:  # `gpu: null`: the default (docs/configuration.md §5.5)
         assert our_range(ours_gpu.count) == (0, None)
         assert ours_gpu.names is None and ours_gpu.vendor is None
     else:
         assert ours_gpu.vendor == (gpu.vendor and gpu.vendor.value)
         assert ours_gpu.names == (None if gpu.name is None else tuple(gpu.name))
-        if gpu_count_as_seed(document) and their_range(gpu.count) == (1, None):
+        seed_default = isinstance(written, Mapping) and gpu_count_as_seed(written)
+        if seed_default and their_range(gpu.count) == (1, None):
             assert our_range(ours_gpu.count) == (1, 1)
+            assert ours_gpu.count_defaulted
         else:
             assert our_range(ours_gpu.count) == their_range(gpu.count)
         assert our_range(ours_gpu.memory_gb) == their_range(gpu.memory)
@@ -565,9 +776,130 @@ def compare_values(document: Mapping[str, Any], ours: NormalizedService, theirs:
         assert ours_gpu.compute_capability == (
             None if gpu.compute_capability is None else tuple(gpu.compute_capability)
         )
+
+
+def compare_groups(document: Mapping[str, Any], ours: NormalizedService, theirs: Any) -> None:
+    """Each replica group, with what it inherits from the service (as dstack's job configurator
+    resolves it), and the service's replicas as the sum of the groups'."""
+    if theirs.groups is None:
+        assert ours.groups is None
+        return
+    assert ours.groups is not None and len(ours.groups) == len(theirs.groups)
+    written = document.get("groups")
+    if written is None:
+        written = document["replicas"]
+    for index, (mine, group) in enumerate(zip(ours.groups, theirs.groups, strict=True)):
+        assert mine.name == group.name
+        assert our_range(mine.replicas) == their_range(group.replicas)
+        assert (mine.scaling is None) == (group.scaling is None)
+        if group.scaling is not None and mine.scaling is not None:
+            assert mine.scaling.target == group.scaling.target
+        compare_resources(written[index].get("resources", {}), mine.resources, group.resources)
+        assert mine.commands == tuple(group.commands)
+        spot = group.spot_policy or theirs.spot_policy
+        assert mine.spot_policy == (spot.value if spot else "on-demand")
+        reservation = group.reservation if group.reservation is not None else theirs.reservation
+        assert mine.reservation == reservation
+        assert mine.image == (group.image if group.image is not None else theirs.image)
+        docker = group.docker if group.docker is not None else theirs.docker
+        assert mine.docker == docker
+        if docker:
+            privileged = True
+        else:
+            privileged = group.privileged if group.privileged is not None else theirs.privileged
+        assert mine.privileged == privileged
+        assert (mine.router and mine.router.type) == (group.router and group.router.type.value)
+    minimum = sum(group.replicas.min for group in theirs.groups)
+    maximum = sum(group.replicas.max for group in theirs.groups)
+    assert our_range(ours.replicas) == (minimum, maximum)
+
+
+def compare_new_keys(ours: NormalizedService, theirs: Any) -> None:
+    """The keys dstack 0.22.5 added, with the defaults its server fills in."""
+    assert ours.strip_prefix == theirs.strip_prefix
+    assert [
+        (limit.prefix, limit.key, limit.header, limit.rps, limit.burst)
+        for limit in ours.rate_limits
+    ] == [
+        (limit.prefix, limit.key.type, getattr(limit.key, "header", None), limit.rps, limit.burst)
+        for limit in theirs.rate_limits
+    ]
+    if theirs.probes is None:
+        model = theirs.model
+        expected = 1 if model is not None and model.format == "openai" else 0
+        assert len(ours.probes) == expected
+    else:
+        assert [
+            (p.url, p.method, [(h.name, h.value) for h in p.headers], p.body, p.timeout_seconds,
+             p.interval_seconds, p.ready_after, p.until_ready)
+            for p in ours.probes
+        ] == [
+            (p.url or "/", p.method or "get", [(h.name, h.value) for h in p.headers], p.body,
+             10 if p.timeout is None else p.timeout, 15 if p.interval is None else p.interval,
+             p.ready_after or 1, bool(p.until_ready))
+            for p in theirs.probes
+        ]  # fmt: skip
+    assert [(r.local_path, r.url, r.branch, r.hash, r.path, r.if_exists) for r in ours.repos] == [
+        (r.local_path, r.url, r.branch, r.hash, r.path, r.if_exists.value) for r in theirs.repos
+    ]
+    assert [(f.local_path, f.path) for f in ours.files] == [
+        (f.local_path, f.path) for f in theirs.files
+    ]
+    assert ours.shell == theirs.shell
+    assert ours.priority == (theirs.priority or 0)
+    assert ours.single_branch == (True if theirs.single_branch is None else theirs.single_branch)
+    assert ours.dstack == theirs.dstack
+    zones = theirs.availability_zones
+    assert ours.availability_zones == (None if zones is None else tuple(zones))
+    stop = theirs.stop_duration
+    assert ours.stop_duration_seconds == (300 if stop is None else None if stop == "off" else stop)
+    policy = theirs.utilization_policy
+    assert (ours.utilization_policy and ours.utilization_policy.model_dump()) == (
+        policy
+        and {
+            "min_gpu_utilization": policy.min_gpu_utilization,
+            "time_window_seconds": policy.time_window,
+        }
+    )
+    assert ours.startup_order == (theirs.startup_order.value if theirs.startup_order else "any")
+    assert ours.stop_criteria == (
+        theirs.stop_criteria.value if theirs.stop_criteria else "all-done"
+    )
+    schedule = theirs.schedule
+    assert ours.schedule == (None if schedule is None else tuple(schedule.crons))
+    fleets = theirs.fleets
+    assert ours.fleets == (None if fleets is None else tuple(f.format() for f in fleets))
+    instances = theirs.instances
+    if instances is None:
+        assert ours.instances is None
+    else:
+        assert ours.instances is not None
+        assert [(i.name, i.hostname, i.fleet, i.instance) for i in ours.instances] == [
+            (
+                getattr(i, "name", None),
+                getattr(i, "hostname", None),
+                i.fleet.format() if hasattr(i, "fleet") else None,
+                getattr(i, "instance", None),
+            )
+            for i in instances
+        ]
+    assert ours.tags == theirs.tags
+    options = theirs.backend_options
+    assert (ours.backend_options is None) == (options is None)
+    for mine, option in zip(ours.backend_options or (), options or (), strict=True):
+        assert mine.offer_order == (option.offer_order.value if option.offer_order else "score")
+        assert mine.min_score == option.min_score
+    assert ours.docker == theirs.docker
+
+
+def compare_values(document: Mapping[str, Any], ours: NormalizedService, theirs: Any) -> None:
+    compare_resources(document.get("resources", {}), ours.resources, theirs.resources)
+    compare_groups(document, ours, theirs)
+    compare_new_keys(ours, theirs)
     assert ours.port.container_port == theirs.port.container_port
     replicas = theirs.replicas
-    assert our_range(ours.replicas) == (their_range(replicas) if replicas else (1, 1))
+    if theirs.groups is None:
+        assert our_range(ours.replicas) == (their_range(replicas) if replicas else (1, 1))
     scaling = theirs.scaling
     if scaling is None:
         assert ours.scaling is None
@@ -654,6 +986,34 @@ def check_document(document: dict[str, Any]) -> None:
         compare_values(document, ours.normalized, theirs)
 
 
+@st.composite
+def group_documents(draw: st.DrawFn) -> dict[str, Any]:
+    """A lean service of replica groups: few service-level keys, mostly valid values."""
+    document: dict[str, Any] = {"type": "service", "port": 8000}
+    for key in draw(
+        st.lists(
+            st.sampled_from(["image", "spot_policy", "reservation", "privileged", "docker",
+                             "python", "nvcc", "model", "probes", "schedule", "backends"]),
+            max_size=2,
+            unique=True,
+        )
+    ):  # fmt: skip
+        pool = ROOT_POOLS.get(key) or NEW_POOLS[key]
+        document[key] = draw(st.sampled_from(pool.valid))
+    document[draw(st.sampled_from(["replicas", "groups"]))] = draw(replica_groups(lean=True))
+    return document
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(group_documents())
+def test_both_parsers_agree_on_replica_group_services(document: dict[str, Any]) -> None:
+    check_document(document)
+
+
 @settings(
     max_examples=150,
     deadline=None,
@@ -675,3 +1035,16 @@ def test_generator_produces_both_outcomes() -> None:
 
     collect()
     assert outcomes == {True, False}
+
+
+def test_every_key_of_dstack_0225_is_a_key_here() -> None:
+    """The JSON Schema's root keys are dstack 0.22.5's service keys plus the reference page's
+    deprecated `termination_*` (docs/configuration.md §0)."""
+    from planner.config.schema import json_schema
+
+    ours = set(json_schema()["properties"])
+    theirs = set(dstack_configurations.ServiceConfiguration.model_fields)
+    assert ours - theirs == {"termination_policy", "termination_idle_time"}
+    assert theirs <= ours
+    group_keys = set(json_schema()["$defs"]["ReplicaGroupSpec"]["properties"])
+    assert group_keys == set(dstack_configurations.ReplicaGroup.model_fields) | {"count"}

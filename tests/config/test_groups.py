@@ -142,3 +142,12 @@ def test_validate_json_shows_the_groups(
     assert [group["name"] for group in groups] == ["prefill", "1"]
     assert groups[0]["replicas"] == {"min": 1, "max": 3}
     assert groups[1]["spot_policy"] == "auto"
+
+
+def test_count_beside_replicas_is_ignored_with_a_warning() -> None:
+    loaded = load_config(text=f"{HEAD}groups:\n  - replicas: 1\n    count: 3\n    commands: [x]\n")
+    (group,) = loaded.normalized.groups or ()
+    assert group.replicas.max == 1
+    (warning,) = loaded.warnings
+    assert warning.path == "groups[0].count" and warning.line == 5
+    assert "`count` is ignored" in warning.message

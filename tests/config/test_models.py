@@ -103,21 +103,42 @@ def test_unknown_keys_are_rejected_at_every_level(extra: str, path: str, message
     assert message in errors(BASE + extra)[path]
 
 
+DSTACK_0225_KEYS = [
+    "probes: []", "rate_limits: []", "stop_duration: 5m", "strip_prefix: false",
+    "availability_zones: [us-east-1a]", "utilization_policy: {min_gpu_utilization: 5, time_window: 1h}",
+    "schedule: {cron: '0 8 * * *'}", "fleets: [f, team/g]", "tags: {a: b}", "docker: true",
+    "shell: bash", "repos: [.]", "files: [a.txt]", "priority: 50", "single_branch: false",
+    "dstack: true", "instances: [i-1]", "backend_options: [{type: vastai, min_score: 5}]",
+    "startup_order: master-first", "stop_criteria: master-done", "home_dir: /root", "setup: [x]",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", DSTACK_0225_KEYS)
+def test_every_dstack_0225_key_is_read(key: str) -> None:
+    name = key.split(":")[0]
+    assert name in parse(BASE + key + "\n").model_fields_set
+
+
 @pytest.mark.parametrize(
-    "key",
-    ["probes: []", "rate_limits: []", "stop_duration: 5m",
-     "strip_prefix: false", "availability_zones: [us-east-1a]", "utilization_policy: {}",
-     "schedule: {}", "fleets: [f]", "tags: {a: b}"],
+    ("key", "gist"),
+    [("nodes: 2", "belongs to `type: task`"), ("ide: vscode", "`type: dev-environment`"),
+     ("autoscale: true", "no key of the dstack 0.22.5 service format")],
 )  # fmt: skip
-def test_newer_dstack_keys_are_rejected_with_a_clear_message(key: str) -> None:
-    path, message = single_error(BASE + key + "\n")
-    assert path == key.split(":")[0]
-    assert "newer than 0.22.5" in message
+def test_keys_dstack_0225_does_not_know_for_services_say_why(
+    tmp_path: Path, key: str, gist: str
+) -> None:
+    from planner.config import load_config
+    from planner.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(text=BASE + key + "\n")
+    (problem,) = caught.value.problems
+    assert problem.path == key.split(":")[0] and gist in problem.message
 
 
-def test_newer_keys_do_not_hide_other_problems() -> None:
-    found = errors(BASE + "probes: []\nfoo: 1\nresources:\n  memory: 80G\n  gpu: 'A100:'\n")
-    assert set(found) == {"probes", "foo", "resources.memory", "resources.gpu"}
+def test_new_keys_do_not_hide_other_problems() -> None:
+    found = errors(BASE + "probes: [{}]\nfoo: 1\nresources:\n  memory: 80G\n  gpu: 'A100:'\n")
+    assert set(found) == {"probes.0.type", "foo", "resources.memory", "resources.gpu"}
     assert found["foo"] == "Extra inputs are not permitted"
 
 

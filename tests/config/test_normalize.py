@@ -58,7 +58,7 @@ def test_seed_example_normalized() -> None:
     assert service.env == {"MODEL_ID": "TheBloke/Llama-2-13B-chat-GPTQ"}
     # Seed rule: a GPU given without a count means exactly one GPU.
     assert service.resources.gpu == NormalizedGPU(
-        count=IntRange(min=1, max=1), memory_gb=GBRange(min=80, max=80)
+        count=IntRange(min=1, max=1), memory_gb=GBRange(min=80, max=80), count_defaulted=True
     )
     assert service.model is not None
     assert (service.model.format, service.model.prefix, service.model.eos_token) == (
@@ -76,10 +76,10 @@ def test_seed_example_normalized() -> None:
     [
         ("A100:80GB:2", NormalizedGPU(names=("A100",), count=IntRange(min=2, max=2), memory_gb=GBRange(min=80, max=80))),
         ("'24GB..:1..2'", NormalizedGPU(count=IntRange(min=1, max=2), memory_gb=GBRange(min=24))),
-        ("tpu:v5p-1024", NormalizedGPU(vendor="google", names=("v5p-1024",), count=IntRange(min=1, max=1))),
-        ("tt:n300", NormalizedGPU(vendor="tenstorrent", names=("n300",), count=IntRange(min=1, max=1))),
+        ("tpu:v5p-1024", NormalizedGPU(vendor="google", names=("v5p-1024",), count=IntRange(min=1, max=1), count_defaulted=True)),
+        ("tt:n300", NormalizedGPU(vendor="tenstorrent", names=("n300",), count=IntRange(min=1, max=1), count_defaulted=True)),
         ("0", NormalizedGPU(count=IntRange(min=0, max=0))),
-        ("'..1TB'", NormalizedGPU(count=IntRange(min=1, max=1), memory_gb=GBRange(max=1024))),
+        ("'..1TB'", NormalizedGPU(count=IntRange(min=1, max=1), memory_gb=GBRange(max=1024), count_defaulted=True)),
         (
             "{name: [H100, H200], count: 8.., total_memory: 640GB.., compute_capability: '9.0'}",
             NormalizedGPU(names=("H100", "H200"), count=IntRange(min=8), total_memory_gb=GBRange(min=640), compute_capability=(9, 0)),
@@ -209,10 +209,11 @@ def test_examples_normalize_to_json_and_back(path: Path) -> None:
     document = json.loads(service.model_dump_json())
     assert NormalizedService.model_validate(document) == service
     # Replicas are always explicit bounds: written (1..4, 2) or the seed's default of one.
-    # With replica groups, the service-wide range is the sum of the groups' ranges.
+    # With replica groups: the sum of the groups' counts (1 + 1..3 + 1..4).
     expected = {
         "autoscaled.yml": (1, 4),
         "spot-retry.yml": (2, 2),
+        "probes-files-rate-limits.yml": (1, 2),
         "replica-groups.yml": (3, 8),
         "replica-groups-rps.yml": (2, 7),
     }.get(path.name, (1, 1))

@@ -119,7 +119,7 @@ def test_schema_and_models_accept_valid_documents(
 INVALID = [
     "unknown_key: 1",
     "docker: true\nimage: x",
-    "probes: []",
+    "probes: [{type: tcp}]",
     "port: 0",
     "port: 65536",
     "port: '*:8000'",

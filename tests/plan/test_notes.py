@@ -11,6 +11,7 @@ from planner.placement import PlanOptions, plan_offers
 from planner.placement.notes import (
     DefaultProtectionDropped,
     FleetMatched,
+    FleetsUnchecked,
     GroupSurvivalUnmet,
     HedgeReplicas,
     OnDemandFloorAboveReplicas,
@@ -30,6 +31,11 @@ from planner.render.plan import render_plan_json, render_plan_markdown, render_p
 from planner.render.plan_notes import render_note
 
 WORDS: list[tuple[PlanNote, str]] = [
+    (
+        FleetsUnchecked(fleets=("inference", "team/gpu")),
+        "fleets inference, team/gpu: without a fleet inventory (--fleet) planner cannot check "
+        "which instances these fleets hold; the plan prices new catalog offers",
+    ),
     (
         FleetMatched(matched=1, idle=3, busy=0),
         "fleet: 1 of 3 idle instance(s) satisfy the configuration",
