@@ -56,9 +56,10 @@ def run(args: argparse.Namespace) -> int:
     # Lazy for start-up time: only the command that runs pays for the catalog, pydantic and pandas.
     from planner.catalog import Catalog
     from planner.config import load_config
-    from planner.match import find_offers
+    from planner.match import find_group_offers
     from planner.match.dstack import server_settings
     from planner.match.gpu_default import gpu_count_default
+    from planner.match.group_offers import has_groups
     from planner.match.grouping import parse_group_by
     from planner.render import offers as report
     from planner.render.gpu_default import gpu_count_default_line
@@ -78,11 +79,16 @@ def run(args: argparse.Namespace) -> int:
     )
     _warn_dropped_rows(catalog)
 
-    offers = find_offers(config, catalog, rows=args.rows, dstack_config=settings)
-    gpu_default = gpu_count_default(offers.requirements, catalog)
     limit = args.max_offers
     if limit is None and args.format == "table":
         limit = TABLE_DEFAULT_MAX_OFFERS
+    replica_groups = find_group_offers(config, catalog, rows=args.rows, dstack_config=settings)
+    if has_groups([group.group for group in replica_groups]):
+        return _run_groups(args, replica_groups, limit, group_by)
+
+    # Without replica groups the one unnamed group's offers are find_offers(config, catalog).
+    offers = replica_groups[0].offers
+    gpu_default = gpu_count_default(offers.requirements, catalog)
 
     if group_by:
         groups = offers.grouped(group_by)
@@ -121,6 +127,26 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {line}", file=sys.stderr)
     if offers.total == 0:
         print(report.why_not_text(offers), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_groups(
+    args: argparse.Namespace, groups: Any, limit: int | None, group_by: tuple[str, ...]
+) -> int:
+    """A service with replica groups: a section (table) or a ``group`` field (JSON, CSV) per
+    group; exit 1 when some group has no offer (the service cannot run without it)."""
+    from planner.render import group_offers as report
+
+    if args.format == "json":
+        print(report.render_group_offers_json(groups, limit, group_by))
+    elif args.format == "csv":
+        sys.stdout.write(report.render_group_offers_csv(groups, limit))
+    else:
+        print(report.render_group_offers_table(groups, limit, group_by))
+    why_not = report.group_why_not_text(groups)
+    if why_not:
+        print(why_not, file=sys.stderr)
         return 1
     return 0
 

@@ -128,6 +128,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "'feasible'",
     )
     parser.add_argument(
+        "--rps",
+        metavar="N",
+        type=arguments.positive_float,
+        default=None,
+        help="size the replica groups that scale on requests per second (each within its "
+        "count range; a group with a router keeps its count) so their scaling targets add up "
+        "to at least N at the lowest cost, and print the cost over the traffic level",
+    )
+    parser.add_argument(
         "--no-explain",
         action="store_true",
         help="skip re-solving with each constraint relaxed (faster)",
@@ -175,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
         budget_hourly=args.budget_hourly,
         time_limit_seconds=args.time_limit,
         explain=not args.no_explain,
+        rps=args.rps,
     )
     # --no-wave-survival, --no-hedge, ...: the same options explain relaxes with.
     options = switched_off(
@@ -191,6 +201,13 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.format == "json":
         print(report.render_plan_json(result, catalog))
+    elif result.groups:
+        from planner.render import group_plan
+
+        if args.format == "markdown":
+            print(group_plan.render_group_plan_markdown(result, catalog))
+        else:
+            print(group_plan.render_group_plan_table(result, catalog))
     elif args.format == "markdown":
         print(report.render_plan_markdown(result, catalog))
     else:

@@ -18,6 +18,8 @@ frame of already-matching offers with the catalog columns.
 from __future__ import annotations
 
 from planner.placement.core import plan_offers
+from planner.placement.group_plan import plan_groups
+from planner.placement.group_result import GroupPlan, RpsStep
 from planner.placement.input_files import load_capacity, load_fleet
 from planner.placement.inputs import CapacityData, FleetInstance, FleetInventory, Reservation
 from planner.placement.notes import PlanNote
@@ -42,15 +44,18 @@ __all__ = [
     "Fallback",
     "FleetInstance",
     "FleetInventory",
+    "GroupPlan",
     "InfeasibleCause",
     "Placement",
     "Plan",
     "PlanNote",
     "PlanOptions",
     "Reservation",
+    "RpsStep",
     "ScalingStep",
     "load_capacity",
     "load_fleet",
     "plan",
+    "plan_groups",
     "plan_offers",
 ]

@@ -178,6 +178,28 @@ class RowMatchesNoOffer(_Note):
     suggestion: str | None
 
 
+@dataclass(frozen=True)
+class GroupSurvivalUnmet(_Note):
+    """Replica groups: losing one failure domain can take down these groups (roles) of the
+    service. ``reason``: ``one-replica`` (the group runs a single replica) or ``infeasible``
+    (keeping a replica outside every domain made the plan impossible, so the plan is the
+    cheapest without that rule: status ``feasible``)."""
+
+    kind: ClassVar[str] = "group-survival-unmet"
+    groups: tuple[str, ...]
+    reason: str
+    failure_domain: FailureDomain
+
+
+@dataclass(frozen=True)
+class RpsCurveTruncated(_Note):
+    """The cost curve over the traffic level stops after ``max_steps`` steps, at ``rps_to``."""
+
+    kind: ClassVar[str] = "rps-curve-truncated"
+    max_steps: int
+    rps_to: float
+
+
 PlanNote = (
     FleetMatched
     | ReuseWithoutFleet
@@ -193,4 +215,6 @@ PlanNote = (
     | SpotWithoutRetry
     | SpotAssumptions
     | RowMatchesNoOffer
+    | GroupSurvivalUnmet
+    | RpsCurveTruncated
 )

@@ -128,6 +128,40 @@ class TooFewPlaces(_Cause):
     placeable: int
 
 
+@dataclass(frozen=True)
+class GroupCannotBePlaced(_Cause):
+    """Replica group ``group`` cannot be placed even on its own: ``causes`` say why (as for a
+    service without groups)."""
+
+    kind: ClassVar[str] = "group"
+    group: str
+    causes: tuple[Any, ...]  # InfeasibleCause values (the union is defined below)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "group": self.group,
+            "causes": [cause.to_json() for cause in self.causes],
+        }
+
+
+@dataclass(frozen=True)
+class RpsUnreachable(_Cause):
+    """The traffic level ``rps`` is above the ``most`` the groups serve at their largest counts."""
+
+    kind: ClassVar[str] = "rps"
+    rps: float
+    most: float
+
+
+@dataclass(frozen=True)
+class GroupsOnlyTogether(_Cause):
+    """Each replica group can be placed alone but not all together (shared capacity, the budget
+    or the traffic level)."""
+
+    kind: ClassVar[str] = "groups_together"
+
+
 InfeasibleCause = (
     TimeLimitWithoutPlan
     | ReuseOnly
@@ -142,4 +176,7 @@ InfeasibleCause = (
     | OnlyTogether
     | NoOffer
     | TooFewPlaces
+    | GroupCannotBePlaced
+    | RpsUnreachable
+    | GroupsOnlyTogether
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from planner.placement.group_result import GroupPlan, RpsStep
 from planner.placement.kinds import CapacityType, FailureDomain, PlanStatus
 from planner.placement.notes import PlanNote
 from planner.placement.reasons import InfeasibleCause
@@ -22,10 +23,12 @@ __all__ = [
     "Exclusion",
     "FailureDomain",
     "Fallback",
+    "GroupPlan",
     "Placement",
     "Plan",
     "PlanOptions",
     "PlanStatus",
+    "RpsStep",
     "ScalingStep",
 ]
 
@@ -69,6 +72,9 @@ class PlanOptions:
     their counts (``--no-capacity-limits``).
     ``max_fallbacks``: the length of each fallback chain.
     ``explain``: re-solve with each constraint relaxed to report what it costs (one solve each).
+    ``rps``: a traffic level (requests per second): the groups with an rps ``scaling.target``
+    (and no router) are sized, each within its count range, so their targets add up to at
+    least this at the lowest cost; the plan reports the cost curve over the traffic level.
     """
 
     availability_target: float = 1.0
@@ -86,6 +92,7 @@ class PlanOptions:
     num_workers: int = 2
     max_fallbacks: int = 3
     explain: bool = True
+    rps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,7 @@ class Placement:
     fallbacks: tuple[Fallback, ...] = ()
     # The zone inside the failure domain's region (gcp us-central1-a); None: the location is a region.
     zone: str | None = None
+    group: str | None = None  # the replica group placed here (None: a service without groups)
 
     @property
     def hourly_cost(self) -> float:
@@ -129,7 +137,9 @@ class Placement:
         return tuple(fallback for fallback in self.fallbacks if fallback.event == event)
 
     def to_json(self) -> dict[str, Any]:
+        grouped = {"group": self.group} if self.group is not None else {}
         return {
+            **grouped,
             "offer": self.offer,
             "count": self.count,
             "capacity_type": self.capacity_type,
@@ -257,6 +267,11 @@ class Plan:
     # The disk dstack sizes for an offer whose catalog row states none (the service's smallest
     # allowed disk, 100 GB by default); None when not known (``plan_offers`` without it).
     sized_disk_gb: float | None = None
+    # A service with replica groups (or planned for a traffic level): each group's part of the
+    # plan, and with ``PlanOptions.rps`` the traffic level and the cost curve over it.
+    groups: tuple[GroupPlan, ...] = ()
+    rps: float | None = None
+    rps_curve: tuple[RpsStep, ...] = ()
 
     @property
     def monthly_cost(self) -> float:
@@ -289,6 +304,15 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         at_min = self.scaling[0] if self.scaling else None
         at_max = self.scaling[-1] if self.scaling else None
+        document = self._document(at_min, at_max)
+        if self.groups:
+            document["groups"] = [group.to_json() for group in self.groups]
+        if self.rps is not None:
+            document["rps"] = self.rps
+            document["rps_curve"] = [step.to_json() for step in self.rps_curve]
+        return document
+
+    def _document(self, at_min: ScalingStep | None, at_max: ScalingStep | None) -> dict[str, Any]:
         return {
             "status": self.status,
             "hourly_cost": _money(self.hourly_cost if self.feasible else None),

@@ -16,22 +16,19 @@ from planner.config import LoadedConfig
 from planner.config.dstack_settings import DstackServerSettings
 from planner.config.load import service_argument
 from planner.config.normalized import NormalizedService
+from planner.errors import InputError
 from planner.match import find_offers
+from planner.match.dstack import server_settings
+from planner.match.group_offers import has_groups
 from planner.placement.core import plan_offers
+from planner.placement.group_plan import plan_groups
 from planner.placement.input_files import load_capacity, load_fleet
 from planner.placement.inputs import CapacityData, FleetInventory
 from planner.placement.notes import FleetMatched, FleetsUnchecked, PlanNote, ReuseWithoutFleet
 from planner.placement.pools import fleet_frame
 from planner.placement.result import Exclusion, Plan, PlanOptions
 from planner.placement.unmatched import unmatched_rows
-from planner.requirements import sized_disk_gb
-
-
-def _service(
-    config: LoadedConfig | NormalizedService | str | os.PathLike[str],
-) -> NormalizedService:
-    service = service_argument(config, "plan")  # another type: a ConfigError saying so
-    return service if isinstance(service, NormalizedService) else service.normalized
+from planner.requirements import group_requirements, sized_disk_gb
 
 
 def plan(
@@ -56,11 +53,28 @@ def plan(
     A plan that cannot exist is returned with ``status == "infeasible"`` and the reason; it is not
     an exception.
     """
-    service = _service(config)
+    loaded = service_argument(config, "plan")  # another type: a ConfigError saying so
+    service = loaded if isinstance(loaded, NormalizedService) else loaded.normalized
+    groups = group_requirements(loaded)
     if catalog is None:
         catalog = Catalog.load()
     if isinstance(capacity, str | os.PathLike):
         capacity = load_capacity(capacity)
+    if has_groups(groups) or (options is not None and options.rps is not None):
+        if fleet is not None:
+            raise InputError(
+                "a fleet inventory (--fleet) is not planned on for a service with replica "
+                "groups or with --rps yet: plan without it"
+            )
+        return plan_groups(
+            groups,
+            catalog,
+            service=service,
+            capacity=capacity,
+            options=options,
+            rows=rows,
+            dstack_config=server_settings(dstack_config),
+        )
     if isinstance(fleet, str | os.PathLike):
         fleet = load_fleet(fleet)
     # The model applies spot_policy and max_price itself, so explain can price relaxing them.
@@ -115,6 +129,6 @@ def _matched_fleet(fleet: FleetInventory, service: NormalizedService) -> pd.Data
     # A stable price sort first, so the catalog's row order (row_id) is this frame's order.
     frame = frame.sort_values("price", kind="stable").reset_index(drop=True)
     fleet_catalog = Catalog.from_frame(frame.drop(columns=["fleet_count", "fleet_source"]))
-    matched = find_offers(service, fleet_catalog)
+    matched = find_offers(service, fleet_catalog, rows=True)  # fleet instances are rows
     row_ids = matched.frame["row_id"].to_numpy()
     return frame.iloc[row_ids].reset_index(drop=True)

@@ -7,6 +7,7 @@ from planner.placement.notes import (
     DefaultProtectionDropped,
     FleetMatched,
     FleetsUnchecked,
+    GroupSurvivalUnmet,
     HedgeReplicas,
     OnDemandFloorAboveReplicas,
     PlanNote,
@@ -15,6 +16,7 @@ from planner.placement.notes import (
     ReservationWithoutCapacityFile,
     ReuseWithoutFleet,
     RowMatchesNoOffer,
+    RpsCurveTruncated,
     ScalingNotComputed,
     SpotAssumptions,
     SpotWithoutRetry,
@@ -110,6 +112,23 @@ def render_note(note: PlanNote) -> str:
                 f"replica is not replaced (about {lost:.2f} interrupted per month at the assumed "
                 f"rates); the plan carries {hedge} extra replica(s) for them. Add `retry: "
                 "{on_events: [interruption]}` to have interrupted replicas replaced"
+            )
+        case GroupSurvivalUnmet(groups=groups, reason=reason, failure_domain=domain):
+            names = ", ".join(groups)
+            if reason == "one-replica":
+                return (
+                    f"warning: replica group(s) {names}: one replica each, so losing its failure "
+                    f"domain, a {domain_words(domain)}, takes that group down"
+                )
+            return (
+                f"warning: replica group(s) {names} cannot keep a replica outside every failure "
+                f"domain, a {domain_words(domain)}, with the offers and constraints given: one "
+                "domain lost can take them down; the plan keeps the rule for the other groups"
+            )
+        case RpsCurveTruncated(max_steps=steps, rps_to=rps_to):
+            return (
+                f"the cost curve over the traffic level stops after {steps} steps, at "
+                f"{rps_to:g} requests per second"
             )
         case SpotAssumptions():
             return _assumption_words(note)

@@ -8,12 +8,15 @@ from planner.placement.reasons import (
     BudgetTooLow,
     CapacityTooSmall,
     FloorUnmet,
+    GroupCannotBePlaced,
+    GroupsOnlyTogether,
     HedgeUnreachable,
     InfeasibleCause,
     MaxPriceTooLow,
     NoOffer,
     OnlyTogether,
     ReuseOnly,
+    RpsUnreachable,
     SpotPolicyTooNarrow,
     SpreadTooTight,
     TimeLimitWithoutPlan,
@@ -76,6 +79,18 @@ def cause_words(cause: InfeasibleCause) -> str:
                 f"replica_total: {replicas} replicas are needed but the offers (with "
                 "reservations, idle fleet instances and obtainable counts) can hold only "
                 f"{placeable}"
+            )
+        case GroupCannotBePlaced(group=group, causes=causes):
+            return f"group {group}: " + (infeasible_reason(causes) or "no plan")
+        case RpsUnreachable(rps=rps, most=most):
+            return (
+                f"rps: the groups serve at most {most:g} requests per second at their largest "
+                f"counts, below the {rps:g} asked"
+            )
+        case GroupsOnlyTogether():
+            return (
+                "each replica group can be placed alone, but not all together: the capacity they "
+                "share, the hourly budget or the traffic level cannot be met at once"
             )
     raise AssertionError(f"an infeasible cause without words: {cause!r}")
 

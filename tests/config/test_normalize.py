@@ -215,6 +215,7 @@ def test_examples_normalize_to_json_and_back(path: Path) -> None:
         "spot-retry.yml": (2, 2),
         "probes-files-rate-limits.yml": (1, 2),
         "replica-groups.yml": (3, 8),
+        "replica-groups-rps.yml": (2, 7),
     }.get(path.name, (1, 1))
     assert (document["replicas"]["min"], document["replicas"]["max"]) == expected
 

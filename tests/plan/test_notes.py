@@ -12,6 +12,7 @@ from planner.placement.notes import (
     DefaultProtectionDropped,
     FleetMatched,
     FleetsUnchecked,
+    GroupSurvivalUnmet,
     HedgeReplicas,
     OnDemandFloorAboveReplicas,
     PlanNote,
@@ -20,6 +21,7 @@ from planner.placement.notes import (
     ReservationWithoutCapacityFile,
     ReuseWithoutFleet,
     RowMatchesNoOffer,
+    RpsCurveTruncated,
     ScalingNotComputed,
     SpotAssumptions,
     SpotWithoutRetry,
@@ -137,6 +139,22 @@ WORDS: list[tuple[PlanNote, str]] = [
         RowMatchesNoOffer("fleet", "fleet.yml:5", "provider", "nosuchcloud", None),
         "warning: fleet row fleet.yml:5: no offer in the catalog has backend 'nosuchcloud'; the "
         "row is matched by its own resources only",
+    ),
+    (
+        GroupSurvivalUnmet(("router",), "one-replica", "region"),
+        "warning: replica group(s) router: one replica each, so losing its failure domain, a "
+        "(backend, region; a zone counts in its region), takes that group down",
+    ),
+    (
+        GroupSurvivalUnmet(("prefill", "decode"), "infeasible", "region"),
+        "warning: replica group(s) prefill, decode cannot keep a replica outside every failure "
+        "domain, a (backend, region; a zone counts in its region), with the offers and "
+        "constraints given: one domain lost can take them down; the plan keeps the rule for the "
+        "other groups",
+    ),
+    (
+        RpsCurveTruncated(max_steps=48, rps_to=480.0),
+        "the cost curve over the traffic level stops after 48 steps, at 480 requests per second",
     ),
 ]
 
