@@ -28,6 +28,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("file", metavar="FILE", help="the service configuration (- reads stdin)")
     arguments.add_catalog_options(parser)
     arguments.add_live_options(parser)
+    arguments.add_dstack_options(parser)
     parser.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="output format"
     )
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from planner.catalog import Catalog
     from planner.config import load_config
     from planner.match import find_group_offers
+    from planner.match.dstack import server_settings
     from planner.match.gpu_default import gpu_count_default
     from planner.match.group_offers import has_groups
     from planner.match.grouping import parse_group_by
@@ -65,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     group_by = parse_group_by(args.group_by) if args.group_by else ()
     if group_by and args.format == "csv":
         raise InputError("--group-by: the csv format lists offers; use table or json for groups")
+    if args.rows and args.dstack_config is not None:
+        raise InputError("--rows lists catalog rows; --dstack-config needs dstack-level offers")
+    # Input files are read before the catalog, so a bad file fails fast (exit 2).
+    settings = server_settings(args.dstack_config)
     config = load_config(args.file)
     for warning in config.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -76,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     limit = args.max_offers
     if limit is None and args.format == "table":
         limit = TABLE_DEFAULT_MAX_OFFERS
-    replica_groups = find_group_offers(config, catalog)
+    replica_groups = find_group_offers(config, catalog, rows=args.rows, dstack_config=settings)
     if has_groups([group.group for group in replica_groups]):
         return _run_groups(args, replica_groups, limit, group_by)
 
@@ -116,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
         # Beside the table on stdout; never inside a machine format.
         table = args.format == "table" and offers.total > 0
         print(gpu_count_default_line(gpu_default), file=sys.stdout if table else sys.stderr)
+    if args.format != "json":
+        for line in report.note_lines(offers):
+            print(f"note: {line}", file=sys.stderr)
     if offers.total == 0:
         print(report.why_not_text(offers), file=sys.stderr)
         return 1

@@ -29,6 +29,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("file", metavar="FILE", help="the service configuration (- reads stdin)")
     arguments.add_catalog_options(parser)
+    arguments.add_dstack_options(parser)
     parser.add_argument(
         "--fleet", metavar="FILE", help="existing instances (YAML/JSON inventory), for reuse"
     )
@@ -154,6 +155,8 @@ def run(args: argparse.Namespace) -> int:
     # pay for pandas, ortools and pydantic.
     from planner.catalog import Catalog
     from planner.config import load_config
+    from planner.errors import InputError
+    from planner.match.dstack import server_settings
     from planner.match.gpu_default import gpu_count_default
     from planner.placement import PlanOptions, load_capacity, load_fleet, plan
     from planner.placement.relaxations import SWITCHES, switched_off
@@ -161,7 +164,10 @@ def run(args: argparse.Namespace) -> int:
     from planner.render.gpu_default import gpu_count_default_line
     from planner.requirements import group_requirements
 
+    if args.rows and args.dstack_config is not None:
+        raise InputError("--rows plans on catalog rows; --dstack-config needs dstack-level offers")
     # Input files are read before the catalog, so a bad file fails fast (exit 2).
+    settings = server_settings(args.dstack_config)
     config = load_config(args.file)
     for warning in config.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -184,7 +190,15 @@ def run(args: argparse.Namespace) -> int:
     options = switched_off(
         options, [switch.flag for switch in SWITCHES if getattr(args, _dest(switch.flag))]
     )
-    result = plan(config, catalog, fleet=fleet, capacity=capacity, options=options)
+    result = plan(
+        config,
+        catalog,
+        fleet=fleet,
+        capacity=capacity,
+        options=options,
+        rows=args.rows,
+        dstack_config=settings,
+    )
     if args.format == "json":
         print(report.render_plan_json(result, catalog))
     elif result.groups:

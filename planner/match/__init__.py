@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from planner.match.find import find_offers
 from planner.match.group_offers import GroupOffers, find_group_offers
-from planner.match.offers import Offers, find_offers
+from planner.match.offers import Offers
 
 __all__ = ["GroupOffers", "Offers", "find_group_offers", "find_offers"]

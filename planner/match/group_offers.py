@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from planner.errors import ConfigError
-from planner.match.offers import Offers, find_offers
+from planner.match.find import find_offers
+from planner.match.offers import Offers
 from planner.requirements import GroupRequirements, group_requirements
 
 if TYPE_CHECKING:
     from planner.catalog import Catalog
+    from planner.config.dstack_settings import DstackServerSettings
     from planner.config.load import LoadedConfig
     from planner.config.normalized import NormalizedService
 
@@ -43,12 +45,15 @@ def has_groups(groups: Sequence[GroupRequirements]) -> bool:
 def find_group_offers(
     config: LoadedConfig | NormalizedService | Sequence[GroupRequirements] | str | os.PathLike[str],
     catalog: Catalog,
+    *,
+    rows: bool = False,
+    dstack_config: DstackServerSettings | str | os.PathLike[str] | None = None,
 ) -> tuple[GroupOffers, ...]:
     """One ``GroupOffers`` per replica group of ``config``, in the order the groups are written.
 
     ``config``: a service configuration (path, ``LoadedConfig``, ``NormalizedService``) or the
     groups themselves (``GroupRequirements``, as ``planner.requirements.group_requirements``
-    gives them).
+    gives them). ``rows``, ``dstack_config``: as ``find_offers`` (dstack-level by default).
     """
     groups: tuple[GroupRequirements, ...]
     if isinstance(config, str | os.PathLike):
@@ -72,6 +77,9 @@ def find_group_offers(
     if not groups:
         raise ConfigError("find_group_offers: the service has no replica group")
     return tuple(
-        GroupOffers(group=group, offers=find_offers(group.requirements, catalog))
+        GroupOffers(
+            group=group,
+            offers=find_offers(group.requirements, catalog, rows=rows, dstack_config=dstack_config),
+        )
         for group in groups
     )

@@ -149,6 +149,14 @@ class _Query:
         The verdict depends on the (provider, location) pair: it is worked out once per distinct
         pair among the locations named in ``wanted``, then read per row through the codes.
         """
+        if "availability_zones" in self.view.catalog.arrow.column_names:
+            # dstack-level offers (planner.match.dstack): the offer's zone list must name one.
+            wanted_lower = {zone.lower() for zone in wanted}
+            listed = self.view.accepted_categories(
+                "availability_zones",
+                lambda zones: any(zone.lower() in wanted_lower for zone in zones.split()),
+            )
+            return self.categories_accepted("availability_zones", listed, missing=False)
         providers = self.view.categories("provider")
         locations = self.view.categories("region")
         # One extra row and column, all False, for a missing value (code -1).

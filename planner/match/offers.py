@@ -8,26 +8,22 @@ built lazily from the mask: a query that only needs the count never materialises
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from planner.errors import CatalogError
 from planner.match.grouping import group_offers
 from planner.match.masks import combined_mask
 from planner.match.view import CatalogView
 from planner.match.whynot import Exclusion, exclusions
-from planner.requirements import Requirements, backend_of_provider, requirements_from_config
+from planner.requirements import Requirements, backend_of_provider
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from planner.catalog import Catalog
-    from planner.config.load import LoadedConfig
-    from planner.config.normalized import NormalizedService
 
 _STRING_FIELDS = ("provider", "region", "instance_type", "cpu_arch", "gpu_vendor", "gpu_name")
 
@@ -104,31 +100,9 @@ class Offers:
         return group_offers(self.frame, self.requirements, keys)
 
 
-def find_offers(
-    config: LoadedConfig | NormalizedService | Requirements | str | os.PathLike[str],
-    catalog: Catalog,
-) -> Offers:
-    """The catalog's offers that satisfy ``config``, cheapest first (ties: catalog row order).
-
-    ``config`` is a service configuration file's path (as ``plan`` takes), a ``LoadedConfig``, a
-    ``NormalizedService`` or ``Requirements``. Another type is a ``ConfigError``; a ``catalog``
-    that is not a ``Catalog`` is a ``CatalogError``.
-    """
-    # Lazy for start-up time: the config loader pulls pydantic, the catalog pyarrow; a caller
-    # passing Requirements and a Catalog has both imported already or does not need the loader.
-    from planner.catalog import Catalog
-
-    if not isinstance(catalog, Catalog):
-        raise CatalogError(
-            "find_offers takes a Catalog (e.g. planner.Catalog.load()) as its catalog, "
-            f"not {type(catalog).__name__}"
-        )
-    if isinstance(config, Requirements):
-        requirements = config
-    else:
-        from planner.config.load import service_argument
-
-        requirements = requirements_from_config(service_argument(config, "find_offers"))
+def find_row_offers(requirements: Requirements, catalog: Catalog) -> Offers:
+    """The catalog rows that satisfy ``requirements``, as gpuhunt's query returns them, cheapest
+    first (ties: catalog row order). ``planner.match.find_offers(..., rows=True)``."""
     mask = combined_mask(requirements, CatalogView(catalog))
     return Offers(
         requirements=requirements,

@@ -73,6 +73,7 @@ from planner.requirements import GroupRequirements, sized_disk_gb
 
 if TYPE_CHECKING:
     from planner.catalog import Catalog
+    from planner.config.dstack_settings import DstackServerSettings
 
 # The cost curve over the traffic level: at most this many steps (one solve each).
 MAX_RPS_STEPS: Final = 48
@@ -119,8 +120,12 @@ def plan_groups(
     service: NormalizedService,
     capacity: CapacityData | None = None,
     options: PlanOptions | None = None,
+    rows: bool = False,
+    dstack_config: DstackServerSettings | None = None,
 ) -> Plan:
     """One plan over every group of ``service`` (``groups``: ``group_requirements(config)``).
+
+    ``rows``, ``dstack_config``: as ``find_offers`` (dstack-level offers by default).
 
     ``service`` gives the service-wide keys (``retry``, ``creation_policy``). Each group's
     replicas go on that group's offers; without ``options.rps`` every group runs its minimum
@@ -132,7 +137,7 @@ def plan_groups(
     started = time.perf_counter()
     roles = group_roles(groups, service)
     prepared = [
-        _prepare(group, role, catalog, service, capacity, options)
+        _prepare(group, role, catalog, service, capacity, options, (rows, dstack_config))
         for group, role in zip(groups, roles, strict=True)
     ]
     problems = _problems(prepared, options)
@@ -280,10 +285,15 @@ def _prepare(
     service: NormalizedService,
     capacity: CapacityData | None,
     options: PlanOptions,
+    level: tuple[bool, DstackServerSettings | None] = (False, None),
 ) -> _Group:
-    """Match the group's offers (spot policy and max_price left to the model) and pool them."""
+    """Match the group's offers (spot policy and max_price left to the model) and pool them.
+
+    ``level``: (rows, dstack_config) as ``find_offers`` takes them.
+    """
     relaxed = replace(group.requirements, spot=None, max_price=None)
-    offers = find_offers(relaxed, catalog)
+    rows, dstack_config = level
+    offers = find_offers(relaxed, catalog, rows=rows, dstack_config=dstack_config)
     sized = options.rps is not None and in_rps_role(group)
     low = group.min_replicas
     high = group.max_replicas if sized else low

@@ -13,10 +13,12 @@ import pandas as pd
 
 from planner.catalog import Catalog
 from planner.config import LoadedConfig
+from planner.config.dstack_settings import DstackServerSettings
 from planner.config.load import service_argument
 from planner.config.normalized import NormalizedService
 from planner.errors import InputError
 from planner.match import find_offers
+from planner.match.dstack import server_settings
 from planner.match.group_offers import has_groups
 from planner.placement.core import plan_offers
 from planner.placement.group_plan import plan_groups
@@ -36,8 +38,14 @@ def plan(
     fleet: FleetInventory | str | os.PathLike[str] | None = None,
     capacity: CapacityData | str | os.PathLike[str] | None = None,
     options: PlanOptions | None = None,
+    rows: bool = False,
+    dstack_config: DstackServerSettings | str | os.PathLike[str] | None = None,
 ) -> Plan:
     """The cheapest placement of ``config``'s replicas over ``catalog`` (default: bundled).
+
+    Plans on the offers a dstack server shows (``find_offers``: a GCP region's zones are its
+    offer's availability zones, the region is the failure domain); ``rows=True`` plans on the
+    catalog rows; ``dstack_config`` is the server's config (only its backends answer).
 
     ``fleet``: existing instances (a ``FleetInventory`` or a YAML/JSON file path).
     ``capacity``: obtainable counts, spot interruption buckets and reservations (a
@@ -58,12 +66,20 @@ def plan(
                 "a fleet inventory (--fleet) is not planned on for a service with replica "
                 "groups or with --rps yet: plan without it"
             )
-        return plan_groups(groups, catalog, service=service, capacity=capacity, options=options)
+        return plan_groups(
+            groups,
+            catalog,
+            service=service,
+            capacity=capacity,
+            options=options,
+            rows=rows,
+            dstack_config=server_settings(dstack_config),
+        )
     if isinstance(fleet, str | os.PathLike):
         fleet = load_fleet(fleet)
     # The model applies spot_policy and max_price itself, so explain can price relaxing them.
     relaxed = service.model_copy(update={"spot_policy": "auto", "max_price": None})
-    offers = find_offers(relaxed, catalog)
+    offers = find_offers(relaxed, catalog, rows=rows, dstack_config=dstack_config)
     matched_fleet = _matched_fleet(fleet, relaxed) if fleet is not None else None
     exclusions = tuple(
         Exclusion(
@@ -83,7 +99,7 @@ def plan(
         notes.append(ReuseWithoutFleet())
     if service.fleets is not None and fleet is None:
         notes.append(FleetsUnchecked(fleets=service.fleets))
-    notes.extend(unmatched_rows(catalog, capacity, fleet))
+    notes.extend(unmatched_rows(catalog, capacity, fleet, offers.catalog))
     result = plan_offers(
         offers.frame,
         service,
@@ -113,6 +129,6 @@ def _matched_fleet(fleet: FleetInventory, service: NormalizedService) -> pd.Data
     # A stable price sort first, so the catalog's row order (row_id) is this frame's order.
     frame = frame.sort_values("price", kind="stable").reset_index(drop=True)
     fleet_catalog = Catalog.from_frame(frame.drop(columns=["fleet_count", "fleet_source"]))
-    matched = find_offers(service, fleet_catalog)
+    matched = find_offers(service, fleet_catalog, rows=True)  # fleet instances are rows
     row_ids = matched.frame["row_id"].to_numpy()
     return frame.iloc[row_ids].reset_index(drop=True)

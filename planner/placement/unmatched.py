@@ -45,9 +45,16 @@ def catalog_places(catalog: Catalog) -> tuple[Place, ...]:
 
 
 def unmatched_rows(
-    catalog: Catalog, capacity: CapacityData | None, fleet: FleetInventory | None
+    catalog: Catalog,
+    capacity: CapacityData | None,
+    fleet: FleetInventory | None,
+    offers_table: Catalog | None = None,
 ) -> tuple[RowMatchesNoOffer, ...]:
-    """One note per capacity rule or fleet instance whose place is not in the catalog."""
+    """One note per capacity rule or fleet instance whose place is not in the catalog.
+
+    ``offers_table``: the dstack-level offers (planner.match.dstack), whose places (GCP regions,
+    not zones) count as well.
+    """
     rows: list[tuple[str, str, Place]] = []
     if capacity is not None:
         rows += [
@@ -62,6 +69,8 @@ def unmatched_rows(
     if not rows:
         return ()
     places = catalog_places(catalog)
+    if offers_table is not None and offers_table is not catalog:
+        places = places + catalog_places(offers_table)
     notes = []
     for file_kind, source, place in rows:
         missing = _first_missing(places, place)

@@ -57,6 +57,19 @@ def resources_text(offer: dict[str, Any], sized_disk_gb: float | None = None) ->
     return format_resources(offer, sized_disk_gb)
 
 
+def region_text(offer: dict[str, Any]) -> str:
+    """The offer's region, with its availability zones when known: ``us-central1 (a, b, c)``.
+
+    Zones named after their region are shortened to their suffix; repeats are shown once.
+    """
+    region = str(offer["region"])
+    zones = offer.get("availability_zones")
+    if not zones:
+        return region
+    shown = [zone.removeprefix(f"{region}-") for zone in dict.fromkeys(zones)]
+    return f"{region} ({', '.join(shown)})"
+
+
 def _zoned(plan: Plan) -> bool:
     return any(placement.zone is not None for placement in plan.placements)
 
@@ -75,7 +88,9 @@ def _placement_rows(plan: Plan) -> list[list[str]]:
     for number, placement in enumerate(plan.placements, start=1):
         backend, location = str(placement.offer["backend"]), str(placement.offer["region"])
         # REGION is the failure domain's region (a zone's region); ZONE the zone inside it.
-        place = [region_of_location(backend, location)]
+        # A dstack-level offer lists its availability zones after its region.
+        region = region_of_location(backend, location)
+        place = [region_text({**placement.offer, "region": region})]
         if zoned:
             place.append(placement.zone or "-")
         rows.append(

@@ -73,7 +73,10 @@ def prepare(
         catalog = Catalog.load()
     # Every policy sees the same markets: what matches the service with spot allowed.
     relaxed = normalized.model_copy(update={"spot_policy": "auto"})
-    markets = assign_risk(markets_from_offers(find_offers(relaxed, catalog).frame), risk_seed)
+    # Markets are catalog rows (zones for gcp), and the plans are made on the same rows: the
+    # simulation's spot markets are per zone (docs/simulation.md).
+    offers = find_offers(relaxed, catalog, rows=True)
+    markets = assign_risk(markets_from_offers(offers.frame), risk_seed)
     rules = tuple(
         CapacityRule(
             provider=market.provider.lower(),
@@ -90,7 +93,7 @@ def prepare(
     variants = dict(plan_variants or {"planner plan": PlanOptions(explain=False)})
     capacity = CapacityData(rules=rules, source="simulation risk map")
     plans = {
-        label: plan_service(normalized, catalog, capacity=capacity, options=options)
+        label: plan_service(normalized, catalog, capacity=capacity, options=options, rows=True)
         for label, options in variants.items()
     }
     target = next(iter(plans.values())).target_replicas

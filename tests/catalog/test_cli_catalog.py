@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# `planner offers --rows`: these tests are about the catalog's rows, not dstack's backend rules
+# (made-up rows are often no offer of any dstack backend).
 import json
 import subprocess
 import zipfile
@@ -170,7 +172,7 @@ def test_offers_read_the_cache(
     service.write_text(
         "type: service\nimage: nginx\nport: 80\nresources:\n  gpu: H100:8\nspot_policy: auto\n"
     )
-    result = run_cli("offers", str(service), "--catalog", "cache", "--format", "json")
+    result = run_cli("offers", "--rows", str(service), "--catalog", "cache", "--format", "json")
     assert result.returncode == 0, result.stderr
     offers = json.loads(result.stdout)["offers"]
     assert [(o["provider"], o["price"]) for o in offers] == [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# `planner offers --rows`: these tests are about the catalog's rows, not dstack's backend rules
+# (made-up rows are often no offer of any dstack backend).
 import io
 import json
 import os
@@ -331,21 +333,25 @@ def _service(tmp_path: Path) -> Path:
 def test_cli_names_a_bad_catalog_file_without_a_traceback(run_cli: RunCli, tmp_path: Path) -> None:
     bad = tmp_path / "aws.csv"
     bad.write_text("name,cost\nx,1\n")
-    result = run_cli("offers", str(_service(tmp_path)), "--catalog", str(bad))
+    result = run_cli("offers", "--rows", str(_service(tmp_path)), "--catalog", str(bad))
     assert result.returncode == 2
     assert str(bad) in result.stderr and "Traceback" not in result.stderr
 
 
 def test_cli_strict_names_the_malformed_line(run_cli: RunCli, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "aws.csv", [GOOD[0], row(cpu="8.0"), GOOD[1]])
-    result = run_cli("offers", str(_service(tmp_path)), "--catalog", str(path), "--strict")
+    result = run_cli(
+        "offers", "--rows", str(_service(tmp_path)), "--catalog", str(path), "--strict"
+    )
     assert result.returncode == 2
     assert f"{path}:3" in result.stderr and "cpu is not an integer" in result.stderr
 
 
 def test_cli_warns_about_dropped_rows(run_cli: RunCli, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "aws.csv", [GOOD[0], row(cpu="8.0"), GOOD[1]])
-    result = run_cli("offers", str(_service(tmp_path)), "--catalog", str(path), "--format", "json")
+    result = run_cli(
+        "offers", "--rows", str(_service(tmp_path)), "--catalog", str(path), "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     assert "dropped 1 of 3 rows" in result.stderr and "cpu is not an integer" in result.stderr
 
@@ -481,7 +487,9 @@ def test_old_mac_line_endings_keep_line_numbers(tmp_path: Path) -> None:
 
 def test_cli_reads_an_old_mac_catalog_directory(run_cli: RunCli, tmp_path: Path) -> None:
     _write(tmp_path / "catalog" / "aws.csv", _HEADER + b"\r" + _ROW + b"\r")
-    result = run_cli("offers", str(_service(tmp_path)), "--catalog", str(tmp_path / "catalog"))
+    result = run_cli(
+        "offers", "--rows", str(_service(tmp_path)), "--catalog", str(tmp_path / "catalog")
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and " a " in result.stdout
 
@@ -609,7 +617,9 @@ def test_an_unreadable_file_or_directory_is_an_error(tmp_path: Path) -> None:
 def test_cli_refuses_a_fifo_without_a_traceback(run_cli: RunCli, tmp_path: Path) -> None:
     fifo = tmp_path / "aws.csv"
     os.mkfifo(fifo)
-    result = run_cli("offers", str(_service(tmp_path)), "--catalog", str(fifo), timeout=60)
+    result = run_cli(
+        "offers", "--rows", str(_service(tmp_path)), "--catalog", str(fifo), timeout=60
+    )
     assert result.returncode == 2
     assert str(fifo) in result.stderr and "Traceback" not in result.stderr
 
@@ -845,7 +855,9 @@ def test_cli_on_fuzzed_catalogs_exits_cleanly(
     zip_mutations: list[Any],
 ) -> None:
     path = _catalog_file(Path(tempfile.mkdtemp(dir=tmp_path)), data, container, zip_mutations)
-    result = run_cli("offers", str(repo_dir / "examples" / "cpu-only.yml"), "--catalog", str(path))
+    result = run_cli(
+        "offers", "--rows", str(repo_dir / "examples" / "cpu-only.yml"), "--catalog", str(path)
+    )
     assert result.returncode in (0, 1, 2), result.stderr
     assert "Traceback" not in result.stderr
 
@@ -893,7 +905,11 @@ def test_a_damaged_arrow_cache_is_a_catalog_error_never_a_crash(
     )
     assert result.returncode == 0, result.stderr
     cli = run_cli(
-        "offers", str(repo_dir / "examples" / "cpu-only.yml"), "--catalog", str(damaged[0])
+        "offers",
+        "--rows",
+        str(repo_dir / "examples" / "cpu-only.yml"),
+        "--catalog",
+        str(damaged[0]),
     )
     assert cli.returncode in (0, 1, 2) and "Traceback" not in cli.stderr
 

@@ -4,6 +4,8 @@ the cache. Through the real CLI against a local HTTP server, and the public API.
 
 from __future__ import annotations
 
+# `planner offers --rows`: these tests are about the catalog's rows, not dstack's backend rules
+# (made-up rows are often no offer of any dstack backend).
 import base64
 import json
 import socket
@@ -171,7 +173,7 @@ def test_offers_from_a_presigned_zip(
 ) -> None:
     url = presigned(f"{catalog_http_server.base_url}/files/catalog.zip")
 
-    result = run_cli("offers", str(service), "--catalog", url, "--format", "json")
+    result = run_cli("offers", "--rows", str(service), "--catalog", url, "--format", "json")
     show = run_cli("catalog", "show", "--catalog", url)
 
     assert result.returncode == 0, result.stderr
@@ -192,7 +194,7 @@ def test_a_url_without_credentials_is_shown_as_given(
 ) -> None:
     url = f"{catalog_http_server.base_url}/files/aws.csv"
 
-    result = run_cli("offers", str(service), "--catalog", url, "--format", "json")
+    result = run_cli("offers", "--rows", str(service), "--catalog", url, "--format", "json")
 
     assert result.returncode == 0, result.stderr
     assert [s["location"] for s in json.loads(result.stdout)["catalog"]["sources"]] == [url]
@@ -240,7 +242,7 @@ def test_a_missing_presigned_file(
 ) -> None:
     url = presigned(f"{catalog_http_server.base_url}/files/nothing.zip")
 
-    result = run_cli("offers", str(service), "--catalog", url)
+    result = run_cli("offers", "--rows", str(service), "--catalog", url)
 
     assert result.returncode == 2
     assert f"GET {redact_url(url)}: HTTP 404" in result.stderr
@@ -253,7 +255,7 @@ def test_a_corrupt_presigned_zip(
     (files / "catalog.zip").write_bytes(b"PK\x03\x04 this is not a zip")
     url = presigned(f"{catalog_http_server.base_url}/files/catalog.zip")
 
-    result = run_cli("offers", str(service), "--catalog", url, "--format", "json")
+    result = run_cli("offers", "--rows", str(service), "--catalog", url, "--format", "json")
 
     assert result.returncode == 2
     assert f"{redact_url(url)}: not a valid zip archive" in result.stderr

@@ -42,7 +42,7 @@ def test_zone_filter_equals_the_per_row_reference(
     rows: list[dict[str, Any]], zones: list[str]
 ) -> None:
     catalog = make_catalog(rows)
-    offers = find_offers(Requirements(availability_zones=tuple(zones)), catalog)
+    offers = find_offers(Requirements(availability_zones=tuple(zones)), catalog, rows=True)
     wanted = {zone.lower() for zone in zones}
     expected = sorted(
         (row["provider"], row["region"], row["price"])

@@ -116,7 +116,8 @@ retry:
 def test_bundled_gcp_spot_plan_spreads_over_regions(run_cli: Any, tmp_path: Path) -> None:
     path = tmp_path / "gcp-l4.yml"
     path.write_text(GCP_L4, encoding="utf-8")
-    result = run_cli("plan", str(path), "--format", "json", "--no-explain")
+    # --rows: placements on zone rows (dstack-level offers are per region, zones listed inside).
+    result = run_cli("plan", str(path), "--format", "json", "--no-explain", "--rows")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     placements = data["placements"]
