@@ -38,8 +38,10 @@ class Shape:
     spot: bool = True  # whether spot rows may be generated
 
 
-def _gpu(name: str, cpu: int, mem: float, count: int, gpu: str, gmem: float, price: float, **kw: object) -> Shape:
-    return Shape(name, cpu, mem, count, gpu, gmem, "nvidia", price, **kw)  # type: ignore[arg-type]
+def _gpu(
+    name: str, cpu: int, mem: float, count: int, gpu: str, gmem: float, price: float, **kw: object
+) -> Shape:
+    return Shape(name, cpu, mem, count, gpu, gmem, "nvidia", price, **kw)
 
 
 _GCP_DWS = json.dumps({"is_dws_calendar_mode": True})
@@ -69,8 +71,18 @@ SHAPES: dict[str, list[Shape]] = {
         _gpu("g2-standard-24", 24, 96, 2, "L4", 24, 2.0),
         _gpu("a2-highgpu-1g", 12, 85, 1, "A100", 40, 3.7),
         _gpu("a3-highgpu-8g", 208, 1872, 8, "H100", 80, 88.0),
-        _gpu("a3-highgpu-8g", 208, 1872, 8, "H100", 80, 40.0, flags="gcp-dws-calendar-mode",
-             provider_data=_GCP_DWS, spot=False),
+        _gpu(
+            "a3-highgpu-8g",
+            208,
+            1872,
+            8,
+            "H100",
+            80,
+            40.0,
+            flags="gcp-dws-calendar-mode",
+            provider_data=_GCP_DWS,
+            spot=False,
+        ),
         _gpu("g4-standard-48", 48, 180, 1, "RTXPRO6000", 96, 4.5, flags="gcp-g4"),
         _gpu("g4-standard-96", 96, 360, 2, "RTXPRO6000", 96, 8.5, flags="gcp-g4-preview"),
         Shape("v5litepod-4", 112, 192, 4, "v5litepod", 16, _GCP_TPU, 4.8),
@@ -105,23 +117,52 @@ SHAPES: dict[str, list[Shape]] = {
         _gpu("gpu_1x_a10", 30, 214.8, 1, "A10", 24, 0.75, disk=1503.6, spot=False),
         _gpu("gpu_1x_a100_sxm4", 30, 214.8, 1, "A100", 40, 1.29, disk=53.7, spot=False),
         _gpu("gpu_8x_h100_sxm5", 208, 1933.2, 8, "H100", 80, 23.92, disk=26843.5, spot=False),
-        _gpu("gpu_1x_gh200", 64, 463.9, 1, "GH200", 96, 1.49, arch="arm", flags="lambda-arm",
-             disk=4187.2, spot=False),
+        _gpu(
+            "gpu_1x_gh200",
+            64,
+            463.9,
+            1,
+            "GH200",
+            96,
+            1.49,
+            arch="arm",
+            flags="lambda-arm",
+            disk=4187.2,
+            spot=False,
+        ),
     ],
     "runpod": [
         _gpu("NVIDIA A40", 9, 50, 1, "A40", 48, 0.4, spot=False),
         _gpu("NVIDIA RTX 4090", 16, 62, 1, "RTX4090", 24, 0.7, spot=False),
         _gpu("NVIDIA H100 80GB HBM3", 24, 251, 2, "H100", 80, 5.0, spot=False),
-        _gpu("NVIDIA H100 80GB HBM3", 24, 251, 8, "H100", 80, 20.0, flags="runpod-cluster",
-             provider_data=json.dumps({"pod_counts": [2, 4]}), spot=False),
+        _gpu(
+            "NVIDIA H100 80GB HBM3",
+            24,
+            251,
+            8,
+            "H100",
+            80,
+            20.0,
+            flags="runpod-cluster",
+            provider_data=json.dumps({"pod_counts": [2, 4]}),
+            spot=False,
+        ),
         Shape("cpu3c-2-4", 2, 4, base_price=0.06, flags="runpod-cpu", disk=20.0, spot=False),
         Shape("cpu3g-8-32", 8, 32, base_price=0.24, flags="runpod-cpu", disk=160.0, spot=False),
     ],
     "nebius": [
         _gpu("gpu-h100-sxm 1gpu-16vcpu-200gb", 16, 200, 1, "H100", 80, 2.95),
         _gpu("gpu-h100-sxm 8gpu-128vcpu-1600gb", 128, 1600, 8, "H100", 80, 23.6),
-        _gpu("gpu-l40s-a 1gpu-8vcpu-32gb", 8, 32, 1, "L40S", 48, 1.55,
-             provider_data=json.dumps({"is_preemptible_flat_rate": True})),
+        _gpu(
+            "gpu-l40s-a 1gpu-8vcpu-32gb",
+            8,
+            32,
+            1,
+            "L40S",
+            48,
+            1.55,
+            provider_data=json.dumps({"is_preemptible_flat_rate": True}),
+        ),
         _gpu("gpu-l40s-x 1gpu-8vcpu-32gb", 8, 32, 1, "L40S", 48, 1.6),  # platform not allowed
         Shape("cpu-d3 4vcpu-16gb", 4, 16, base_price=0.1),
         Shape("cpu-e1 4vcpu-16gb", 4, 16, base_price=0.09),  # platform not allowed
@@ -138,9 +179,15 @@ REGIONS: dict[str, list[str]] = {
     # default regions first, then regions outside dstack's default lists
     "aws": ["us-east-1", "eu-west-1", "us-west-2", "ap-south-1"],
     "gcp": [
-        "us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f",
-        "europe-west4-a", "europe-west4-b", "europe-west4-c",
-        "asia-east1-a", "me-central2-a",
+        "us-central1-a",
+        "us-central1-b",
+        "us-central1-c",
+        "us-central1-f",
+        "europe-west4-a",
+        "europe-west4-b",
+        "europe-west4-c",
+        "asia-east1-a",
+        "me-central2-a",
     ],
     "azure": ["eastus", "westeurope", "japaneast"],
     "oci": ["us-ashburn-1", "eu-frankfurt-1", "ap-tokyo-1"],
@@ -213,7 +260,13 @@ def generate(
                 rows.append(_row(provider, shape, location, price, False))
                 if shape.spot and rng.random() < spot_share:
                     rows.append(
-                        _row(provider, shape, location, _spot_price(rng, provider, shape, price), True)
+                        _row(
+                            provider,
+                            shape,
+                            location,
+                            _spot_price(rng, provider, shape, price),
+                            True,
+                        )
                     )
         rows.sort(key=lambda r: float(r["price"]))  # stable: the published order
         out[provider] = rows

@@ -28,8 +28,8 @@ Stubbed cloud clients (what a live API would answer), everything "available":
 - availability lists contain every catalog type (Lambda capacity, Verda availabilities, OCI
   capacity reports);
 - live zone lists: AWS availability zones and OCI availability domains come from ``live_zones``
-  (region -> zones; default: none for AWS, one domain ``<region>-AD-1`` for OCI), Nebius tenancy
-  projects are one per region the nebius catalog names;
+  (region -> zones; default: none for AWS, one domain ``<region>-AD-1`` for OCI); the Nebius
+  tenancy has one project per region the nebius catalog or the backend's ``regions`` name;
 - a reservation (AWS capacity reservation, GCP specific reservation) exists in every region/zone,
   is active with free capacity and matches any instance type and accelerator: the offline
   assumption, under which only dstack's own reservation rules (no spot, backend gating) act.
@@ -239,10 +239,10 @@ class _AwsClient:
         self.region = region
         self.zones = list(zones)
 
-    def get_service_quota(self, ServiceCode: str, QuotaCode: str) -> dict[str, Any]:  # noqa: N803
+    def get_service_quota(self, ServiceCode: str, QuotaCode: str) -> dict[str, Any]:
         return {"Quota": {"Value": 1_000_000.0}}
 
-    def describe_availability_zones(self, Filters: Any) -> dict[str, Any]:  # noqa: N803
+    def describe_availability_zones(self, Filters: Any) -> dict[str, Any]:
         return {"AvailabilityZones": [{"ZoneName": zone} for zone in self.zones]}
 
     def describe_capacity_reservations(self, **kwargs: Any) -> dict[str, Any]:
@@ -342,7 +342,10 @@ class _VerdaClient:
 
     def get_availabilities(self, is_spot: bool) -> list[dict[str, Any]]:
         return [
-            {"location_code": location, "availabilities": self.rows.names_at("verda", location, is_spot)}
+            {
+                "location_code": location,
+                "availabilities": self.rows.names_at("verda", location, is_spot),
+            }
             for location in self.rows.locations("verda")
         ]
 
@@ -431,9 +434,11 @@ def _make_compute(
         config = m.nebius_models.NebiusConfig.model_construct(**dict(cfg), creds=None)
         compute = m.nebius.NebiusCompute(config)
         compute.__dict__["_sdk"] = None
+        # the tenancy has one project in every region the catalog or the settings name
+        tenancy = dict.fromkeys([*rows.locations("nebius"), *(cfg.regions or [])])
         projects = [
             NS(status=NS(region=region), metadata=NS(id=f"project-{region}", name=f"p-{region}"))
-            for region in rows.locations("nebius")
+            for region in tenancy
         ]
         stack.enter_context(
             mock.patch.object(m.nebius_resources, "list_tenant_projects", lambda sdk: projects)
@@ -546,9 +551,7 @@ def dstack_offers(
             profile_backends = [_backend_type(b) for b in request.backends]
         if requirements.reservation is not None:
             capable = _reservation_capable(backend_types, [c for _, c in built])
-            profile_backends = [
-                b for b in (profile_backends or backend_types) if b in capable
-            ]
+            profile_backends = [b for b in (profile_backends or backend_types) if b in capable]
         if profile_backends is not None:
             built = [(t, c) for t, c in built if t in profile_backends]
         per_backend = [
@@ -593,7 +596,9 @@ def offer_record(offer: Any) -> dict[str, Any]:
     }
 
 
-def write_catalog(directory: Path, rows_by_provider: Mapping[str, Sequence[Mapping[str, str]]]) -> Path:
+def write_catalog(
+    directory: Path, rows_by_provider: Mapping[str, Sequence[Mapping[str, str]]]
+) -> Path:
     """Write rows (gpuhunt's CSV format, one dict of strings per row) as ``<provider>.csv`` files."""
     from planner.catalog.columns import GPUHUNT_FIELDS
 

@@ -17,8 +17,8 @@ import pytest
 pytest.importorskip("dstack")
 pytest.importorskip("gpuhunt")
 
-import dstack_offer_catalogs as catalogs  # noqa: E402
-from dstack_offer_oracle import OracleRequest, dstack_offers, write_catalog  # noqa: E402
+import dstack_offer_catalogs as catalogs
+from dstack_offer_oracle import OracleRequest, dstack_offers, write_catalog
 
 AUTO = "auto"
 
@@ -72,7 +72,14 @@ def _offers(
 
 def _t4(zone: str, count: int, price: float, spot: bool = False) -> dict[str, str]:
     return _row(
-        "n1-standard-4", zone, price, cpu=4, memory=15, gpus=count, gpu="T4", gpu_memory=16.0,
+        "n1-standard-4",
+        zone,
+        price,
+        cpu=4,
+        memory=15,
+        gpus=count,
+        gpu="T4",
+        gpu_memory=16.0,
         spot=spot,
     )
 
@@ -83,9 +90,7 @@ def _l4(zone: str, price: float = 0.7) -> dict[str, str]:
 
 def test_gcp_zones_of_a_region_are_one_offer_with_availability_zones(tmp_path: Path) -> None:
     rows = {"gcp": [_l4("europe-west4-a"), _l4("europe-west4-b", 0.71), _l4("europe-west4-c", 0.8)]}
-    offers = _offers(
-        tmp_path, rows, OracleRequest(regions=["europe-west4"]), [{"type": "gcp"}]
-    )
+    offers = _offers(tmp_path, rows, OracleRequest(regions=["europe-west4"]), [{"type": "gcp"}])
     assert [(o["region"], o["instance"], o["price"]) for o in offers] == [
         ("europe-west4", "g2-standard-4", 0.7)
     ]
@@ -110,11 +115,17 @@ def test_gcp_merge_key_drops_the_2xT4_and_4xT4_variants(tmp_path: Path) -> None:
     ]
     # zones of every variant are merged, repeats included
     assert offers[0]["availability_zones"] == [
-        "us-central1-a", "us-central1-a", "us-central1-b", "us-central1-c"
+        "us-central1-a",
+        "us-central1-a",
+        "us-central1-b",
+        "us-central1-c",
     ]
     # a request for 2 GPUs finds nothing: the 2xT4 rows did not survive the merge
     two = _offers(
-        tmp_path, rows, OracleRequest(resources={"gpu": "T4:2"}, spot_policy=AUTO), [{"type": "gcp"}]
+        tmp_path,
+        rows,
+        OracleRequest(resources={"gpu": "T4:2"}, spot_policy=AUTO),
+        [{"type": "gcp"}],
     )
     assert two == []
 
@@ -124,9 +135,16 @@ def test_gcp_dws_twin_hides_the_on_demand_offer(tmp_path: Path) -> None:
     h100 = {"cpu": 208, "memory": 1872.0, "gpus": 8, "gpu": "H100", "gpu_memory": 80.0}
     rows = {
         "gcp": [
-            _row("a3-highgpu-8g", "us-central1-a", 40.0, flags="gcp-dws-calendar-mode", data=dws, **h100),  # type: ignore[arg-type]
-            _row("a3-highgpu-8g", "us-central1-a", 88.0, **h100),  # type: ignore[arg-type]
-            _row("a3-highgpu-8g", "us-central1-b", 88.0, **h100),  # type: ignore[arg-type]
+            _row(
+                "a3-highgpu-8g",
+                "us-central1-a",
+                40.0,
+                flags="gcp-dws-calendar-mode",
+                data=dws,
+                **h100,
+            ),
+            _row("a3-highgpu-8g", "us-central1-a", 88.0, **h100),
+            _row("a3-highgpu-8g", "us-central1-b", 88.0, **h100),
         ]
     }
     assert _offers(tmp_path, rows, backends=[{"type": "gcp"}]) == []
@@ -138,9 +156,19 @@ def test_gcp_tpus_only_when_enabled_and_single_host(tmp_path: Path) -> None:
     tpu = {"vendor": "google", "cpu": 112, "memory": 192.0}
     rows = {
         "gcp": [
-            _row("v5litepod-4", "us-central1-a", 4.8, gpus=4, gpu="v5litepod", gpu_memory=16.0, **tpu),  # type: ignore[arg-type]
-            _row("v5litepod-16", "us-central1-a", 19.2, gpus=16, gpu="v5litepod", gpu_memory=16.0, **tpu),  # type: ignore[arg-type]
-            _row("v4-8", "us-central1-a", 12.9, gpus=4, gpu="v4", gpu_memory=32.0, **tpu),  # type: ignore[arg-type]
+            _row(
+                "v5litepod-4", "us-central1-a", 4.8, gpus=4, gpu="v5litepod", gpu_memory=16.0, **tpu
+            ),
+            _row(
+                "v5litepod-16",
+                "us-central1-a",
+                19.2,
+                gpus=16,
+                gpu="v5litepod",
+                gpu_memory=16.0,
+                **tpu,
+            ),
+            _row("v4-8", "us-central1-a", 12.9, gpus=4, gpu="v4", gpu_memory=32.0, **tpu),
         ]
     }
     scratch = OracleRequest(resources={"gpu": "1.."}, image="scratch", spot_policy=AUTO)
@@ -166,8 +194,8 @@ def test_runpod_community_regions_need_community_cloud(tmp_path: Path) -> None:
     a40 = {"cpu": 9, "memory": 50.0, "gpus": 1, "gpu": "A40", "gpu_memory": 48.0}
     rows = {
         "runpod": [
-            _row("NVIDIA A40", "CA", 0.35, **a40),  # type: ignore[arg-type]
-            _row("NVIDIA A40", "EU-SE-1", 0.4, **a40),  # type: ignore[arg-type]
+            _row("NVIDIA A40", "CA", 0.35, **a40),
+            _row("NVIDIA A40", "EU-SE-1", 0.4, **a40),
         ]
     }
     default = _offers(tmp_path, rows, backends=[{"type": "runpod"}])
@@ -180,11 +208,17 @@ def test_runpod_cpu_flavours_fit_the_disk_and_cluster_rows_need_multinode(tmp_pa
     cpu = {"flags": "runpod-cpu", "cpu": 8, "memory": 32.0}
     rows = {
         "runpod": [
-            _row("cpu3c-8-32", "EU-SE-1", 0.2, disk=20.0, **cpu),  # type: ignore[arg-type]
-            _row("cpu3g-8-32", "EU-SE-1", 0.24, disk=160.0, **cpu),  # type: ignore[arg-type]
+            _row("cpu3c-8-32", "EU-SE-1", 0.2, disk=20.0, **cpu),
+            _row("cpu3g-8-32", "EU-SE-1", 0.24, disk=160.0, **cpu),
             _row(
-                "NVIDIA H100 80GB HBM3", "EU-SE-1", 20.0, gpus=8, gpu="H100", gpu_memory=80.0,
-                flags="runpod-cluster", data={"pod_counts": [2, 4]},
+                "NVIDIA H100 80GB HBM3",
+                "EU-SE-1",
+                20.0,
+                gpus=8,
+                gpu="H100",
+                gpu_memory=80.0,
+                flags="runpod-cluster",
+                data={"pod_counts": [2, 4]},
             ),
         ]
     }
@@ -195,42 +229,81 @@ def test_runpod_cpu_flavours_fit_the_disk_and_cluster_rows_need_multinode(tmp_pa
 def test_disk_fitting_per_backend(tmp_path: Path) -> None:
     cpu = {"cpu": 4, "memory": 16.0}
     rows = {
-        "aws": [_row("m5.xlarge", "us-east-1", 0.19, **cpu)],  # type: ignore[arg-type]
-        "gcp": [_row("e2-standard-4", "us-central1-a", 0.13, **cpu)],  # type: ignore[arg-type]
+        "aws": [_row("m5.xlarge", "us-east-1", 0.19, **cpu)],
+        "gcp": [_row("e2-standard-4", "us-central1-a", 0.13, **cpu)],
         "lambdalabs": [
-            _row("gpu_1x_a100_sxm4", "us-east-1", 1.29, cpu=30, memory=214.8, gpus=1, gpu="A100",
-                 gpu_memory=40.0, disk=53.7)
+            _row(
+                "gpu_1x_a100_sxm4",
+                "us-east-1",
+                1.29,
+                cpu=30,
+                memory=214.8,
+                gpus=1,
+                gpu="A100",
+                gpu_memory=40.0,
+                disk=53.7,
+            )
         ],
     }
     backends = [{"type": "aws"}, {"type": "gcp"}, {"type": "lambda"}]
     small = _offers(tmp_path, rows, OracleRequest(resources={"disk": "10GB.."}), backends)
     # offers carry disks in MiB: the fixed 53.7 GB disk is round(53.7 * 1024) MiB
     assert {(o["backend"], o["disk"]) for o in small} == {
-        ("aws", 100.0), ("gcp", 20.0), ("lambda", round(53.7 * 1024) / 1024)
+        ("aws", 100.0),
+        ("gcp", 20.0),
+        ("lambda", round(53.7 * 1024) / 1024),
     }
     # default 100GB..: the fixed 53.7 GB Lambda disk is hidden
     default = _offers(tmp_path, rows, OracleRequest(), backends)
     assert {o["backend"] for o in default} == {"aws", "gcp"}
     # 50..80 GB: no AWS disk is that small (100 GB minimum), the fixed Lambda disk fits
     narrow = _offers(tmp_path, rows, OracleRequest(resources={"disk": "50GB..80GB"}), backends)
-    assert {(o["backend"], round(o["disk"], 1)) for o in narrow} == {("gcp", 50.0), ("lambda", 53.7)}
+    assert {(o["backend"], round(o["disk"], 1)) for o in narrow} == {
+        ("gcp", 50.0),
+        ("lambda", 53.7),
+    }
 
 
 def test_nebius_spot_prices_round_up_per_gpu(tmp_path: Path) -> None:
     h100 = {"gpu": "H100", "gpu_memory": 80.0, "spot": True}
     rows = {
         "nebius": [
-            _row("gpu-h100-sxm 1gpu-16vcpu-200gb", "eu-north1", 1.23456, cpu=16, memory=200.0,
-                 gpus=1, **h100),  # type: ignore[arg-type]
-            _row("gpu-h100-sxm 8gpu-128vcpu-1600gb", "eu-north1", 11.0001, cpu=128,
-                 memory=1600.0, gpus=8, **h100),  # type: ignore[arg-type]
-            _row("gpu-l40s-a 1gpu-8vcpu-32gb", "eu-north1", 0.72345, memory=32.0, gpus=1,
-                 gpu="L40S", gpu_memory=48.0, spot=True, data={"is_preemptible_flat_rate": True}),
+            _row(
+                "gpu-h100-sxm 1gpu-16vcpu-200gb",
+                "eu-north1",
+                1.23456,
+                cpu=16,
+                memory=200.0,
+                gpus=1,
+                **h100,
+            ),
+            _row(
+                "gpu-h100-sxm 8gpu-128vcpu-1600gb",
+                "eu-north1",
+                11.0001,
+                cpu=128,
+                memory=1600.0,
+                gpus=8,
+                **h100,
+            ),
+            _row(
+                "gpu-l40s-a 1gpu-8vcpu-32gb",
+                "eu-north1",
+                0.72345,
+                memory=32.0,
+                gpus=1,
+                gpu="L40S",
+                gpu_memory=48.0,
+                spot=True,
+                data={"is_preemptible_flat_rate": True},
+            ),
         ]
     }
     offers = _offers(tmp_path, rows, OracleRequest(spot_policy="spot"), [{"type": "nebius"}])
     assert sorted((o["instance"].split()[0], o["price"]) for o in offers) == [
-        ("gpu-h100-sxm", 1.235), ("gpu-h100-sxm", 11.008), ("gpu-l40s-a", 0.72345)
+        ("gpu-h100-sxm", 1.235),
+        ("gpu-h100-sxm", 11.008),
+        ("gpu-l40s-a", 0.72345),
     ]
 
 
@@ -240,14 +313,25 @@ def test_family_allowlists_and_default_regions(tmp_path: Path) -> None:
     offers = dstack_offers(directory, OracleRequest(spot_policy=AUTO, image="scratch"))
     names = {(o["backend"], o["instance"]) for o in offers}
     regions = {(o["backend"], o["region"]) for o in offers}
-    for backend, name in [("aws", "p3.2xlarge"), ("aws", "t2.micro"), ("azure", "Standard_NC6"),
-                          ("azure", "Standard_D4s_v5"), ("oci", "VM.Standard.E4.Flex"),
-                          ("oci", "VM.GPU2.1"), ("nebius", "cpu-e1 4vcpu-16gb"),
-                          ("gcp", "n1-standard-1"), ("gcp", "c2-standard-4")]:
+    for backend, name in [
+        ("aws", "p3.2xlarge"),
+        ("aws", "t2.micro"),
+        ("azure", "Standard_NC6"),
+        ("azure", "Standard_D4s_v5"),
+        ("oci", "VM.Standard.E4.Flex"),
+        ("oci", "VM.GPU2.1"),
+        ("nebius", "cpu-e1 4vcpu-16gb"),
+        ("gcp", "n1-standard-1"),
+        ("gcp", "c2-standard-4"),
+    ]:
         assert catalogs.rows_of(rows, backend, name)
         assert (backend, name) not in names
-    for backend, region in [("aws", "ap-south-1"), ("gcp", "me-central2"), ("azure", "japaneast"),
-                            ("oci", "ap-tokyo-1")]:
+    for backend, region in [
+        ("aws", "ap-south-1"),
+        ("gcp", "me-central2"),
+        ("azure", "japaneast"),
+        ("oci", "ap-tokyo-1"),
+    ]:
         assert any(r["location"].startswith(region) for r in rows[backend])
         assert (backend, region) not in regions
     assert ("aws", "g5.xlarge") in names and ("oci", "VM.GPU.A10.1") in names
@@ -256,9 +340,9 @@ def test_family_allowlists_and_default_regions(tmp_path: Path) -> None:
 def test_order_is_by_price_with_ties_in_project_order(tmp_path: Path) -> None:
     cpu = {"cpu": 4, "memory": 16.0}
     rows = {
-        "aws": [_row("m5.xlarge", "us-east-1", 0.2, **cpu)],  # type: ignore[arg-type]
-        "azure": [_row("Standard_D4s_v6", "eastus", 0.2, **cpu)],  # type: ignore[arg-type]
-        "verda": [_row("CPU.4V.16G", "FIN-01", 0.1, **cpu)],  # type: ignore[arg-type]
+        "aws": [_row("m5.xlarge", "us-east-1", 0.2, **cpu)],
+        "azure": [_row("Standard_D4s_v6", "eastus", 0.2, **cpu)],
+        "verda": [_row("CPU.4V.16G", "FIN-01", 0.1, **cpu)],
     }
     first = _offers(tmp_path, rows, None, [{"type": "azure"}, {"type": "aws"}, {"type": "verda"}])
     assert [o["backend"] for o in first] == ["verda", "azure", "aws"]
@@ -271,13 +355,17 @@ def test_oracle_has_every_backend_and_is_fast(tmp_path: Path) -> None:
 
     rows = catalogs.generate(11)
     directory = write_catalog(tmp_path / "catalog", rows)
-    backends = [{"type": t} for t in ("aws", "gcp", "azure", "oci", "lambda", "runpod", "nebius",
-                                      "verda", "datacrunch")]
+    backends = [
+        {"type": t}
+        for t in ("aws", "gcp", "azure", "oci", "lambda", "runpod", "nebius", "verda", "datacrunch")
+    ]
     dstack_offers(directory, OracleRequest(), backends)  # imports
     start = time.perf_counter()
-    offers = dstack_offers(directory, OracleRequest(spot_policy=AUTO, image="scratch",
-                                                    resources={"cpu": "1..", "memory": "0.."}),
-                           backends)
+    offers = dstack_offers(
+        directory,
+        OracleRequest(spot_policy=AUTO, image="scratch", resources={"cpu": "1..", "memory": "0.."}),
+        backends,
+    )
     assert time.perf_counter() - start < 2.0
     assert {o["backend"] for o in offers} == {b["type"] for b in backends}
     verda = [o for o in offers if o["backend"] == "verda"]

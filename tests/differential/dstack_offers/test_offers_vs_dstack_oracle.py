@@ -1,0 +1,336 @@
+"""Differential test: planner's dstack-level offers against dstack 0.22.5's own offer code.
+
+For generated catalogs (``dstack_offer_catalogs``), server configurations and requests, the same
+question goes to both sides:
+
+- dstack: ``dstack_offer_oracle.dstack_offers`` runs the backends' compute classes, the server's
+  merge, profile filter and availability sort (cloud clients stubbed);
+- planner: ``planner.find_offers(config, catalog, dstack_config=...)`` on the same CSVs, a service
+  file with the same fields and the same server configuration file.
+
+Required: the same offers (backend, region, instance, spot, price, availability zones, disk) in the
+same order. Disks are compared in MiB (dstack's unit), prices to 1e-9. AWS availability zones and
+OCI availability domains come from live APIs (DescribeAvailabilityZones, capacity reports) that no
+catalog holds, so they are not compared for those two backends.
+
+Without a server configuration, planner answers with one backend per catalog provider in
+backend-name order (docs/dstack-offers.md); the oracle is given that same list.
+
+Until planner's ``find_offers`` takes ``dstack_config`` (issue 10), the comparisons skip.
+"""
+
+from __future__ import annotations
+
+import inspect
+import tempfile
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("dstack")
+pytest.importorskip("gpuhunt")
+
+import dstack_offer_catalogs as catalogs
+from dstack_offer_oracle import (
+    PROVIDER_OF_BACKEND,
+    OracleRequest,
+    dstack_offers,
+    write_catalog,
+)
+
+import planner
+
+LIVE_ZONE_BACKENDS = frozenset({"aws", "oci"})
+SEEDS = (1, 2, 3)
+
+
+def _planner_takes_dstack_config() -> bool:
+    return "dstack_config" in inspect.signature(planner.find_offers).parameters
+
+
+requires_planner_dstack_offers = pytest.mark.skipif(
+    not _planner_takes_dstack_config(),
+    reason="planner.find_offers has no dstack_config parameter yet (issue 10)",
+)
+
+
+# ---------------------------------------------------------------- the questions
+
+
+REQUESTS: dict[str, OracleRequest] = {
+    "defaults": OracleRequest(),
+    "auto-any-gpu-small-disk": OracleRequest(
+        spot_policy="auto", resources={"gpu": "1..", "disk": "10GB.."}
+    ),
+    "spot-24GB": OracleRequest(spot_policy="spot", resources={"gpu": "24GB.."}),
+    "cpu-only": OracleRequest(
+        spot_policy="auto", resources={"gpu": 0, "cpu": "2..", "memory": "4GB.."}
+    ),
+    "disk-50-80": OracleRequest(spot_policy="auto", resources={"gpu": "0..", "disk": "50GB..80GB"}),
+    "disk-200": OracleRequest(resources={"gpu": "1..", "disk": "200GB.."}),
+    "max-price": OracleRequest(spot_policy="auto", max_price=1.0, resources={"gpu": "0.."}),
+    "europe-west4-gcp": OracleRequest(
+        spot_policy="auto", backends=["gcp"], regions=["europe-west4"], resources={"gpu": "1.."}
+    ),
+    "regions-mixed-case": OracleRequest(
+        spot_policy="auto",
+        regions=["US-EAST-1", "eu-se-1", "us-central1"],
+        resources={"gpu": "0.."},
+    ),
+    "reservation": OracleRequest(
+        spot_policy="auto", reservation="cr-0123456789", resources={"gpu": "0.."}
+    ),
+    "instance-types": OracleRequest(
+        spot_policy="auto",
+        instance_types=["g5.xlarge", "N1-STANDARD-4", "gpu_1x_a10", "1V100.6V"],
+    ),
+    "memory-mib-bound": OracleRequest(
+        resources={"memory": "214.8GB..", "gpu": "1.."}, spot_policy="auto"
+    ),
+    "tpu": OracleRequest(spot_policy="auto", resources={"gpu": {"vendor": "google"}}),
+    "nebius-spot": OracleRequest(spot_policy="spot", backends=["nebius"], resources={"gpu": "0.."}),
+}
+
+CONFIGS: dict[str, list[dict[str, Any]] | None] = {
+    "no-config": None,
+    "configured": [
+        {
+            "type": "gcp",
+            "regions": ["europe-west4", "us-central1", "me-central2"],
+            "tpu": True,
+            "creds": {"type": "default"},
+        },
+        {"type": "aws", "regions": ["us-east-1", "ap-south-1"]},
+        {"type": "runpod", "community_cloud": True},
+        {"type": "nebius", "regions": ["eu-north1", "us-central1"]},
+        {"type": "oci", "regions": ["ap-tokyo-1", "us-ashburn-1"]},
+        {"type": "azure", "regions": ["japaneast", "eastus"]},
+        {"type": "lambda", "regions": ["us-east-1"]},
+        {"type": "datacrunch", "regions": ["FIN-01", "ICE-01"]},
+    ],
+    "defaults-listed": [
+        {"type": t} for t in ("verda", "runpod", "oci", "nebius", "lambda", "gcp", "azure", "aws")
+    ],
+}
+
+
+def _default_backends(catalog: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """planner's answer without a configuration: one backend per provider, by backend name."""
+    providers = {p for p, rows in catalog.items() if rows}
+    names = {"lambdalabs": "lambda"}
+    return [{"type": t} for t in sorted(names.get(p, p) for p in providers)]
+
+
+# ---------------------------------------------------------------- both sides
+
+
+def _service_yaml(request: OracleRequest) -> str:
+    document: dict[str, Any] = {"type": "service", "port": 8000, "commands": ["serve"]}
+    if request.resources:
+        document["resources"] = dict(request.resources)
+    for name in ("spot_policy", "max_price", "reservation", "image"):
+        value = getattr(request, name)
+        if value is not None:
+            document[name] = value
+    for name in ("backends", "regions", "instance_types"):
+        value = getattr(request, name)
+        if value is not None:
+            document[name] = list(value)
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def _server_yaml(backends: Sequence[Mapping[str, Any]]) -> str:
+    entries = []
+    for entry in backends:
+        entry = dict(entry)
+        entry.setdefault("creds", {"type": "api_key", "api_key": "not-a-secret"})
+        entries.append(entry)
+    return yaml.safe_dump({"projects": [{"name": "main", "backends": entries}]}, sort_keys=False)
+
+
+Key = tuple[Any, ...]
+
+
+def _key(
+    backend: str,
+    region: str,
+    instance: str,
+    spot: Any,
+    price: Any,
+    zones: Any,
+    disk_gb: Any,
+) -> Key:
+    if backend in LIVE_ZONE_BACKENDS:
+        zones = "live"
+    elif zones is not None:
+        zones = tuple(zones)
+    disk = None if disk_gb is None else round(float(disk_gb) * 1024)
+    return (backend, region, instance, bool(spot), round(float(price), 9), zones, disk)
+
+
+def _dstack_key(offer: Mapping[str, Any]) -> Key:
+    return _key(
+        offer["backend"],
+        offer["region"],
+        offer["instance"],
+        offer["spot"],
+        offer["price"],
+        offer["availability_zones"],
+        offer["disk"],
+    )
+
+
+def _planner_key(record: Mapping[str, Any]) -> Key:
+    instance = record["instance"] if "instance" in record else record["instance_type"]
+    disk = record["disk"] if "disk" in record else record["disk_gb"]
+    return _key(
+        record["backend"],
+        record["region"],
+        instance,
+        record["spot"],
+        record["price"],
+        record.get("availability_zones"),
+        disk,
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    catalog_dir: Path
+    catalog: Mapping[str, Sequence[Any]]
+    request: OracleRequest
+    backends: list[dict[str, Any]] | None  # None: no server configuration file
+
+
+def _run_both(case: Case, work: Path) -> tuple[list[Key], list[Key]]:
+    oracle_backends = (
+        case.backends if case.backends is not None else _default_backends(case.catalog)
+    )
+    expected = [
+        _dstack_key(o) for o in dstack_offers(case.catalog_dir, case.request, oracle_backends)
+    ]
+    service = work / "service.yml"
+    service.write_text(_service_yaml(case.request), encoding="utf-8")
+    server: Path | None = None
+    if case.backends is not None:
+        server = work / "server-config.yml"
+        server.write_text(_server_yaml(case.backends), encoding="utf-8")
+    catalog = planner.Catalog.load(case.catalog_dir)
+    offers = planner.find_offers(  # type: ignore[call-arg]
+        planner.load_config(service), catalog, dstack_config=None if server is None else str(server)
+    )
+    actual = [_planner_key(r) for r in offers.records()]
+    return expected, actual
+
+
+def _explain(expected: list[Key], actual: list[Key]) -> str:
+    """Which backend differs and how: missing / extra offers, then the first order difference."""
+    lines = [f"dstack: {len(expected)} offers, planner: {len(actual)}"]
+    want, got = Counter(expected), Counter(actual)
+    backends = sorted({k[0] for k in expected} | {k[0] for k in actual})
+    for backend in backends:
+        missing = [k for k in (want - got) if k[0] == backend]
+        extra = [k for k in (got - want) if k[0] == backend]
+        if missing or extra:
+            lines.append(f"  [{backend}] only in dstack ({len(missing)}): {sorted(missing)[:4]}")
+            lines.append(f"  [{backend}] only in planner ({len(extra)}): {sorted(extra)[:4]}")
+    if want == got:
+        for index, (a, b) in enumerate(zip(expected, actual, strict=True)):
+            if a != b:
+                lines.append(f"  same offers, order differs at #{index}: dstack {a} / planner {b}")
+                break
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[Path, dict[str, Any]]]:
+    out = {}
+    for seed in SEEDS:
+        rows = catalogs.generate(seed)
+        out[seed] = (write_catalog(tmp_path_factory.mktemp(f"seed{seed}"), rows), rows)
+    return out
+
+
+# ---------------------------------------------------------------- the comparisons
+
+
+@requires_planner_dstack_offers
+@pytest.mark.parametrize("config_name", list(CONFIGS))
+@pytest.mark.parametrize("request_name", list(REQUESTS))
+def test_same_offers_in_the_same_order(
+    generated: dict[int, tuple[Path, dict[str, Any]]],
+    tmp_path: Path,
+    request_name: str,
+    config_name: str,
+) -> None:
+    failures = []
+    for seed, (directory, rows) in generated.items():
+        case = Case(directory, rows, REQUESTS[request_name], CONFIGS[config_name])
+        expected, actual = _run_both(case, tmp_path)
+        if expected != actual:
+            failures.append(f"seed {seed}: {_explain(expected, actual)}")
+    assert not failures, "\n".join(failures)
+
+
+@requires_planner_dstack_offers
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(min_value=100, max_value=10**6),
+    request_name=st.sampled_from(sorted(REQUESTS)),
+    providers=st.sets(st.sampled_from(sorted(catalogs.SHAPES)), min_size=1, max_size=4),
+    spot_share=st.sampled_from((0.0, 0.5, 1.0)),
+)
+def test_random_catalogs(
+    seed: int, request_name: str, providers: set[str], spot_share: float
+) -> None:
+    rows = catalogs.generate(seed, sorted(providers), spot_share=spot_share)
+    with tempfile.TemporaryDirectory() as work:
+        directory = write_catalog(Path(work) / "catalog", rows)
+        case = Case(directory, rows, REQUESTS[request_name], None)
+        expected, actual = _run_both(case, Path(work))
+    assert expected == actual, _explain(expected, actual)
+
+
+# ---------------------------------------------------------------- the harness itself
+
+
+def test_every_oracle_backend_answers_in_the_comparisons(
+    generated: dict[int, tuple[Path, dict[str, Any]]],
+) -> None:
+    """The questions above are not vacuous: across them, every backend has offers on dstack's side."""
+    seen: set[str] = set()
+    directory, rows = generated[SEEDS[0]]
+    for config in CONFIGS.values():
+        backends = config if config is not None else _default_backends(rows)
+        for request in REQUESTS.values():
+            seen |= {o["backend"] for o in dstack_offers(directory, request, backends)}
+    assert seen == set(PROVIDER_OF_BACKEND), sorted(set(PROVIDER_OF_BACKEND) - seen)
+
+
+def test_explain_names_the_backend_that_differs() -> None:
+    a = _key("gcp", "us-central1", "n1-standard-4", False, 0.5, ["us-central1-a"], 100)
+    b = _key("aws", "us-east-1", "g5.xlarge", True, 0.4, [], 100)
+    text = _explain([a, b], [b])
+    assert "[gcp] only in dstack (1)" in text and "[aws]" not in text
+    assert "order differs at #0" in _explain([a, b], [b, a])
+
+
+def test_service_file_carries_every_field_of_the_request() -> None:
+    request = REQUESTS["europe-west4-gcp"]
+    document = yaml.safe_load(_service_yaml(request))
+    assert document["backends"] == ["gcp"] and document["regions"] == ["europe-west4"]
+    assert document["spot_policy"] == "auto" and document["resources"] == {"gpu": "1.."}
+    loaded = planner.load_config(text=_service_yaml(REQUESTS["reservation"]))
+    assert loaded.configuration.reservation == "cr-0123456789"
