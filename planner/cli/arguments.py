@@ -64,6 +64,23 @@ CATALOG_HELP = (
 )
 
 
+def add_dstack_options(parser: argparse.ArgumentParser) -> None:
+    """--rows and --dstack-config, as `offers` and `plan` take them."""
+    parser.add_argument(
+        "--rows",
+        action="store_true",
+        help="answer with the catalog rows themselves (gpuhunt's query), not the offers a dstack "
+        "server shows (zones merged into regions, backend rules; the default)",
+    )
+    parser.add_argument(
+        "--dstack-config",
+        metavar="PATH",
+        default=None,
+        help="a dstack server config.yml: only its backends answer, with their regions and "
+        "options (credentials are ignored); default: every backend with dstack's defaults",
+    )
+
+
 def add_catalog_options(parser: argparse.ArgumentParser) -> None:
     """--catalog SOURCE (repeatable) and --strict, as `offers` and `plan` take them."""
     parser.add_argument(

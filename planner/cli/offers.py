@@ -27,6 +27,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("file", metavar="FILE", help="the service configuration (- reads stdin)")
     arguments.add_catalog_options(parser)
+    arguments.add_dstack_options(parser)
     parser.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="output format"
     )
@@ -58,16 +59,22 @@ def run(args: argparse.Namespace) -> int:
     from planner.match.grouping import parse_group_by
     from planner.render import offers as report
 
+    from planner.match.dstack import server_settings
+
     group_by = parse_group_by(args.group_by) if args.group_by else ()
     if group_by and args.format == "csv":
         raise InputError("--group-by: the csv format lists offers; use table or json for groups")
+    if args.rows and args.dstack_config is not None:
+        raise InputError("--rows lists catalog rows; --dstack-config needs dstack-level offers")
+    # Input files are read before the catalog, so a bad file fails fast (exit 2).
+    settings = server_settings(args.dstack_config)
     config = load_config(args.file)
     for warning in config.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     catalog = Catalog.load(*args.catalog, strict=args.strict)
     _warn_dropped_rows(catalog)
 
-    offers = find_offers(config, catalog)
+    offers = find_offers(config, catalog, rows=args.rows, dstack_config=settings)
     limit = args.max_offers
     if limit is None and args.format == "table":
         limit = TABLE_DEFAULT_MAX_OFFERS
@@ -98,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
     elif offers.total:
         print(report.render_offers_table(offers, limit))
 
+    if args.format != "json":
+        for line in report.note_lines(offers):
+            print(f"note: {line}", file=sys.stderr)
     if offers.total == 0:
         print(report.why_not_text(offers), file=sys.stderr)
         return 1

@@ -25,6 +25,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("file", metavar="FILE", help="the service configuration (- reads stdin)")
     arguments.add_catalog_options(parser)
+    arguments.add_dstack_options(parser)
     parser.add_argument(
         "--fleet", metavar="FILE", help="existing instances (YAML/JSON inventory), for reuse"
     )
@@ -107,7 +108,13 @@ def run(args: argparse.Namespace) -> int:
     from planner.placement import PlanOptions, load_capacity, load_fleet, plan
     from planner.render import plan as report
 
+    from planner.errors import InputError
+    from planner.match.dstack import server_settings
+
+    if args.rows and args.dstack_config is not None:
+        raise InputError("--rows plans on catalog rows; --dstack-config needs dstack-level offers")
     # Input files are read before the catalog, so a bad file fails fast (exit 2).
+    settings = server_settings(args.dstack_config)
     config = load_config(args.file)
     for warning in config.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -124,7 +131,15 @@ def run(args: argparse.Namespace) -> int:
         time_limit_seconds=args.time_limit,
         explain=not args.no_explain,
     )
-    result = plan(config, catalog, fleet=fleet, capacity=capacity, options=options)
+    result = plan(
+        config,
+        catalog,
+        fleet=fleet,
+        capacity=capacity,
+        options=options,
+        rows=args.rows,
+        dstack_config=settings,
+    )
     if args.format == "json":
         print(report.render_plan_json(result, catalog))
     elif args.format == "markdown":

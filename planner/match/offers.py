@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from planner.errors import CatalogError
+from planner.errors import CatalogError, InputError
 from planner.match.grouping import group_offers
 from planner.match.masks import combined_mask
 from planner.match.view import CatalogView
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from planner.catalog import Catalog
+    from planner.config.dstack_server import DstackServerSettings
     from planner.config.load import LoadedConfig
     from planner.config.normalized import NormalizedService
 
@@ -107,12 +108,23 @@ class Offers:
 def find_offers(
     config: LoadedConfig | NormalizedService | Requirements | str | os.PathLike[str],
     catalog: Catalog,
+    *,
+    rows: bool = False,
+    dstack_config: DstackServerSettings | str | os.PathLike[str] | None = None,
 ) -> Offers:
-    """The catalog's offers that satisfy ``config``, cheapest first (ties: catalog row order).
+    """The offers that satisfy ``config``, cheapest first.
+
+    By default the offers a dstack 0.22.5 server shows (``planner.match.dstack``, a
+    ``DstackOffers``): per backend, GCP zones merged into regions, default regions, allowlists,
+    disk fitting, reservation rules, price rounding, dstack's merge order. ``dstack_config`` is a
+    dstack server configuration (a path or ``DstackServerSettings``): only its backends answer,
+    with their settings; without it every backend answers with dstack's defaults.
+    ``rows=True``: the catalog rows themselves, as gpuhunt's query returns them (ties: catalog
+    row order); it cannot be combined with ``dstack_config``.
 
     ``config`` is a service configuration file's path (as ``plan`` takes), a ``LoadedConfig``, a
     ``NormalizedService`` or ``Requirements``. Another type is a ``ConfigError``; a ``catalog``
-    that is not a ``Catalog`` is a ``CatalogError``.
+    that is not a ``Catalog`` is a ``CatalogError``; a bad ``dstack_config`` an ``InputError``.
     """
     # Lazy for start-up time: the config loader pulls pydantic, the catalog pyarrow; a caller
     # passing Requirements and a Catalog has both imported already or does not need the loader.
@@ -129,6 +141,15 @@ def find_offers(
         from planner.config.load import service_argument
 
         requirements = requirements_from_config(service_argument(config, "find_offers"))
+    if not rows:
+        from planner.match.dstack import find_dstack_offers, server_settings
+
+        return find_dstack_offers(requirements, catalog, server_settings(dstack_config))
+    if dstack_config is not None:
+        raise InputError(
+            "rows=True answers with catalog rows; a dstack server config changes dstack-level "
+            "offers only (drop one of them)"
+        )
     mask = combined_mask(requirements, CatalogView(catalog))
     return Offers(
         requirements=requirements,

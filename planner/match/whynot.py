@@ -7,6 +7,7 @@ That turns "no offers" into "max_price excluded 412 offers; the cheapest was $2.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,16 +38,21 @@ class Exclusion:
         }
 
 
-def exclusions(requirements: Requirements, view: CatalogView) -> tuple[Exclusion, ...]:
-    """One ``Exclusion`` per set requirement, in evaluation order.
+def exclusions(
+    requirements: Requirements,
+    view: CatalogView,
+    extra: Sequence[tuple[str, str, np.ndarray]] = (),
+) -> tuple[Exclusion, ...]:
+    """One ``Exclusion`` per set requirement, in evaluation order, then per ``extra`` rule.
 
+    ``extra``: further rules as (name, condition, passed per row), e.g. dstack's backend rules.
     Relies on the catalog being sorted by price: the first rejected row is the cheapest one.
     """
     price = view.values("price")
     rejected_by = [
         (clause.name, clause.condition, ~passed)
         for clause, passed in requirement_masks(requirements, view)
-    ]
+    ] + [(name, condition, ~passed) for name, condition, passed in extra]
     failures = np.zeros(view.rows, dtype=np.uint8)
     for _, _, rejected in rejected_by:
         failures += rejected

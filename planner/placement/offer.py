@@ -40,8 +40,9 @@ def offer_dict(pool: Mapping[str, Any]) -> dict[str, Any]:
     provider = str(pool["provider"])
     gpu_count = int(pool["gpu_count"])
     flags = _clean(pool.get("flags"))
+    backend = _clean(pool.get("backend"))
     offer: dict[str, Any] = {
-        "backend": BACKEND_OF_PROVIDER.get(provider, provider),
+        "backend": backend or BACKEND_OF_PROVIDER.get(provider, provider),
         "provider": provider,
         "region": str(pool["region"]),
         "instance_type": str(pool["instance_type"]),
@@ -57,6 +58,9 @@ def offer_dict(pool: Mapping[str, Any]) -> dict[str, Any]:
         "gpu_memory_gb": _clean(pool["gpu_memory_gb"]) if gpu_count else None,
         "flags": str(flags).split() if flags else [],
     }
+    if "availability_zones" in pool:  # a dstack-level offer: its zones (None: none known)
+        zones = _clean(pool["availability_zones"])
+        offer["availability_zones"] = str(zones).split() if zones else None
     reservation = _clean(pool.get("reservation"))
     if reservation:
         offer["reservation"] = reservation

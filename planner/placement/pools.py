@@ -48,6 +48,8 @@ POOL_KEY: Final[tuple[str, ...]] = (
     "cpu_arch",
 )
 OFFER_COLUMNS: Final[tuple[str, ...]] = (*POOL_KEY, "price", "flags", "row_id")
+# Carried along when the offers have them (dstack-level offers: planner.match.dstack).
+DSTACK_OFFER_COLUMNS: Final[tuple[str, ...]] = ("backend", "availability_zones")
 
 CAPACITY_TYPES: Final[tuple[str, ...]] = ("on-demand", "spot", "reserved", "existing")
 
@@ -60,7 +62,8 @@ def catalog_pools(offers: pd.DataFrame) -> pd.DataFrame:
     A pool of marketplace listings (``LISTING_PROVIDERS``) can take one replica per listing: each
     row is one host. Every other pool is unlimited until a capacity file says otherwise.
     """
-    frame = offers.loc[:, [column for column in OFFER_COLUMNS if column in offers.columns]]
+    wanted = (*OFFER_COLUMNS, *DSTACK_OFFER_COLUMNS)
+    frame = offers.loc[:, [column for column in wanted if column in offers.columns]]
     if "row_id" not in frame.columns:
         frame = frame.assign(row_id=np.arange(len(frame), dtype=np.int64))
     if "flags" not in frame.columns:
@@ -297,8 +300,11 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
             "gpu_vendor",
             "cpu_arch",
             "flags",
+            *DSTACK_OFFER_COLUMNS,
         ):
-            if isinstance(converted[column].dtype, pd.CategoricalDtype):
+            if column in converted.columns and isinstance(
+                converted[column].dtype, pd.CategoricalDtype
+            ):
                 converted[column] = converted[column].astype(object)
         normalized.append(converted)
     return pd.concat(normalized, ignore_index=True)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from planner.catalog import Catalog
 from planner.config import LoadedConfig
+from planner.config.dstack_server import DstackServerSettings
 from planner.config.load import service_argument
 from planner.config.normalized import NormalizedService
 from planner.match import find_offers
@@ -40,8 +41,14 @@ def plan(
     fleet: FleetInventory | str | os.PathLike[str] | None = None,
     capacity: CapacityData | str | os.PathLike[str] | None = None,
     options: PlanOptions | None = None,
+    rows: bool = False,
+    dstack_config: DstackServerSettings | str | os.PathLike[str] | None = None,
 ) -> Plan:
     """The cheapest placement of ``config``'s replicas over ``catalog`` (default: bundled).
+
+    Plans on the offers a dstack server shows (``find_offers``: a GCP region's zones are its
+    offer's availability zones, the region is the failure domain); ``rows=True`` plans on the
+    catalog rows; ``dstack_config`` is the server's config (only its backends answer).
 
     ``fleet``: existing instances (a ``FleetInventory`` or a YAML/JSON file path).
     ``capacity``: obtainable counts, spot interruption buckets and reservations (a
@@ -58,7 +65,7 @@ def plan(
         fleet = load_fleet(fleet)
     # The model applies spot_policy and max_price itself, so explain can price relaxing them.
     relaxed = service.model_copy(update={"spot_policy": "auto", "max_price": None})
-    offers = find_offers(relaxed, catalog)
+    offers = find_offers(relaxed, catalog, rows=rows, dstack_config=dstack_config)
     matched_fleet = _matched_fleet(fleet, relaxed) if fleet is not None else None
     exclusions = tuple(
         Exclusion(

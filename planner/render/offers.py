@@ -58,9 +58,15 @@ def render_offers_table(offers: Offers, limit: int | None) -> str:
 
 
 def offers_document(offers: Offers, limit: int | None) -> dict[str, Any]:
-    """The ``--format json`` document of cli.md, plus the why-not ``exclusions``."""
+    """The ``--format json`` document of cli.md, plus the why-not ``exclusions``.
+
+    dstack-level offers add ``level: "dstack"`` and ``notes`` (offers dstack drops by accident);
+    catalog rows say ``level: "rows"``.
+    """
     catalog = offers.catalog
+    notes = getattr(offers, "notes", None)
     return {
+        "level": "rows" if notes is None else "dstack",
         "requirements": offers.requirements.to_json(),
         "total_offers": offers.total,
         "offers": offers.records(limit),
@@ -69,7 +75,13 @@ def offers_document(offers: Offers, limit: int | None) -> dict[str, Any]:
             "as_of": catalog.as_of,
         },
         "exclusions": [exclusion.to_json() for exclusion in offers.exclusions],
+        "notes": [note.to_json() for note in notes or ()],
     }
+
+
+def note_lines(offers: Offers) -> list[str]:
+    """The notes of dstack-level offers, one line each (none for catalog rows)."""
+    return [note.text() for note in getattr(offers, "notes", None) or ()]
 
 
 def render_offers_json(offers: Offers, limit: int | None) -> str:
@@ -77,12 +89,19 @@ def render_offers_json(offers: Offers, limit: int | None) -> str:
 
 
 def render_offers_csv(offers: Offers, limit: int | None) -> str:
+    """One row per offer; dstack-level offers add ``availability_zones`` (space-separated) and
+    ``availability``."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=OFFER_FIELDS, lineterminator="\n")
+    records = offers.records(limit)
+    dstack_level = getattr(offers, "notes", None) is not None
+    fields = (*OFFER_FIELDS, "availability_zones", "availability") if dstack_level else OFFER_FIELDS
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
-    for offer in offers.records(limit):
+    for offer in records:
         row = dict(offer)
         row["flags"] = " ".join(offer["flags"])
+        if dstack_level and offer["availability_zones"] is not None:
+            row["availability_zones"] = " ".join(offer["availability_zones"])
         row["spot"] = "true" if offer["spot"] else "false"
         writer.writerow({key: "" if value is None else value for key, value in row.items()})
     return buffer.getvalue()

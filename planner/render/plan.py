@@ -55,6 +55,19 @@ def resources_text(offer: dict[str, Any], sized_disk_gb: float | None = None) ->
     return format_resources(offer, sized_disk_gb)
 
 
+def region_text(offer: dict[str, Any]) -> str:
+    """The offer's region, with its availability zones when known: ``us-central1 (a, b, c)``.
+
+    Zones named after their region are shortened to their suffix; repeats are shown once.
+    """
+    region = str(offer["region"])
+    zones = offer.get("availability_zones")
+    if not zones:
+        return region
+    shown = [zone.removeprefix(f"{region}-") for zone in dict.fromkeys(zones)]
+    return f"{region} ({', '.join(shown)})"
+
+
 def _placement_rows(plan: Plan) -> list[list[str]]:
     return [
         [
@@ -62,7 +75,7 @@ def _placement_rows(plan: Plan) -> list[list[str]]:
             str(placement.count),
             placement.capacity_type,
             str(placement.offer["backend"]),
-            str(placement.offer["region"]),
+            region_text(placement.offer),
             str(placement.offer["instance_type"]),
             resources_text(placement.offer, plan.sized_disk_gb),
             money(placement.hourly_price),
