@@ -375,8 +375,9 @@ def _make_compute(
             **dict(cfg), creds=m.aws_models.AWSAccessKeyCreds(access_key="x", secret_key="y")
         )
         config.regions = list(regions)
-        compute = m.aws.AWSCompute(config)
-        compute.session = _AwsSession(live_zones)
+        session = _AwsSession(live_zones)
+        with mock.patch.object(m.aws.boto3, "Session", lambda *a, **k: session):
+            compute = m.aws.AWSCompute(config)
     elif kind == "gcp":
         cfg = m.gcp_models.GCPBackendConfig.model_validate({"project_id": "oracle", **settings})
         regions = cfg.regions if cfg.regions is not None else m.gcp_configurator.DEFAULT_REGIONS
