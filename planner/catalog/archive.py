@@ -43,6 +43,8 @@ class ArchiveLimits:
 
 def unsafe_member_reason(name: str) -> str | None:
     """Why a member name could write outside the directory it is extracted to, or None."""
+    if not name:
+        return "is empty"
     if "\\" in name:
         return "contains a backslash"
     if name.startswith("/"):
@@ -153,7 +155,7 @@ def verify_archive(path: Path, limits: ArchiveLimits, label: str) -> list[str]:
         if not infos:
             raise CatalogError(f"{label}: the zip archive is empty")
         for info in infos:
-            if not info.is_dir():
+            if not info.filename.endswith("/"):  # is_dir() fails on an empty name
                 copy_member(archive, info, _Discard(), limits, label)
         return [info.filename for info in infos]
 

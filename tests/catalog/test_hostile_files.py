@@ -242,3 +242,14 @@ def test_the_cli_prints_no_numpy_warning(run_cli: RunCli, tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert "RuntimeWarning" not in result.stderr
     assert "vms.csv:3: MemoryGiB is too large" in result.stdout
+
+
+def test_a_zip_member_with_an_empty_name_is_an_error(run_cli: RunCli, tmp_path: Path) -> None:
+    # zipfile's ZipInfo.is_dir() raised IndexError on such a member (found by the fuzz test).
+    path = tmp_path / "empty-name.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo(""), b"provider\n")
+    result = run_cli("catalog", "show", "--catalog", str(path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "empty name" in result.stderr

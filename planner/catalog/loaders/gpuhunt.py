@@ -75,7 +75,8 @@ def load_zip(path: Path, *, limits: ArchiveLimits | None = None) -> list[Part]:
     limits = limits or ArchiveLimits()
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [info for info in archive.infolist() if not info.is_dir()]
+            # ZipInfo.is_dir() indexes the name's last character: an empty name would raise.
+            members = [info for info in archive.infolist() if not info.filename.endswith("/")]
             for info in members:
                 _check_member(path, info, limits.max_member_bytes)
             csv_members = sorted(
@@ -106,6 +107,8 @@ def load_zip(path: Path, *, limits: ArchiveLimits | None = None) -> list[Part]:
 
 def _check_member(path: Path, info: zipfile.ZipInfo, max_member_bytes: int) -> None:
     name = info.filename
+    if not name:
+        raise CatalogError(f"{path}: the zip has a member with an empty name")
     if "/" in name or "\\" in name or name.startswith(".") or ":" in name:
         raise CatalogError(
             f"{path}: refusing zip member {name!r}: members must be plain <provider>.csv names"
