@@ -41,7 +41,7 @@ after_load = peak_mb()
 if len(sys.argv) > 2:
     from planner import find_offers
     from planner.requirements import Requirements
-    find_offers(Requirements(gpu_names=("A100",), min_gpu_count=2), catalog)
+    find_offers(Requirements(gpu_names=("A100",), min_gpu_count=2), catalog, rows=True)
 print(json.dumps({"baseline_mb": baseline, "peak_mb": peak_mb(), "after_load_mb": after_load,
                   "vm_hwm_mb": vm_hwm_mb(), "rows": rows, "load_s": elapsed}))
 """
@@ -92,7 +92,7 @@ def test_read_table_then_first_query_1m(benchmark: Any, big_arrow_table: Path) -
     requirements = Requirements(gpu_names=("A100",), min_gpu_count=2)
 
     def load_and_query() -> int:
-        total: int = find_offers(requirements, read_table(big_arrow_table)).total
+        total: int = find_offers(requirements, read_table(big_arrow_table), rows=True).total
         return total
 
     total = benchmark.pedantic(load_and_query, rounds=5, iterations=1, warmup_rounds=1)

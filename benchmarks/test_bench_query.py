@@ -28,11 +28,11 @@ QUERIES: dict[str, dict[str, Any]] = {
 
 
 def _our_median(find_offers: Any, requirements: Any, catalog: Any, rounds: int) -> float:
-    find_offers(requirements, catalog)  # warm: per-catalog array caches
+    find_offers(requirements, catalog, rows=True)  # warm: per-catalog array caches
     samples = []
     for _ in range(rounds):
         start = time.perf_counter()
-        find_offers(requirements, catalog)
+        find_offers(requirements, catalog, rows=True)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
@@ -42,7 +42,7 @@ def test_planner_query_1m(benchmark: Any, big_planner_catalog: Any, name: str) -
     from planner import find_offers
 
     requirements = requirements_from_query(QUERIES[name])
-    find_offers(requirements, big_planner_catalog)
+    find_offers(requirements, big_planner_catalog, rows=True)
     offers = benchmark.pedantic(
         find_offers,
         args=(requirements, big_planner_catalog),
@@ -66,7 +66,7 @@ def test_planner_query_1m_top20_records(
     requirements = requirements_from_query(QUERIES[name])
 
     def query_and_records() -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = find_offers(requirements, big_planner_catalog).records(20)
+        records: list[dict[str, Any]] = find_offers(requirements, big_planner_catalog, rows=True).records(20)
         return records
 
     records = benchmark.pedantic(query_and_records, rounds=20, iterations=1, warmup_rounds=1)
@@ -88,7 +88,7 @@ def test_gpuhunt_query_1m_and_speedup(
     theirs = benchmark.stats.stats.median
     requirements = requirements_from_query(kwargs)
     ours = _our_median(find_offers, requirements, big_planner_catalog, OUR_ROUNDS)
-    offers = find_offers(requirements, big_planner_catalog)
+    offers = find_offers(requirements, big_planner_catalog, rows=True)
     speedup = theirs / ours
     benchmark.extra_info.update(
         gpuhunt_median_s=theirs, planner_median_s=ours, speedup=speedup, matches=len(items)

@@ -14,12 +14,12 @@ first project answers.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from planner.config.backend_names import DSTACK_BACKENDS
+from planner.config.dstack_settings import BackendSettings, DstackServerSettings
 from planner.config.input_file import read_input_bytes
 from planner.config.yaml_loader import FieldPath, decode_yaml_bytes, format_path, parse_yaml
 from planner.errors import ConfigError, InputError, Problem
@@ -57,31 +57,6 @@ class _ServerConfig(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
     projects: list[_Project]
-
-
-@dataclass(frozen=True)
-class BackendSettings:
-    """One configured backend: its type and the settings that change its offers (None: unset)."""
-
-    type: str
-    regions: tuple[str, ...] | None = None
-    community_cloud: bool | None = None
-    tpu: bool | None = None
-    experimental_instance_types: tuple[str, ...] = ()
-    bare_metal: bool | None = None
-
-
-@dataclass(frozen=True)
-class DstackServerSettings:
-    """The backends of one project, in the order the file lists them (dstack's tie order)."""
-
-    backends: tuple[BackendSettings, ...]
-    source: str | None = None
-    project: str | None = None
-
-    def key(self) -> str:
-        """A text naming these settings exactly (a cache key)."""
-        return repr(self.backends)
 
 
 def load_dstack_config(

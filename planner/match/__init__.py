@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from planner.match.offers import Offers, find_offers
+from planner.match.find import find_offers
+from planner.match.offers import Offers
 
 __all__ = ["Offers", "find_offers"]

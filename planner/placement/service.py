@@ -13,7 +13,7 @@ import pandas as pd
 
 from planner.catalog import Catalog
 from planner.config import LoadedConfig
-from planner.config.dstack_server import DstackServerSettings
+from planner.config.dstack_settings import DstackServerSettings
 from planner.config.load import service_argument
 from planner.config.normalized import NormalizedService
 from planner.match import find_offers

@@ -124,7 +124,14 @@ def why_not_text(offers: Offers) -> str:
     """Why nothing (or little) matched: each requirement that excluded offers, worst first."""
     excluding = [exclusion for exclusion in offers.exclusions if exclusion.excluded]
     if not excluding:
-        return "the catalog is empty" if len(offers.catalog) == 0 else "every offer matched"
+        if len(offers.catalog) == 0:
+            if getattr(offers, "notes", None) is not None:
+                return (
+                    "no dstack backend offers any catalog row (their regions and instance "
+                    "allowlists exclude every row; --rows lists the rows)"
+                )
+            return "the catalog is empty"
+        return "every offer matched"
     excluding.sort(key=lambda exclusion: -exclusion.only_this)
     rows = len(offers.catalog)
     lines = [

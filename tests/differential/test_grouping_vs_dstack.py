@@ -143,7 +143,7 @@ def _compare(grouping: types.ModuleType, offers: Offers, cpu: bool) -> None:
 
 def test_gpu_groups_equal_dstacks(grouping: types.ModuleType, catalog: Catalog) -> None:
     requirements = Requirements(min_gpu_count=1, allowed_flags=DSTACK_ALLOWED_FLAGS)
-    _compare(grouping, find_offers(requirements, catalog), cpu=False)
+    _compare(grouping, find_offers(requirements, catalog, rows=True), cpu=False)
 
 
 def test_gpu_groups_under_backend_aliases_equal_dstacks(
@@ -156,11 +156,11 @@ def test_gpu_groups_under_backend_aliases_equal_dstacks(
         backends=backends,
         providers=("verda", "lambdalabs", "aws"),
     )
-    offers = find_offers(requirements, catalog)
+    offers = find_offers(requirements, catalog, rows=True)
     assert {offer["backend"] for offer in offers.records()} == set(backends)
     _compare(grouping, offers, cpu=False)
 
 
 def test_cpu_groups_equal_dstacks(grouping: types.ModuleType, catalog: Catalog) -> None:
     requirements = Requirements(max_gpu_count=0, allowed_flags=DSTACK_ALLOWED_FLAGS)
-    _compare(grouping, find_offers(requirements, catalog), cpu=True)
+    _compare(grouping, find_offers(requirements, catalog, rows=True), cpu=True)

@@ -317,7 +317,7 @@ def test_same_offers_as_gpuhunt(
 ) -> None:
     kwargs = _resolve(kwargs, gpuhunt_catalog)
     expected = [_gpuhunt_key(item) for item in gpuhunt_catalog.query(**kwargs)]
-    offers = find_offers(oracle.requirements_from_query(kwargs), planner_catalog)
+    offers = find_offers(oracle.requirements_from_query(kwargs), planner_catalog, rows=True)
     actual = _planner_keys(offers.frame)
 
     assert offers.total == len(actual)
@@ -351,7 +351,7 @@ def test_unknown_provider_is_an_error_in_both(
     with pytest.raises(ValueError, match="Unknown provider"):
         gpuhunt_catalog.query(provider=["aws", "cudo"])
     with pytest.raises(PlannerError, match="cudo"):
-        find_offers(oracle.requirements_from_query({"provider": ["aws", "cudo"]}), planner_catalog)
+        find_offers(oracle.requirements_from_query({"provider": ["aws", "cudo"]}), planner_catalog, rows=True)
 
 
 def test_malformed_rows_are_dropped_and_reported(planner_catalog: Catalog) -> None:
@@ -472,7 +472,7 @@ def test_seeded_random_queries_match_gpuhunt(
         kwargs = _random_query(rng)
         expected = [_gpuhunt_key(item) for item in gpuhunt_catalog.query(**kwargs)]
         requirements = oracle.requirements_from_query(kwargs)
-        actual = _planner_keys(find_offers(requirements, planner_catalog).frame)
+        actual = _planner_keys(find_offers(requirements, planner_catalog, rows=True).frame)
         same_rows = collections.Counter(expected) == collections.Counter(actual)
         if not same_rows or [k[3] for k in expected] != [k[3] for k in actual]:
             mismatches.append(f"{kwargs}: gpuhunt {len(expected)} rows, planner {len(actual)}")

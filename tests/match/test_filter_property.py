@@ -209,7 +209,7 @@ def test_vectorized_filter_equals_the_per_row_reference(
     ordered = sorted(full_rows, key=lambda row: row["price"])
     expected = [row_key(row) for row in ordered if reference_matches(row, requirements)]
 
-    offers = find_offers(requirements, make_catalog(catalog_rows))
+    offers = find_offers(requirements, make_catalog(catalog_rows), rows=True)
     assert [record_key(record) for record in offers.records()] == expected
     assert offers.total == len(expected)
     prices = [record["price"] for record in offers.records()]

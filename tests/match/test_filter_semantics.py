@@ -92,7 +92,7 @@ ROWS = [CPU_SMALL, CPU_BIG, A100, H100X8, B200, MI300X, A800, NO_MEMORY, TPU]
 
 
 def matched(requirements: Requirements, rows: list[dict[str, Any]] = ROWS) -> list[str]:
-    offers = find_offers(requirements, make_catalog(rows))
+    offers = find_offers(requirements, make_catalog(rows), rows=True)
     names = [record["instance_type"] for record in offers.records()]
     assert offers.total == len(names)
     return names
@@ -326,12 +326,12 @@ def test_backends_map_to_providers() -> None:
 
 def test_backend_shown_is_the_dstack_name() -> None:
     catalog = make_catalog([H100X8, {"instance_type": "v", "provider": "verda", "price": 1.0}])
-    records = find_offers(Requirements(), catalog).records()
+    records = find_offers(Requirements(), catalog, rows=True).records()
     assert [(r["backend"], r["provider"]) for r in records] == [
         ("verda", "verda"),
         ("lambda", "lambdalabs"),
     ]
-    aliased = find_offers(Requirements(backends=("datacrunch",)), catalog).records()
+    aliased = find_offers(Requirements(backends=("datacrunch",)), catalog, rows=True).records()
     assert [(r["backend"], r["provider"]) for r in aliased] == [("datacrunch", "verda")]
 
 
@@ -342,7 +342,7 @@ def test_reservation_keeps_only_backends_that_support_it() -> None:
 
 
 def test_offer_records_follow_the_contract() -> None:
-    records = find_offers(Requirements(), make_catalog([CPU_SMALL, A100, NO_MEMORY])).records(2)
+    records = find_offers(Requirements(), make_catalog([CPU_SMALL, A100, NO_MEMORY]), rows=True).records(2)
     assert records == [
         {
             "backend": "aws",
@@ -382,7 +382,7 @@ def test_offer_records_follow_the_contract() -> None:
 
 
 def test_offers_frame_holds_the_matching_rows_in_order() -> None:
-    offers = find_offers(Requirements(min_gpu_count=1, max_price=2), make_catalog(ROWS))
+    offers = find_offers(Requirements(min_gpu_count=1, max_price=2), make_catalog(ROWS), rows=True)
     assert list(offers.frame["instance_type"]) == by_price(A100, A800, NO_MEMORY)
     assert list(offers.frame["row_id"]) == sorted(offers.frame["row_id"])
     assert len(offers) == offers.total == 3
@@ -437,11 +437,11 @@ def test_rows_of_a_provider_gpuhunt_does_not_know_are_never_offered() -> None:
             {"instance_type": "m5", "provider": "aws", "price": 1.0},
         ]
     )
-    offers = find_offers(Requirements(), catalog)
+    offers = find_offers(Requirements(), catalog, rows=True)
     assert [r["instance_type"] for r in offers.records()] == ["m5"]
     providers = next(e for e in offers.exclusions if e.requirement == "providers")
     assert (providers.condition, providers.excluded) == ("provider known to gpuhunt (not cudo)", 1)
-    assert find_offers(Requirements(backends=("cudo",), providers=()), catalog).total == 0
+    assert find_offers(Requirements(backends=("cudo",), providers=()), catalog, rows=True).total == 0
     known_only = make_catalog([{"instance_type": "m5", "provider": "aws", "price": 1.0}])
-    requirements = find_offers(Requirements(), known_only).exclusions
+    requirements = find_offers(Requirements(), known_only, rows=True).exclusions
     assert [e.requirement for e in requirements] == []  # no clause when every provider is known

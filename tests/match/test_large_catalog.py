@@ -93,7 +93,7 @@ def test_blocks_equal_the_per_row_reference(
 ) -> None:
     catalog, rows = catalog_and_rows
     expected = [row["row_id"] for row in rows if reference_matches(row, requirements)]
-    offers = find_offers(requirements, catalog)
+    offers = find_offers(requirements, catalog, rows=True)
     assert list(offers.frame["row_id"]) == expected
     assert offers.total == len(expected) > 0
 
@@ -103,9 +103,9 @@ def test_first_records_match_the_full_index_across_blocks(
 ) -> None:
     catalog, _ = catalog_and_rows
     # Matches only in the dearest rows: the first ones lie beyond the first scanned block.
-    offers = find_offers(Requirements(min_price=39.9), catalog)
+    offers = find_offers(Requirements(min_price=39.9), catalog, rows=True)
     first = offers.records(7)
-    full = find_offers(Requirements(min_price=39.9), catalog)
+    full = find_offers(Requirements(min_price=39.9), catalog, rows=True)
     assert [r["price"] for r in first] == [r["price"] for r in full.records()[:7]]
     assert [r["price"] for r in offers.records(10**9)] == [r["price"] for r in full.records()]
     assert offers.records(0) == []

@@ -112,8 +112,13 @@ def test_json_document(run_cli: RunCli, tmp_path: Path, catalog_dir: Path) -> No
         "gpu_count": 1,
         "gpu_memory_gb": 24.0,
         "flags": [],
+        # dstack-level offers (the default) add zones (when the backend lists them) and
+        # availability, which only live APIs know
+        "availability_zones": None,
+        "availability": "unknown",
     }
-    assert document["offers"][1]["disk_gb"] is None  # gcp states no disk
+    # gcp states no disk: dstack fits its configurable disk to the request (100 GB by default)
+    assert document["offers"][1]["disk_gb"] == 100.0
     assert len(document["catalog"]["sources"]) == 1
     assert "as_of" in document["catalog"]
     by_requirement = {item["requirement"]: item for item in document["exclusions"]}
@@ -147,7 +152,8 @@ def test_csv_output(run_cli: RunCli, tmp_path: Path, catalog_dir: Path) -> None:
         "g5.2xlarge",
         "g5.2xlarge",
     ]
-    assert rows[1]["disk_gb"] == ""
+    # dstack fits a configurable disk (gcp) to the request: 100 GB by default.
+    assert rows[1]["disk_gb"] == "100.0"
     assert rows[0]["spot"] == "false"
     assert rows[0]["price"] == "0.75"
 
@@ -246,7 +252,10 @@ def test_json_with_no_match_still_prints_the_document_and_exits_1(
     run_cli: RunCli, tmp_path: Path, catalog_dir: Path
 ) -> None:
     service = write_service(tmp_path, SERVICE + "backends: [kubernetes]\n")
-    result = run_cli("offers", str(service), "--catalog", str(catalog_dir), "--format", "json")
+    # Catalog rows: every one of the 10 is excluded by the backend (dstack-level: 9 offers).
+    result = run_cli(
+        "offers", str(service), "--catalog", str(catalog_dir), "--format", "json", "--rows"
+    )
     assert result.returncode == 1
     document = json.loads(result.stdout)
     assert document["total_offers"] == 0
@@ -309,7 +318,8 @@ def test_why_not_when_requirements_pass_alone_but_not_together(
     ]
     (directory / "aws.csv").write_text("\r\n".join([HEADER, *rows]) + "\r\n", encoding="utf-8")
     service = write_service(tmp_path, SERVICE.replace("24GB..:1", "A100") + "max_price: 2\n")
-    result = run_cli("offers", str(service), "--catalog", str(directory))
+    # --rows: the made-up aws instance names are not in dstack's aws allowlist.
+    result = run_cli("offers", str(service), "--catalog", str(directory), "--rows")
     assert result.returncode == 1
     assert result.stdout == ""
     assert "fail only this requirement" not in result.stderr
@@ -327,18 +337,25 @@ def test_control_characters_in_catalog_strings_are_escaped_in_tables(
     rows = [f'"{name}",us-east-1,1.0,8,32.0,1,A10G,24.0,False,,nvidia,,x86,']
     (directory / "aws.csv").write_text("\r\n".join([HEADER, *rows]) + "\r\n", encoding="utf-8")
     service = write_service(tmp_path)
-    table = run_cli("offers", str(service), "--catalog", str(directory))
+    # --rows: the made-up aws instance name is not in dstack's aws allowlist.
+    table = run_cli("offers", str(service), "--catalog", str(directory), "--rows")
     assert table.returncode == 0, table.stderr
     assert "\x1b" not in table.stdout
     assert table.stdout.splitlines()[1].split()[3] == "evil\\x1b[31mred\\nline"
-    groups = run_cli("offers", str(service), "--catalog", str(directory), "--group-by", "gpu")
+    groups = run_cli(
+        "offers", str(service), "--catalog", str(directory), "--group-by", "gpu", "--rows"
+    )
     assert groups.returncode == 0 and "\x1b" not in groups.stdout
     shown = run_cli("catalog", "show", "--catalog", str(directory))
     assert shown.returncode == 0 and "\x1b" not in shown.stdout
     # Machine formats keep the value as the catalog has it.
     document = json.loads(
-        run_cli("offers", str(service), "--catalog", str(directory), "--format", "json").stdout
+        run_cli(
+            "offers", str(service), "--catalog", str(directory), "--format", "json", "--rows"
+        ).stdout
     )
     assert document["offers"][0]["instance_type"] == name
-    csv_out = run_cli("offers", str(service), "--catalog", str(directory), "--format", "csv").stdout
+    csv_out = run_cli(
+        "offers", str(service), "--catalog", str(directory), "--format", "csv", "--rows"
+    ).stdout
     assert next(csv.DictReader(io.StringIO(csv_out)))["instance_type"] == name

@@ -199,8 +199,8 @@ def test_privileged_keeps_only_backends_that_run_privileged_containers() -> None
     requirements = requirements_of("privileged: true\nresources:\n  gpu: A100\n")
     assert requirements.privileged is True
     catalog = Catalog.load()
-    privileged = find_offers(requirements, catalog)
-    plain = find_offers(requirements_of("resources:\n  gpu: A100\n"), catalog)
+    privileged = find_offers(requirements, catalog, rows=True)
+    plain = find_offers(requirements_of("resources:\n  gpu: A100\n"), catalog, rows=True)
     providers = {record["provider"] for record in privileged.records()}
     assert providers and providers <= set(PRIVILEGED_PROVIDERS)
     assert {"runpod", "vastai"} & {record["provider"] for record in plain.records()}
@@ -226,7 +226,7 @@ def test_instance_volumes_narrow_the_backends(volumes: str, needs_instance_volum
     requirements = requirements_of(volumes + "resources:\n  gpu: A100\n")
     assert requirements.instance_volumes is needs_instance_volumes
     providers = {
-        record["provider"] for record in find_offers(requirements, Catalog.load()).records()
+        record["provider"] for record in find_offers(requirements, Catalog.load(), rows=True).records()
     }
     assert providers
     assert (providers <= set(INSTANCE_VOLUME_PROVIDERS)) is needs_instance_volumes

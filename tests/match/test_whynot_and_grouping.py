@@ -73,7 +73,7 @@ ROWS: list[dict[str, Any]] = [
 
 
 def exclusions_of(requirements: Requirements) -> dict[str, Any]:
-    offers = find_offers(requirements, make_catalog(ROWS))
+    offers = find_offers(requirements, make_catalog(ROWS), rows=True)
     return {exclusion.requirement: exclusion for exclusion in offers.exclusions}
 
 
@@ -108,7 +108,7 @@ def test_gpu_block_skip_is_reflected_in_exclusions() -> None:
 
 
 def test_no_requirements_no_exclusions() -> None:
-    assert find_offers(Requirements(), make_catalog(ROWS)).exclusions == ()
+    assert find_offers(Requirements(), make_catalog(ROWS), rows=True).exclusions == ()
 
 
 # Every Requirements field, a value that sets it, and the requirement why-not reports it under.
@@ -149,13 +149,13 @@ def test_every_requirement_field_is_one_why_not_requirement() -> None:
     assert set(EACH_FIELD) == set(Requirements.__dataclass_fields__)
     catalog = make_catalog(ROWS)
     for field, (value, name, condition) in EACH_FIELD.items():
-        exclusions = find_offers(Requirements(**{field: value}), catalog).exclusions
+        exclusions = find_offers(Requirements(**{field: value}), catalog, rows=True).exclusions
         assert [exclusion.requirement for exclusion in exclusions] == [name], field
         assert exclusions[0].condition.startswith(condition), (field, exclusions[0].condition)
 
 
 def grouped(keys: str, **requirements: Any) -> list[dict[str, Any]]:
-    return find_offers(Requirements(**requirements), make_catalog(ROWS)).grouped(keys)
+    return find_offers(Requirements(**requirements), make_catalog(ROWS), rows=True).grouped(keys)
 
 
 def test_group_by_gpu_aggregates_per_gpu_price_over_cheapest_configs() -> None:
@@ -230,7 +230,7 @@ def test_why_not_prices_keep_every_digit_the_table_shows() -> None:
             {"instance_type": "b", "price": 999_999.25},
         ]
     )
-    offers = find_offers(Requirements(max_price=123_456.75, max_cpu=4), catalog)
+    offers = find_offers(Requirements(max_price=123_456.75, max_cpu=4), catalog, rows=True)
     price = next(e for e in offers.exclusions if e.requirement == "price")
     assert price.condition == "price ≤ $123456.75"
     assert exclusion_sentence(price) == (
@@ -246,7 +246,7 @@ def test_why_not_prices_keep_every_digit_the_table_shows() -> None:
 def test_why_not_text_counts_one_offer_in_the_singular() -> None:
     from planner.render.offers import why_not_text
 
-    offers = find_offers(Requirements(max_cpu=4), make_catalog([{"instance_type": "a"}]))
+    offers = find_offers(Requirements(max_cpu=4), make_catalog([{"instance_type": "a"}]), rows=True)
     assert why_not_text(offers).splitlines()[0] == (
         "no offer matches all requirements (1 offer in the catalog):"
     )

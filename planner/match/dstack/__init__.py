@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from planner.config.dstack_server import DstackServerSettings, load_dstack_config
+from planner.config.dstack_settings import DstackServerSettings
 from planner.match.dstack.offers import DstackOffers, find_dstack_offers
 from planner.match.dstack.pipeline import dstack_table
 
@@ -29,4 +29,6 @@ def server_settings(
     """``dstack_config`` as settings: a path is read (``load_dstack_config``); None stays None."""
     if dstack_config is None or isinstance(dstack_config, DstackServerSettings):
         return dstack_config
+    from planner.config.dstack_server import load_dstack_config  # lazy: pydantic
+
     return load_dstack_config(dstack_config)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
-from planner.config.dstack_server import BackendSettings
+from planner.config.dstack_settings import BackendSettings
 
 GB_PER_TB: Final = 1024.0
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from planner.catalog import Catalog
-    from planner.config.dstack_server import DstackServerSettings
+    from planner.config.dstack_settings import DstackServerSettings
     from planner.match.dstack.table import DstackTable
 
 AVAILABILITY_UNKNOWN: Final = "unknown"

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from planner.catalog import Catalog
 from planner.catalog.gpus import GpuTable
-from planner.config.dstack_server import BackendSettings, DstackServerSettings
+from planner.config.dstack_settings import BackendSettings, DstackServerSettings
 from planner.match.dstack.backends import (
     BACKEND_RULES,
     BackendRules,
