@@ -373,3 +373,61 @@ def test_oracle_has_every_backend_and_is_fast(tmp_path: Path) -> None:
     assert [(o["instance"], o["price"]) for o in verda] == [
         (o["instance"], o["price"]) for o in datacrunch
     ]
+
+
+def test_generated_catalogs_exercise_every_rule() -> None:
+    """The comparison's seeded catalogs have rows on both sides of every rule."""
+    from collections import Counter
+
+    seeds = [catalogs.generate(seed) for seed in (1, 2)]
+
+    def rows(provider: str) -> list[dict[str, str]]:
+        return [row for catalog in seeds for row in catalog[provider]]
+
+    def data(row: dict[str, str]) -> dict[str, Any]:
+        return json.loads(row["provider_data"]) if row["provider_data"] else {}
+
+    gcp = rows("gcp")
+    per_region = Counter((r["instance_name"], r["spot"], r["location"][:-2]) for r in gcp)
+    assert max(per_region.values()) >= 3, "zones of one region share a merge key"
+    n1 = {
+        (r["location"][:-2], r["gpu_count"]) for r in gcp if r["instance_name"] == "n1-standard-4"
+    }
+    assert any((region, "2") in n1 and (region, "1") in n1 for region, _ in n1)
+    names = {r["instance_name"] for r in gcp}
+    assert {"v5litepod-4", "v5litepod-16", "v4-8", "n1-standard-1", "n1-standard-8"} <= names
+    assert any(data(r).get("is_dws_calendar_mode") for r in gcp)
+    assert any(r["flags"] == "gcp-g4-preview" for r in gcp)
+    runpod = rows("runpod")
+    assert {"CA", "US", "NL"} & {r["location"] for r in runpod}
+    assert {"EU-SE-1", "US-TX-3", "CA-MTL-1"} & {r["location"] for r in runpod}
+    assert any(data(r).get("pod_counts") for r in runpod)
+    assert {"20.0", "160.0"} <= {r["disk_size"] for r in runpod if r["flags"] == "runpod-cpu"}
+    lam = rows("lambdalabs")
+    assert any(float(r["disk_size"]) < 100 for r in lam) and any(
+        r["cpu_arch"] == "arm" for r in lam
+    )
+    oci = rows("oci")
+    assert any("Flex" in r["instance_name"] for r in oci)
+    assert any(r["flags"] == "oci-spot" for r in oci)
+    nebius = [r for r in rows("nebius") if r["spot"] == "True"]
+    per_gpu = [float(r["price"]) / max(1, int(r["gpu_count"])) for r in nebius]
+    assert any(round(p, 3) != p for p in per_gpu), "spot prices with more than 3 decimals per GPU"
+    assert any(data(r).get("is_preemptible_flat_rate") for r in nebius)
+    assert {r["spot"] for r in rows("verda")} == {"True", "False"}
+    for provider, region in [
+        ("aws", "ap-south-1"),
+        ("gcp", "me-central2"),
+        ("azure", "japaneast"),
+        ("oci", "ap-tokyo-1"),
+    ]:
+        assert any(r["location"].startswith(region) for r in rows(provider))
+    for catalog in seeds:
+        prices = Counter(
+            (provider, r["price"])
+            for provider, provider_rows in catalog.items()
+            for r in provider_rows
+        )
+        assert any(count > 1 for count in prices.values()), "a tie inside a provider"
+        across = Counter(price for _, price in prices)
+        assert any(count > 1 for count in across.values()), "a tie across providers"

@@ -272,7 +272,7 @@ def _run_both(case: Case, work: Path) -> tuple[list[Key], list[Key]]:
     if case.backends is not None:
         server = work / "server-config.yml"
         server.write_text(_server_yaml(case.backends), encoding="utf-8")
-    offers = planner.find_offers(  # type: ignore[call-arg]
+    offers = planner.find_offers(
         planner.load_config(service),
         generated.planner_catalog,
         dstack_config=None if server is None else str(server),
