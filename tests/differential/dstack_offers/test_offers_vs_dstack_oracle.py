@@ -26,6 +26,7 @@ Until planner's ``find_offers`` takes ``dstack_config`` (issue 10), the comparis
 from __future__ import annotations
 
 import inspect
+import json
 import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -388,6 +389,45 @@ def test_bundled_snapshot(repo_dir: Path, tmp_path: Path) -> None:
             failures.append(f"{request_name} / {config_name}: {_explain(expected, actual)}")
     assert not failures, "\n".join(failures)
     assert min(sizes) > 10 and max(sizes) > 1000
+
+
+@requires_planner_dstack_offers
+@pytest.mark.parametrize(
+    ("request_name", "config_name"),
+    [("auto-any-gpu-small-disk", "configured")],
+)
+def test_cli_json_answers_as_dstack(
+    generated: dict[int, Generated],
+    tmp_path: Path,
+    run_cli: Any,
+    request_name: str,
+    config_name: str,
+) -> None:
+    """``planner offers --dstack-config PATH --format json``: the same offers, through the CLI."""
+    catalog = generated[SEEDS[0]]
+    request, backends = REQUESTS[request_name], CONFIGS[config_name]
+    service = tmp_path / "service.yml"
+    service.write_text(_service_yaml(request), encoding="utf-8")
+    arguments = ["offers", str(service), "--catalog", str(catalog.directory), "--format", "json"]
+    if backends is not None:
+        server = tmp_path / "server-config.yml"
+        server.write_text(_server_yaml(backends), encoding="utf-8")
+        arguments += ["--dstack-config", str(server)]
+    result = run_cli(*arguments)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    oracle_backends = backends if backends is not None else _default_backends(catalog.rows)
+    expected = [
+        _dstack_key(o)
+        for o in dstack_offers(
+            catalog.directory, request, oracle_backends, rows=catalog.oracle_rows
+        )
+    ]
+    actual = [_planner_key(offer) for offer in printed["offers"]]
+    assert expected, "a question with offers"
+    assert actual == expected, _explain(expected, actual)
+    assert printed["total_offers"] == len(expected)
+    assert "not-a-secret" not in result.stdout + result.stderr
 
 
 # ---------------------------------------------------------------- the harness itself
