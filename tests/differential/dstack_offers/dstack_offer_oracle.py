@@ -528,11 +528,15 @@ def dstack_offers(
     *,
     live_zones: Mapping[str, Sequence[str]] | None = None,
     rows: CatalogRows | None = None,
+    skip_failing_backends: bool = False,
 ) -> list[dict[str, Any]]:
     """The offers dstack 0.22.5 shows for ``request``, in its order, as plain dicts.
 
     ``backends``: the project's ``backends`` list of a dstack server configuration (``type`` and
     settings; credentials ignored); ``None`` = every oracle backend with default settings.
+    ``skip_failing_backends``: a backend whose offer code raises contributes no offers, as the
+    server does (``server/services/backends/__init__.py:495-509``); by default the error
+    propagates, so that a fault of the stubs cannot pass for an empty answer.
     """
     rows = rows if rows is not None else CatalogRows.from_directory(catalog_dir)
     entries = list(backends) if backends is not None else default_backends()
@@ -555,15 +559,17 @@ def dstack_offers(
             profile_backends = [b for b in (profile_backends or backend_types) if b in capable]
         if profile_backends is not None:
             built = [(t, c) for t, c in built if t in profile_backends]
-        per_backend = [
-            [
-                (t, offer)
-                for offer in compute.get_offers(
-                    requirements, full_offers=False, unallocated_resources=False
+        per_backend = []
+        for t, compute in built:
+            try:
+                found = list(
+                    compute.get_offers(requirements, full_offers=False, unallocated_resources=False)
                 )
-            ]
-            for t, compute in built
-        ]
+            except Exception:
+                if not skip_failing_backends:
+                    raise
+                continue
+            per_backend.append([(t, offer) for offer in found])
         merged = server.merge_offer_iterables(*per_backend)
         filtered = server.filter_offers(
             offers=merged,

@@ -431,3 +431,24 @@ def test_generated_catalogs_exercise_every_rule() -> None:
         assert any(count > 1 for count in prices.values()), "a tie inside a provider"
         across = Counter(price for _, price in prices)
         assert any(count > 1 for count in across.values()), "a tie across providers"
+
+
+def test_a_backend_whose_offer_code_fails_answers_nothing(tmp_path: Path) -> None:
+    """dstack's Nebius filter splits the name into platform and preset: a name without a preset
+    raises, and the server then skips the whole backend (no Nebius offers at all)."""
+    h100 = {"cpu": 16, "memory": 200.0, "gpus": 1, "gpu": "H100", "gpu_memory": 80.0}
+    rows = {
+        "nebius": [
+            _row("gpu-h100-sxm 1gpu-16vcpu-200gb", "eu-north1", 2.95, **h100),
+            _row("gpu-h100-sxm", "eu-north1", 3.0, **h100),
+        ],
+        "verda": [_row("1H100.80S.30V", "FIN-01", 2.0, **h100)],
+    }
+    backends = [{"type": "nebius"}, {"type": "verda"}]
+    with pytest.raises(ValueError):
+        _offers(tmp_path, rows, None, backends)
+    directory = tmp_path / "catalog"
+    skipped = dstack_offers(
+        directory, OracleRequest(spot_policy=AUTO), backends, skip_failing_backends=True
+    )
+    assert [o["backend"] for o in skipped] == ["verda"]
