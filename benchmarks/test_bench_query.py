@@ -66,7 +66,9 @@ def test_planner_query_1m_top20_records(
     requirements = requirements_from_query(QUERIES[name])
 
     def query_and_records() -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = find_offers(requirements, big_planner_catalog, rows=True).records(20)
+        records: list[dict[str, Any]] = find_offers(
+            requirements, big_planner_catalog, rows=True
+        ).records(20)
         return records
 
     records = benchmark.pedantic(query_and_records, rounds=20, iterations=1, warmup_rounds=1)

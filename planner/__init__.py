@@ -4,7 +4,7 @@ The library is the product; the CLI is a thin layer over these names::
 
     config = planner.load_config("service.yml")
     catalog = planner.Catalog.load()            # the bundled snapshot
-    offers = planner.find_offers(config, catalog)
+    offers = planner.find_offers(config, catalog)   # as a dstack server shows them; rows=True: rows
     placement = planner.plan(config, catalog)
     costs = planner.report(["services/"], baseline="main.json")   # a CI cost report
 """
@@ -24,6 +24,8 @@ _EXPORTS = {
     "Requirements": "planner.requirements",
     "requirements_from_config": "planner.requirements",
     "Catalog": "planner.catalog",
+    "load_dstack_config": "planner.config.dstack_server",
+    "DstackServerSettings": "planner.config.dstack_settings",
     "find_offers": "planner.match",
     "Offers": "planner.match",
     "plan": "planner.placement",
@@ -42,6 +44,7 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "ConfigError",
+    "DstackServerSettings",
     "InputError",
     "LoadedConfig",
     "NormalizedService",
@@ -56,6 +59,7 @@ __all__ = [
     "__version__",
     "find_offers",
     "load_config",
+    "load_dstack_config",
     "plan",
     "report",
     "requirements_from_config",
@@ -64,6 +68,8 @@ __all__ = [
 if TYPE_CHECKING:
     from planner.catalog import Catalog
     from planner.config import LoadedConfig, ServiceConfiguration, load_config
+    from planner.config.dstack_server import load_dstack_config
+    from planner.config.dstack_settings import DstackServerSettings
     from planner.config.normalized import NormalizedService
     from planner.cost_report import Report, report
     from planner.errors import CatalogError, ConfigError, InputError, PlannerError, Problem

@@ -21,6 +21,8 @@ EXPORTS = {
     "Requirements": ("planner.requirements", "class"),
     "requirements_from_config": ("planner.requirements", "function"),
     "Catalog": ("planner.catalog", "class"),
+    "load_dstack_config": ("planner.config", "function"),
+    "DstackServerSettings": ("planner.config", "class"),
     "find_offers": ("planner.match", "function"),
     "Offers": ("planner.match", "class"),
     "plan": ("planner.placement", "function"),

@@ -56,10 +56,9 @@ def run(args: argparse.Namespace) -> int:
     from planner.catalog import Catalog
     from planner.config import load_config
     from planner.match import find_offers
+    from planner.match.dstack import server_settings
     from planner.match.grouping import parse_group_by
     from planner.render import offers as report
-
-    from planner.match.dstack import server_settings
 
     group_by = parse_group_by(args.group_by) if args.group_by else ()
     if group_by and args.format == "csv":

@@ -105,11 +105,10 @@ def run(args: argparse.Namespace) -> int:
     # pay for pandas, ortools and pydantic.
     from planner.catalog import Catalog
     from planner.config import load_config
-    from planner.placement import PlanOptions, load_capacity, load_fleet, plan
-    from planner.render import plan as report
-
     from planner.errors import InputError
     from planner.match.dstack import server_settings
+    from planner.placement import PlanOptions, load_capacity, load_fleet, plan
+    from planner.render import plan as report
 
     if args.rows and args.dstack_config is not None:
         raise InputError("--rows plans on catalog rows; --dstack-config needs dstack-level offers")

@@ -27,11 +27,14 @@ from planner.errors import ConfigError, InputError, Problem
 # The reader hides values under these paths in every message (projects × backends, generously).
 _MAX_PROJECTS: Final = 32
 _MAX_BACKENDS: Final = 64
-_SECRET_PATHS: Final[tuple[FieldPath, ...]] = tuple(
-    ("projects", project, "backends", backend, "creds")
-    for project in range(_MAX_PROJECTS)
-    for backend in range(_MAX_BACKENDS)
-) + (("encryption",),)
+_SECRET_PATHS: Final[tuple[FieldPath, ...]] = (
+    *tuple(
+        ("projects", project, "backends", backend, "creds")
+        for project in range(_MAX_PROJECTS)
+        for backend in range(_MAX_BACKENDS)
+    ),
+    ("encryption",),
+)
 
 
 class _Backend(BaseModel):

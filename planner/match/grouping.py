@@ -66,6 +66,10 @@ def _offer_table(offers: pd.DataFrame, requirements: Requirements) -> pd.DataFra
     columns = ["provider", "region", "spot", "price", "cpu", "cpu_arch", "memory_gb"]
     columns += ["gpu_vendor", "gpu_name", "gpu_count", "gpu_memory_gb"]
     table = offers[columns].reset_index(drop=True)
+    if "backend" in offers.columns:  # dstack-level offers name their backend
+        table["backend"] = offers["backend"].reset_index(drop=True)
+        table["gpu_memory_gb"] = table["gpu_memory_gb"].fillna(0.0)
+        return table
     chosen = requirements.backends
     # Mapped per category, not per row.
     table["backend"] = table["provider"].map(

@@ -351,7 +351,11 @@ def test_unknown_provider_is_an_error_in_both(
     with pytest.raises(ValueError, match="Unknown provider"):
         gpuhunt_catalog.query(provider=["aws", "cudo"])
     with pytest.raises(PlannerError, match="cudo"):
-        find_offers(oracle.requirements_from_query({"provider": ["aws", "cudo"]}), planner_catalog, rows=True)
+        find_offers(
+            oracle.requirements_from_query({"provider": ["aws", "cudo"]}),
+            planner_catalog,
+            rows=True,
+        )
 
 
 def test_malformed_rows_are_dropped_and_reported(planner_catalog: Catalog) -> None:

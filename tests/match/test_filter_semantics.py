@@ -342,7 +342,9 @@ def test_reservation_keeps_only_backends_that_support_it() -> None:
 
 
 def test_offer_records_follow_the_contract() -> None:
-    records = find_offers(Requirements(), make_catalog([CPU_SMALL, A100, NO_MEMORY]), rows=True).records(2)
+    records = find_offers(
+        Requirements(), make_catalog([CPU_SMALL, A100, NO_MEMORY]), rows=True
+    ).records(2)
     assert records == [
         {
             "backend": "aws",
@@ -441,7 +443,9 @@ def test_rows_of_a_provider_gpuhunt_does_not_know_are_never_offered() -> None:
     assert [r["instance_type"] for r in offers.records()] == ["m5"]
     providers = next(e for e in offers.exclusions if e.requirement == "providers")
     assert (providers.condition, providers.excluded) == ("provider known to gpuhunt (not cudo)", 1)
-    assert find_offers(Requirements(backends=("cudo",), providers=()), catalog, rows=True).total == 0
+    assert (
+        find_offers(Requirements(backends=("cudo",), providers=()), catalog, rows=True).total == 0
+    )
     known_only = make_catalog([{"instance_type": "m5", "provider": "aws", "price": 1.0}])
     requirements = find_offers(Requirements(), known_only, rows=True).exclusions
     assert [e.requirement for e in requirements] == []  # no clause when every provider is known

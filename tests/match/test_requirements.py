@@ -226,7 +226,8 @@ def test_instance_volumes_narrow_the_backends(volumes: str, needs_instance_volum
     requirements = requirements_of(volumes + "resources:\n  gpu: A100\n")
     assert requirements.instance_volumes is needs_instance_volumes
     providers = {
-        record["provider"] for record in find_offers(requirements, Catalog.load(), rows=True).records()
+        record["provider"]
+        for record in find_offers(requirements, Catalog.load(), rows=True).records()
     }
     assert providers
     assert (providers <= set(INSTANCE_VOLUME_PROVIDERS)) is needs_instance_volumes

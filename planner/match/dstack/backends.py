@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
@@ -272,7 +272,6 @@ class BackendRules:
     drop_cluster_rows: bool = False  # runpod: multi-pod offers only for multinode runs
     drop_spot: bool = False  # vultr
     mi300x_only: bool = False  # hotaisle
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def regions(self, settings: BackendSettings) -> tuple[str, ...] | None:
         """The locations (gcp: regions) the backend queries; None: all."""

@@ -78,5 +78,5 @@ def notes_for(table: Catalog, passing: np.ndarray) -> tuple[DstackNote, ...]:
                 instances, counts, names, regions, spots, strict=True
             )
         )
-        notes.append(DstackNote(kind, message, int(len(rows)), texts))
+        notes.append(DstackNote(kind, message, len(rows), texts))
     return tuple(notes)

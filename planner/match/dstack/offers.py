@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from planner.match.dstack.notes import DstackNote, notes_for
-from planner.match.dstack.pipeline import DEFAULT_DISK_GB, SHOWN, dstack_table, is_dws
+from planner.match.dstack.pipeline import DEFAULT_DISK_GB, SHOWN, dstack_table
 from planner.match.masks import combined_mask
 from planner.match.offers import Offers, offer_records
 from planner.match.view import CatalogView
@@ -175,9 +175,7 @@ def per_query_rules(
         gcp = np.append(
             np.array([name == "gcp" for name in view.categories("backend")], dtype=bool), False
         )[view.codes("backend")]
-        dws = np.append(view.accepted_categories("provider_data", is_dws), False)[
-            view.codes("provider_data")
-        ]
+        dws = table.array("dws")
         rules.append(
             (
                 "dws_calendar_mode",

@@ -57,9 +57,7 @@ def dstack_table(catalog: Catalog, settings: DstackServerSettings | None = None)
 
     Memoized on the catalog per settings: a 1M-row catalog pays for the transform once.
     """
-    backends = (
-        settings.backends if settings is not None else default_backends(catalog.providers)
-    )
+    backends = settings.backends if settings is not None else default_backends(catalog.providers)
     return catalog.derived(
         f"planner.match.dstack:table:{backends!r}", lambda: _build(catalog, backends)
     )
@@ -150,7 +148,9 @@ def _backend_piece(
         keep &= ~spot[rows]
     if rules.mi300x_only:
         mi300x = np.array([name == "MI300X" for name in view.categories("gpu_name")])
-        keep &= (gpu_counts[rows] > 0) & _lookup(mi300x, view.codes("gpu_name")[rows], missing=False)
+        keep &= (gpu_counts[rows] > 0) & _lookup(
+            mi300x, view.codes("gpu_name")[rows], missing=False
+        )
         if not settings.bare_metal:
             bare = view.accepted_categories("flags", lambda flags: "hotaisle-bm" in flags.split())
             keep &= ~_lookup(bare, view.codes("flags")[rows], missing=False)
@@ -218,9 +218,7 @@ def _gcp_supported(view: CatalogView, rows: np.ndarray) -> np.ndarray:
     distinct, inverse = np.unique(pairs.astype(np.int64), axis=0, return_inverse=True)
     verdicts = np.array(
         [
-            gcp_supported(
-                instances[instance], gpu_names[gpu] if gpu >= 0 else None, tpu_versions
-            )
+            gcp_supported(instances[instance], gpu_names[gpu] if gpu >= 0 else None, tpu_versions)
             for instance, gpu in distinct
         ],
         dtype=bool,
@@ -290,7 +288,7 @@ def is_dws(provider_data: str) -> bool:
 def _is_cluster_offer(provider_data: str) -> bool:
     data = _json(provider_data)
     counts = data.get("pod_counts") if isinstance(data, dict) else None
-    return bool(counts) and any(count != 1 for count in counts)
+    return isinstance(counts, list) and any(count != 1 for count in counts)
 
 
 def _is_flat_rate(provider_data: str) -> bool:
@@ -367,12 +365,17 @@ def _assemble(catalog: Catalog, pieces: list[tuple[int, str, _Piece]]) -> Dstack
         "disk_min_gb": pa.array(joined("disk_min_gb", np.float64)[order], from_pandas=True),
         "disk_max_gb": pa.array(joined("disk_max_gb", np.float64)[order], from_pandas=True),
         "hidden": pa.array(joined("hidden", np.int8)[order]),
+        "dws": pa.array(
+            _lookup(
+                CatalogView(catalog).accepted_categories("provider_data", is_dws),
+                CatalogView(catalog).codes("provider_data")[source_rows],
+                missing=False,
+            )
+        ),
         "source_row": pa.array(source_rows),
         "backend_rank": pa.array(ranks[order]),
     }
-    arrow = pa.Table.from_arrays(
-        [*columns, *extra.values()], names=[*table.column_names, *extra]
-    )
+    arrow = pa.Table.from_arrays([*columns, *extra.values()], names=[*table.column_names, *extra])
     return DstackTable(arrow, catalog.sources, catalog.issues, catalog.warnings)
 
 

@@ -7,6 +7,7 @@ or NaN for a configurable one) plus:
 - ``backend`` (category): the dstack backend that shows the offer;
 - ``availability_zones`` (category, null: none known): space-separated zones, as dstack lists them;
 - ``disk_min_gb``/``disk_max_gb``: a configurable disk's range (NaN: no bound / fixed disk);
+- ``dws`` (bool): a GCP DWS calendar-mode row (reserved capacity only);
 - ``hidden`` (int8): 0 shown; otherwise why dstack 0.22.5 drops the row by accident (``notes.py``);
 - ``source_row``: the catalog row the offer comes from; ``backend_rank``: the backend's position.
 

@@ -6,6 +6,7 @@ rows (``rows=True``) of the same request, so the rule shows as the difference.
 
 from __future__ import annotations
 
+import itertools
 import math
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
@@ -102,7 +103,9 @@ def test_gcp_merge_ignores_the_gpu_count_and_says_so(
 def test_default_regions_and_family_allowlist_of_aws(
     tmp_path: Path, catalog: planner.Catalog
 ) -> None:
-    body = "resources:\n  gpu: 0..\n  memory: 0GB..\n  cpu: 1..\nbackends: [aws]\nspot_policy: auto\n"
+    body = (
+        "resources:\n  gpu: 0..\n  memory: 0GB..\n  cpu: 1..\nbackends: [aws]\nspot_policy: auto\n"
+    )
     found = offers(tmp_path, catalog, body)
     rows = offers(tmp_path, catalog, body, rows=True)
     assert {offer["region"] for offer in found} <= AWS_DEFAULT_REGIONS
@@ -223,7 +226,7 @@ def test_order_is_price_then_backend_order_of_the_server(
     assert prices == sorted(prices)
     rank = {name: position for position, name in enumerate(names)}
     ties = 0
-    for first, second in zip(found, found[1:], strict=False):
+    for first, second in itertools.pairwise(found):
         if first["price"] == second["price"] and first["backend"] != second["backend"]:
             assert rank[first["backend"]] < rank[second["backend"]]
             ties += 1
@@ -257,7 +260,9 @@ def test_rows_keep_the_catalog_rows(tmp_path: Path, catalog: planner.Catalog) ->
 
 def test_plan_places_on_regions_with_their_zones(tmp_path: Path, catalog: planner.Catalog) -> None:
     body = "resources:\n  gpu: L4\nregions: [europe-west4]\nbackends: [gcp]\n"
-    plan = planner.plan(service(tmp_path, body), catalog, options=planner.PlanOptions(explain=False))
+    plan = planner.plan(
+        service(tmp_path, body), catalog, options=planner.PlanOptions(explain=False)
+    )
     assert plan.status == "optimal"
     (placement,) = plan.placements
     assert placement.offer["region"] == "europe-west4"
