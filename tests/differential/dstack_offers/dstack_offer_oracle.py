@@ -16,7 +16,8 @@ reservation, profile backends/regions/instance types), ``dstack_offers`` runs ds
    region defaults from its configurator (as ``create_backend`` sets them), and ``get_offers`` runs
    unchanged: ``get_all_offers_with_availability``, modifiers, requirement filter, disk fitting,
    post-filters. Only the cloud clients are replaced (below).
-4. Backends are gated on reservation support with dstack's ``_get_backends_with_compute_feature``,
+4. Backends are gated on privileged, instance-volume and reservation support with dstack's
+   ``_get_backends_with_compute_feature``,
    merged with the server's ``merge_offer_iterables`` (price, ties in project order), filtered by
    the profile with the server's ``_filter_offers`` and sorted with ``_sort_offers_by_availability``;
    those server functions are compiled from their installed source (the server modules import the
@@ -96,6 +97,8 @@ class OracleRequest:
     backends: Sequence[str] | None = None
     regions: Sequence[str] | None = None
     instance_types: Sequence[str] | None = None
+    privileged: bool = False
+    instance_volumes: bool = False  # a non-optional instance (host path) volume is mounted
 
 
 # ---------------------------------------------------------------- dstack's modules
@@ -510,15 +513,32 @@ def _default_catalog(catalog: Any) -> Iterator[None]:
         yield
 
 
-def _reservation_capable(backend_types: Sequence[Any], computes: Sequence[Any]) -> set[Any]:
-    from dstack._internal.core.backends.base.compute import ComputeWithReservationSupport
+def _gate(
+    request: OracleRequest,
+    requirements: Any,
+    built: Sequence[tuple[Any, Any]],
+    backend_types: list[Any] | None,
+) -> list[Any] | None:
+    """``get_offers_by_requirements``' feature gating (``server/services/offers.py:67-85``).
+
+    The feature lists come from dstack's ``_get_backends_with_compute_feature`` over the compute
+    classes, as ``core/backends/features.py`` builds them for a server with every backend installed.
+    """
+    from dstack._internal.core.backends.base import compute as base
     from dstack._internal.core.backends.features import _get_backends_with_compute_feature
 
-    configurators = [
-        NS(TYPE=t, BACKEND_CLASS=NS(COMPUTE_CLASS=type(c)))
-        for t, c in zip(backend_types, computes, strict=True)
+    configurators = [NS(TYPE=t, BACKEND_CLASS=NS(COMPUTE_CLASS=type(c))) for t, c in built]
+    needed = [
+        (request.privileged, base.ComputeWithPrivilegedSupport),
+        (request.instance_volumes, base.ComputeWithInstanceVolumesSupport),
+        (requirements.reservation is not None, base.ComputeWithReservationSupport),
     ]
-    return set(_get_backends_with_compute_feature(configurators, ComputeWithReservationSupport))
+    for applies, feature in needed:
+        if applies:
+            capable = _get_backends_with_compute_feature(configurators, feature)
+            listed = capable if backend_types is None else backend_types
+            backend_types = [t for t in listed if t in capable]
+    return backend_types
 
 
 def dstack_offers(
@@ -550,13 +570,10 @@ def dstack_offers(
             compute, patches = _make_compute(entry, rows, zones)
             stack.enter_context(patches)
             built.append((_backend_type(entry["type"]), compute))
-        backend_types = [t for t, _ in built]
         profile_backends = None
         if request.backends is not None:
             profile_backends = [_backend_type(b) for b in request.backends]
-        if requirements.reservation is not None:
-            capable = _reservation_capable(backend_types, [c for _, c in built])
-            profile_backends = [b for b in (profile_backends or backend_types) if b in capable]
+        profile_backends = _gate(request, requirements, built, profile_backends)
         if profile_backends is not None:
             built = [(t, c) for t, c in built if t in profile_backends]
         per_backend = []

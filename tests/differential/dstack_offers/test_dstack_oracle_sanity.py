@@ -452,3 +452,20 @@ def test_a_backend_whose_offer_code_fails_answers_nothing(tmp_path: Path) -> Non
         directory, OracleRequest(spot_policy=AUTO), backends, skip_failing_backends=True
     )
     assert [o["backend"] for o in skipped] == ["verda"]
+
+
+def test_privileged_and_instance_volumes_gate_runpod_out(tmp_path: Path) -> None:
+    rows = catalogs.generate(2)
+    directory = write_catalog(tmp_path / "catalog", rows)
+    anything = {"gpu": "0.."}
+    free = dstack_offers(directory, OracleRequest(spot_policy=AUTO, resources=anything))
+    assert "runpod" in {o["backend"] for o in free}
+    privileged = dstack_offers(
+        directory, OracleRequest(spot_policy=AUTO, resources=anything, privileged=True)
+    )
+    assert {o["backend"] for o in privileged} == {o["backend"] for o in free} - {"runpod"}
+    mounted = dstack_offers(
+        directory,
+        OracleRequest(resources=anything, instance_volumes=True, backends=["gcp", "runpod"]),
+    )
+    assert {o["backend"] for o in mounted} == {"gcp"}

@@ -108,6 +108,10 @@ REQUESTS: dict[str, OracleRequest] = {
         spot_policy="spot", max_price=1.5, resources={"gpu": "0.."}, backends=["nebius", "verda"]
     ),
     "reservation-spot": OracleRequest(spot_policy="spot", reservation="cr-0123456789"),
+    "privileged": OracleRequest(spot_policy="auto", privileged=True, resources={"gpu": "0.."}),
+    "instance-volume-gcp-runpod": OracleRequest(
+        instance_volumes=True, backends=["gcp", "runpod"], resources={"gpu": "0.."}
+    ),
     "disk-5TB": OracleRequest(spot_policy="auto", resources={"gpu": "0..", "disk": "5TB.."}),
     "total-gpu-memory": OracleRequest(
         spot_policy="auto", resources={"gpu": {"total_memory": "100GB..", "count": "1.."}}
@@ -174,6 +178,10 @@ def _service_yaml(request: OracleRequest) -> str:
         value = getattr(request, name)
         if value is not None:
             document[name] = list(value)
+    if request.privileged:
+        document["privileged"] = True
+    if request.instance_volumes:
+        document["volumes"] = ["/mnt/data:/data"]
     return yaml.safe_dump(document, sort_keys=False)
 
 
