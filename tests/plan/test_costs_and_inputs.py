@@ -181,7 +181,8 @@ def test_reuse_notes_a_missing_inventory_and_busy_instances(tmp_path: Path) -> N
     rows = [{"provider": "aws", "region": "a", "instance_type": "g5", "spot": False, "price": 1.0}]
     catalog = Catalog.from_frame(offer_frame(rows))
     reuse = service(2, creation_policy="reuse")
-    alone = plan(reuse, catalog)
+    # rows=True: the made-up aws row (region "a", type "g5") is no dstack-level offer.
+    alone = plan(reuse, catalog, rows=True)
     assert alone.status == "infeasible" and alone.infeasible_constraints == ("creation_policy",)
     assert alone.notes == (ReuseWithoutFleet(),)
     fleet = tmp_path / "fleet.yml"
@@ -191,7 +192,7 @@ def test_reuse_notes_a_missing_inventory_and_busy_instances(tmp_path: Path) -> N
         "     resources: {cpu: 12, memory_gb: 85, gpu_count: 1, gpu_name: A100,"
         " gpu_memory_gb: 80}}\n"
     )
-    busy = plan(reuse, catalog, fleet=fleet)
+    busy = plan(reuse, catalog, fleet=fleet, rows=True)
     assert busy.status == "infeasible" and busy.infeasible_constraints == ("creation_policy",)
     assert "no idle fleet instance satisfies" in (busy.infeasible_reason or "")
     assert busy.notes == (FleetMatched(matched=0, idle=0, busy=3),)

@@ -253,7 +253,8 @@ def test_offers_and_plan_print_resources_with_one_formatter(repo_dir: Path) -> N
     result = plan(path, catalog, options=PlanOptions(explain=False))
     [placement] = result.placements
     offer = placement.offer
-    assert offer["provider"] == "runpod" and offer["disk_gb"] is None  # the catalog has none
+    # The catalog states no disk; dstack fits RunPod's configurable disk to 100 GB.
+    assert offer["provider"] == "runpod" and offer["disk_gb"] == 100.0
     offers = find_offers(load_config(path), catalog)
     offers_table = render_offers_table(offers, None)
     resources = format_resources(offer, sized_disk_gb(offers))
