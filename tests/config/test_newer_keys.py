@@ -64,7 +64,9 @@ LEVELS = [
 ]
 
 
-@pytest.mark.parametrize(("document", "path", "line", "column"), LEVELS, ids=[level[1] for level in LEVELS])
+@pytest.mark.parametrize(
+    ("document", "path", "line", "column"), LEVELS, ids=[level[1] for level in LEVELS]
+)
 def test_unknown_key_is_refused_as_possibly_newer(
     run_cli: RunCli, tmp_path: Path, document: str, path: str, line: int, column: int
 ) -> None:
