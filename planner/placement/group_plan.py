@@ -433,7 +433,7 @@ def _fleet_identity(pools: pd.DataFrame) -> np.ndarray:
         return identity
     # Missing values (no disk size, no GPU) as "-": one spelling in every group.
     rows = pools.loc[existing, ["fleet_name", *POOL_KEY]].astype(object).fillna("-").astype(str)
-    joined = rows["fleet_name"].str.cat([rows[column] for column in POOL_KEY], sep="\x1f")
+    joined = rows["fleet_name"].str.cat(rows[list(POOL_KEY)], sep="\x1f")
     identity[existing] = joined.to_numpy(dtype=object)
     return identity
 
