@@ -119,6 +119,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default="table",
         help="output format (markdown: a pull-request comment)",
     )
+    arguments.add_dstack_options(parser)
     return parser
 
 
@@ -159,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
         max_increase=args.max_increase,
         traffic=args.traffic,
         generated_at=moment,
+        rows=args.rows,
+        dstack_config=args.dstack_config,
     )
     for skipped in result.skipped:
         print(f"note: skipped {skipped.file}: {skipped.reason}", file=sys.stderr)

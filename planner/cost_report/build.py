@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from planner.catalog import Catalog
+from planner.config.dstack_settings import DstackServerSettings
 from planner.cost_report.baseline import Baseline, BaselineService, diff, read_baseline_report
 from planner.cost_report.envelope import check_trace_services, service_envelope
 from planner.cost_report.files import find_service_files
@@ -37,6 +38,7 @@ from planner.cost_report.pricing import (
     service_cost,
 )
 from planner.errors import InputError, Problem
+from planner.match.dstack import server_settings
 from planner.placement import (
     CapacityData,
     FleetInventory,
@@ -72,6 +74,8 @@ def report(
     max_increase: Increase | str | float | None = None,
     traffic: TrafficTraces | PathArgument | None = None,
     generated_at: datetime | None = None,
+    rows: bool = False,
+    dstack_config: DstackServerSettings | PathArgument | None = None,
 ) -> Report:
     """A cost report over service files (paths, directories or globs); see docs/cli.md.
 
@@ -86,6 +90,9 @@ def report(
     CSV file, shared or per service): each service with a replica range and a ``scaling`` rule
     gets its autoscaling cost envelope in ``ServiceCost.envelope``, the others a note in
     ``ServiceCost.envelope_note``; gates stay on the plan's cost. ``generated_at``: the report time (default: now, UTC).
+    ``rows`` / ``dstack_config``: as for ``planner.plan`` — plan on catalog rows, or on the offers of
+    that dstack server (default: dstack-level offers of every backend); a directory baseline is
+    planned the same way.
     Bad input raises a ``PlannerError``; gates crossed are in ``Report.failures``.
     """
     if isinstance(paths, str | os.PathLike):
@@ -133,7 +140,17 @@ def report(
         catalog = Catalog.load()
     baseline_catalog = _load(baseline_catalog)
     identity = catalog_identity(catalog)
-    cache = PlanCache(fleet=fleet, capacity=capacity, options=options or REPORT_PLAN_OPTIONS)
+    if rows and dstack_config is not None:
+        raise InputError(
+            Problem("rows plans on catalog rows; dstack_config needs dstack-level offers")
+        )
+    cache = PlanCache(
+        fleet=fleet,
+        capacity=capacity,
+        options=options or REPORT_PLAN_OPTIONS,
+        rows=rows,
+        dstack_config=server_settings(dstack_config),
+    )
     services = tuple(service_cost(item, catalog, cache) for item in loaded)
     if traffic is not None:
         services = tuple(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from planner.catalog import Catalog
 from planner.config import LoadedConfig, load_config
+from planner.config.dstack_settings import DstackServerSettings
 from planner.config.normalized import NormalizedService
 from planner.cost_report.files import ServiceFile
 from planner.cost_report.model import CatalogIdentity, PlacementLine, ServiceCost
@@ -82,6 +83,8 @@ class PlanCache:
     fleet: FleetInventory | None
     capacity: CapacityData | None
     options: PlanOptions
+    rows: bool = False  # plan on catalog rows instead of dstack-level offers
+    dstack_config: DstackServerSettings | None = None  # the server whose backends answer
     _plans: dict[tuple[int, str], Plan] = field(default_factory=dict)
 
     def plan(self, service: NormalizedService, catalog: Catalog) -> Plan:
@@ -94,6 +97,8 @@ class PlanCache:
                 fleet=self.fleet,
                 capacity=self.capacity,
                 options=self.options,
+                rows=self.rows,
+                dstack_config=self.dstack_config,
             )
             self._plans[key] = cached
         return cached

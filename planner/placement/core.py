@@ -74,6 +74,7 @@ from planner.placement.spec import (
     validate_options,
     validate_replicas,
 )
+from planner.placement.zone_capacity import apply_zone_capacity
 
 # Solving every count of a replica range is cheap (pools are few), but a range of thousands
 # would multiply the solve time; beyond this many steps the envelope is not computed.
@@ -105,7 +106,8 @@ def build_pools(
     if not pools.empty:
         spot = pools["spot"].to_numpy(dtype=bool)
         pools = pools.assign(interruption_rate=np.where(spot, default_rate, 0.0))
-    return apply_capacity(pools, capacity), notes
+    pools, zone_notes = apply_zone_capacity(apply_capacity(pools, capacity), capacity)
+    return pools, (*notes, *zone_notes)
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,20 @@ class RowMatchesNoOffer(_Note):
 
 
 @dataclass(frozen=True)
+class ZoneCapacityIncomplete(_Note):
+    """Capacity rows (``sources``, FILE:LINE) name zones of a region offer (``backend``/``region``,
+    ``instance_type``) but not all of them: dstack may place the replica in any zone of the offer, so
+    the rows limit it only when every zone has one; ``unstated`` are the zones without a row."""
+
+    kind: ClassVar[str] = "zone-capacity-incomplete"
+    sources: tuple[str, ...]
+    backend: str
+    region: str
+    instance_type: str
+    unstated: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class GroupSurvivalUnmet(_Note):
     """Replica groups: losing one failure domain can take down these groups (roles) of the
     service. ``reason``: ``one-replica`` (the group runs a single replica) or ``infeasible``
@@ -215,6 +229,7 @@ PlanNote = (
     | SpotWithoutRetry
     | SpotAssumptions
     | RowMatchesNoOffer
+    | ZoneCapacityIncomplete
     | GroupSurvivalUnmet
     | RpsCurveTruncated
 )

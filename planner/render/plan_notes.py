@@ -21,6 +21,7 @@ from planner.placement.notes import (
     SpotAssumptions,
     SpotWithoutRetry,
     TimeLimitReached,
+    ZoneCapacityIncomplete,
 )
 
 
@@ -92,6 +93,13 @@ def render_note(note: PlanNote) -> str:
             )
         case DefaultProtectionDropped():
             return _dropped_words(note)
+        case ZoneCapacityIncomplete():
+            return (
+                f"warning: capacity row(s) {', '.join(note.sources)} name zones of "
+                f"{note.backend} {note.region} {note.instance_type}, an offer dstack may start in "
+                f"any of its zones; {', '.join(note.unstated)} have no row, so the zone rows do "
+                "not limit this offer (give every zone a row, or one row for the region)"
+            )
         case RowMatchesNoOffer():
             field = "backend" if note.field == "provider" else note.field
             hint = f" (did you mean {note.suggestion!r}?)" if note.suggestion else ""

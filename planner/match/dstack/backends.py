@@ -377,9 +377,23 @@ DEFAULT_BACKEND_OF_PROVIDER: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
-def default_backends(providers: tuple[str, ...]) -> tuple[BackendSettings, ...]:
-    """Every backend of the catalog's providers with dstack's defaults, in backend-name order."""
-    names = sorted(
-        {DEFAULT_BACKEND_OF_PROVIDER[p] for p in providers if p in DEFAULT_BACKEND_OF_PROVIDER}
-    )
-    return tuple(BackendSettings(type=name) for name in names)
+def default_backends(
+    providers: tuple[str, ...], requested: tuple[str, ...] | None = None
+) -> tuple[BackendSettings, ...]:
+    """Every backend of the catalog's providers with dstack's defaults, in backend-name order.
+
+    ``requested``: the service's ``backends``. A service that names another backend type of a
+    provider (``datacrunch`` for verda's rows, ``amddevcloud`` for digitalocean's) runs on a server
+    configured with that type, so the assumed server has it instead of the default one.
+    """
+    names = {DEFAULT_BACKEND_OF_PROVIDER[p] for p in providers if p in DEFAULT_BACKEND_OF_PROVIDER}
+    for name in requested or ():
+        rules = BACKEND_RULES.get(name.lower())
+        if rules is None or rules.provider not in providers:
+            continue
+        default = DEFAULT_BACKEND_OF_PROVIDER.get(rules.provider)
+        if default is not None and default != rules.type:
+            names.add(rules.type)
+            if default not in {wanted.lower() for wanted in requested or ()}:
+                names.discard(default)
+    return tuple(BackendSettings(type=name) for name in sorted(names))

@@ -124,7 +124,7 @@ def find_dstack_offers(
     requirements: Requirements, catalog: Catalog, settings: DstackServerSettings | None
 ) -> DstackOffers:
     """``requirements`` over the dstack-level offers of ``catalog`` under ``settings``."""
-    table = dstack_table(catalog, settings)
+    table = dstack_table(catalog, settings, requirements.backends)
     view = CatalogView(table)
     mask = combined_mask(requirements, view)
     disk, disk_fits = fitted_disks(table, requirements)

@@ -52,12 +52,21 @@ DEFAULT_DISK_GB: Final = 100.0  # dstack's DEFAULT_DISK (100GB..)
 _MIB: Final = 1024.0
 
 
-def dstack_table(catalog: Catalog, settings: DstackServerSettings | None = None) -> DstackTable:
-    """The dstack-level offers of ``catalog`` under ``settings`` (None: every backend, defaults).
+def dstack_table(
+    catalog: Catalog,
+    settings: DstackServerSettings | None = None,
+    requested: tuple[str, ...] | None = None,
+) -> DstackTable:
+    """The dstack-level offers of ``catalog`` under ``settings`` (None: every backend, defaults,
+    with the backend types the service's ``backends`` (``requested``) names).
 
     Memoized on the catalog per settings: a 1M-row catalog pays for the transform once.
     """
-    backends = settings.backends if settings is not None else default_backends(catalog.providers)
+    backends = (
+        settings.backends
+        if settings is not None
+        else default_backends(catalog.providers, requested)
+    )
     return catalog.derived(
         f"planner.match.dstack:table:{backends!r}", lambda: _build(catalog, backends)
     )

@@ -300,3 +300,21 @@ def test_availability_zones_narrow_a_region_offer(tmp_path: Path, catalog: plann
     assert all(offer["availability_zones"] == ["europe-west4-b"] for offer in found)
     # Backends whose offers list no zones (lambda, ...) are dropped, as in dstack.
     assert offers(tmp_path, catalog, body.replace("[gcp]", "[lambda]")) == []
+
+
+@pytest.mark.parametrize(("alias", "provider"), [("datacrunch", "verda")])
+def test_a_backend_type_the_service_names_answers_without_a_server_config(
+    tmp_path: Path, catalog: planner.Catalog, alias: str, provider: str
+) -> None:
+    # `backends: [datacrunch]` is a valid dstack 0.22.5 file: the server it runs on has a
+    # datacrunch backend (over verda's catalog rows), so the assumed default server has it too.
+    named = offers(tmp_path, catalog, f"resources:\n  gpu: A100:1..\nbackends: [{alias}]\n")
+    assert named, "the alias found no offers"
+    assert {record["backend"] for record in named} == {alias}
+    default = offers(tmp_path, catalog, f"resources:\n  gpu: A100:1..\nbackends: [{provider}]\n")
+    assert {record["backend"] for record in default} == {provider}
+    key = ("region", "instance_type", "spot", "price")
+    assert [[r[k] for k in key] for r in named] == [[r[k] for k in key] for r in default]
+    # Without a `backends` list the default type answers, not both (no doubled offers).
+    everything = offers(tmp_path, catalog, "resources:\n  gpu: A100:1..\n")
+    assert alias not in {record["backend"] for record in everything}
