@@ -163,7 +163,8 @@ def test_bench_plan_end_to_end_from_catalog_100k(benchmark: Any, offers_100k: pd
     result = benchmark.pedantic(
         plan,
         args=(service, catalog),
-        kwargs={"capacity": capacity_data(), "options": options},
+        # The generated rows are not dstack-shaped (families, regions): plan on the rows themselves.
+        kwargs={"capacity": capacity_data(), "options": options, "rows": True},
         rounds=5,
         iterations=1,
         warmup_rounds=1,
