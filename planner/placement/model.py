@@ -228,6 +228,8 @@ class Solution:
     hourly_cost: float | None  # exact, from the counts and the float prices
     seconds: float
     model_pools: int  # pools left in the model after pruning
+    # The solver stopped at the time limit: no plan ("timeout"), or one not proven optimal.
+    time_limit_reached: bool = False
 
 
 def _allowed(arrays: PoolArrays, spec: ModelSpec) -> np.ndarray:
@@ -593,7 +595,8 @@ def solve(
 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, num_workers)
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit_seconds)
+    # CP-SAT honours tiny limits (1e-6 s stops it before any solution); it refuses 0.
+    solver.parameters.max_time_in_seconds = max(1e-6, time_limit_seconds)
     solver.parameters.random_seed = 0
     # CP-SAT's presolve spends most of the time on dominance detection among pools that the
     # LP then settles at once; without it the solve is 2-3x faster on large pool sets.
@@ -614,6 +617,7 @@ def solve(
             None,
             time.perf_counter() - started,
             int(chosen.size),
+            time_limit_reached=timed_out,
         )
     values = np.array([solver.value(v) for v in variables], dtype=np.int64)
     proven = status == cp_model.OPTIMAL
@@ -640,6 +644,7 @@ def solve(
         float(np.dot(counts, arrays.price)),
         time.perf_counter() - started,
         int(chosen.size),
+        time_limit_reached=not proven,
     )
 
 

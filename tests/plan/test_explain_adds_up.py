@@ -277,3 +277,45 @@ def test_the_cli_takes_every_switch_explain_relaxes_with(run_cli: Callable[..., 
     for switch in SWITCHES:
         assert switch.flag in help_text, switch
         assert getattr(PlanOptions(), switch.field) is True, switch
+
+
+# max_price below every offer: the plan is infeasible before any solve (no pool is allowed), so
+# only the re-plans without max_price reach the solver — and at 1e-6 s CP-SAT stops before it
+# has any plan (it honours the limit: it answers UNKNOWN at once, however small the model).
+PRICED_OUT = """\
+type: service
+name: priced-out
+image: vllm/vllm-openai:v0.6.3
+commands: [vllm serve model]
+port: 8000
+replicas: 4
+resources:
+  gpu: 24GB..80GB:1
+spot_policy: auto
+max_price: 0.0001
+"""
+
+
+def test_a_replan_stopped_by_the_time_limit_is_unknown_not_infeasible(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    file = tmp_path / "priced-out.yml"
+    file.write_text(PRICED_OUT)
+    document = _plan_json(run_cli, str(file), "--time-limit", "1e-6")
+    assert document["status"] == "infeasible"
+    by_name = {report["constraint"]: report for report in _constraints(document)}
+    price = by_name["max_price"]
+    assert price["relaxed_status"] == "time-limit"
+    assert price["binding"] is None and not price["makes_feasible"]
+    assert price["saving_hourly"] is None and price["relaxed_hourly_cost"] is None
+    # The diagnosis does not blame the replica total: it says the time limit stopped it.
+    assert document["infeasible_causes"] == [{"kind": "time-limit", "time_limit_seconds": 1e-6}]
+    # With time, the same relaxation is solved and binding (makes feasible), proven optimal.
+    solved = _plan_json(run_cli, str(file))
+    price = next(r for r in _constraints(solved) if r["constraint"] == "max_price")
+    assert price["relaxed_status"] == "optimal" and price["binding"] is True
+    assert price["relaxed_cost_proven_optimal"] is True
+    for fmt in ("table", "markdown"):
+        text = run_cli("plan", str(file), "--time-limit", "1e-6", "--format", fmt).stdout
+        row = next(line for line in text.splitlines() if "without max_price" in line)
+        assert "unknown" in row and "time-limit" in row, row
