@@ -25,9 +25,9 @@ def destroy(
     state: str | os.PathLike[str], backends: BackendsFile | str | os.PathLike[str]
 ) -> DestroyResult:
     """Terminate what the state file at ``state`` lists as running (or as being created: such an
-    instance is found by its client token among ``list_created``). The file is rewritten after
-    every termination; a second ``destroy`` finds nothing left to do. The state file is locked
-meanwhile (``planner.apply.lock``): an apply or destroy running on it raises ``InputError``."""
+        instance is found by its client token among ``list_created``). The file is rewritten after
+        every termination; a second ``destroy`` finds nothing left to do. The state file is locked
+    meanwhile (``planner.apply.lock``): an apply or destroy running on it raises ``InputError``."""
     backends_file = backends if isinstance(backends, BackendsFile) else load_backends(backends)
     if not os.path.exists(state):
         raise InputError(Problem("no such state file", file=os.fspath(state)))

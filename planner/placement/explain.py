@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from planner.config.normalized import NormalizedService
+from planner.placement.kinds import RelaxedStatus
 from planner.placement.model import (
     RATE_SCALE,
     RELAXABLE,
@@ -43,7 +44,6 @@ from planner.placement.reasons import (
     WaveUnsurvivable,
 )
 from planner.placement.relaxations import Replan, has_capacity_limits, relax, relaxation_sets
-from planner.placement.kinds import RelaxedStatus
 from planner.placement.result import ConstraintReport, Exclusion, PlanOptions
 
 

@@ -222,7 +222,9 @@ def _binding(report: ConstraintReport) -> str:
 def _relaxed_cost(report: ConstraintReport) -> str:
     """The re-plan's cost; marked ``*`` when the time limit stopped it before proving it optimal."""
     cost = money(report.relaxed_hourly_cost)
-    return cost + "*" if report.relaxed_time_limit and report.relaxed_hourly_cost is not None else cost
+    return (
+        cost + "*" if report.relaxed_time_limit and report.relaxed_hourly_cost is not None else cost
+    )
 
 
 def _saving(value: float) -> str:

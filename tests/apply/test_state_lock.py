@@ -34,7 +34,9 @@ def test_a_second_apply_and_a_destroy_wait_their_turn(run_cli, tmp_path: Path) -
     files = write_inputs(tmp_path, replicas=2, scenario="create_delay_seconds: 4\n")
     first = _start(files, tmp_path)
     second = run_cli(*apply_args(files, "--format", "json"))
-    destroy = run_cli("destroy", "--state", str(files["state"]), "--backends", str(files["backends"]))
+    destroy = run_cli(
+        "destroy", "--state", str(files["state"]), "--backends", str(files["backends"])
+    )
     still_running = first.poll() is None
     for result, command in ((second, "apply"), (destroy, "destroy")):
         assert result.returncode == 2, result.stderr
@@ -69,6 +71,8 @@ def test_a_killed_holder_leaves_no_lock(run_cli, tmp_path: Path) -> None:
     lock = files["state"].with_name("state.json.lock")
     assert lock.read_text().strip() == str(first.pid)  # a dead pid, in a lock nobody holds
     # The destroy finds the create that was under way (by its client token) or marks it failed.
-    destroy = run_cli("destroy", "--state", str(files["state"]), "--backends", str(files["backends"]))
+    destroy = run_cli(
+        "destroy", "--state", str(files["state"]), "--backends", str(files["backends"])
+    )
     assert destroy.returncode == 0, destroy.stderr
     assert live_in_cloud(files) == []
