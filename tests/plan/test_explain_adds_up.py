@@ -23,7 +23,13 @@ from planner.cli import main
 from planner.placement import CapacityData, PlanOptions, plan_offers
 from planner.placement.inputs import CapacityRule
 from planner.placement.reasons import BudgetTooLow
-from planner.render.plan import CONSTRAINT_LEGEND
+from planner.render.plan import (
+    CONSTRAINT_LEGEND,
+    money,
+    render_plan_json,
+    render_plan_markdown,
+    render_plan_table,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -319,3 +325,27 @@ def test_a_replan_stopped_by_the_time_limit_is_unknown_not_infeasible(
         text = run_cli("plan", str(file), "--time-limit", "1e-6", "--format", fmt).stdout
         row = next(line for line in text.splitlines() if "without max_price" in line)
         assert "unknown" in row and "time-limit" in row, row
+
+
+def test_a_relaxed_cost_found_at_the_time_limit_is_marked_not_proven(tmp_path: Path) -> None:
+    import dataclasses
+
+    import planner
+
+    file = tmp_path / "priced-out.yml"
+    file.write_text(PRICED_OUT)
+    result = planner.plan(file)
+    (price,) = [report for report in result.constraints if report.name == "max_price"]
+    assert price.relaxed_status == "optimal" and not price.relaxed_time_limit
+    assert price.to_json()["relaxed_cost_proven_optimal"] is True
+    # The same re-plan as a solver stopped by the time limit with a plan reports it (the cost of
+    # a CP-SAT FEASIBLE answer); which solves stop there depends on the machine's speed.
+    stopped = dataclasses.replace(price, relaxed_status="feasible", relaxed_time_limit=True)
+    marked = dataclasses.replace(result, constraints=(stopped,))
+    cost = money(price.relaxed_hourly_cost) + "*"
+    for text in (render_plan_table(marked), render_plan_markdown(marked)):
+        row = next(line for line in text.splitlines() if "without max_price" in line)
+        assert cost in row and "feasible" in row, row
+        assert "* not proven optimal" in text
+    (entry,) = _constraints(json.loads(render_plan_json(marked)))
+    assert entry["relaxed_cost_proven_optimal"] is False and entry["binding"] is True
