@@ -259,17 +259,17 @@ CONSTRAINT_LEGEND = (
     (
         "BINDING",
         "yes when relaxing it lowers the cost, or makes an infeasible plan feasible "
-        "(makes feasible); unknown when the re-plan found no plan within the time limit",
+        "(makes feasible); unknown when the re-plan stopped at --time-limit without a plan",
     ),
     ("TIGHT", "it holds with equality in this plan (no room for one more replica under it)"),
     (
         "RELAXED",
-        "the status of the plan re-planned with the RE-PLAN WITH changes (time-limit: no plan "
+        "the status of the plan re-planned with the RE-PLAN WITH changes (time-limit: none "
         "found within --time-limit; raise it to know)",
     ),
     (
         "RELAXED COST/H",
-        "that plan's hourly cost (* not proven optimal: the re-plan reached the time limit)",
+        "that plan's hourly cost (* not proven optimal: the re-plan stopped at --time-limit)",
     ),
     (
         "SAVING/H",
