@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from planner.match.offers import OFFER_FIELDS
 from planner.render.offers import (
+    offer_csv_fields,
+    offer_csv_row,
     offers_document,
     render_groups_table,
     render_offers_table,
@@ -113,14 +115,12 @@ def render_group_offers_json(
 def render_group_offers_csv(groups: Sequence[GroupOffers], limit: int | None) -> str:
     """The offers CSV with a first ``group`` column; each group's offers in turn."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=("group", *OFFER_FIELDS), lineterminator="\n")
+    fields = offer_csv_fields(groups[0].offers) if groups else OFFER_FIELDS
+    writer = csv.DictWriter(buffer, fieldnames=("group", *fields), lineterminator="\n")
     writer.writeheader()
     for group in groups:
         for offer in group.offers.records(limit):
-            row: dict[str, Any] = {"group": group.name, **offer}
-            row["flags"] = " ".join(offer["flags"])
-            row["spot"] = "true" if offer["spot"] else "false"
-            writer.writerow({key: "" if value is None else value for key, value in row.items()})
+            writer.writerow({"group": group.name, **offer_csv_row(offer)})
     return buffer.getvalue()
 
 
