@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
+from planner.apply.lock import state_lock
 from planner.apply.result import DestroyResult, Termination
-from planner.apply.state import StateRecord, read_state, write_state
+from planner.apply.state import ApplyState, StateRecord, read_state, write_state
 from planner.backends.base import (
     TAG_CLIENT_TOKEN,
     Backend,
@@ -24,12 +25,21 @@ def destroy(
     state: str | os.PathLike[str], backends: BackendsFile | str | os.PathLike[str]
 ) -> DestroyResult:
     """Terminate what the state file at ``state`` lists as running (or as being created: such an
-    instance is found by its client token among ``list_created``). The file is rewritten after
-    every termination; a second ``destroy`` finds nothing left to do."""
+        instance is found by its client token among ``list_created``). The file is rewritten after
+        every termination; a second ``destroy`` finds nothing left to do. The state file is locked
+    meanwhile (``planner.apply.lock``): an apply or destroy running on it raises ``InputError``."""
     backends_file = backends if isinstance(backends, BackendsFile) else load_backends(backends)
-    found = read_state(state)
-    if found is None:
+    if not os.path.exists(state):
         raise InputError(Problem("no such state file", file=os.fspath(state)))
+    with state_lock(state, "destroy"):  # not while an apply or another destroy uses it
+        found = read_state(state)
+        if found is None:
+            raise InputError(Problem("no such state file", file=os.fspath(state)))
+        terminations = _terminate_live(found, backends_file)
+    return DestroyResult(state_path=os.fspath(state), terminations=tuple(terminations))
+
+
+def _terminate_live(found: ApplyState, backends_file: BackendsFile) -> list[Termination]:
     opened: dict[str, Backend] = {}
     terminations: list[Termination] = []
     for record in found.live():
@@ -50,7 +60,7 @@ def destroy(
         if status is not None:
             found.update(record, status=status)
             write_state(found)
-    return DestroyResult(state_path=os.fspath(state), terminations=tuple(terminations))
+    return terminations
 
 
 def _terminate(

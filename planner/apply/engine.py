@@ -14,9 +14,11 @@ same client token (the provider returns the instance it made), an instance that 
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from planner.apply.lock import state_lock
 from planner.apply.options import ApplyOptions
 from planner.apply.provision import Run
 from planner.apply.requests import market_of, plan_id
@@ -49,7 +51,9 @@ def apply(
     """Plan ``config`` over ``catalog`` and provision the plan through ``backends``.
 
     ``state``: the state file (read when it exists, written after every create; ``None`` keeps
-    it in memory). Bad inputs raise ``PlannerError``; what the providers answer is in the result.
+    it in memory), locked for the whole run (``planner.apply.lock``): another apply or destroy on
+    it meanwhile raises ``InputError``. Bad inputs raise ``PlannerError``; what the providers
+    answer is in the result.
     """
     from planner.config.load import LoadedConfig, service_argument
     from planner.placement import plan as make_plan
@@ -61,14 +65,17 @@ def apply(
     service = normalized.name or (
         Path(loaded.source).stem if isinstance(loaded, LoadedConfig) else "service"
     )
-    result = make_plan(loaded, catalog, fleet=fleet, capacity=capacity, options=plan_options)
-    identifier = plan_id(result)
-    apply_state = _state(state, service, identifier, backends_file)
-    _check_backends(result, backends_file)
-    run = Run(result, identifier, service, normalized, backends_file, apply_state, options)
-    if not options.dry_run:
-        run.open_all()  # bad plugin settings fail before anything is created
-    slots = tuple(run.slot(index, replica) for index, replica in _slots(result))
+    # One apply or destroy at a time per state file, from reading it to the last create.
+    locking = state is not None and not options.dry_run
+    with state_lock(state, "apply") if state is not None and locking else nullcontext():
+        result = make_plan(loaded, catalog, fleet=fleet, capacity=capacity, options=plan_options)
+        identifier = plan_id(result)
+        apply_state = _state(state, service, identifier, backends_file)
+        _check_backends(result, backends_file)
+        run = Run(result, identifier, service, normalized, backends_file, apply_state, options)
+        if not options.dry_run:
+            run.open_all()  # bad plugin settings fail before anything is created
+        slots = tuple(run.slot(index, replica) for index, replica in _slots(result))
     return ApplyResult(
         plan=result,
         plan_id=identifier,

@@ -321,8 +321,9 @@ def _replanner(problem: PlanningProblem) -> Replanner:
                     problem.arrays, spec, options, tie_break=False
                 )
                 # A default protection dropped: the re-plan's status is "feasible", as the
-                # plan's would be.
-                solved[spec] = replace(solution, status="feasible") if dropped else solution
+                # plan's would be (a re-plan stopped by the time limit stays "timeout").
+                met = dropped and solution.status == "optimal"
+                solved[spec] = replace(solution, status="feasible") if met else solution
             except ModelTooLarge:
                 solved[spec] = None
         return solved[spec]

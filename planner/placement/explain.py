@@ -18,6 +18,7 @@ import pandas as pd
 
 from planner.config.normalized import NormalizedService
 from planner.match.whynot import Exclusion as MatchExclusion
+from planner.placement.kinds import RelaxedStatus
 from planner.placement.model import (
     RATE_SCALE,
     RELAXABLE,
@@ -39,11 +40,12 @@ from planner.placement.reasons import (
     ReuseOnly,
     SpotPolicyTooNarrow,
     SpreadTooTight,
+    TimeLimitWithoutPlan,
     TooFewPlaces,
     WaveUnsurvivable,
 )
 from planner.placement.relaxations import Replan, has_capacity_limits, relax, relaxation_sets
-from planner.placement.result import ConstraintReport, Exclusion, PlanOptions, PlanStatus
+from planner.placement.result import ConstraintReport, Exclusion, PlanOptions
 
 
 def _tight(name: str, arrays: PoolArrays, counts: np.ndarray, spec: ModelSpec) -> bool:
@@ -110,9 +112,9 @@ def _report(
     names = relaxation.constraints
     solved = relaxed is not None and relaxed.status in ("optimal", "feasible")
     cost = relaxed.hourly_cost if relaxed is not None and solved else None
-    status: PlanStatus | None = None
+    status: RelaxedStatus | None = None
     if relaxed is not None:
-        status = "infeasible" if relaxed.status == "timeout" else relaxed.status
+        status = "time-limit" if relaxed.status == "timeout" else relaxed.status
     return ConstraintReport(
         name=" + ".join(names),
         description="; ".join(RELAXABLE[name] for name in names),
@@ -125,6 +127,7 @@ def _report(
         # the plan had to drop (it then costs more).
         saving_hourly=None if cost is None or plan_cost is None else plan_cost - cost,
         makes_feasible=plan_cost is None and solved,
+        relaxed_time_limit=relaxed is not None and relaxed.time_limit_reached,
     )
 
 
@@ -144,6 +147,9 @@ def diagnose_infeasible(
     )
     if culprits:
         return tuple(_cause(name, arrays, spec) for name in culprits), culprits
+    if any(not report.binding_known for report in reports):
+        # A relaxation may well make it feasible: nobody knows within the time limit.
+        return (TimeLimitWithoutPlan(time_limit_seconds=options.time_limit_seconds),), ()
     if len(arrays) == 0:
         return (NoOffer(),), ("replica_total",)
     names = spec.active()

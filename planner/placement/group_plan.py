@@ -699,9 +699,10 @@ def _survival_report(solution: GroupSolution, without: GroupSolution) -> Constra
         name=DOMAIN_SURVIVAL,
         description=DOMAIN_SURVIVAL_WORDS,
         tight=bool(saving and saving > 1e-9),
-        relaxed_status="infeasible" if without.status == "timeout" else without.status,
+        relaxed_status="time-limit" if without.status == "timeout" else without.status,
         relaxed_hourly_cost=without.hourly_cost if comparable else None,
         saving_hourly=saving,
+        relaxed_time_limit=without.status in ("timeout", "feasible"),
     )
 
 

@@ -228,6 +228,8 @@ class Solution:
     hourly_cost: float | None  # exact, from the counts and the float prices
     seconds: float
     model_pools: int  # pools left in the model after pruning
+    # The solver stopped at the time limit: no plan ("timeout"), or one not proven optimal.
+    time_limit_reached: bool = False
 
 
 def _allowed(arrays: PoolArrays, spec: ModelSpec) -> np.ndarray:
@@ -608,6 +610,7 @@ def solve(
             None,
             time.perf_counter() - started,
             int(chosen.size),
+            time_limit_reached=timed_out,
         )
     values = np.array([solver.value(v) for v in variables], dtype=np.int64)
     proven = status == cp_model.OPTIMAL
@@ -634,6 +637,7 @@ def solve(
         float(np.dot(counts, arrays.price)),
         time.perf_counter() - started,
         int(chosen.size),
+        time_limit_reached=not proven,
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planner.placement.group_result import GroupPlan, RpsStep
-from planner.placement.kinds import CapacityType, FailureDomain, PlanStatus
+from planner.placement.kinds import CapacityType, FailureDomain, PlanStatus, RelaxedStatus
 from planner.placement.notes import PlanNote
 from planner.placement.reasons import InfeasibleCause
 from planner.placement.replacement import DEFAULT_INTERRUPTION_RATE, DEFAULT_REPLACEMENT_MINUTES
@@ -182,23 +182,32 @@ class ConstraintReport:
     edits (``spot_policy: auto``) that relax it; re-planning with them gives exactly
     ``relaxed_hourly_cost``. ``saving_hourly``: plan cost − relaxed cost (``None`` when either is
     infeasible; negative when the re-plan regains a default protection the plan had to drop).
-    ``makes_feasible``: the plan is infeasible and the re-plan is not.
+    ``makes_feasible``: the plan is infeasible and the re-plan is not. ``relaxed_status``
+    ``"time-limit"``: the re-plan found no plan within the time limit, so nobody knows what
+    relaxing the constraint gives (``binding_known`` is false). ``relaxed_time_limit``: the re-plan
+    reached the time limit (with a plan: its cost is not proven optimal).
     """
 
     name: str  # the constraint, or "a + b" for a pair
     description: str
     tight: bool  # holds with equality in the chosen plan
-    relaxed_status: PlanStatus | None  # the re-solve's status; None when not re-solved
+    relaxed_status: RelaxedStatus | None  # the re-solve's status; None when not re-solved
     relaxed_hourly_cost: float | None
     saving_hourly: float | None  # plan cost - relaxed cost; None when not comparable
     constraints: tuple[str, ...] = ()  # the constraint names relaxed (one, or a pair)
     changes: tuple[str, ...] = ()
     makes_feasible: bool = False
+    relaxed_time_limit: bool = False  # the re-plan stopped at the time limit
 
     @property
     def binding(self) -> bool:
         """Relaxing it lowers the cost, or makes an infeasible plan feasible."""
         return self.makes_feasible or (self.saving_hourly is not None and self.saving_hourly > 1e-9)
+
+    @property
+    def binding_known(self) -> bool:
+        """False when the re-plan found no plan within the time limit: binding is unknown."""
+        return self.relaxed_status != "time-limit"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -208,9 +217,12 @@ class ConstraintReport:
             "description": self.description,
             "changes": list(self.changes),
             "tight": self.tight,
-            "binding": self.binding,
+            "binding": self.binding if self.binding_known else None,
             "makes_feasible": self.makes_feasible,
             "relaxed_status": self.relaxed_status,
+            "relaxed_cost_proven_optimal": None
+            if self.relaxed_hourly_cost is None
+            else not self.relaxed_time_limit,
             "relaxed_hourly_cost": _money(self.relaxed_hourly_cost),
             "saving_hourly": _money(self.saving_hourly),
             "saving_monthly": _monthly(self.saving_hourly),

@@ -18,7 +18,8 @@ def cost_solver(num_workers: int, time_limit_seconds: float) -> Any:
 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, num_workers)
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit_seconds)
+    # CP-SAT honours tiny limits (1e-6 s stops it before any solution); it refuses 0.
+    solver.parameters.max_time_in_seconds = max(1e-6, time_limit_seconds)
     solver.parameters.random_seed = 0
     solver.parameters.cp_model_presolve = False
     return solver

@@ -145,9 +145,10 @@ def _render(
         rows = [
             [
                 report.name,
-                "yes" if report.binding else "no",
+                ("yes" if report.binding else "no") if report.binding_known else "unknown",
                 report.relaxed_status or "-",
-                money(report.relaxed_hourly_cost),
+                money(report.relaxed_hourly_cost)
+                + ("*" if report.relaxed_time_limit and report.relaxed_hourly_cost else ""),
                 money(report.saving_hourly),
             ]
             for report in plan.constraints

@@ -201,7 +201,7 @@ def _explain_rows(plan: Plan) -> tuple[list[list[str]], list[list[str]]]:
             _binding(report),
             "yes" if report.tight else "no",
             report.relaxed_status or "-",
-            money(report.relaxed_hourly_cost),
+            _relaxed_cost(report),
             "-" if report.saving_hourly is None else _saving(report.saving_hourly),
             _share(report.saving_hourly, plan),
             " ".join(report.changes) or "-",
@@ -212,9 +212,19 @@ def _explain_rows(plan: Plan) -> tuple[list[list[str]], list[list[str]]]:
 
 
 def _binding(report: ConstraintReport) -> str:
+    if not report.binding_known:
+        return "unknown"
     if report.makes_feasible:
         return "yes (makes feasible)"
     return "yes" if report.binding else "no"
+
+
+def _relaxed_cost(report: ConstraintReport) -> str:
+    """The re-plan's cost; marked ``*`` when the time limit stopped it before proving it optimal."""
+    cost = money(report.relaxed_hourly_cost)
+    return (
+        cost + "*" if report.relaxed_time_limit and report.relaxed_hourly_cost is not None else cost
+    )
 
 
 def _saving(value: float) -> str:
@@ -249,11 +259,18 @@ CONSTRAINT_LEGEND = (
     (
         "BINDING",
         "yes when relaxing it lowers the cost, or makes an infeasible plan feasible "
-        "(makes feasible)",
+        "(makes feasible); unknown when the re-plan stopped at --time-limit without a plan",
     ),
     ("TIGHT", "it holds with equality in this plan (no room for one more replica under it)"),
-    ("RELAXED", "the status of the plan re-planned with the RE-PLAN WITH changes"),
-    ("RELAXED COST/H", "that plan's hourly cost"),
+    (
+        "RELAXED",
+        "the status of the plan re-planned with the RE-PLAN WITH changes (time-limit: none "
+        "found within --time-limit; raise it to know)",
+    ),
+    (
+        "RELAXED COST/H",
+        "that plan's hourly cost (* not proven optimal: the re-plan stopped at --time-limit)",
+    ),
     (
         "SAVING/H",
         "this plan's cost minus that one's; negative when the re-plan can meet a default "

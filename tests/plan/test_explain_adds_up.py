@@ -23,7 +23,13 @@ from planner.cli import main
 from planner.placement import CapacityData, PlanOptions, plan_offers
 from planner.placement.inputs import CapacityRule
 from planner.placement.reasons import BudgetTooLow
-from planner.render.plan import CONSTRAINT_LEGEND
+from planner.render.plan import (
+    CONSTRAINT_LEGEND,
+    money,
+    render_plan_json,
+    render_plan_markdown,
+    render_plan_table,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -277,3 +283,69 @@ def test_the_cli_takes_every_switch_explain_relaxes_with(run_cli: Callable[..., 
     for switch in SWITCHES:
         assert switch.flag in help_text, switch
         assert getattr(PlanOptions(), switch.field) is True, switch
+
+
+# max_price below every offer: the plan is infeasible before any solve (no pool is allowed), so
+# only the re-plans without max_price reach the solver — and at 1e-6 s CP-SAT stops before it
+# has any plan (it honours the limit: it answers UNKNOWN at once, however small the model).
+PRICED_OUT = """\
+type: service
+name: priced-out
+image: vllm/vllm-openai:v0.6.3
+commands: [vllm serve model]
+port: 8000
+replicas: 4
+resources:
+  gpu: 24GB..80GB:1
+spot_policy: auto
+max_price: 0.0001
+"""
+
+
+def test_a_replan_stopped_by_the_time_limit_is_unknown_not_infeasible(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    file = tmp_path / "priced-out.yml"
+    file.write_text(PRICED_OUT)
+    document = _plan_json(run_cli, str(file), "--time-limit", "1e-6")
+    assert document["status"] == "infeasible"
+    by_name = {report["constraint"]: report for report in _constraints(document)}
+    price = by_name["max_price"]
+    assert price["relaxed_status"] == "time-limit"
+    assert price["binding"] is None and not price["makes_feasible"]
+    assert price["saving_hourly"] is None and price["relaxed_hourly_cost"] is None
+    # The diagnosis does not blame the replica total: it says the time limit stopped it.
+    assert document["infeasible_causes"] == [{"kind": "time-limit", "time_limit_seconds": 1e-6}]
+    # With time, the same relaxation is solved and binding (makes feasible), proven optimal.
+    solved = _plan_json(run_cli, str(file))
+    price = next(r for r in _constraints(solved) if r["constraint"] == "max_price")
+    assert price["relaxed_status"] == "optimal" and price["binding"] is True
+    assert price["relaxed_cost_proven_optimal"] is True
+    for fmt in ("table", "markdown"):
+        text = run_cli("plan", str(file), "--time-limit", "1e-6", "--format", fmt).stdout
+        row = next(line for line in text.splitlines() if "without max_price" in line)
+        assert "unknown" in row and "time-limit" in row, row
+
+
+def test_a_relaxed_cost_found_at_the_time_limit_is_marked_not_proven(tmp_path: Path) -> None:
+    import dataclasses
+
+    import planner
+
+    file = tmp_path / "priced-out.yml"
+    file.write_text(PRICED_OUT)
+    result = planner.plan(file)
+    (price,) = [report for report in result.constraints if report.name == "max_price"]
+    assert price.relaxed_status == "optimal" and not price.relaxed_time_limit
+    assert price.to_json()["relaxed_cost_proven_optimal"] is True
+    # The same re-plan as a solver stopped by the time limit with a plan reports it (the cost of
+    # a CP-SAT FEASIBLE answer); which solves stop there depends on the machine's speed.
+    stopped = dataclasses.replace(price, relaxed_status="feasible", relaxed_time_limit=True)
+    marked = dataclasses.replace(result, constraints=(stopped,))
+    cost = money(price.relaxed_hourly_cost) + "*"
+    for text in (render_plan_table(marked), render_plan_markdown(marked)):
+        row = next(line for line in text.splitlines() if "without max_price" in line)
+        assert cost in row and "feasible" in row, row
+        assert "* not proven optimal" in text
+    (entry,) = _constraints(json.loads(render_plan_json(marked)))
+    assert entry["relaxed_cost_proven_optimal"] is False and entry["binding"] is True
