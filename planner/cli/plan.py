@@ -98,6 +98,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "marketplace listing); reservations and idle fleet instances keep their counts",
     )
     parser.add_argument(
+        "--no-group-survival",
+        action="store_true",
+        help="replica groups: do not require that every group (the interchangeable rps groups "
+        "as one) keeps a replica outside each failure domain (on by default, best-effort)",
+    )
+    parser.add_argument(
         "--failure-domain",
         choices=("region", "instance-type"),
         default="region",

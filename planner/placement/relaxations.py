@@ -41,6 +41,8 @@ SWITCHES: Final[tuple[Switch, ...]] = (
     Switch("--no-hedge", "hedge", "availability_hedge"),
     Switch("--no-default-spread", "default_spread", "failure_domain_spread"),
     Switch("--no-capacity-limits", "capacity_limits", "capacity"),
+    # Replica groups only (group_plan.py): every role keeps a replica outside each domain.
+    Switch("--no-group-survival", "group_survival", "group_domain_survival"),
 )
 
 # Constraints that interact: relaxing one alone may save nothing while relaxing two together

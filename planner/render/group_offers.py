@@ -137,12 +137,20 @@ def render_group_offers_json(
 def render_group_offers_csv(groups: Sequence[GroupOffers], limit: int | None) -> str:
     """The offers CSV with a first ``group`` column; each group's offers in turn."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=("group", *OFFER_FIELDS), lineterminator="\n")
+    # dstack-level offers (the default) add availability_zones and availability, as in
+    # ``render_offers_csv``.
+    dstack_level = any(getattr(group.offers, "notes", None) is not None for group in groups)
+    extra = ("availability_zones", "availability") if dstack_level else ()
+    writer = csv.DictWriter(
+        buffer, fieldnames=("group", *OFFER_FIELDS, *extra), lineterminator="\n"
+    )
     writer.writeheader()
     for group in groups:
         for offer in group.offers.records(limit):
             row: dict[str, Any] = {"group": group.name, **offer}
             row["flags"] = " ".join(offer["flags"])
+            if offer.get("availability_zones") is not None:
+                row["availability_zones"] = " ".join(offer["availability_zones"])
             row["spot"] = "true" if offer["spot"] else "false"
             writer.writerow({key: "" if value is None else value for key, value in row.items()})
     return buffer.getvalue()

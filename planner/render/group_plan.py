@@ -10,7 +10,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from planner.placement.result import Placement, Plan
-from planner.render.plan import PLACEMENT_HEADERS, money, monthly, plan_document, resources_text
+from planner.render.plan import (
+    PLACEMENT_HEADERS,
+    constraints_block,
+    money,
+    monthly,
+    plan_document,
+    resources_text,
+)
 from planner.render.plan_notes import render_notes
 from planner.render.plan_reasons import infeasible_reason
 from planner.render.provenance import catalog_lines
@@ -146,22 +153,7 @@ def _render(
             + escaped(("GROUP", "REASON", "EXCLUDED", "CHEAPEST EXCLUDED/H"), exclusions, (2, 3))
         )
     if plan.constraints:
-        rows = [
-            [
-                report.name,
-                "yes" if report.binding else "no",
-                report.relaxed_status or "-",
-                money(report.relaxed_hourly_cost),
-                money(report.saving_hourly),
-            ]
-            for report in plan.constraints
-        ]
-        blocks.append(
-            heading("Constraints (relaxed and re-solved)")
-            + escaped(
-                ("CONSTRAINT", "BINDING", "RELAXED", "RELAXED COST/H", "SAVING/H"), rows, (3, 4)
-            )
-        )
+        blocks.append(constraints_block(plan, escaped, heading, bullet))
     if plan.notes:
         blocks.append(
             heading("Notes") + "\n".join(bullet + printable(n) for n in render_notes(plan.notes))
