@@ -7,7 +7,7 @@ the flag (or making the edit) produces, default protections included: dropping w
 brings back the default spread, as ``--no-wave-survival`` does.
 
 The CLI's switches (``--no-wave-survival``, ``--no-hedge``, ``--no-default-spread``,
-``--no-capacity-limits``) map to options here (``SWITCHES``); ``planner plan`` applies them with
+``--no-capacity-limits``, and ``--no-group-survival`` for replica groups) map to options here (``SWITCHES``); ``planner plan`` applies them with
 ``switched_off``, as explain does.
 """
 
