@@ -96,7 +96,9 @@ def constraint_reports(
         relaxation = relax(
             names, service, options, replicas=spec.replicas, capacity_limits=capacity_limits
         )
-        tight = feasible and any(constraint_tight(name, arrays, solution.counts, spec) for name in names)
+        tight = feasible and any(
+            constraint_tight(name, arrays, solution.counts, spec) for name in names
+        )
         reports.append(
             _report(relaxation, replan(relaxation.service, relaxation.options), plan_cost, tight)
         )

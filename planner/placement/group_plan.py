@@ -47,7 +47,6 @@ from planner.placement.notes import (
 )
 from planner.placement.offer import offer_dicts
 from planner.placement.pools import domain_label, failure_domains
-from planner.placement.relaxations import relax, relaxation_sets
 from planner.placement.reasons import (
     GroupCannotBePlaced,
     GroupsOnlyTogether,
@@ -55,6 +54,7 @@ from planner.placement.reasons import (
     RpsUnreachable,
     TimeLimitWithoutPlan,
 )
+from planner.placement.relaxations import relax, relaxation_sets
 from planner.placement.replacement import unavailability
 from planner.placement.result import (
     ConstraintReport,

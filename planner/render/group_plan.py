@@ -5,8 +5,8 @@ explanation per group. JSON is ``render.plan.render_plan_json`` (``Plan.to_json`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import json
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from planner.placement.result import Placement, Plan
