@@ -295,8 +295,13 @@ Backend = Literal[DSTACK_BACKENDS]  # type: ignore[valid-type]
 
 RUN_NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 
-# Service keys of dstack releases after 0.22.5 that planner knows of (refused, saying so). None is
-# known today: every key 0.22.5 accepts is read. A key added here gets the "newer release" message.
+# Service keys of dstack releases after 0.22.5 that planner knows of (refused, saying so). None can
+# be shown today: the newest dstack sources on record (configurations.py with `replicas:` as a list
+# of `count` groups and no `groups:` key) predate 0.22.5, so listing a key here would be a guess.
+# Any key 0.22.5 does not know, at the root or inside groups, resources, scaling or probes, is
+# already refused naming the key, its position, and "a newer dstack release" as one possible cause
+# (validation_errors._unknown_field). A key added here also gets the definite "newer release" message;
+# note the dstack version and commit that added it.
 NEWER_KEYS: frozenset[str] = frozenset()
 
 

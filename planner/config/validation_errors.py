@@ -323,19 +323,19 @@ def _unknown_field(path: FieldPath, known_fields: _KnownFields) -> str:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.75) if len(name) < 100 else []
     if close:
         return f"{message}; did you mean `{close[0]}`?"
-    if known and len(known) <= _FEW_FIELDS:
-        return f"{message}; the fields here are: {', '.join(known)}"
-    if len(path) == 1:
-        other = OTHER_TYPE_KEYS.get(name)
-        if other:
-            return (
-                f"{message}; `{excerpt(name)}` belongs to {other} configurations, not to services"
-            )
-        return (
-            f"{message}; it is no key of the dstack 0.22.5 service format (a typo, or a key of a "
-            "newer dstack release): remove it or check its spelling"
-        )
-    return f"{message}; remove it or check its spelling"
+    if len(path) > 1:
+        # Inside groups, resources, scaling, probes, ...: a field of a newer release reads as a typo.
+        newer = "it is no field of the dstack 0.22.5 format here (a typo, or a field of a newer dstack release)"
+        if known and len(known) <= _FEW_FIELDS:
+            return f"{message}; {newer}; the fields here are: {', '.join(known)}"
+        return f"{message}; {newer}: remove it or check its spelling"
+    other = OTHER_TYPE_KEYS.get(name)
+    if other:
+        return f"{message}; `{excerpt(name)}` belongs to {other} configurations, not to services"
+    return (
+        f"{message}; it is no key of the dstack 0.22.5 service format (a typo, or a key of a "
+        "newer dstack release): remove it or check its spelling"
+    )
 
 
 def _sibling_names(schema: Mapping[str, Any], parent: FieldPath) -> set[str]:

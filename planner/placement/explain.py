@@ -11,12 +11,13 @@ it feasible (if none alone does, every active constraint is relaxed together).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
 from planner.config.normalized import NormalizedService
+from planner.match.whynot import Exclusion as MatchExclusion
 from planner.placement.model import (
     RATE_SCALE,
     RELAXABLE,
@@ -192,6 +193,19 @@ def _cause(name: str, arrays: PoolArrays, spec: ModelSpec) -> InfeasibleCause:
     if name == "budget":
         return BudgetTooLow(budget_hourly=float(spec.budget_hourly or 0.0))
     raise ValueError(f"not a relaxable constraint: {name}")
+
+
+def matcher_exclusions(exclusions: Iterable[MatchExclusion]) -> tuple[Exclusion, ...]:
+    """The matcher's exclusions (``Offers.exclusions``) that removed offers, as a plan reports them."""
+    return tuple(
+        Exclusion(
+            reason=item.requirement,
+            excluded=item.excluded,
+            cheapest_excluded_price=item.cheapest_excluded_price,
+        )
+        for item in exclusions
+        if item.excluded
+    )
 
 
 def offer_exclusions(offers: pd.DataFrame, spec: ModelSpec) -> tuple[Exclusion, ...]:

@@ -47,10 +47,10 @@ from planner.placement.model import (
     wave_active,
 )
 from planner.placement.replacement import needed_units
+from planner.placement.solver import cost_solver, tie_break_solver
 
 # Requests per second on an integer grid: 1 unit = 0.001 rps.
 RPS_SCALE: Final = 1000
-TIE_BREAK_WORK: Final = 10.0
 
 
 @dataclass(frozen=True)
@@ -188,12 +188,7 @@ def solve_groups(
     objective = cost * weight + cp_model.LinearExpr.sum(flat) + cp_model.LinearExpr.sum(targets)
     model.minimize(objective)
 
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = max(1, num_workers)
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit_seconds)
-    solver.parameters.random_seed = 0
-    # As in model.py: presolve spends its time on dominance among pools the LP settles at once.
-    solver.parameters.cp_model_presolve = False
+    solver = cost_solver(num_workers, time_limit_seconds)
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         kind: SolveStatus = "timeout" if status == cp_model.UNKNOWN else "infeasible"
@@ -206,14 +201,7 @@ def solve_groups(
         model.minimize(cp_model.LinearExpr.weighted_sum(flat, [r + 1 for r in ranks]))
         for var in flat:
             model.add_hint(var, solver.value(var))
-        second = cp_model.CpSolver()
-        second.parameters.num_workers = 1
-        second.parameters.random_seed = 0
-        second.parameters.cp_model_presolve = False
-        second.parameters.max_deterministic_time = TIE_BREAK_WORK
-        second.parameters.max_time_in_seconds = max(
-            0.01, time_limit_seconds - (time.perf_counter() - started)
-        )
+        second = tie_break_solver(time_limit_seconds - (time.perf_counter() - started))
         if second.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             solver = second
     counts = []

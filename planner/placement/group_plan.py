@@ -24,7 +24,7 @@ from planner.errors import InputError, excerpt
 from planner.match import find_offers
 from planner.match.group_offers import has_groups
 from planner.placement.core import build_pools, plan_offers
-from planner.placement.explain import constraint_tight, offer_exclusions
+from planner.placement.explain import constraint_tight, matcher_exclusions, offer_exclusions
 from planner.placement.fallbacks import fallback_chains
 from planner.placement.group_model import (
     RPS_SCALE,
@@ -428,15 +428,7 @@ def _prepare(
         capacity=capacity,
         default_rate=options.interruption_rate,
     )
-    exclusions = tuple(
-        Exclusion(
-            reason=item.requirement,
-            excluded=item.excluded,
-            cheapest_excluded_price=item.cheapest_excluded_price,
-        )
-        for item in offers.exclusions
-        if item.excluded
-    )
+    exclusions = matcher_exclusions(offers.exclusions)
     spec = model_spec(group_service, options, low)
     return _Group(
         group=group,

@@ -36,6 +36,7 @@ from planner.placement.replacement import (
     available_units,
     needed_units,
 )
+from planner.placement.solver import cost_solver, tie_break_solver
 
 # CP-SAT works on integers: 1 unit = 1e-6 USD per hour. Catalog prices carry at most six
 # decimals (gcp: $0.027193), so on this grid every catalog cost is exact: a coarser unit ties (or
@@ -48,7 +49,6 @@ UNIT_TOLERANCE: Final = 1e-3
 RATE_SCALE: Final = UNAVAILABILITY_SCALE
 # Below this many candidate pools, pruning costs more than it saves: the model takes them all.
 SMALL_MODEL: Final = 64
-TIE_BREAK_WORK: Final = 10.0
 
 # "timeout": the time limit passed before any plan was found (neither a plan nor a proof).
 SolveStatus = Literal["optimal", "feasible", "infeasible", "timeout"]
@@ -591,13 +591,7 @@ def solve(
     objective = cost * (total_max + 1) + cp_model.LinearExpr.sum([variables[i] for i in fresh])
     model.minimize(objective)
 
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = max(1, num_workers)
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit_seconds)
-    solver.parameters.random_seed = 0
-    # CP-SAT's presolve spends most of the time on dominance detection among pools that the
-    # LP then settles at once; without it the solve is 2-3x faster on large pool sets.
-    solver.parameters.cp_model_presolve = False
+    solver = cost_solver(num_workers, time_limit_seconds)
     status = solver.solve(model)
     if status == cp_model.MODEL_INVALID:
         # Never "infeasible": an invalid model proves nothing about the plan.
@@ -711,7 +705,7 @@ def _tie_break(
         risk = cp_model.LinearExpr.weighted_sum(variables, [int(r) for r in risk_units])
         model.minimize(risk)
         _hint(model, variables, values)
-        solver = _tie_break_solver(time_limit_seconds)
+        solver = tie_break_solver(time_limit_seconds)
         status = solver.solve(model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = np.array([solver.value(v) for v in variables], dtype=np.int64)
@@ -740,7 +734,7 @@ def _tie_break(
     _hint(model, variables, values)
     for flag, value in zip(used, values, strict=True):
         model.add_hint(flag, bool(value > 0))
-    solver = _tie_break_solver(time_limit_seconds)
+    solver = tie_break_solver(time_limit_seconds)
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return np.array([solver.value(v) for v in variables], dtype=np.int64)
@@ -776,7 +770,7 @@ def _spread_zones(
     spread = zones_used * (total_bound + 1) - largest
     model.maximize(spread)
     _hint(model, variables, values)
-    solver = _tie_break_solver(time_limit_seconds)
+    solver = tie_break_solver(time_limit_seconds)
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return values
@@ -790,15 +784,3 @@ def _hint(model: Any, variables: list[Any], values: np.ndarray) -> None:
     model.clear_hints()
     for var, value in zip(variables, values, strict=True):
         model.add_hint(var, int(value))
-
-
-def _tie_break_solver(time_limit_seconds: float) -> Any:
-    from ortools.sat.python import cp_model
-
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = time_limit_seconds
-    solver.parameters.max_deterministic_time = TIE_BREAK_WORK
-    solver.parameters.random_seed = 0
-    solver.parameters.cp_model_presolve = False
-    return solver

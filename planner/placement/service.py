@@ -21,12 +21,13 @@ from planner.match import find_offers
 from planner.match.dstack import server_settings
 from planner.match.group_offers import has_groups
 from planner.placement.core import plan_offers
+from planner.placement.explain import matcher_exclusions
 from planner.placement.group_plan import plan_groups
 from planner.placement.input_files import load_capacity, load_fleet
 from planner.placement.inputs import CapacityData, FleetInventory
 from planner.placement.notes import FleetMatched, FleetsUnchecked, PlanNote, ReuseWithoutFleet
 from planner.placement.pools import fleet_frame
-from planner.placement.result import Exclusion, Plan, PlanOptions
+from planner.placement.result import Plan, PlanOptions
 from planner.placement.unmatched import unmatched_rows
 from planner.requirements import group_requirements, sized_disk_gb
 
@@ -81,15 +82,7 @@ def plan(
     relaxed = service.model_copy(update={"spot_policy": "auto", "max_price": None})
     offers = find_offers(relaxed, catalog, rows=rows, dstack_config=dstack_config)
     matched_fleet = _matched_fleet(fleet, relaxed) if fleet is not None else None
-    exclusions = tuple(
-        Exclusion(
-            reason=item.requirement,
-            excluded=item.excluded,
-            cheapest_excluded_price=item.cheapest_excluded_price,
-        )
-        for item in offers.exclusions
-        if item.excluded
-    )
+    exclusions = matcher_exclusions(offers.exclusions)
     notes: list[PlanNote] = []
     if fleet is not None and fleet.instances and matched_fleet is not None:
         busy = sum(instance.count for instance in fleet.instances if not instance.idle)

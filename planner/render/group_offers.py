@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from planner.match.offers import OFFER_FIELDS
 from planner.render.gpu_default import gpu_count_default_line
 from planner.render.offers import (
+    offer_csv_fields,
+    offer_csv_row,
     offers_document,
     render_groups_table,
     render_offers_table,
@@ -137,22 +139,12 @@ def render_group_offers_json(
 def render_group_offers_csv(groups: Sequence[GroupOffers], limit: int | None) -> str:
     """The offers CSV with a first ``group`` column; each group's offers in turn."""
     buffer = io.StringIO()
-    # dstack-level offers (the default) add availability_zones and availability, as in
-    # ``render_offers_csv``.
-    dstack_level = any(getattr(group.offers, "notes", None) is not None for group in groups)
-    extra = ("availability_zones", "availability") if dstack_level else ()
-    writer = csv.DictWriter(
-        buffer, fieldnames=("group", *OFFER_FIELDS, *extra), lineterminator="\n"
-    )
+    fields = offer_csv_fields(groups[0].offers) if groups else OFFER_FIELDS
+    writer = csv.DictWriter(buffer, fieldnames=("group", *fields), lineterminator="\n")
     writer.writeheader()
     for group in groups:
         for offer in group.offers.records(limit):
-            row: dict[str, Any] = {"group": group.name, **offer}
-            row["flags"] = " ".join(offer["flags"])
-            if offer.get("availability_zones") is not None:
-                row["availability_zones"] = " ".join(offer["availability_zones"])
-            row["spot"] = "true" if offer["spot"] else "false"
-            writer.writerow({key: "" if value is None else value for key, value in row.items()})
+            writer.writerow({"group": group.name, **offer_csv_row(offer)})
     return buffer.getvalue()
 
 

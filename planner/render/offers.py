@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from planner.match.offers import OFFER_FIELDS
@@ -92,19 +92,28 @@ def render_offers_csv(offers: Offers, limit: int | None) -> str:
     """One row per offer; dstack-level offers add ``availability_zones`` (space-separated) and
     ``availability``."""
     buffer = io.StringIO()
-    records = offers.records(limit)
-    dstack_level = getattr(offers, "notes", None) is not None
-    fields = (*OFFER_FIELDS, "availability_zones", "availability") if dstack_level else OFFER_FIELDS
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=offer_csv_fields(offers), lineterminator="\n")
     writer.writeheader()
-    for offer in records:
-        row = dict(offer)
-        row["flags"] = " ".join(offer["flags"])
-        if dstack_level and offer["availability_zones"] is not None:
-            row["availability_zones"] = " ".join(offer["availability_zones"])
-        row["spot"] = "true" if offer["spot"] else "false"
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+    for offer in offers.records(limit):
+        writer.writerow(offer_csv_row(offer))
     return buffer.getvalue()
+
+
+def offer_csv_fields(offers: Offers) -> tuple[str, ...]:
+    """The CSV columns of ``offers``: dstack-level offers carry their zones and availability."""
+    if getattr(offers, "notes", None) is not None:
+        return (*OFFER_FIELDS, "availability_zones", "availability")
+    return OFFER_FIELDS
+
+
+def offer_csv_row(offer: Mapping[str, Any]) -> dict[str, Any]:
+    """One offer record as CSV cells (lists space-separated, booleans as true/false, None empty)."""
+    row = dict(offer)
+    row["flags"] = " ".join(offer["flags"])
+    if offer.get("availability_zones") is not None:
+        row["availability_zones"] = " ".join(offer["availability_zones"])
+    row["spot"] = "true" if offer["spot"] else "false"
+    return {key: "" if value is None else value for key, value in row.items()}
 
 
 def exclusion_sentence(exclusion: Exclusion) -> str:

@@ -31,7 +31,8 @@ GROUPS = (
 
 
 def test_each_format_says_which_group_an_offer_is_for() -> None:
-    found = find_group_offers(GROUPS, catalog(ROWS))
+    # Made-up instance types: the catalog rows themselves (dstack's family rules would drop them).
+    found = find_group_offers(GROUPS, catalog(ROWS), rows=True)
     table = render_group_offers_table(found, None)
     sections = [line for line in table.splitlines() if line.startswith("group ")]
     assert sections == [
@@ -58,7 +59,7 @@ def test_each_format_says_which_group_an_offer_is_for() -> None:
 
 def test_why_not_is_given_per_group_without_offers() -> None:
     groups = (gpu_group("prefill", "H100", 1), gpu_group("decode", "B200", 1))
-    found = find_group_offers(groups, catalog(ROWS))
+    found = find_group_offers(groups, catalog(ROWS), rows=True)
     text = group_why_not_text(found)
     assert text.startswith("group decode: no offer matches all requirements")
     assert "prefill" not in text and "gpu name in [B200]" in text

@@ -55,7 +55,7 @@ def _pools(
 
 
 def test_prefill_decode_and_router_each_on_their_offers_at_the_exhaustive_minimum() -> None:
-    result = plan_groups(PD_GROUPS, catalog(PD_ROWS), service=SERVICE)
+    result = plan_groups(PD_GROUPS, catalog(PD_ROWS), service=SERVICE, rows=True)
     assert result.status == "optimal"
     by_group = {group.name: group for group in result.groups}
     assert {name: g.replicas for name, g in by_group.items()} == {
@@ -105,7 +105,10 @@ def test_the_domain_rule_is_best_effort_with_a_warning() -> None:
         row("aws", "us-east-1", "c5", 0.1, None),
     ]
     result = plan_groups(
-        (gpu_group("prefill", "H100", 2), cpu_group("router", 1)), catalog(rows), service=SERVICE
+        (gpu_group("prefill", "H100", 2), cpu_group("router", 1)),
+        catalog(rows),
+        service=SERVICE,
+        rows=True,
     )
     assert result.status == "feasible" and result.hourly_cost == pytest.approx(6.1)
     reasons = {n.reason: n.groups for n in result.notes if isinstance(n, GroupSurvivalUnmet)}
@@ -124,7 +127,7 @@ def test_capacity_shared_by_groups_is_counted_once(tmp_path: Path) -> None:
     )
     groups = (gpu_group("prefill", "A100", 2), gpu_group("decode", "A100", 2))
     result = plan_groups(
-        groups, catalog(rows), service=SERVICE, capacity=load_capacity(capacity_file)
+        groups, catalog(rows), service=SERVICE, rows=True, capacity=load_capacity(capacity_file)
     )
     aws = sum(p.count for p in result.placements if p.offer["backend"] == "aws")
     assert aws == 1
@@ -144,6 +147,7 @@ def test_a_group_without_offers_makes_the_plan_infeasible_and_names_it() -> None
         (gpu_group("prefill", "H100", 1), gpu_group("decode", "B200", 1)),
         catalog(PD_ROWS),
         service=SERVICE,
+        rows=True,
     )
     assert result.status == "infeasible"
     assert (infeasible_reason(result.infeasible_causes) or "").startswith("group decode:")
@@ -151,10 +155,10 @@ def test_a_group_without_offers_makes_the_plan_infeasible_and_names_it() -> None
 
 def test_group_offers_are_each_groups_own_matches() -> None:
     table = catalog(PD_ROWS)
-    found = find_group_offers(PD_GROUPS, table)
+    found = find_group_offers(PD_GROUPS, table, rows=True)
     assert [g.name for g in found] == ["prefill", "decode", "router"]
     for group in found:
-        alone = find_offers(group.group.requirements, table)
+        alone = find_offers(group.group.requirements, table, rows=True)
         assert group.offers.records() == alone.records()
     assert [g.offers.total for g in found] == [3, 2, 2]
 
@@ -166,7 +170,7 @@ def test_the_domain_rule_is_dropped_only_for_the_groups_it_cannot_hold_for() -> 
         row("gcp", "us-central1", "a2-a100", 2.0, "A100"),
     ]
     groups = (gpu_group("prefill", "H100", 2), gpu_group("decode", "A100", 2))
-    result = plan_groups(groups, catalog(rows), service=SERVICE)
+    result = plan_groups(groups, catalog(rows), service=SERVICE, rows=True)
     assert result.status == "feasible"
     (note,) = [n for n in result.notes if isinstance(n, GroupSurvivalUnmet)]
     assert note.groups == ("prefill",) and note.reason == "infeasible"

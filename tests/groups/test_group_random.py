@@ -59,6 +59,7 @@ def test_random_group_services_match_enumeration(seed: int) -> None:
         groups,
         catalog(rows),
         service=SERVICE,
+        rows=True,
         capacity=capacity,
         options=PlanOptions(rps=rps, explain=False),
     )

@@ -52,7 +52,7 @@ ORACLE_GROUPS = [
 
 def test_the_cost_curve_is_the_exhaustive_minimum_at_every_traffic_level() -> None:
     result = plan_groups(
-        (BIG, SMALL, ROUTER), catalog(ROWS), service=SERVICE, options=PlanOptions(rps=1)
+        (BIG, SMALL, ROUTER), catalog(ROWS), service=SERVICE, rows=True, options=PlanOptions(rps=1)
     )
     curve = result.rps_curve
     assert curve[0].rps_from == 0 and curve[-1].rps_to == 3 * 20 + 4 * 8
@@ -75,6 +75,7 @@ def test_a_plan_for_a_traffic_level_is_the_exhaustive_minimum(level: int) -> Non
         (BIG, SMALL, ROUTER),
         catalog(ROWS),
         service=SERVICE,
+        rows=True,
         options=PlanOptions(rps=level, explain=False),
     )
     oracle = cheapest(ORACLE_GROUPS, rps=level)
@@ -87,10 +88,14 @@ def test_a_plan_for_a_traffic_level_is_the_exhaustive_minimum(level: int) -> Non
 
 def test_a_router_group_keeps_its_count_and_traffic_beyond_reach_is_infeasible() -> None:
     routed = gpu_group("routed", "L4", (1, 4), rps_target=100, fixed=True)
-    result = plan_groups((BIG, routed), catalog(ROWS), service=SERVICE, options=PlanOptions(rps=50))
+    result = plan_groups(
+        (BIG, routed), catalog(ROWS), service=SERVICE, rows=True, options=PlanOptions(rps=50)
+    )
     sizes = {g.name: g.replicas for g in result.groups}
     assert sizes == {"big": 3, "routed": 1}
-    beyond = plan_groups((BIG, routed), catalog(ROWS), service=SERVICE, options=PlanOptions(rps=61))
+    beyond = plan_groups(
+        (BIG, routed), catalog(ROWS), service=SERVICE, rows=True, options=PlanOptions(rps=61)
+    )
     assert beyond.status == "infeasible" and "at most 60" in (
         infeasible_reason(beyond.infeasible_causes) or ""
     )
@@ -98,7 +103,9 @@ def test_a_router_group_keeps_its_count_and_traffic_beyond_reach_is_infeasible()
 
 def test_rps_needs_a_group_that_scales_on_requests() -> None:
     with pytest.raises(InputError, match="no replica group scales on requests per second"):
-        plan_groups((ROUTER,), catalog(ROWS), service=SERVICE, options=PlanOptions(rps=5))
+        plan_groups(
+            (ROUTER,), catalog(ROWS), service=SERVICE, rows=True, options=PlanOptions(rps=5)
+        )
 
 
 def test_cli_rps_on_an_autoscaled_service(run_cli: Any) -> None:
