@@ -88,14 +88,20 @@ def build_pools(
     matched_fleet: pd.DataFrame | None,
     capacity: CapacityData | None,
     default_rate: float = DEFAULT_INTERRUPTION_RATE,
+    fleet_pools_by_name: bool = False,
 ) -> tuple[pd.DataFrame, tuple[PlanNote, ...]]:
     """Every pool the plan may use (catalog, reserved, existing), with capacity data applied.
 
     ``default_rate``: the monthly interruption rate of a spot pool the capacity data says nothing
-    about (``PlanOptions.interruption_rate``)."""
+    about (``PlanOptions.interruption_rate``). ``fleet_pools_by_name``: idle instances of
+    different dstack fleets are different pools (``existing_pools(by_fleet=True)``)."""
     catalog = catalog_pools(offers)
     reserved, notes = reserved_pools(catalog, capacity, service.reservation)
-    existing = existing_pools(matched_fleet) if matched_fleet is not None else catalog.iloc[0:0]
+    existing = (
+        existing_pools(matched_fleet, by_fleet=fleet_pools_by_name)
+        if matched_fleet is not None
+        else catalog.iloc[0:0]
+    )
     pools = combine([reserved, existing, catalog])
     if not pools.empty:
         spot = pools["spot"].to_numpy(dtype=bool)

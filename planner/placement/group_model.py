@@ -183,9 +183,22 @@ def solve_groups(
             ],
         )
         model.add(spend <= budget_units(budget_hourly)).with_name("budget")
-    # At equal cost, fewer replicas (no needless extra ones), then fewer groups' targets.
-    weight = sum(group.high for group in groups) * 4 + 8
-    objective = cost * weight + cp_model.LinearExpr.sum(flat) + cp_model.LinearExpr.sum(targets)
+    # At equal cost, fewer replicas (no needless extra ones) and fewer of them on new capacity
+    # (idle fleet instances and reservations first, as in the single-group model), then fewer
+    # groups' targets.
+    fresh = [
+        variables[g][position]
+        for g, group in enumerate(groups)
+        for position, i in enumerate(chosen[g])
+        if group.arrays.capacity_type[i] not in ("reserved", "existing")
+    ]
+    weight = sum(group.high for group in groups) * 6 + 8
+    objective = (
+        cost * weight
+        + cp_model.LinearExpr.sum(flat)
+        + cp_model.LinearExpr.sum(fresh)
+        + cp_model.LinearExpr.sum(targets)
+    )
     model.minimize(objective)
 
     solver = cost_solver(num_workers, time_limit_seconds)

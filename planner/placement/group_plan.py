@@ -26,6 +26,7 @@ from planner.match.group_offers import has_groups
 from planner.placement.core import build_pools, plan_offers
 from planner.placement.explain import constraint_tight, matcher_exclusions, offer_exclusions
 from planner.placement.fallbacks import fallback_chains
+from planner.placement.fleet_match import matched_fleet
 from planner.placement.group_model import (
     RPS_SCALE,
     GroupProblem,
@@ -35,18 +36,21 @@ from planner.placement.group_model import (
     target_units,
 )
 from planner.placement.group_result import GroupPlan, RpsStep
-from planner.placement.inputs import UNLIMITED, CapacityData
+from planner.placement.inputs import UNLIMITED, CapacityData, FleetInventory
 from planner.placement.model import RELAXABLE, ModelSpec, PoolArrays, bounds_for, solve
 from planner.placement.notes import (
     DefaultProtectionDropped,
+    FleetMatched,
+    FleetsUnchecked,
     GroupSurvivalUnmet,
     PlanNote,
+    ReuseWithoutFleet,
     RpsCurveTruncated,
     SpotWithoutRetry,
     TimeLimitReached,
 )
 from planner.placement.offer import offer_dicts
-from planner.placement.pools import domain_label, failure_domains
+from planner.placement.pools import POOL_KEY, domain_label, failure_domains
 from planner.placement.reasons import (
     GroupCannotBePlaced,
     GroupsOnlyTogether,
@@ -94,6 +98,7 @@ class _Group:
     service: NormalizedService  # the service with this group's policies and replica range
     candidate_offers: int
     offers: pd.DataFrame  # the group's matching offers (spot policy and max_price not applied)
+    matched_fleet: pd.DataFrame | None  # the idle fleet instance records the group may reuse
     exclusions: tuple[Exclusion, ...]
     notes: tuple[PlanNote, ...]
     pools: pd.DataFrame
@@ -123,10 +128,14 @@ def plan_groups(
     options: PlanOptions | None = None,
     rows: bool = False,
     dstack_config: DstackServerSettings | None = None,
+    fleet: FleetInventory | None = None,
 ) -> Plan:
     """One plan over every group of ``service`` (``groups``: ``group_requirements(config)``).
 
     ``rows``, ``dstack_config``: as ``find_offers`` (dstack-level offers by default).
+    ``fleet``: idle instances each group may reuse when they match that group's requirements
+    (on catalog rows, and only of the fleets ``fleets:`` names); an instance takes at most one
+    replica of any group, at the price the inventory gives.
 
     ``service`` gives the service-wide keys (``retry``, ``creation_policy``). Each group's
     replicas go on that group's offers; without ``options.rps`` every group runs its minimum
@@ -138,10 +147,11 @@ def plan_groups(
     started = time.perf_counter()
     roles = group_roles(groups, service)
     prepared = [
-        _prepare(group, role, catalog, service, capacity, options, (rows, dstack_config))
+        _prepare(group, role, catalog, service, capacity, options, (rows, dstack_config), fleet)
         for group, role in zip(groups, roles, strict=True)
     ]
-    solved = _solve_prepared(prepared, service, capacity, options, catalog, full=True)
+    notes = tuple(_fleet_notes(prepared, service, fleet))
+    solved = _solve_prepared(prepared, service, capacity, options, catalog, notes, full=True)
     plan = solved.plan
     if options.explain:
         plan = replace(
@@ -169,16 +179,19 @@ def _solve_prepared(
     capacity: CapacityData | None,
     options: PlanOptions,
     catalog: Catalog,
+    fleet_notes: Sequence[PlanNote] = (),
     *,
     full: bool,
 ) -> _Solved:
     """Solve the prepared groups under ``options`` (no explain). ``full``: also the cost curve
-    and the diagnosis of an infeasible plan (a re-plan of explain needs neither)."""
+    and the diagnosis of an infeasible plan (a re-plan of explain needs neither).
+    ``fleet_notes``: the plan's notes about the fleet (the first notes)."""
     problems = _problems(prepared, options)
     grouped = has_groups([part.group for part in prepared]) and options.group_survival
     protected, single = _protected_roles(prepared, problems) if grouped else (frozenset(), [])
     initially = protected
-    notes: list[PlanNote] = [note for part in prepared for note in part.notes]
+    notes: list[PlanNote] = [*fleet_notes]
+    notes += [note for part in prepared for note in part.notes]
     if single:
         notes.append(GroupSurvivalUnmet(tuple(single), "one-replica", options.failure_domain))
     limits = shared_limits(problems, enforce_estimates=all(p.spec.capacity for p in problems))
@@ -402,14 +415,19 @@ def _prepare(
     capacity: CapacityData | None,
     options: PlanOptions,
     level: tuple[bool, DstackServerSettings | None] = (False, None),
+    fleet: FleetInventory | None = None,
 ) -> _Group:
-    """Match the group's offers (spot policy and max_price left to the model) and pool them.
+    """Match the group's offers and fleet instances (spot policy and max_price left to the
+    model) and pool them.
 
     ``level``: (rows, dstack_config) as ``find_offers`` takes them.
     """
     relaxed = replace(group.requirements, spot=None, max_price=None)
     rows, dstack_config = level
     offers = find_offers(relaxed, catalog, rows=rows, dstack_config=dstack_config)
+    reusable = (
+        matched_fleet(fleet, relaxed, group.requirements.fleets) if fleet is not None else None
+    )
     sized = options.rps is not None and in_rps_role(group)
     low = group.min_replicas
     high = group.max_replicas if sized else low
@@ -424,9 +442,10 @@ def _prepare(
     pools, notes = build_pools(
         offers.frame,
         group_service,
-        matched_fleet=None,
+        matched_fleet=reusable,
         capacity=capacity,
         default_rate=options.interruption_rate,
+        fleet_pools_by_name=True,
     )
     exclusions = matcher_exclusions(offers.exclusions)
     spec = model_spec(group_service, options, low)
@@ -435,6 +454,7 @@ def _prepare(
         service=group_service,
         candidate_offers=offers.total,
         offers=offers.frame,
+        matched_fleet=reusable,
         exclusions=(*exclusions, *offer_exclusions(offers.frame, spec)),
         notes=notes,
         pools=pools,
@@ -473,7 +493,12 @@ def _problems(prepared: Sequence[_Group], options: PlanOptions) -> list[GroupPro
                     "reservation",
                 )
             }
-        ).assign(spot=every["spot"].to_numpy(dtype=bool), price=every["price"].to_numpy())
+        ).assign(
+            spot=every["spot"].to_numpy(dtype=bool),
+            price=every["price"].to_numpy(),
+            # Idle instances of one dstack fleet are one capacity, whichever groups match them.
+            fleet=_fleet_identity(every),
+        )
         shared = key.groupby(list(key.columns), sort=True).ngroup().to_numpy(dtype=np.int64)
     problems = []
     start = 0
@@ -505,6 +530,52 @@ def _problems(prepared: Sequence[_Group], options: PlanOptions) -> list[GroupPro
         )
         start += size
     return problems
+
+
+def _fleet_identity(pools: pd.DataFrame) -> np.ndarray:
+    """What makes an idle-instance pool one capacity: its dstack fleet and every pool-key value
+    (matched as rows, the same instances give the same values in every group); "" for catalog
+    and reserved pools, which share by place and price alone."""
+    identity = np.full(len(pools), "", dtype=object)
+    if "fleet_name" not in pools.columns or pools.empty:
+        return identity
+    existing = (pools["capacity_type"] == "existing").to_numpy(dtype=bool)
+    if not existing.any():
+        return identity
+    # Missing values (no disk size, no GPU) as "-": one spelling in every group.
+    rows = pools.loc[existing, ["fleet_name", *POOL_KEY]].astype(object).fillna("-").astype(str)
+    joined = rows["fleet_name"].str.cat(rows[list(POOL_KEY)], sep="\x1f")
+    identity[existing] = joined.to_numpy(dtype=object)
+    return identity
+
+
+def _fleet_notes(
+    prepared: Sequence[_Group], service: NormalizedService, fleet: FleetInventory | None
+) -> list[PlanNote]:
+    """The notes of a single-group plan about the fleet: how many idle instances any group can
+    reuse (each counted once), reuse or ``fleets:`` without an inventory."""
+    if fleet is None:
+        notes: list[PlanNote] = []
+        if service.creation_policy == "reuse":
+            notes.append(ReuseWithoutFleet())
+        if service.fleets is not None:
+            notes.append(FleetsUnchecked(fleets=service.fleets))
+        return notes
+    if not fleet.instances:
+        return []
+    usable: dict[str, int] = {}
+    for part in prepared:
+        frame = part.matched_fleet
+        if frame is not None and len(frame):
+            usable.update(
+                zip(
+                    frame["fleet_source"].astype(str),
+                    frame["fleet_count"].astype(int),
+                    strict=True,
+                )
+            )
+    busy = sum(instance.count for instance in fleet.instances if not instance.idle)
+    return [FleetMatched(matched=sum(usable.values()), idle=fleet.idle_count, busy=busy)]
 
 
 def _protected_roles(
@@ -763,6 +834,7 @@ def _infeasible_causes(
             single = plan_offers(
                 part.offers,
                 part.service,
+                matched_fleet=part.matched_fleet,
                 capacity=capacity,
                 options=replace(options, rps=None),
             )

@@ -223,27 +223,30 @@ def fleet_frame(instances: tuple[FleetInstance, ...]) -> pd.DataFrame:
             "provider_data": "",
             "fleet_count": instance.count if instance.idle else 0,
             "fleet_source": instance.source,
+            "fleet_name": (instance.fleet or "").lower(),
         }
         for instance in instances
     ]
     frame = pd.DataFrame.from_records(
         records,
-        columns=[*COLUMNS, "fleet_count", "fleet_source"],
+        columns=[*COLUMNS, "fleet_count", "fleet_source", "fleet_name"],
     )
     # The catalog's numeric dtypes (strings stay plain: Catalog.from_frame makes them categories).
     numeric = {name: dtype for name, dtype in COLUMNS.items() if dtype != "category"}
     return frame.astype({**numeric, "fleet_count": "int64"})
 
 
-def existing_pools(matched_fleet: pd.DataFrame) -> pd.DataFrame:
+def existing_pools(matched_fleet: pd.DataFrame, by_fleet: bool = False) -> pd.DataFrame:
     """Idle fleet instances that satisfy the configuration, grouped into pools at their own price.
 
     ``matched_fleet`` is ``fleet_frame(...)`` narrowed to the rows that match the configuration.
+    ``by_fleet``: one pool per dstack fleet too (column ``fleet_name``), so that replica groups
+    whose ``fleets:`` differ see the same instances as the same pools (counted once).
     """
     idle = matched_fleet[matched_fleet["fleet_count"] > 0]
     if idle.empty:
         return idle.iloc[0:0]
-    key = [*POOL_KEY, "price"]
+    key = [*POOL_KEY, "price", *(["fleet_name"] if by_fleet else [])]
     grouped = (
         idle.groupby(key, observed=True, dropna=False, sort=True)["fleet_count"].sum().reset_index()
     )

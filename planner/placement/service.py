@@ -9,24 +9,21 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-import pandas as pd
-
 from planner.catalog import Catalog
 from planner.config import LoadedConfig
 from planner.config.dstack_settings import DstackServerSettings
 from planner.config.load import service_argument
 from planner.config.normalized import NormalizedService
-from planner.errors import InputError
 from planner.match import find_offers
 from planner.match.dstack import server_settings
 from planner.match.group_offers import has_groups
 from planner.placement.core import plan_offers
 from planner.placement.explain import matcher_exclusions
+from planner.placement.fleet_match import matched_fleet as matched_fleet_rows
 from planner.placement.group_plan import plan_groups
 from planner.placement.input_files import load_capacity, load_fleet
 from planner.placement.inputs import CapacityData, FleetInventory
 from planner.placement.notes import FleetMatched, FleetsUnchecked, PlanNote, ReuseWithoutFleet
-from planner.placement.pools import fleet_frame
 from planner.placement.result import Plan, PlanOptions
 from planner.placement.unmatched import unmatched_rows
 from planner.requirements import group_requirements, sized_disk_gb
@@ -61,12 +58,9 @@ def plan(
         catalog = Catalog.load()
     if isinstance(capacity, str | os.PathLike):
         capacity = load_capacity(capacity)
+    if isinstance(fleet, str | os.PathLike):
+        fleet = load_fleet(fleet)
     if has_groups(groups) or (options is not None and options.rps is not None):
-        if fleet is not None:
-            raise InputError(
-                "a fleet inventory (--fleet) is not planned on for a service with replica "
-                "groups or with --rps yet: plan without it"
-            )
         return plan_groups(
             groups,
             catalog,
@@ -75,13 +69,14 @@ def plan(
             options=options,
             rows=rows,
             dstack_config=server_settings(dstack_config),
+            fleet=fleet,
         )
-    if isinstance(fleet, str | os.PathLike):
-        fleet = load_fleet(fleet)
     # The model applies spot_policy and max_price itself, so explain can price relaxing them.
     relaxed = service.model_copy(update={"spot_policy": "auto", "max_price": None})
     offers = find_offers(relaxed, catalog, rows=rows, dstack_config=dstack_config)
-    matched_fleet = _matched_fleet(fleet, relaxed) if fleet is not None else None
+    matched_fleet = (
+        matched_fleet_rows(fleet, relaxed, relaxed.fleets) if fleet is not None else None
+    )
     exclusions = matcher_exclusions(offers.exclusions)
     notes: list[PlanNote] = []
     if fleet is not None and fleet.instances and matched_fleet is not None:
@@ -103,25 +98,3 @@ def plan(
         notes=notes,
     )
     return replace(result, sized_disk_gb=sized_disk_gb(offers.requirements))
-
-
-def _matched_fleet(fleet: FleetInventory, service: NormalizedService) -> pd.DataFrame:
-    """The fleet's instance records that satisfy the configuration, via the offer matcher."""
-    instances = fleet.instances
-    if service.fleets is not None:
-        # `fleets:` (dstack 0.22.5): only instances of the named fleets are reused.
-        named = {name.lower() for name in service.fleets}
-        instances = tuple(
-            instance
-            for instance in instances
-            if instance.fleet is not None and instance.fleet.lower() in named
-        )
-    frame = fleet_frame(instances)
-    if frame.empty:
-        return frame
-    # A stable price sort first, so the catalog's row order (row_id) is this frame's order.
-    frame = frame.sort_values("price", kind="stable").reset_index(drop=True)
-    fleet_catalog = Catalog.from_frame(frame.drop(columns=["fleet_count", "fleet_source"]))
-    matched = find_offers(service, fleet_catalog, rows=True)  # fleet instances are rows
-    row_ids = matched.frame["row_id"].to_numpy()
-    return frame.iloc[row_ids].reset_index(drop=True)

@@ -26,6 +26,7 @@ from planner.placement.notes import (
     SpotAssumptions,
     SpotWithoutRetry,
     TimeLimitReached,
+    ZoneCapacityIncomplete,
 )
 from planner.render.plan import render_plan_json, render_plan_markdown, render_plan_table
 from planner.render.plan_notes import render_note
@@ -139,6 +140,14 @@ WORDS: list[tuple[PlanNote, str]] = [
         RowMatchesNoOffer("fleet", "fleet.yml:5", "provider", "nosuchcloud", None),
         "warning: fleet row fleet.yml:5: no offer in the catalog has backend 'nosuchcloud'; the "
         "row is matched by its own resources only",
+    ),
+    (
+        ZoneCapacityIncomplete(
+            ("cap.csv:2",), "gcp", "europe-west4", "g2-standard-4", ("europe-west4-b",)
+        ),
+        "warning: capacity row(s) cap.csv:2 name zones of gcp europe-west4 g2-standard-4, an "
+        "offer dstack may start in any of its zones; europe-west4-b have no row, so the zone rows "
+        "do not limit this offer (give every zone a row, or one row for the region)",
     ),
     (
         GroupSurvivalUnmet(("router",), "one-replica", "region"),
