@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         limit = TABLE_DEFAULT_MAX_OFFERS
     replica_groups = find_group_offers(config, catalog, rows=args.rows, dstack_config=settings)
     if has_groups([group.group for group in replica_groups]):
-        return _run_groups(args, replica_groups, limit, group_by)
+        return _run_groups(args, replica_groups, catalog, limit, group_by)
 
     # Without replica groups the one unnamed group's offers are find_offers(config, catalog).
     offers = replica_groups[0].offers
@@ -132,18 +132,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_groups(
-    args: argparse.Namespace, groups: Any, limit: int | None, group_by: tuple[str, ...]
+    args: argparse.Namespace,
+    groups: Any,
+    catalog: Any,
+    limit: int | None,
+    group_by: tuple[str, ...],
 ) -> int:
     """A service with replica groups: a section (table) or a ``group`` field (JSON, CSV) per
     group; exit 1 when some group has no offer (the service cannot run without it)."""
+    from planner.match.gpu_default import gpu_count_default
     from planner.render import group_offers as report
+    from planner.render.gpu_default import gpu_count_default_line
 
+    # Counted on the loaded catalog, as for a service without groups.
+    defaults = [gpu_count_default(group.group.requirements, catalog) for group in groups]
     if args.format == "json":
-        print(report.render_group_offers_json(groups, limit, group_by))
+        print(report.render_group_offers_json(groups, limit, group_by, defaults))
     elif args.format == "csv":
         sys.stdout.write(report.render_group_offers_csv(groups, limit))
+        for group, default in zip(groups, defaults, strict=True):
+            if default is not None:
+                print(gpu_count_default_line(default, group.name), file=sys.stderr)
     else:
-        print(report.render_group_offers_table(groups, limit, group_by))
+        print(report.render_group_offers_table(groups, limit, group_by, defaults))
     why_not = report.group_why_not_text(groups)
     if why_not:
         print(why_not, file=sys.stderr)

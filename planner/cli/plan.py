@@ -98,6 +98,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "marketplace listing); reservations and idle fleet instances keep their counts",
     )
     parser.add_argument(
+        "--no-group-survival",
+        action="store_true",
+        help="replica groups: do not require that every group (the interchangeable rps groups "
+        "as one) keeps a replica outside each failure domain (on by default, best-effort)",
+    )
+    parser.add_argument(
         "--failure-domain",
         choices=("region", "instance-type"),
         default="region",
@@ -199,21 +205,24 @@ def run(args: argparse.Namespace) -> int:
         rows=args.rows,
         dstack_config=settings,
     )
-    if args.format == "json":
-        print(report.render_plan_json(result, catalog))
-    elif result.groups:
+    groups = group_requirements(config)
+    defaults = [gpu_count_default(group.requirements, catalog) for group in groups]
+    if result.groups:
         from planner.render import group_plan
 
-        if args.format == "markdown":
+        if args.format == "json":
+            print(group_plan.render_group_plan_json(result, catalog, defaults))
+        elif args.format == "markdown":
             print(group_plan.render_group_plan_markdown(result, catalog))
         else:
             print(group_plan.render_group_plan_table(result, catalog))
+    elif args.format == "json":
+        print(report.render_plan_json(result, catalog))
     elif args.format == "markdown":
         print(report.render_plan_markdown(result, catalog))
     else:
         print(report.render_plan_table(result, catalog))
-    for group in group_requirements(config):
-        gpu_default = gpu_count_default(group.requirements, catalog)
+    for group, gpu_default in zip(groups, defaults, strict=True):
         if gpu_default is not None:
             line = gpu_count_default_line(gpu_default, group.name)
             print(line, file=sys.stderr if args.format == "json" else sys.stdout)

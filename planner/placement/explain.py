@@ -48,7 +48,7 @@ from planner.placement.relaxations import Replan, has_capacity_limits, relax, re
 from planner.placement.result import ConstraintReport, Exclusion, PlanOptions
 
 
-def _tight(name: str, arrays: PoolArrays, counts: np.ndarray, spec: ModelSpec) -> bool:
+def constraint_tight(name: str, arrays: PoolArrays, counts: np.ndarray, spec: ModelSpec) -> bool:
     """Does the constraint hold with equality (no room for one more unit) in the plan?"""
     if name == "capacity":
         limited = arrays.capacity >= 0
@@ -99,7 +99,9 @@ def constraint_reports(
         relaxation = relax(
             names, service, options, replicas=spec.replicas, capacity_limits=capacity_limits
         )
-        tight = feasible and any(_tight(name, arrays, solution.counts, spec) for name in names)
+        tight = feasible and any(
+            constraint_tight(name, arrays, solution.counts, spec) for name in names
+        )
         reports.append(
             _report(relaxation, replan(relaxation.service, relaxation.options), plan_cost, tight)
         )

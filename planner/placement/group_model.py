@@ -13,7 +13,13 @@ on top:
   replicas is outside d — one region lost never takes down a part the service needs;
 - **traffic** (``rps``): the rps groups' replica counts n_g are variables within their count
   ranges; every role serves the whole traffic: Σ over its groups of target_g · n_g ≥ rps;
+- the user's ``--max-per-domain`` **service-wide**: at most k replicas of all groups together
+  in any one failure domain (the per-group constraint still holds; the default spread of half
+  the spot replicas stays per group);
 - the hourly **budget** over all groups.
+
+The ``--on-demand-floor`` is per group: each group runs at least min(floor, its target n_g)
+replicas on capacity that is never interrupted.
 
 The objective is the total hourly cost (prices on the 1e-6 USD grid); a second, single-worker
 solve at that cost takes the pools earliest in key order, so the same input gives the same plan.
@@ -90,12 +96,15 @@ def solve_groups(
     time_limit_seconds: float,
     num_workers: int,
     tie_break: bool = True,
+    max_per_domain: int | None = None,
 ) -> GroupSolution:
     """The cheapest counts per pool of every group together (or ``infeasible``/``timeout``).
 
     ``shared_capacity``: obtainable count per shared id (ids absent: unlimited).
     ``domain_survival``: the roles the service-wide failure-domain rule protects (see the module
     docstring); a role that can run only one replica cannot be protected and is left out.
+    ``max_per_domain``: the user's ``--max-per-domain``, service-wide: at most this many replicas
+    of all groups together in any one failure domain (every replica counts).
     """
     from ortools.sat.python import cp_model
 
@@ -150,6 +159,16 @@ def solve_groups(
 
     if domain_survival:
         _domain_survival(model, groups, chosen, variables, totals, domain_survival)
+    if max_per_domain is not None:
+        # A failure domain is shared by every group: its replicas of all groups count together.
+        in_domain: dict[int, list[Any]] = {}
+        for g, group in enumerate(groups):
+            for position, domain in enumerate(group.arrays.domain[chosen[g]].tolist()):
+                in_domain.setdefault(int(domain), []).append(variables[g][position])
+        for domain, xs in in_domain.items():
+            model.add(cp_model.LinearExpr.sum(xs) <= max_per_domain).with_name(
+                f"max_per_domain[{domain}]"
+            )
 
     prices = [group.arrays.price_units[chosen[g]] for g, group in enumerate(groups)]
     flat = [x for xs in variables for x in xs]
@@ -293,10 +312,19 @@ def _group_constraints(
         else:
             per_replica = needed_units(spec.availability_target, 1)
             model.add(cp_model.LinearExpr.weighted_sum(xs, survival) >= per_replica * n)
-    floor = min(spec.on_demand_floor, group.low)
-    if floor > 0:
+    if spec.on_demand_floor > 0:
+        # Per group, capped at the group's replica target n (a floor above it means every
+        # replica): Σ on-demand x ≥ min(floor, n).
         steady = np.flatnonzero(~spot)
-        model.add(cp_model.LinearExpr.sum([xs[i] for i in steady]) >= floor)
+        floor = min(spec.on_demand_floor, group.high)
+        if group.low == group.high:
+            target: Any = floor
+        else:
+            target = model.new_int_var(0, floor, f"floor{g}")
+            model.add_min_equality(target, [n, floor])
+        model.add(cp_model.LinearExpr.sum([xs[i] for i in steady]) >= target).with_name(
+            f"on_demand_floor[{g}]"
+        )
 
 
 def _domain_members(domains: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:

@@ -24,7 +24,7 @@ from planner.errors import InputError, excerpt
 from planner.match import find_offers
 from planner.match.group_offers import has_groups
 from planner.placement.core import build_pools, plan_offers
-from planner.placement.explain import matcher_exclusions, offer_exclusions
+from planner.placement.explain import constraint_tight, matcher_exclusions, offer_exclusions
 from planner.placement.fallbacks import fallback_chains
 from planner.placement.fleet_match import matched_fleet
 from planner.placement.group_model import (
@@ -37,7 +37,8 @@ from planner.placement.group_model import (
 )
 from planner.placement.group_result import GroupPlan, RpsStep
 from planner.placement.inputs import UNLIMITED, CapacityData, FleetInventory
-from planner.placement.model import ModelSpec, PoolArrays, bounds_for, solve
+from planner.placement.kinds import RelaxedStatus
+from planner.placement.model import RELAXABLE, ModelSpec, PoolArrays, bounds_for, solve
 from planner.placement.notes import (
     DefaultProtectionDropped,
     FleetMatched,
@@ -58,6 +59,7 @@ from planner.placement.reasons import (
     RpsUnreachable,
     TimeLimitWithoutPlan,
 )
+from planner.placement.relaxations import relax, relaxation_sets
 from planner.placement.replacement import unavailability
 from planner.placement.result import (
     ConstraintReport,
@@ -149,14 +151,52 @@ def plan_groups(
         _prepare(group, role, catalog, service, capacity, options, (rows, dstack_config), fleet)
         for group, role in zip(groups, roles, strict=True)
     ]
+    notes = tuple(_fleet_notes(prepared, service, fleet))
+    solved = _solve_prepared(prepared, service, capacity, options, catalog, notes, full=True)
+    plan = solved.plan
+    if options.explain:
+        plan = replace(
+            plan, constraints=_constraint_reports(solved, prepared, service, capacity, catalog)
+        )
+    return replace(plan, solve_seconds=time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class _Solved:
+    """A group plan and what explain needs of it: the options, the problems solved (default
+    protections relaxed if they were dropped), the solution, the roles the survival rule
+    protected before any was dropped."""
+
+    plan: Plan
+    options: PlanOptions
+    problems: list[GroupProblem]
+    solution: GroupSolution
+    protected: frozenset[int]
+
+
+def _solve_prepared(
+    prepared: Sequence[_Group],
+    service: NormalizedService,
+    capacity: CapacityData | None,
+    options: PlanOptions,
+    catalog: Catalog,
+    fleet_notes: Sequence[PlanNote] = (),
+    *,
+    full: bool,
+) -> _Solved:
+    """Solve the prepared groups under ``options`` (no explain). ``full``: also the cost curve
+    and the diagnosis of an infeasible plan (a re-plan of explain needs neither).
+    ``fleet_notes``: the plan's notes about the fleet (the first notes)."""
     problems = _problems(prepared, options)
-    grouped = has_groups(groups)
+    grouped = has_groups([part.group for part in prepared]) and options.group_survival
     protected, single = _protected_roles(prepared, problems) if grouped else (frozenset(), [])
-    notes: list[PlanNote] = [*_fleet_notes(prepared, service, fleet)]
+    initially = protected
+    notes: list[PlanNote] = [*fleet_notes]
     notes += [note for part in prepared for note in part.notes]
     if single:
         notes.append(GroupSurvivalUnmet(tuple(single), "one-replica", options.failure_domain))
     limits = shared_limits(problems, enforce_estimates=all(p.spec.capacity for p in problems))
+    per_domain = options.max_per_domain
 
     def run(
         current: Sequence[GroupProblem], roles: frozenset[int], rps: float | None, tie: bool
@@ -170,6 +210,7 @@ def plan_groups(
             time_limit_seconds=options.time_limit_seconds,
             num_workers=options.num_workers,
             tie_break=tie,
+            max_per_domain=per_domain,
         )
 
     solution = run(problems, protected, options.rps, True)
@@ -201,49 +242,143 @@ def plan_groups(
                 dropped += defaults
                 notes += _dropped_notes(defaults, problems, options)
     plan = _base_plan(prepared, problems, service, options, catalog)
+
+    def solved(result: Plan) -> _Solved:
+        return _Solved(result, options, problems, solution, initially)
+
     if solution.status == "timeout":
-        return replace(
-            plan,
-            notes=tuple(notes),
-            infeasible_causes=(
-                TimeLimitWithoutPlan(time_limit_seconds=options.time_limit_seconds),
-            ),
-            solve_seconds=time.perf_counter() - started,
+        return solved(
+            replace(
+                plan,
+                notes=tuple(notes),
+                infeasible_causes=(
+                    TimeLimitWithoutPlan(time_limit_seconds=options.time_limit_seconds),
+                ),
+            )
         )
     if solution.status == "infeasible":
-        return replace(
-            plan,
-            notes=tuple(notes),
-            infeasible_causes=_infeasible_causes(prepared, problems, options, capacity),
-            solve_seconds=time.perf_counter() - started,
-        )
+        causes = _infeasible_causes(prepared, problems, options, capacity) if full else ()
+        return solved(replace(plan, notes=tuple(notes), infeasible_causes=causes))
     if solution.status == "feasible":
         notes.append(TimeLimitReached(time_limit_seconds=options.time_limit_seconds))
     curve: tuple[RpsStep, ...] = ()
-    if options.rps is not None:
+    if options.rps is not None and full:
         curve, truncated = _rps_curve(
             prepared, problems, lambda level: run(problems, protected, level, False)
         )
         if truncated:
             notes.append(RpsCurveTruncated(max_steps=MAX_RPS_STEPS, rps_to=curve[-1].rps_to))
-    constraints: tuple[ConstraintReport, ...] = ()
-    if options.explain and protected:
-        without = run(problems, frozenset(), options.rps, False)
-        constraints = (_survival_report(solution, without),)
     notes += _spot_without_retry(problems, solution, service)
     status: PlanStatus = "optimal" if solution.status == "optimal" and not dropped else "feasible"
     placements = _placements(prepared, problems, solution, options)
-    return replace(
-        plan,
-        status=status,
-        target_replicas=sum(solution.replicas),
-        placements=placements,
-        hourly_cost=float(solution.hourly_cost or 0.0),
-        constraints=constraints,
-        notes=tuple(notes),
-        groups=_group_plans(prepared, problems, solution),
-        rps_curve=curve,
-        solve_seconds=time.perf_counter() - started,
+    return solved(
+        replace(
+            plan,
+            status=status,
+            target_replicas=sum(solution.replicas),
+            placements=placements,
+            hourly_cost=float(solution.hourly_cost or 0.0),
+            notes=tuple(notes),
+            groups=_group_plans(prepared, problems, solution),
+            rps_curve=curve,
+        )
+    )
+
+
+# The constraints explain relaxes for a group plan: those a planning flag drops for every group.
+GROUP_RELAXABLE: Final = (
+    "capacity",
+    "failure_domain_spread",
+    "wave_survival",
+    "availability_hedge",
+    "on_demand_floor",
+    "budget",
+)
+
+
+def _constraint_reports(
+    solved: _Solved,
+    prepared: Sequence[_Group],
+    service: NormalizedService,
+    capacity: CapacityData | None,
+    catalog: Catalog,
+) -> tuple[ConstraintReport, ...]:
+    """Each constraint a flag relaxes (for every group at once), alone and the interacting ones
+    in pairs, re-planned with exactly those flags (``relaxations.relax``), as for a service
+    without groups: a saving is what ``planner plan`` with the printed changes gives."""
+    plan, options = solved.plan, solved.options
+    written = [
+        model_spec(part.service, options, part.high, capacity_limits=problem.spec.capacity)
+        for part, problem in zip(prepared, solved.problems, strict=True)
+    ]
+    active = [name for name in GROUP_RELAXABLE if any(name in s.active() for s in written)]
+    if solved.protected:
+        active.append(DOMAIN_SURVIVAL)
+    plan_cost = plan.hourly_cost if plan.feasible else None
+    reports = []
+    seen: dict[PlanOptions, Plan] = {}
+    for names in relaxation_sets(tuple(active)):
+        relaxation = relax(
+            names,
+            service,
+            options,
+            replicas=plan.target_replicas,
+            capacity_limits=any(s.capacity for s in written),
+        )
+        if relaxation.options not in seen:
+            seen[relaxation.options] = _solve_prepared(
+                prepared, service, capacity, relaxation.options, catalog, full=False
+            ).plan
+        again = seen[relaxation.options]
+        cost = again.hourly_cost if again.feasible else None
+        tight = plan.feasible and any(
+            _group_tight(name, solved, written) for name in names if name != DOMAIN_SURVIVAL
+        )
+        saving = None if cost is None or plan_cost is None else plan_cost - cost
+        if DOMAIN_SURVIVAL in names and saving is not None and saving > 1e-9:
+            tight = True
+        reports.append(
+            ConstraintReport(
+                name=" + ".join(names),
+                description="; ".join(
+                    DOMAIN_SURVIVAL_WORDS if name == DOMAIN_SURVIVAL else RELAXABLE[name]
+                    for name in names
+                ),
+                constraints=names,
+                changes=relaxation.changes,
+                tight=tight,
+                relaxed_status=_relaxed_status(again),
+                relaxed_hourly_cost=cost,
+                saving_hourly=saving,
+                makes_feasible=plan_cost is None and again.feasible,
+                relaxed_time_limit=_hit_time_limit(again),
+            )
+        )
+    return tuple(reports)
+
+
+def _hit_time_limit(plan: Plan) -> bool:
+    """The re-plan stopped at the time limit: without a plan, or with one not proven cheapest."""
+    return any(isinstance(cause, TimeLimitWithoutPlan) for cause in plan.infeasible_causes) or any(
+        isinstance(note, TimeLimitReached) for note in plan.notes
+    )
+
+
+def _relaxed_status(plan: Plan) -> RelaxedStatus:
+    """A re-plan's status as explain reports it: no plan within the time limit is not "infeasible"."""
+    if not plan.feasible and _hit_time_limit(plan):
+        return "time-limit"
+    return plan.status
+
+
+def _group_tight(name: str, solved: _Solved, written: Sequence[ModelSpec]) -> bool:
+    """The constraint holds with equality in some group that has it."""
+    return any(
+        name in spec.active() and constraint_tight(name, problem.arrays, counts, spec)
+        for problem, counts, spec in zip(
+            solved.problems, solved.solution.counts, written, strict=True
+        )
+        if len(counts) == len(problem.arrays)
     )
 
 
@@ -525,6 +660,12 @@ def _base_plan(
             "availability_target": options.availability_target,
             "failure_domain": options.failure_domain,
             "on_demand_floor": options.on_demand_floor,
+            # What the two count over (docs/planning.md, "Replica groups"): --max-per-domain the
+            # replicas of all groups in a failure domain; --on-demand-floor each group's own.
+            "on_demand_floor_scope": "group",
+            "max_per_domain": options.max_per_domain,
+            "max_per_domain_scope": "service",
+            "group_survival": options.group_survival,
             "budget_hourly": options.budget_hourly,
             "time_limit_seconds": options.time_limit_seconds,
             "rps": options.rps,
@@ -686,24 +827,6 @@ def _spot_without_retry(
             hedge_replicas=max(0, planned - sum(solution.replicas)),
         )
     ]
-
-
-def _survival_report(solution: GroupSolution, without: GroupSolution) -> ConstraintReport:
-    comparable = without.status in ("optimal", "feasible") and solution.hourly_cost is not None
-    saving = (
-        float(solution.hourly_cost or 0.0) - float(without.hourly_cost or 0.0)
-        if comparable
-        else None
-    )
-    return ConstraintReport(
-        name=DOMAIN_SURVIVAL,
-        description=DOMAIN_SURVIVAL_WORDS,
-        tight=bool(saving and saving > 1e-9),
-        relaxed_status="time-limit" if without.status == "timeout" else without.status,
-        relaxed_hourly_cost=without.hourly_cost if comparable else None,
-        saving_hourly=saving,
-        relaxed_time_limit=without.status in ("timeout", "feasible"),
-    )
 
 
 def _infeasible_causes(

@@ -7,7 +7,7 @@ the flag (or making the edit) produces, default protections included: dropping w
 brings back the default spread, as ``--no-wave-survival`` does.
 
 The CLI's switches (``--no-wave-survival``, ``--no-hedge``, ``--no-default-spread``,
-``--no-capacity-limits``) map to options here (``SWITCHES``); ``planner plan`` applies them with
+``--no-capacity-limits``, and ``--no-group-survival`` for replica groups) map to options here (``SWITCHES``); ``planner plan`` applies them with
 ``switched_off``, as explain does.
 """
 
@@ -41,6 +41,8 @@ SWITCHES: Final[tuple[Switch, ...]] = (
     Switch("--no-hedge", "hedge", "availability_hedge"),
     Switch("--no-default-spread", "default_spread", "failure_domain_spread"),
     Switch("--no-capacity-limits", "capacity_limits", "capacity"),
+    # Replica groups only (group_plan.py): every role keeps a replica outside each domain.
+    Switch("--no-group-survival", "group_survival", "group_domain_survival"),
 )
 
 # Constraints that interact: relaxing one alone may save nothing while relaxing two together

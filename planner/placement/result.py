@@ -75,6 +75,8 @@ class PlanOptions:
     ``rps``: a traffic level (requests per second): the groups with an rps ``scaling.target``
     (and no router) are sized, each within its count range, so their targets add up to at
     least this at the lowest cost; the plan reports the cost curve over the traffic level.
+    ``group_survival``: ``False`` drops the service-wide failure-domain survival of a service
+    with replica groups (``--no-group-survival``; no effect without groups).
     """
 
     availability_target: float = 1.0
@@ -93,6 +95,7 @@ class PlanOptions:
     max_fallbacks: int = 3
     explain: bool = True
     rps: float | None = None
+    group_survival: bool = True
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from planner.match.offers import OFFER_FIELDS
+from planner.render.gpu_default import gpu_count_default_line
 from planner.render.offers import (
     offer_csv_fields,
     offer_csv_row,
@@ -26,6 +27,10 @@ from planner.render.text import printable
 
 if TYPE_CHECKING:
     from planner.match import GroupOffers
+    from planner.match.gpu_default import GpuCountDefault
+
+# Per group (aligned with the groups): what the one-GPU default left out, or None.
+GpuDefaults = Sequence["GpuCountDefault | None"]
 
 
 def group_title(group: GroupOffers) -> str:
@@ -45,13 +50,22 @@ def group_title(group: GroupOffers) -> str:
     return printable(f"group {spec.name}") + f" ({', '.join(words)})"
 
 
+def _defaults(groups: Sequence[GroupOffers], gpu_defaults: GpuDefaults) -> GpuDefaults:
+    return list(gpu_defaults) or [None] * len(groups)
+
+
 def render_group_offers_table(
-    groups: Sequence[GroupOffers], limit: int | None, group_by: tuple[str, ...] = ()
+    groups: Sequence[GroupOffers],
+    limit: int | None,
+    group_by: tuple[str, ...] = (),
+    gpu_defaults: GpuDefaults = (),
 ) -> str:
     """A section per group: its title, then its offers (or offer groups) as ``planner offers``
-    prints them, or that none match; the catalog lines once at the end."""
+    prints them, or that none match, then the one-GPU default's line where it removed offers
+    of the group (``gpu_defaults``: ``gpu_count_default`` per group); the catalog lines once at
+    the end."""
     sections = []
-    for group in groups:
+    for group, gpu_default in zip(groups, _defaults(groups, gpu_defaults), strict=True):
         offers = group.offers
         if offers.total == 0:
             body = "no offer matches this group (why: see stderr)"
@@ -65,18 +79,24 @@ def render_group_offers_table(
             # render_offers_table ends with the catalog lines: printed once, below.
             lines = render_offers_table(offers, limit).split("\n")
             body = "\n".join(lines[: len(lines) - len(catalog_lines(offers.catalog))])
+        if gpu_default is not None:
+            body += "\n" + gpu_count_default_line(gpu_default, group.name)
         sections.append(f"{group_title(group)}:\n{body}")
     catalog = groups[0].offers.catalog
     return "\n\n".join([*sections, "\n".join(catalog_lines(catalog))]).rstrip("\n")
 
 
 def group_offers_document(
-    groups: Sequence[GroupOffers], limit: int | None, group_by: tuple[str, ...] = ()
+    groups: Sequence[GroupOffers],
+    limit: int | None,
+    group_by: tuple[str, ...] = (),
+    gpu_defaults: GpuDefaults = (),
 ) -> dict[str, Any]:
-    """The JSON document: one entry per group (its ``group`` name, replica range and the
-    ``planner offers`` document of its offers, each offer carrying ``group``), the total."""
+    """The JSON document: one entry per group (its ``group`` name, replica range, the
+    ``planner offers`` document of its offers, each offer carrying ``group``, and
+    ``gpu_count_default``: what the one-GPU default left out, or null), the total."""
     entries = []
-    for group in groups:
+    for group, gpu_default in zip(groups, _defaults(groups, gpu_defaults), strict=True):
         document = offers_document(group.offers, 0 if group_by else limit)
         catalog = document.pop("catalog")
         document["offers"] = [{"group": group.name, **offer} for offer in document["offers"]]
@@ -97,6 +117,7 @@ def group_offers_document(
                 else {"metric": spec.scaling_metric, "target": spec.scaling_target},
                 "fixed_count": spec.fixed_count,
                 **document,
+                "gpu_count_default": gpu_default.to_json() if gpu_default else None,
             }
         )
     return {
@@ -107,9 +128,12 @@ def group_offers_document(
 
 
 def render_group_offers_json(
-    groups: Sequence[GroupOffers], limit: int | None, group_by: tuple[str, ...] = ()
+    groups: Sequence[GroupOffers],
+    limit: int | None,
+    group_by: tuple[str, ...] = (),
+    gpu_defaults: GpuDefaults = (),
 ) -> str:
-    return json.dumps(group_offers_document(groups, limit, group_by), indent=2)
+    return json.dumps(group_offers_document(groups, limit, group_by, gpu_defaults), indent=2)
 
 
 def render_group_offers_csv(groups: Sequence[GroupOffers], limit: int | None) -> str:

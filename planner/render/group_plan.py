@@ -5,16 +5,27 @@ explanation per group. JSON is ``render.plan.render_plan_json`` (``Plan.to_json`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.placement.result import Placement, Plan
-from planner.render.plan import PLACEMENT_HEADERS, money, monthly, resources_text
+from planner.render.plan import (
+    PLACEMENT_HEADERS,
+    constraints_block,
+    money,
+    monthly,
+    plan_document,
+    resources_text,
+)
 from planner.render.plan_notes import render_notes
 from planner.render.plan_reasons import infeasible_reason
 from planner.render.provenance import catalog_lines
 from planner.render.table import render_markdown_table, render_text_table
 from planner.render.text import printable
+
+if TYPE_CHECKING:
+    from planner.match.gpu_default import GpuCountDefault
 
 Table = Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[int]], str]
 
@@ -142,23 +153,7 @@ def _render(
             + escaped(("GROUP", "REASON", "EXCLUDED", "CHEAPEST EXCLUDED/H"), exclusions, (2, 3))
         )
     if plan.constraints:
-        rows = [
-            [
-                report.name,
-                ("yes" if report.binding else "no") if report.binding_known else "unknown",
-                report.relaxed_status or "-",
-                money(report.relaxed_hourly_cost)
-                + ("*" if report.relaxed_time_limit and report.relaxed_hourly_cost else ""),
-                money(report.saving_hourly),
-            ]
-            for report in plan.constraints
-        ]
-        blocks.append(
-            heading("Constraints (relaxed and re-solved)")
-            + escaped(
-                ("CONSTRAINT", "BINDING", "RELAXED", "RELAXED COST/H", "SAVING/H"), rows, (3, 4)
-            )
-        )
+        blocks.append(constraints_block(plan, escaped, heading, bullet))
     if plan.notes:
         blocks.append(
             heading("Notes") + "\n".join(bullet + printable(n) for n in render_notes(plan.notes))
@@ -177,3 +172,18 @@ def render_group_plan_table(plan: Plan, catalog: Any | None = None) -> str:
 def render_group_plan_markdown(plan: Plan, catalog: Any | None = None) -> str:
     title = "## Replica plan (replica groups)\n\n"
     return title + _render(plan, render_markdown_table, lambda t: f"### {t}\n\n", "- ", catalog)
+
+
+def render_group_plan_json(
+    plan: Plan,
+    catalog: Any | None = None,
+    gpu_defaults: Sequence[GpuCountDefault | None] = (),
+) -> str:
+    """``planner plan --format json`` of a group plan: ``plan_document``, each group entry with
+    ``gpu_count_default`` (what the one-GPU default left out of that group's offers, or null;
+    ``gpu_defaults`` aligned with ``plan.groups``)."""
+    document = plan_document(plan, catalog)
+    defaults = list(gpu_defaults) or [None] * len(plan.groups)
+    for entry, default in zip(document.get("groups", []), defaults, strict=True):
+        entry["gpu_count_default"] = default.to_json() if default is not None else None
+    return json.dumps(document, indent=2)

@@ -284,6 +284,23 @@ CONSTRAINT_LEGEND = (
 )
 
 
+def constraints_block(
+    plan: Plan,
+    table: Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[int]], str],
+    heading: Callable[[str], str],
+    bullet: str,
+) -> str:
+    """The explain table (every relaxation with its RE-PLAN WITH changes) and its legend; the
+    same for a service with replica groups."""
+    _, constraints = _explain_rows(plan)
+    return (
+        heading("Constraints (each relaxed and re-planned; interacting ones also in pairs)")
+        + table(CONSTRAINT_HEADERS, constraints, (4, 5, 6))
+        + "\n\n"
+        + "\n".join(f"{bullet}{column}: {meaning}" for column, meaning in CONSTRAINT_LEGEND)
+    )
+
+
 def _render(
     plan: Plan,
     table: Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[int]], str],
@@ -323,12 +340,7 @@ def _render(
             + table(("REASON", "EXCLUDED", "CHEAPEST EXCLUDED/H"), exclusions, (1, 2))
         )
     if constraints:
-        blocks.append(
-            heading("Constraints (each relaxed and re-planned; interacting ones also in pairs)")
-            + table(CONSTRAINT_HEADERS, constraints, (4, 5, 6))
-            + "\n\n"
-            + "\n".join(f"{bullet}{column}: {meaning}" for column, meaning in CONSTRAINT_LEGEND)
-        )
+        blocks.append(constraints_block(plan, table, heading, bullet))
     if plan.notes:
         blocks.append(
             heading("Notes")
