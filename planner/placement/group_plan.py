@@ -75,6 +75,7 @@ from planner.placement.spec import (
     retries_on_interruption,
     validate_options,
 )
+from planner.placement.unmatched import unmatched_rows
 from planner.requirements import GroupRequirements, sized_disk_gb
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class _Group:
     high: int
     rps_target: float | None
     role: int
+    offer_table: Catalog | None = None  # the table the offers came from (dstack-level or rows)
 
 
 def in_rps_role(group: GroupRequirements) -> bool:
@@ -151,7 +153,12 @@ def plan_groups(
         _prepare(group, role, catalog, service, capacity, options, (rows, dstack_config), fleet)
         for group, role in zip(groups, roles, strict=True)
     ]
-    notes = tuple(_fleet_notes(prepared, service, fleet))
+    # Capacity and fleet rows naming no place of the catalog: the same warning as without groups.
+    table = prepared[0].offer_table if prepared else None
+    notes = (
+        *_fleet_notes(prepared, service, fleet),
+        *unmatched_rows(catalog, capacity, fleet, table),
+    )
     solved = _solve_prepared(prepared, service, capacity, options, catalog, notes, full=True)
     plan = solved.plan
     if options.explain:
@@ -478,6 +485,7 @@ def _prepare(
         high=high,
         rps_target=group.scaling_target if in_rps_role(group) else None,
         role=role,
+        offer_table=offers.catalog,
     )
 
 

@@ -126,3 +126,15 @@ def test_rps_on_prefill_and_decode_sizes_each_stage_for_the_whole_traffic(run_cl
     sizes = {g["group"]: g["target_replicas"] for g in document["groups"]}
     assert sizes["router"] == 1 and sizes["decode"] == 3 and 20 * sizes["prefill"] >= 30
     assert document["rps_curve"][-1]["rps_to"] == min(3 * 20, 4 * 10)
+
+
+def test_a_capacity_row_naming_no_place_is_warned_about_for_groups(
+    run_cli: Any, tmp_path: Path
+) -> None:
+    # Issue 9, point 7, for a service with replica groups: a typo is not silently ignored.
+    capacity = tmp_path / "capacity.csv"
+    capacity.write_text("backend,region,instance_type,spot,capacity\naws,us-westt-2,*,*,1\n")
+    result = run_cli("plan", PD, "--capacity", str(capacity), "--no-explain", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    notes = json.loads(result.stdout)["notes"]
+    assert any("us-westt-2" in str(note) and "us-west-2" in str(note) for note in notes), notes
