@@ -42,13 +42,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     arguments.add_catalog_options(parser)
     parser.add_argument("--fleet", metavar="FILE", help="existing instances, as `planner plan`")
     parser.add_argument("--capacity", metavar="FILE", help="capacity data, as `planner plan`")
-    parser.add_argument(
-        "--time-limit",
-        metavar="S",
-        type=arguments.positive_float,
-        default=10.0,
-        help="CP-SAT time limit per solve in seconds (default 10)",
-    )
+    arguments.add_time_limit(parser)
     parser.add_argument(
         "--wait-timeout",
         metavar="S",

@@ -72,6 +72,17 @@ CATALOG_HELP = (
 )
 
 
+def add_time_limit(parser: argparse.ArgumentParser, consequence: str = "") -> None:
+    """--time-limit S, as `plan`, `report` and `apply` take it (``consequence``: appended help)."""
+    parser.add_argument(
+        "--time-limit",
+        metavar="S",
+        type=positive_float,
+        default=10.0,
+        help=f"CP-SAT time limit per solve in seconds (default 10){consequence}",
+    )
+
+
 def add_dstack_options(parser: argparse.ArgumentParser) -> None:
     """--rows and --dstack-config, as `offers` and `plan` take them."""
     parser.add_argument(

@@ -125,14 +125,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="the plan may cost at most X USD per hour",
     )
-    parser.add_argument(
-        "--time-limit",
-        metavar="S",
-        type=arguments.positive_float,
-        default=10.0,
-        help="CP-SAT time limit per solve in seconds (default 10); hitting it gives status "
-        "'feasible'",
-    )
+    arguments.add_time_limit(parser, "; hitting it gives status 'feasible'")
     parser.add_argument(
         "--rps",
         metavar="N",

@@ -106,13 +106,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="the report time to record (ISO 8601; default: $SOURCE_DATE_EPOCH if set, else now)",
     )
-    parser.add_argument(
-        "--time-limit",
-        metavar="S",
-        type=arguments.positive_float,
-        default=10.0,
-        help="CP-SAT time limit per solve in seconds (default 10)",
-    )
+    arguments.add_time_limit(parser)
     parser.add_argument(
         "--format",
         choices=("markdown", "json", "table"),

@@ -107,7 +107,15 @@ def _lower_values(frame: pd.DataFrame, column: str) -> np.ndarray:
     return series.astype(str).str.lower().to_numpy(dtype=object)
 
 
-def _rule_mask(rule: CapacityRule, lowered: dict[str, np.ndarray], spot: np.ndarray) -> np.ndarray:
+def place_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns a capacity row names, lower-cased, as ``rule_mask`` reads them."""
+    return {
+        column: _lower_values(frame, column) for column in ("provider", "region", "instance_type")
+    }
+
+
+def rule_mask(rule: CapacityRule, lowered: dict[str, np.ndarray], spot: np.ndarray) -> np.ndarray:
+    """The pools a capacity row names (``lowered``: provider, region, instance_type lower-cased)."""
     mask = np.ones(len(spot), dtype=bool)
     for column, pattern in (
         ("provider", rule.provider),
@@ -129,16 +137,14 @@ def apply_capacity(pools: pd.DataFrame, capacity: CapacityData | None) -> pd.Dat
     """
     if capacity is None or not capacity.rules or pools.empty:
         return pools
-    lowered = {
-        column: _lower_values(pools, column) for column in ("provider", "region", "instance_type")
-    }
+    lowered = place_columns(pools)
     spot = pools["spot"].to_numpy(dtype=bool)
     catalog = np.isin(pools["capacity_type"].to_numpy(), ["spot", "on-demand"])
     counts = pools["capacity"].to_numpy(dtype=np.int64).copy()
     rates = pools["interruption_rate"].to_numpy(dtype=np.float64).copy()
     # Stable sort: less specific first, so a more specific (or later) row overrides it.
     for rule in sorted(capacity.rules, key=lambda rule: rule.specificity):
-        mask = _rule_mask(rule, lowered, spot)
+        mask = rule_mask(rule, lowered, spot)
         if rule.capacity is not None:
             counts[mask & catalog] = rule.capacity
         if rule.interruption_rate is not None:
@@ -165,10 +171,7 @@ def reserved_pools(
     if not wanted:
         return pools.iloc[0:0], (ReservationNotInCapacityFile(reservation_id),)
     on_demand = pools[pools["capacity_type"] == "on-demand"]
-    lowered = {
-        column: _lower_values(on_demand, column)
-        for column in ("provider", "region", "instance_type")
-    }
+    lowered = place_columns(on_demand)
     rows = []
     for reservation in wanted:
         mask = (

@@ -12,6 +12,8 @@ ordinary rules apply; nothing here runs.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +22,7 @@ import pandas as pd
 from planner.catalog.locations import region_of_location, zone_of_location
 from planner.placement.inputs import UNLIMITED, WILDCARD, CapacityData, CapacityRule
 from planner.placement.notes import ZoneCapacityIncomplete
+from planner.placement.pools import place_columns, rule_mask
 
 _NOT_STATED = -2  # below UNLIMITED (-1): no zone row gave this pool a count
 
@@ -39,10 +42,7 @@ def apply_zone_capacity(
     zone_counts = zone_text.str.count(r"\S+").to_numpy(dtype=np.int64)
     catalog = np.isin(pools["capacity_type"].to_numpy(), ["spot", "on-demand"])
     spot = pools["spot"].to_numpy(dtype=bool)
-    lowered = {
-        column: pools[column].astype(str).str.lower().to_numpy(dtype=object)
-        for column in ("provider", "region", "instance_type")
-    }
+    lowered = place_columns(pools)
     stated = np.zeros(len(pools), dtype=np.int64)  # zones of the pool with a count
     total = np.zeros(len(pools), dtype=np.int64)
     unlimited = np.zeros(len(pools), dtype=bool)
@@ -54,8 +54,13 @@ def apply_zone_capacity(
         count = np.full(len(pools), _NOT_STATED, dtype=np.int64)
         rate = np.full(len(pools), np.nan)
         # Most specific row last, so it wins (the same order as region rows).
-        for rule in sorted((r for r in zone_rules if r.region == zone), key=_specificity):
-            mask = has_zone & _place_mask(rule, lowered, spot)
+        for rule in sorted(
+            (r for r in zone_rules if r.region == zone), key=attrgetter("specificity")
+        ):
+            # The row's place with its zone read as the zone's region: the region offer's place.
+            provider = "gcp" if rule.provider == WILDCARD else rule.provider
+            in_region = replace(rule, region=region_of_location(provider, rule.region))
+            mask = has_zone & rule_mask(in_region, lowered, spot)
             if rule.capacity is not None:
                 count[mask] = rule.capacity
             if rule.interruption_rate is not None:
@@ -82,25 +87,6 @@ def _names_a_zone(rule: CapacityRule) -> bool:
         return False
     provider = "gcp" if rule.provider == WILDCARD else rule.provider
     return zone_of_location(provider, rule.region) is not None
-
-
-def _specificity(rule: CapacityRule) -> int:
-    return rule.specificity
-
-
-def _place_mask(
-    rule: CapacityRule, lowered: dict[str, npt.NDArray[np.object_]], spot: npt.NDArray[np.bool_]
-) -> npt.NDArray[np.bool_]:
-    mask = np.ones(len(spot), dtype=bool)
-    if rule.provider != WILDCARD:
-        mask &= lowered["provider"] == rule.provider
-    if rule.instance_type != WILDCARD:
-        mask &= lowered["instance_type"] == rule.instance_type
-    provider = "gcp" if rule.provider == WILDCARD else rule.provider
-    mask &= lowered["region"] == region_of_location(provider, rule.region)
-    if rule.spot is not None:
-        mask &= spot == rule.spot
-    return mask
 
 
 def _incomplete_notes(
